@@ -1,0 +1,55 @@
+package io.quorumd.core;
+
+/**
+ * What the core asks the world to do, in order. The core never announces a term or a vote before
+ * the {@link Persist} behind it is acknowledged: it holds such messages back itself.
+ */
+public sealed interface Effect
+        permits Effect.Publish, Effect.Request, Effect.Respond, Effect.Persist, Effect.StartCommand,
+        Effect.StopCommand, Effect.LeaseRenewed, Effect.RunHook, Effect.RunFence, Effect.RoleChanged,
+        Effect.Trace, Effect.ReadyToExit {
+
+    /** Publish a keep-alive to every peer (PUB/SUB). */
+    record Publish(Message.KeepAlive keepAlive) implements Effect {}
+
+    /** Send a request that expects an answer (REQ/REP); a failure comes back as {@link Event.RequestFailed}. */
+    record Request(String to, Message message) implements Effect {}
+
+    /** Answer the request with the same {@code requestId} from {@code to}. */
+    record Respond(String to, Message message) implements Effect {}
+
+    /** Write term and vote durably; acknowledge with {@link Event.Persisted} or {@link Event.PersistFailed}. */
+    record Persist(long seq, long term, String votedFor) implements Effect {}
+
+    /**
+     * The command may start now for {@code term} (the fencing token), with its watchdog armed at
+     * {@code leaseEndNanos}.
+     */
+    record StartCommand(long term, String master, long leaseEndNanos) implements Effect {}
+
+    /** Stop the command (stop signal, then SIGKILL after {@code stop_timeout}); then {@link Event.CommandStopped}. */
+    record StopCommand(long term, String reason) implements Effect {}
+
+    /**
+     * The master's lease now ends at {@code leaseEndNanos} (local monotonic clock). The watchdog
+     * sends the stop signal then, and SIGKILL {@code stop_timeout} later, unless renewed.
+     */
+    record LeaseRenewed(long term, long leaseEndNanos) implements Effect {}
+
+    /** Run the {@code on_master} or {@code on_follower} hook, asynchronously. */
+    record RunHook(Hook hook, long term, String master) implements Effect {}
+
+    /** Run the fence hook against the old master; report with {@link Event.FenceResult}. */
+    record RunFence(String oldMaster, long oldTerm, long term) implements Effect {}
+
+    /** For logs, status and systemd's STATUS=: one per role change, with the reason. */
+    record RoleChanged(Role role, long term, String master, String reason) implements Effect {}
+
+    /** A debug note (each vote, each refusal and why). */
+    record Trace(String text) implements Effect {}
+
+    /** Shutdown requested and the command is stopped and handed over: the agent may exit. */
+    record ReadyToExit() implements Effect {}
+
+    enum Hook { ON_MASTER, ON_FOLLOWER }
+}

@@ -1,0 +1,41 @@
+package io.quorumd.core;
+
+/** Everything that can happen to a node. The caller passes the time separately. */
+public sealed interface Event
+        permits Event.Tick, Event.Received, Event.Persisted, Event.PersistFailed, Event.CommandStopped,
+        Event.CommandGaveUp, Event.FenceResult, Event.StepDownRequested, Event.ShutdownRequested,
+        Event.PeerRefused, Event.RequestFailed {
+
+    /** Time passed; nothing else. */
+    record Tick() implements Event {}
+
+    /** A frame arrived and decoded. */
+    record Received(Message message) implements Event {}
+
+    /** The {@link Effect.Persist} with this sequence number is on disk (fsynced, renamed). */
+    record Persisted(long seq) implements Event {}
+
+    /** The {@link Effect.Persist} with this sequence number failed (for example a full disk). */
+    record PersistFailed(long seq, String reason) implements Event {}
+
+    /** The command started for {@code term} is gone: its process group is empty. */
+    record CommandStopped(long term) implements Event {}
+
+    /** The command failed more than {@code max_restarts} times within {@code restart_window}. */
+    record CommandGaveUp(long term, String reason) implements Event {}
+
+    /** The fence hook against {@code oldMaster} (master in {@code oldTerm}) finished. */
+    record FenceResult(String oldMaster, long oldTerm, boolean succeeded, String detail) implements Event {}
+
+    /** Graceful hand-over asked by the operator; {@code to} may be null (pick the best peer). */
+    record StepDownRequested(String to) implements Event {}
+
+    /** The agent is stopping: hand over like a step-down, then {@link Effect.ReadyToExit}. */
+    record ShutdownRequested() implements Event {}
+
+    /** A peer's agent refused a connection: it is gone, but its command may not be. */
+    record PeerRefused(String peer) implements Event {}
+
+    /** A request sent by {@link Effect.Request} got no answer in time. */
+    record RequestFailed(String to, long requestId, String reason) implements Event {}
+}

@@ -1,0 +1,63 @@
+package io.quorumd.core;
+
+/**
+ * Every frame the nodes exchange. The codec adds protocol version and cluster name; every message
+ * carries its sender, the sender's term and the sender's boot id (random per agent run).
+ */
+public sealed interface Message
+        permits Message.KeepAlive, Message.VoteRequest, Message.VoteResponse, Message.HandOver, Message.HandOverAck {
+
+    String from();
+
+    long term();
+
+    long bootId();
+
+    /** Short type name for logs and counters. */
+    default String type() {
+        return getClass().getSimpleName();
+    }
+
+    /**
+     * Published by every node every heartbeat, to every peer.
+     *
+     * @param sentAtNanos       sender's clock when sent
+     * @param master            the master the sender follows (itself when it is master), or null
+     * @param echoNanos         {@code sentAtNanos} of the newest keep-alive of {@code master} in this
+     *                          term that the sender received; -1 if none. The master's lease counts these.
+     * @param lastContactAgoNanos how long ago the sender last heard its master; -1 if never
+     * @param cleared           sender is master and has permission to run its command
+     * @param proof             evidence the sender offers about its own old command, or null
+     */
+    record KeepAlive(String from, long term, long bootId, long sentAtNanos, String master, long echoNanos,
+                     long lastContactAgoNanos, boolean cleared, Proof proof,
+                     long lastLogTerm, long lastLogIndex) implements Message {
+        public boolean claimsMastership() {
+            return from.equals(master);
+        }
+    }
+
+    /**
+     * A (pre-)vote request. A pre-vote asks "would you vote for me in {@code term}" and changes no
+     * state; a real vote is persisted by the voter before it answers.
+     *
+     * @param sentAtNanos candidate's clock when sent; a grant echoes it like a keep-alive
+     * @param transfer    the old master's hand-over naming this candidate, or null
+     */
+    record VoteRequest(String from, long term, long bootId, long requestId, boolean preVote, long sentAtNanos,
+                       long lastLogTerm, long lastLogIndex, Proof transfer) implements Message {}
+
+    /** The answer to a {@link VoteRequest}; {@code reason} says why a vote was refused. */
+    record VoteResponse(String from, long term, long bootId, long requestId, boolean preVote, boolean granted,
+                        String reason, long echoNanos, MasterReport report) implements Message {}
+
+    /**
+     * Sent by a master that has stepped down and seen its command stop: "campaign now".
+     * {@code proof} says its command is gone.
+     */
+    record HandOver(String from, long term, long bootId, long requestId, String to, Proof proof) implements Message {}
+
+    /** The answer to a {@link HandOver}. */
+    record HandOverAck(String from, long term, long bootId, long requestId, boolean accepted, String reason)
+            implements Message {}
+}
