@@ -30,6 +30,18 @@ public final class BindResolver {
     }
 
     /**
+     * One line for logs and {@code check}: what {@code bind} resolves to, or why it does not
+     * ({@code bind: auto resolved to 10.1.2.3 (eth0, default route)}).
+     */
+    public static String describe(Config config) {
+        try {
+            return resolve(config).description();
+        } catch (UnresolvedBindException e) {
+            return "bind: " + config.bind() + " does not resolve: " + e.getMessage();
+        }
+    }
+
+    /**
      * @param routeTable a file in the format of {@code /proc/net/route} (tests pass their own)
      */
     public static ResolvedBind resolve(String bind, Path routeTable) throws UnresolvedBindException {

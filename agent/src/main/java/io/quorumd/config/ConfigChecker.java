@@ -21,20 +21,29 @@ public final class ConfigChecker {
 
     private ConfigChecker() {}
 
-    /** A config built in code: problems carry no line. */
-    public static List<ConfigProblem> check(Config config) {
+    /**
+     * The problems as the operator reads them, one line each. A config from
+     * {@link ConfigLoader#load} has no positions: lines then read {@code FILE: key: ...}; use
+     * {@link #check(LoadedConfig)} with {@link ConfigLoader#loadWithPositions} for {@code FILE:LINE:COL}.
+     */
+    public static List<String> check(Config config) {
         return check(new LoadedConfig(config, Positions.NONE));
     }
 
-    public static List<ConfigProblem> check(LoadedConfig loaded) {
-        return check(loaded, BindResolver.ROUTE_TABLE);
+    /** The problems as the operator reads them, one {@code FILE:LINE:COL: key: ...} line each. */
+    public static List<String> check(LoadedConfig loaded) {
+        return problems(loaded).stream().map(ConfigProblem::toString).toList();
+    }
+
+    public static List<ConfigProblem> problems(LoadedConfig loaded) {
+        return problems(loaded, BindResolver.ROUTE_TABLE);
     }
 
     /**
      * @param routeTable where to look for the default route (tests pass their own)
      * @return every problem found, in the order of the file's keys; empty when all is well
      */
-    public static List<ConfigProblem> check(LoadedConfig loaded, Path routeTable) {
+    public static List<ConfigProblem> problems(LoadedConfig loaded, Path routeTable) {
         Config c = loaded.config();
         Positions at = loaded.positions();
         List<ConfigProblem> problems = new ArrayList<>();

@@ -77,6 +77,18 @@ class BindResolverTest {
     }
 
     @Test
+    void describeSaysWhatBindResolvesToOrWhyNot() throws Exception {
+        Config c = new Config(null, "c", "a", "127.0.0.1", List.of(new PeerConfig("a", "127.0.0.1", 40001, 100)),
+                TimingConfig.defaults(), null, null, dir, dir.resolve("s"), "info");
+        assertEquals("bind: 127.0.0.1 (lo)", BindResolver.describe(c));
+        InetAddress foreign = InetAddress.getByName("203.0.113.77");
+        assumeTrue(NetworkInterface.getByInetAddress(foreign) == null, "203.0.113.77 is on this host");
+        Config far = new Config(null, "c", "a", "203.0.113.77", c.peers(), c.timing(), null, null, dir, dir, "info");
+        assertEquals("bind: 203.0.113.77 does not resolve: no interface of this host has the address 203.0.113.77;"
+                + " set bind to one of this host's addresses, or auto", BindResolver.describe(far));
+    }
+
+    @Test
     void thisHostsRealRouteTable() throws Exception {
         Path real = BindResolver.ROUTE_TABLE;
         assumeTrue(Files.isReadable(real), "no /proc/net/route");

@@ -54,7 +54,7 @@ class ConfigCheckerTest {
     private List<ConfigProblem> check(Object exec, Object onMaster, Object stateDir, String extra) throws Exception {
         Path f = ConfigFiles.write(dir, MINIMAL + "command:\n  exec: [" + exec + ", --flag]\nhooks:\n  on_master: "
                 + onMaster + "\nstate_dir: " + stateDir + "\n" + extra);
-        return ConfigChecker.check(ConfigLoader.loadWithPositions(f), routes);
+        return ConfigChecker.problems(ConfigLoader.loadWithPositions(f), routes);
     }
 
     private String at(int line, int column, String rest) {
@@ -97,12 +97,12 @@ class ConfigCheckerTest {
         Path f = ConfigFiles.write(dir, MINIMAL + "command:\n  exec: [tool]\n" + withPath + "state_dir: " + state + "\n");
         assertEquals(List.of(at(11, 10, "command.exec[0]: not found in PATH (" + bin
                 + "); write the absolute path or install it (got tool)")),
-                lines(ConfigChecker.check(ConfigLoader.loadWithPositions(f), routes)));
+                lines(ConfigChecker.problems(ConfigLoader.loadWithPositions(f), routes)));
         Path tool = Files.writeString(bin.resolve("tool"), "#!/bin/sh\n");
         assertEquals(List.of(at(11, 10, "command.exec[0]: " + tool + " is not executable; chmod +x it (got tool)")),
-                lines(ConfigChecker.check(ConfigLoader.loadWithPositions(f), routes)));
+                lines(ConfigChecker.problems(ConfigLoader.loadWithPositions(f), routes)));
         Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
-        assertEquals(List.of(), ConfigChecker.check(ConfigLoader.loadWithPositions(f), routes));
+        assertEquals(List.of(), ConfigChecker.problems(ConfigLoader.loadWithPositions(f), routes));
         // without command.env PATH, the agent's own PATH: sh is on every host
         assertEquals(List.of(), check("sh", hook, state, ""));
     }
@@ -110,7 +110,7 @@ class ConfigCheckerTest {
     @Test
     void theShellFormIsNotLookedUp() throws Exception {
         Path f = ConfigFiles.write(dir, MINIMAL + "command:\n  exec: \"no-such-program --x\"\nstate_dir: " + state + "\n");
-        assertEquals(List.of(), ConfigChecker.check(ConfigLoader.loadWithPositions(f), routes));
+        assertEquals(List.of(), ConfigChecker.problems(ConfigLoader.loadWithPositions(f), routes));
     }
 
     @Test
@@ -123,7 +123,7 @@ class ConfigCheckerTest {
                         at(13, 14, "hooks.on_master: is not executable; chmod +x it (got " + p + ")"),
                         at(14, 16, "hooks.on_follower: does not exist (got " + missing + ")"),
                         at(15, 10, "hooks.fence: is not executable; chmod +x it (got " + p + ")")),
-                lines(ConfigChecker.check(ConfigLoader.loadWithPositions(f), routes)));
+                lines(ConfigChecker.problems(ConfigLoader.loadWithPositions(f), routes)));
     }
 
     @Test
@@ -155,7 +155,7 @@ class ConfigCheckerTest {
                         at(12, 12, "command.workdir: does not exist; create it or remove workdir (got " + missing + ")"),
                         at(14, 17, "control_socket: its directory cannot be created: " + file
                                 + " is not a directory (got " + file.resolve("q.sock") + ")")),
-                lines(ConfigChecker.check(ConfigLoader.loadWithPositions(f), routes)));
+                lines(ConfigChecker.problems(ConfigLoader.loadWithPositions(f), routes)));
     }
 
     @Test
@@ -165,13 +165,13 @@ class ConfigCheckerTest {
         Path f = ConfigFiles.write(dir, MINIMAL + "state_dir: " + state + "\n");
         assertEquals(List.of(at(1, 1, "bind: no default route in " + noDefault + ", so auto has no address to pick;"
                         + " set bind to this host's IP address (got auto)")),
-                lines(ConfigChecker.check(ConfigLoader.loadWithPositions(f), noDefault)));
+                lines(ConfigChecker.problems(ConfigLoader.loadWithPositions(f), noDefault)));
         InetAddress foreign = InetAddress.getByName("203.0.113.77");
         assumeTrue(NetworkInterface.getByInetAddress(foreign) == null, "203.0.113.77 is on this host");
         f = ConfigFiles.write(dir, MINIMAL + "bind: 203.0.113.77\nstate_dir: " + state + "\n");
         assertEquals(List.of(at(10, 7, "bind: no interface of this host has the address 203.0.113.77; set bind to one"
                         + " of this host's addresses, or auto (got 203.0.113.77)")),
-                lines(ConfigChecker.check(ConfigLoader.loadWithPositions(f), routes)));
+                lines(ConfigChecker.problems(ConfigLoader.loadWithPositions(f), routes)));
     }
 
     @Test
@@ -181,8 +181,17 @@ class ConfigCheckerTest {
                 TimingConfig.defaults(), CommandConfig.of(List.of(p.toString())), null, state,
                 Config.DEFAULT_CONTROL_SOCKET, "info");
         assertEquals(List.of("command.exec[0]: is not executable; chmod +x it (got " + p + ")"),
-                lines(ConfigChecker.check(c)));
+                ConfigChecker.check(c));
         assertEquals(List.of("/etc/q.yaml: command.exec[0]: is not executable; chmod +x it (got " + p + ")"),
-                lines(ConfigChecker.check(c.withSource(Path.of("/etc/q.yaml")))));
+                ConfigChecker.check(c.withSource(Path.of("/etc/q.yaml"))));
+    }
+
+    @Test
+    void checkGivesTheLinesAnOperatorReads() throws Exception {
+        Path p = plain("plain.sh");
+        Path f = ConfigFiles.write(dir, MINIMAL + "bind: 127.0.0.1\ncommand:\n  exec: [" + p + "]\nstate_dir: " + state
+                + "\n");
+        assertEquals(List.of(at(12, 10, "command.exec[0]: is not executable; chmod +x it (got " + p + ")")),
+                ConfigChecker.check(ConfigLoader.loadWithPositions(f)));
     }
 }
