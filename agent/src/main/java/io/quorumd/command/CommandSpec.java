@@ -46,9 +46,13 @@ public record CommandSpec(List<String> argv, Path workdir, Map<String, String> e
     public String name() {
         String prog = argv.get(0);
         if (argv.size() >= 3 && argv.get(1).equals("-c") && prog.endsWith("sh")) {
-            String script = argv.get(2).trim();
-            int space = script.indexOf(' ');
-            prog = space < 0 ? script : script.substring(0, space);
+            String script = argv.get(2).trim().replaceFirst("^exec\\s+", "").replaceFirst("^[^\\w/.-]+", "");
+            int end = 0;
+            while (end < script.length() && !Character.isWhitespace(script.charAt(end))
+                    && ";&|()<>'\"".indexOf(script.charAt(end)) < 0) {
+                end++;
+            }
+            prog = script.substring(0, end);
         }
         int slash = prog.lastIndexOf('/');
         String name = slash < 0 ? prog : prog.substring(slash + 1);

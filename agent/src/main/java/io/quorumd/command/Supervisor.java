@@ -125,15 +125,16 @@ public final class Supervisor implements AutoCloseable {
             throws IOException {
         this.spec = spec;
         this.base = base;
-        this.stateDir = stateDir;
+        // absolute: the wrapper runs in the command's workdir and must still find the pgid file
+        this.stateDir = stateDir.toAbsolutePath();
         this.sink = sink;
-        Files.createDirectories(stateDir);
-        this.spawner = new Spawner(stateDir.resolve("scripts"));
-        this.hooks = new Hooks(hookSpec, base, sink, spawner);
-        this.watchdogLog = stateDir.resolve("watchdog.log");
+        Files.createDirectories(this.stateDir);
+        this.watchdogLog = this.stateDir.resolve("watchdog.log");
         if (Files.isRegularFile(watchdogLog) && Files.size(watchdogLog) > WATCHDOG_LOG_MAX_BYTES) {
-            Files.move(watchdogLog, stateDir.resolve("watchdog.log.1"), StandardCopyOption.REPLACE_EXISTING);
+            Files.move(watchdogLog, this.stateDir.resolve("watchdog.log.1"), StandardCopyOption.REPLACE_EXISTING);
         }
+        this.spawner = new Spawner(this.stateDir.resolve("scripts"));
+        this.hooks = new Hooks(hookSpec, base, sink, spawner);
         if (spec != null) {
             for (String k : spec.env().keySet()) {
                 if (k.startsWith("QUORUMD_")) {
@@ -160,6 +161,12 @@ public final class Supervisor implements AutoCloseable {
 
     public Status status() {
         return status;
+    }
+
+    /** The pid of the watchdog guarding the current run, or 0; for tests and diagnostics. */
+    long watchdogPid() {
+        Watchdog w = liveWatchdog;
+        return w == null ? 0 : w.pid();
     }
 
     /**

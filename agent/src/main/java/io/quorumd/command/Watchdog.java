@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,7 @@ import org.slf4j.LoggerFactory;
 final class Watchdog {
     private static final Logger log = LoggerFactory.getLogger(Watchdog.class);
     private static final long CENTI = 10_000_000L;
+    private static final long MAX_AHEAD_NANOS = TimeUnit.DAYS.toNanos(365);
 
     private final Process process;
     private final OutputStream stdin;
@@ -182,8 +184,12 @@ final class Watchdog {
     /** "D STOP_CS KILL_CS": the lease's end, and its end + stop_timeout, on /proc/uptime's clock. */
     static String deadlineLine(long leaseEndNanos, long stopTimeoutNanos) {
         long offset = bootMinusMonotonic();
-        long stop = Math.floorDiv(leaseEndNanos + offset, CENTI);
-        long kill = Math.floorDiv(leaseEndNanos + stopTimeoutNanos + offset, CENTI);
+        long now = System.nanoTime();
+        // nanoTime values compare by difference; a lease "for ever" must not overflow into the past
+        long left = Math.min(leaseEndNanos - now, MAX_AHEAD_NANOS);
+        long grace = Math.min(stopTimeoutNanos, MAX_AHEAD_NANOS);
+        long stop = Math.floorDiv(now + offset + left, CENTI);
+        long kill = Math.floorDiv(now + offset + left + grace, CENTI);
         return "D " + stop + " " + kill + "\n";
     }
 

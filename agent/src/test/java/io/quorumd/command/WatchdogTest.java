@@ -50,6 +50,8 @@ class WatchdogTest {
             assertEquals(new Event.CommandStopped(20), ev.nextEvent(Event.CommandStopped.class, LONG),
                     "the command ended after its lease: no restart despite restart: always");
             assertEquals(List.of(), liveMembers(pgid));
+            await("the watchdog logs its exit", LONG,
+                    () -> readOrEmpty(dir.resolve("watchdog.log")).matches("(?s).*(exiting|released by the agent).*"));
             long got = Long.parseLong(readOrEmpty(termAt).trim());
             long due = uptimeCs(leaseEnd);
             assertTrue(got >= due - 1, "stop signal at " + got + " cs, before the lease end " + due + " cs");
@@ -84,6 +86,8 @@ class WatchdogTest {
             assertTrue(afterLease <= TimeUnit.MILLISECONDS.toNanos(500 + 600),
                     "SIGKILL " + ms(afterLease) + " ms after the lease end");
             assertEquals(new Event.CommandStopped(21), ev.nextEvent(Event.CommandStopped.class, LONG));
+            await("the watchdog logs its exit", LONG,
+                    () -> readOrEmpty(dir.resolve("watchdog.log")).matches("(?s).*(exiting|released by the agent).*"));
             String wlog = readOrEmpty(dir.resolve("watchdog.log"));
             assertTrue(wlog.contains("pgid=" + pgid + ": signal 15 sent"), wlog);
             assertTrue(wlog.contains("pgid=" + pgid + ": SIGKILL sent"), wlog);
@@ -97,9 +101,11 @@ class WatchdogTest {
         TestSupport.Events ev = new TestSupport.Events();
         try (Supervisor s = new Supervisor(bash("exec sleep 1000", 300, RestartPolicy.NEVER, 0), HookSpec.none(),
                 BASE, dir, ev::accept)) {
-            long lease = TimeUnit.MILLISECONDS.toNanos(400);
+            long lease = TimeUnit.MILLISECONDS.toNanos(1000);
             s.start(22, "node-a", System.nanoTime() + TimeUnit.SECONDS.toNanos(2));
             int pgid = SupervisorStopTest.awaitRunning(s);
+            long wpid = s.watchdogPid();
+            long cpu0 = cpuTicks(wpid);
             long last = 0;
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2000);
             while (System.nanoTime() < until) {
@@ -108,6 +114,9 @@ class WatchdogTest {
                 assertEquals(List.of(pgid), liveMembers(pgid), "renewed, yet the command is gone");
                 TestSupport.sleepMillis(100);
             }
+            long cpu = cpuTicks(wpid) - cpu0;
+            System.out.printf("measured: watchdog CPU with a renewal every 100 ms: %d ms over 2 s%n", cpu * 10);
+            assertTrue(cpu <= 20, "the watchdog used " + cpu * 10 + " ms of CPU in 2 s");
             long lastLeaseEnd = last;
             await("the command ends after the last lease", LONG, () -> liveMembers(pgid).isEmpty());
             long after = System.nanoTime() - lastLeaseEnd;
@@ -140,6 +149,13 @@ class WatchdogTest {
         assertTrue(m.watchdogLog.contains("signal 15 sent"), m.watchdogLog);
         System.out.printf("measured: kill -9 of the agent, TERM honoured: group empty after %d ms%n",
                 ms(m.emptyAfterNanos));
+    }
+
+    /** utime + stime of a process, in clock ticks (1/100 s). */
+    private static long cpuTicks(long pid) {
+        String st = readOrEmpty(Path.of("/proc/" + pid + "/stat"));
+        String[] f = st.substring(st.lastIndexOf(") ") + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     record Measured(long emptyAfterNanos, String watchdogLog) {}
