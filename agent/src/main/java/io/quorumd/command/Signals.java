@@ -26,6 +26,8 @@ public final class Signals {
     public static final int SIGUSR1 = 10;
     public static final int SIGUSR2 = 12;
     public static final int SIGTERM = 15;
+    public static final int SIGCONT = 18;
+    public static final int SIGSTOP = 19;
 
     static final int CLOCK_MONOTONIC = 1;
     static final int CLOCK_BOOTTIME = 7;

@@ -160,55 +160,92 @@ class WatchdogTest {
 
     record Measured(long emptyAfterNanos, String watchdogLog) {}
 
-    private static Measured killAgent(Path dir, String script, long stopTimeoutMs, int expectedMembers, long term)
-            throws Exception {
+    /** A stand-in agent JVM running {@code script} under a renewed lease, and its command's group. */
+    private record StandIn(Process agent, int pgid, BufferedReader out) {}
+
+    private static StandIn standIn(Path dir, String script, long stopTimeoutMs, long leaseMs, int expectedMembers,
+            long term) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), AgentStandIn.class.getName(), dir.toString(),
-                Long.toString(stopTimeoutMs), "3000", Long.toString(term), script));
+                Long.toString(stopTimeoutMs), Long.toString(leaseMs), Long.toString(term), script));
         Process agent = new ProcessBuilder(cmd).redirectError(dir.resolve("agent.err").toFile()).start();
-        try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(agent.getInputStream(),
-                    StandardCharsets.UTF_8));
-            int pgid = -1;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (pgid < 0 && System.nanoTime() < deadline) {
-                String line = out.readLine();
-                if (line == null) {
-                    fail("the stand-in agent ended: " + readOrEmpty(dir.resolve("agent.err")));
-                }
-                if (line.startsWith("RUNNING ")) {
-                    pgid = Integer.parseInt(line.substring(8).trim());
-                }
+        BufferedReader out = new BufferedReader(new InputStreamReader(agent.getInputStream(), StandardCharsets.UTF_8));
+        int pgid = -1;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (pgid < 0 && System.nanoTime() < deadline) {
+            String line = out.readLine();
+            if (line == null) {
+                agent.destroyForcibly();
+                fail("the stand-in agent ended: " + readOrEmpty(dir.resolve("agent.err")));
             }
-            int group = pgid;
-            await("the command's group runs", LONG, () -> liveMembers(group).size() == expectedMembers);
+            if (line.startsWith("RUNNING ")) {
+                pgid = Integer.parseInt(line.substring(8).trim());
+            }
+        }
+        int group = pgid;
+        await("the command's group runs", LONG, () -> liveMembers(group).size() == expectedMembers);
+        return new StandIn(agent, pgid, out);
+    }
+
+    /** Polls until the group has no live process; the time that took from {@code t0}. */
+    private static long emptyAfter(int pgid, long t0) {
+        while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10)) {
+            if (liveMembers(pgid).isEmpty()) {
+                return System.nanoTime() - t0;
+            }
+            TestSupport.sleepMillis(2);
+        }
+        fail("group " + pgid + " still has " + liveMembers(pgid) + " 10 s on");
+        return 0;
+    }
+
+    private static Measured killAgent(Path dir, String script, long stopTimeoutMs, int expectedMembers, long term)
+            throws Exception {
+        StandIn s = standIn(dir, script, stopTimeoutMs, 3000, expectedMembers, term);
+        try {
             RestartCertificate.Result before = RestartCertificate.check(dir);
             assertEquals(RestartCertificate.Status.GROUP_ALIVE, before.status(), before.detail());
 
             long t0 = System.nanoTime();
-            assertEquals(Signals.Delivery.SENT, Signals.kill((int) agent.pid(), Signals.SIGKILL));
-            long emptyAt = 0;
-            while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10)) {
-                if (liveMembers(group).isEmpty()) {
-                    emptyAt = System.nanoTime();
-                    break;
-                }
-                TestSupport.sleepMillis(2);
-            }
-            assertNotEquals(0, emptyAt, "group " + group + " still has " + liveMembers(group) + " 10 s after kill -9");
-            assertEquals(137, agent.waitFor());
+            assertEquals(Signals.Delivery.SENT, Signals.kill((int) s.agent().pid(), Signals.SIGKILL));
+            long took = emptyAfter(s.pgid(), t0);
+            assertEquals(137, s.agent().waitFor());
 
             // what the restarted agent would find before its first keep-alive
             RestartCertificate.Result cert = RestartCertificate.await(dir, System.nanoTime() + LONG.toNanos());
             assertEquals(RestartCertificate.Status.CERTIFIED, cert.status(), cert.detail());
             assertEquals(term, cert.lastCommandTerm());
-            assertEquals(group, cert.pgid());
+            assertEquals(s.pgid(), cert.pgid());
             await("the watchdog logs its exit", LONG,
                     () -> readOrEmpty(dir.resolve("watchdog.log")).contains("group is empty; exiting"));
-            return new Measured(emptyAt - t0, readOrEmpty(dir.resolve("watchdog.log")));
+            return new Measured(took, readOrEmpty(dir.resolve("watchdog.log")));
         } finally {
-            agent.destroyForcibly();
+            s.agent().destroyForcibly();
+        }
+    }
+
+    @Test
+    void aPausedAgentLosesItsCommandAtTheLeaseEnd(@TempDir Path dir) throws Exception {
+        // lease 1 s renewed every 100 ms; TERM ignored, so SIGKILL 300 ms after the lease's end
+        StandIn s = standIn(dir, "trap '' TERM; sleep 1000 & wait", 300, 1000, 2, 33);
+        try {
+            long t0 = System.nanoTime();
+            assertEquals(Signals.Delivery.SENT, Signals.kill((int) s.agent().pid(), Signals.SIGSTOP));
+            long took = emptyAfter(s.pgid(), t0);
+            // the last renewal came at most 100 ms (plus scheduling) before the pause
+            assertTrue(took >= TimeUnit.MILLISECONDS.toNanos(1300 - 150), "SIGKILL too early: " + ms(took) + " ms");
+            assertTrue(took <= TimeUnit.MILLISECONDS.toNanos(1300 + 700), "SIGKILL too late: " + ms(took) + " ms");
+            Signals.kill((int) s.agent().pid(), Signals.SIGCONT);
+            String line;
+            do {
+                line = s.out().readLine();
+            } while (line != null && !line.startsWith("EVENT "));
+            assertEquals("EVENT " + new Event.CommandStopped(33), line, "the resumed agent hears that it ended");
+            System.out.printf("measured: agent paused (SIGSTOP), lease 1 s, stop_timeout 300 ms: group empty %d ms"
+                    + " after the pause%n", ms(took));
+        } finally {
+            s.agent().destroyForcibly();
         }
     }
 }
