@@ -60,7 +60,8 @@ import java.util.regex.Pattern;
  * <h2>Threads</h2>
  * One I/O thread ({@code quorumd-transport-<self>}) owns every ZMQ socket. The public methods may
  * be called from any thread: they encode on the caller's thread and hand the frame over through a
- * queue and a one-byte wake-up pipe that the I/O thread polls along with its sockets. The poll
+ * queue and an empty wake-up message on an inproc PAIR socket, which the I/O thread polls along
+ * with its other sockets (the sending end is shared by the callers under a lock). The poll
  * waits for the nearest deadline or indefinitely, so an idle transport does not spin. Two more
  * threads block until needed: {@code quorumd-probe-<self>} runs connect probes, and, only when a
  * peer's host is a name rather than an IP literal, {@code quorumd-resolve-<self>} resolves names
@@ -256,6 +257,7 @@ public final class ZmqTransport implements AutoCloseable {
             ioThread = new Thread(this::runLoop, "quorumd-transport-" + self);
             ioThread.setDaemon(true);
             ioThread.start();
+            wake(); // for anything handed over before start()
             LOG.info("transport of {} listening: keep-alives on {}, requests on {}; {} peer(s)", self,
                     PeerLink.tcp(bindAddress, port), PeerLink.tcp(bindAddress, port + 1), links.size());
         }
@@ -424,7 +426,9 @@ public final class ZmqTransport implements AutoCloseable {
                     items.add(new ZMQ.PollItem(sub, ZMQ.Poller.POLLIN));
                     items.add(new ZMQ.PollItem(router, ZMQ.Poller.POLLIN));
                     for (PeerLink link : links.values()) {
-                        if (link.req == null) continue;
+                        // a REQ socket only ever receives the reply to its outstanding request;
+                        // polling idle ones would only add work to every round
+                        if (link.req == null || link.outstanding == null) continue;
                         items.add(new ZMQ.PollItem(link.req, ZMQ.Poller.POLLIN));
                         reqLinks.add(link);
                     }
