@@ -29,8 +29,9 @@ final class Checker {
     private final int n;
 
     private final TreeMap<Long, String> masterOfTerm = new TreeMap<>();
+    private final TreeMap<Long, String> candidateOfTerm = new TreeMap<>();
+    private final java.util.TreeSet<Long> contestedTerms = new java.util.TreeSet<>();
     private final List<TreeMap<Long, String>> votes = new ArrayList<>();
-    private final List<TreeMap<Long, String>> durableVotes = new ArrayList<>();
     private long maxCommandTerm = -1;
     private String maxCommandNode;
     /** vote requests received by a sticky voter: key -> why it was sticky; a grant for one is a violation */
@@ -40,7 +41,8 @@ final class Checker {
     final long stepDownBoundNanos;
     boolean met;
     long metAtNanos = -1;
-    private final long[] isolatedSince;
+    private final long[] outCutSince;
+    private final long[] inCutSince;
 
     Checker(Simulation sim) {
         this.sim = sim;
@@ -48,10 +50,11 @@ final class Checker {
         this.n = p.nodes;
         for (int i = 0; i < n; i++) {
             votes.add(new TreeMap<>());
-            durableVotes.add(new TreeMap<>());
         }
-        isolatedSince = new long[n];
-        Arrays.fill(isolatedSince, Long.MAX_VALUE);
+        outCutSince = new long[n];
+        inCutSince = new long[n];
+        Arrays.fill(outCutSince, Long.MAX_VALUE);
+        Arrays.fill(inCutSince, Long.MAX_VALUE);
         Timing tm = p.timing;
         double rho = tm.clockDrift();
         long hb = tm.heartbeatNanos();
@@ -77,7 +80,10 @@ final class Checker {
                 NodeView before = a.view();
                 if (before == null) return;
                 String why = stickyTo(a, local, before.term(), sim.indexOf(v.from()));
-                if (why != null) stickyRequests.put(stickyKey(a.host.index, sim.indexOf(v.from()), v.requestId()), why);
+                long key = stickyKey(a.host.index, sim.indexOf(v.from()), v.requestId());
+                // judged per delivery: a duplicate that arrives once the voter has yielded may be granted
+                if (why != null) stickyRequests.put(key, why);
+                else stickyRequests.remove(key);
             }
         } else if (ev instanceof Event.PeerRefused pr) {
             int i = sim.indexOf(pr.peer());
@@ -143,25 +149,32 @@ final class Checker {
         }
         if (m instanceof Message.VoteRequest v) {
             if (!v.preVote()) {
-                String dv = durableVotes.get(h.index).get(v.term());
-                if (!h.id.equals(dv)) {
+                String first = candidateOfTerm.putIfAbsent(v.term(), h.id);
+                if (first != null && !first.equals(h.id) && contestedTerms.add(v.term())) sim.contestedTerms++;
+                if (!voteDurable(disk, v.term(), h.id)) {
                     sim.violation(Violation.Kind.SAFETY, "persist-before-send", h.id + " asked for votes in term "
-                            + v.term() + " before its own vote for itself was durable (disk: vote=" + dv + ")");
+                            + v.term() + " before its own vote for itself was durable (disk: term " + disk.term()
+                            + ", vote " + disk.votedFor() + ")");
                     return;
                 }
             } else if (v.transfer() == null && v.term() > a.lastCampaignTerm) {
                 a.lastCampaignTerm = v.term();
                 String why = stickyTo(a, a.stepLocal, v.term() - 1, -1);
-                if (why != null)
+                if (why != null) {
+                    long decided = v.sentAtNanos();
+                    String when = "; it decided to campaign at local " + Trace.seconds(decided)
+                            + (decided < a.stepLocal ? " and the request waited " + Trace.ms(a.stepLocal - decided)
+                            + " in its outbox (for a Persist) before going out" : "");
                     sim.violation(Violation.Kind.LIVENESS, "stickiness", h.id + " campaigned (pre-vote for term "
-                            + v.term() + ") although " + why);
+                            + v.term() + ") although " + why + when);
+                }
             }
         } else if (m instanceof Message.VoteResponse r && r.granted()) {
             if (!r.preVote()) {
-                String dv = durableVotes.get(h.index).get(r.term());
-                if (!to.equals(dv)) {
+                if (!voteDurable(disk, r.term(), to)) {
                     sim.violation(Violation.Kind.SAFETY, "persist-before-send", h.id + " granted its term-" + r.term()
-                            + " vote to " + to + " before that vote was durable (disk: vote=" + dv + ")");
+                            + " vote to " + to + " before that vote was durable (disk: term " + disk.term() + ", vote "
+                            + disk.votedFor() + ")");
                     return;
                 }
                 String prev = votes.get(h.index).putIfAbsent(r.term(), to);
@@ -180,6 +193,14 @@ final class Checker {
         }
     }
 
+    /**
+     * A vote may be announced once the disk holds it, or a later term: either way no restart can
+     * make this node vote differently in that term.
+     */
+    private static boolean voteDurable(TermState disk, long term, String candidate) {
+        return disk.term() > term || disk.term() == term && candidate.equals(disk.votedFor());
+    }
+
     void onDurable(Host h, Effect.Persist e) {
         TermState prev = h.disk;
         if (e.term() < prev.term())
@@ -187,7 +208,6 @@ final class Checker {
         else if (e.term() == prev.term() && prev.votedFor() != null && !prev.votedFor().equals(e.votedFor()))
             sim.violation(Violation.Kind.SAFETY, "one vote per term", h.id + " rewrote its term-" + e.term() + " vote "
                     + prev.votedFor() + " as " + e.votedFor());
-        if (e.votedFor() != null) durableVotes.get(h.index).put(e.term(), e.votedFor());
     }
 
     void onRoleChanged(SimAgent a, Effect.RoleChanged e) {
@@ -281,6 +301,19 @@ final class Checker {
         sim.q.at(sim.now() + livenessBudgetNanos, this::livenessDeadline);
     }
 
+    /**
+     * When the liveness clock starts: at the heal, or, if every agent's command gave up before it
+     * (SPEC: no campaign for restart_window), when the first of them may campaign again.
+     */
+    long livenessStart() {
+        long firstFree = Long.MAX_VALUE;
+        for (Host h : sim.hosts) {
+            if (h.agent == null) continue;
+            firstFree = Math.min(firstFree, Math.max(h.agent.noCampaignUntil, 0));
+        }
+        return Math.max(p.healAtNanos, firstFree == Long.MAX_VALUE ? 0 : firstFree);
+    }
+
     private void checkMet() {
         if (met) return;
         for (Host h : sim.hosts) {
@@ -296,8 +329,14 @@ final class Checker {
 
     private void livenessDeadline() {
         if (met) return;
+        long start = livenessStart();
+        if (sim.now() < start + livenessBudgetNanos) {
+            sim.extendEnd(start + livenessBudgetNanos + 1);
+            sim.q.at(start + livenessBudgetNanos, this::livenessDeadline);
+            return;
+        }
         sim.violation(Violation.Kind.LIVENESS, "no master", "no master with its command running "
-                + Trace.ms(livenessBudgetNanos) + " after the last fault healed at " + Trace.seconds(p.healAtNanos)
+                + Trace.ms(livenessBudgetNanos) + " after the last fault healed at " + Trace.seconds(start)
                 + "s; pending:\n" + pending());
     }
 
@@ -338,32 +377,47 @@ final class Checker {
         recomputeIsolation();
     }
 
+    /**
+     * A master's lease is bounded two ways: once its keep-alives reach fewer than a majority
+     * (outgoing cut: nothing newer can be echoed; a paused peer still counts, its socket buffers
+     * them), and while it hears fewer than a majority (incoming cut: no echo arrives; a paused peer
+     * sends nothing). Each, while it lasts, bounds the lease from the moment it began.
+     */
     private void recomputeIsolation() {
         if (sim.net == null || sim.hosts == null) return;
         int majority = n / 2 + 1;
         for (int i = 0; i < n; i++) {
-            int reach = 1;
-            for (int j = 0; j < n; j++)
-                if (j != i && sim.net.open(i, j) && sim.net.open(j, i) && sim.hosts[j] != null && sim.hosts[j].agentRunning())
-                    reach++;
-            boolean isolated = reach < majority;
-            if (isolated && isolatedSince[i] == Long.MAX_VALUE) {
-                long since = sim.now();
-                isolatedSince[i] = since;
-                int host = i;
-                sim.q.at(since + stepDownBoundNanos, () -> checkStepDown(host, since));
-            } else if (!isolated) {
-                isolatedSince[i] = Long.MAX_VALUE;
+            int out = 1;
+            int in = 1;
+            for (int j = 0; j < n; j++) {
+                Host o = sim.hosts[j];
+                if (j == i || o == null) continue;
+                if (sim.net.open(i, j) && o.up && o.agent != null) out++;
+                if (sim.net.open(j, i) && o.agentRunning()) in++;
             }
+            track(i, 0, out < majority);
+            track(i, 1, in < majority);
         }
     }
 
-    private void checkStepDown(int i, long since) {
-        if (isolatedSince[i] != since) return;
+    private void track(int i, int way, boolean cut) {
+        long[] since = way == 0 ? outCutSince : inCutSince;
+        if (cut && since[i] == Long.MAX_VALUE) {
+            long t0 = sim.now();
+            since[i] = t0;
+            sim.q.at(t0 + stepDownBoundNanos, () -> checkStepDown(i, way, t0));
+        } else if (!cut) {
+            since[i] = Long.MAX_VALUE;
+        }
+    }
+
+    private void checkStepDown(int i, int way, long since) {
+        if ((way == 0 ? outCutSince : inCutSince)[i] != since) return;
         Host h = sim.hosts[i];
         if (h.agentRunning() && h.role == Role.MASTER && h.activeSince <= since)
-            sim.violation(Violation.Kind.LIVENESS, "step down", h.id + " has not reached a majority since "
-                    + Trace.seconds(since) + "s but is still master of term " + h.roleTerm + " "
+            sim.violation(Violation.Kind.LIVENESS, "step down", h.id + "'s keep-alives " + (way == 0
+                    ? "have not reached" : "and echoes have not come back from") + " a majority since "
+                    + Trace.seconds(since) + "s, but it is still master of term " + h.roleTerm + " "
                     + Trace.ms(sim.now() - since) + " later");
     }
 }

@@ -32,12 +32,14 @@ final class FaultPlan {
         /** systemctl stop, then start again at {@code until} */
         SHUTDOWN,
         /** every Persist fails (disk full) */
-        STORAGE_FAIL
+        STORAGE_FAIL,
+        /** the worst moment for a crash: the agent dies right after each vote it sends, and restarts soon */
+        CRASH_AFTER_VOTE
     }
 
     /**
      * One fault. {@code host} -1 means "the master when the fault starts" ({@code fallback} if there
-     * is none). {@code edges} has bit {@code a*n+b} for each directed link a->b it affects.
+     * is none), -2 none, -3 every host. {@code edges} has bit {@code a*n+b} for each directed link a->b it affects.
      */
     record Fault(Kind kind, long at, long until, int host, int fallback, int dir, long edges, int bridge,
                  boolean reject, int to, double loss, long extraDelayNanos) {
@@ -45,13 +47,15 @@ final class FaultPlan {
         String describe(SimParams p) {
             StringBuilder s = new StringBuilder();
             s.append(Trace.ms(at)).append("..").append(Trace.ms(until)).append(' ').append(kind);
-            if (host != -2) s.append(" host=").append(host == -1 ? "master(else " + p.ids[fallback] + ")" : p.ids[host]);
+            if (host == -3) s.append(" every host");
+            else if (host != -2) s.append(" host=").append(host == -1 ? "master(else " + p.ids[fallback] + ")" : p.ids[host]);
             if (kind == Kind.ISOLATE) s.append(dir == 0 ? " both-ways" : dir == 1 ? " outgoing" : " incoming");
             if (kind == Kind.BRIDGE) s.append(" bridge=").append(p.ids[bridge]);
             if (edges != 0) s.append(" links=").append(edgeList(p, edges));
             if (reject) s.append(" REJECT");
             if (kind == Kind.STEP_DOWN) s.append(" to=").append(to < 0 ? "any" : p.ids[to]);
             if (kind == Kind.DEGRADE) s.append(String.format(" loss=%.2f +delay=%s", loss, Trace.ms(extraDelayNanos)));
+            if (kind == Kind.CRASH_AFTER_VOTE) s.append(" restart after ").append(Trace.ms(extraDelayNanos));
             return s.toString();
         }
     }
@@ -86,9 +90,9 @@ final class FaultPlan {
         long stop = p.timing.stopTimeoutNanos();
         long heal = p.healAtNanos;
         int all = (1 << n) - 1;
-        int count = 1 + r.nextInt(8);
+        int count = 1 + r.nextInt(10);
         Kind[] kinds = Kind.values();
-        int[] weight = {12, 8, 6, 14, 5, 8, 12, 4, 10, 4, 8, 4, 5};
+        int[] weight = {12, 8, 6, 14, 5, 8, 12, 4, 10, 4, 8, 4, 5, 6};
         int total = 0;
         for (int w : weight) total += w;
         for (int k = 0; k < count; k++) {
@@ -163,6 +167,11 @@ final class FaultPlan {
                 case FREEZE_HOST:
                 case STORAGE_FAIL:
                     f = new Fault(kind, at, Math.min(until, heal), host, fallback, 0, 0, -1, false, -1, 0, 0);
+                    break;
+                case CRASH_AFTER_VOTE:
+                    // every vote it grants until `until` kills it; a supervisor restarts it 20..300 ms later
+                    f = new Fault(kind, at, Math.min(until, heal), r.nextBoolean() ? -3 : r.nextInt(n), 0, 0, 0, -1, false, -1, 0,
+                            20 * SimParams.MS + r.nextLong(280 * SimParams.MS));
                     break;
                 case STEP_DOWN:
                     f = new Fault(kind, at, at, host, fallback, 0, 0, -1, false, r.nextBoolean() ? -1 : r.nextInt(n), 0, 0);

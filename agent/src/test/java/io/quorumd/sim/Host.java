@@ -76,6 +76,8 @@ final class Host {
     long roleSince;
 
     long plannedRestartAt = Long.MAX_VALUE;
+    /** armed by a CRASH_AFTER_VOTE fault: restart delay after the crash; -1 when not armed */
+    long crashAfterVoteNanos = -1;
     boolean shuttingDown;
 
     Host(Simulation sim, int index) {
@@ -126,6 +128,7 @@ final class Host {
                     + ",vote=" + state.votedFor() + ") certificate=" + (cert == null ? "none" : Trace.proof(cert))
                     + (group != null ? " (its old command group, term " + group.term + ", still runs)" : ""));
         sim.checker.onAgentChange();
+        sim.net.onAgentUp(this);
         agent.rescheduleTick();
     }
 
@@ -292,7 +295,8 @@ final class Host {
         if (sim.p.flakyMeanNanos > 0) {
             long life = (long) (-Math.log(1 - sim.world.nextDouble()) * sim.p.flakyMeanNanos);
             sim.q.at(sim.now() + Math.max(1, life), () -> {
-                if (group == g && !frozen && !g.signalled) groupDied(g, "exited on its own (crash)", false);
+                // a crashing command is a fault too: it heals with the rest
+                if (group == g && !frozen && !g.signalled && !sim.healed) groupDied(g, "exited on its own (crash)", false);
             });
         }
     }

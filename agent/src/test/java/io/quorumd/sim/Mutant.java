@@ -4,9 +4,7 @@ import io.quorumd.core.Effect;
 import io.quorumd.core.Event;
 import io.quorumd.core.Node;
 import io.quorumd.core.NodeConfig;
-import io.quorumd.core.NodeView;
 import io.quorumd.core.Proof;
-import io.quorumd.core.Role;
 import io.quorumd.core.TermState;
 
 import java.util.ArrayList;
@@ -25,7 +23,24 @@ final class Mutant {
                     long nowNanos);
     }
 
-    static final List<String> NAMES = List.of("none", "no-handover-wait", "forget-vote", "no-stickiness");
+    static final List<String> NAMES = List.of("none", "no-handover-wait", "forget-vote", "no-stickiness",
+            "send-before-persist");
+
+    /** The rules each mutant must break (what the checker must catch it by). */
+    static java.util.Set<String> signature(String name) {
+        switch (name) {
+            case "no-handover-wait":
+                return java.util.Set.of("exclusive command");
+            case "forget-vote":
+                return java.util.Set.of("one vote per term", "election safety");
+            case "no-stickiness":
+                return java.util.Set.of("stickiness");
+            case "send-before-persist":
+                return java.util.Set.of("persist-before-send");
+            default:
+                return java.util.Set.of();
+        }
+    }
 
     final String name;
     final NodeFactory factory;
@@ -52,15 +67,16 @@ final class Mutant {
                 return new Mutant(name, Node::new, true);
             case "no-stickiness":
                 return new Mutant(name, NoStickinessNode::new, false);
+            case "send-before-persist":
+                return new Mutant(name, SendBeforePersistNode::new, false);
             default:
                 throw new IllegalArgumentException("unknown mutant '" + name + "': use one of " + NAMES);
         }
     }
 
     /**
-     * Starts its command the moment it becomes master, without proof and without waiting for the
-     * old lease plus stop_timeout. Needs no hook in {@link Node}: it adds the StartCommand the real
-     * node would have delayed (the simulated supervisor ignores the later, duplicate one).
+     * Starts its command the moment it becomes master: the wait for the old lease plus
+     * stop_timeout is gone (proofs still clear it too, which changes nothing).
      */
     static final class NoHandoverWaitNode extends Node {
         NoHandoverWaitNode(NodeConfig c, TermState s, long bootId, Proof cert, RandomGenerator r, long now) {
@@ -68,45 +84,47 @@ final class Mutant {
         }
 
         @Override
-        public List<Effect> handle(Event event, long nowNanos) {
-            List<Effect> effects = super.handle(event, nowNanos);
-            for (Effect e : effects) {
-                if (e instanceof Effect.RoleChanged rc && rc.role() == Role.MASTER) {
-                    NodeView v = view(nowNanos);
-                    long leaseEnd = v != null && v.leaseEndNanos() > nowNanos ? v.leaseEndNanos()
-                            : nowNanos + config.timing().leaseNanos();
-                    List<Effect> out = new ArrayList<>(effects);
-                    out.add(new Effect.StartCommand(rc.term(), config.peers().self(), leaseEnd));
-                    return out;
-                }
-            }
-            return effects;
+        protected long clearance(long nowNanos) {
+            return nowNanos;
         }
     }
 
-    /**
-     * Never sticky when asked for a vote: every incoming vote request is shown to the real node as
-     * if it carried the hand-over of the master this node follows, which is the one thing that
-     * lets a sticky voter grant. (With a {@code protected boolean isSticky(long)} hook in
-     * {@link Node}, this becomes a one-line override.)
-     */
+    /** Never sticky: grants (pre-)votes and campaigns even while it hears a live master. */
     static final class NoStickinessNode extends Node {
         NoStickinessNode(NodeConfig c, TermState s, long bootId, Proof cert, RandomGenerator r, long now) {
             super(c, s, bootId, cert, r, now);
         }
 
         @Override
+        protected boolean isSticky(long nowNanos) {
+            return false;
+        }
+    }
+
+    /**
+     * Lets every message out at once, also those the real node holds until its term or vote is on
+     * disk (they still go out again when the core releases them).
+     */
+    static final class SendBeforePersistNode extends Node {
+        private final List<Effect> early = new ArrayList<>();
+
+        SendBeforePersistNode(NodeConfig c, TermState s, long bootId, Proof cert, RandomGenerator r, long now) {
+            super(c, s, bootId, cert, r, now);
+        }
+
+        @Override
+        protected void send(Effect e) {
+            early.add(e);
+            super.send(e);
+        }
+
+        @Override
         public List<Effect> handle(Event event, long nowNanos) {
-            if (event instanceof Event.Received rcv && rcv.message() instanceof io.quorumd.core.Message.VoteRequest v
-                    && v.transfer() == null) {
-                NodeView view = view(nowNanos);
-                if (view != null && view.master() != null && !view.master().equals(v.from())) {
-                    Proof forged = new Proof(Proof.Kind.HANDOVER, view.master(), view.term(), false);
-                    event = new Event.Received(new io.quorumd.core.Message.VoteRequest(v.from(), v.term(), v.bootId(),
-                            v.requestId(), v.preVote(), v.sentAtNanos(), v.lastLogTerm(), v.lastLogIndex(), forged));
-                }
-            }
-            return super.handle(event, nowNanos);
+            early.clear();
+            List<Effect> out = super.handle(event, nowNanos);
+            List<Effect> all = new ArrayList<>(out);
+            for (Effect e : early) if (!out.contains(e)) all.add(e);
+            return all;
         }
     }
 }

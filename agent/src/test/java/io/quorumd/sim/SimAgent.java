@@ -47,6 +47,8 @@ final class SimAgent implements Effects.Handler {
     final long[] liveHeardLocal;
     final long[] liveTerm;
     long lastCampaignTerm = -1;
+    /** real time until which this agent run may not campaign (its command gave up) */
+    long noCampaignUntil = Long.MIN_VALUE;
 
     // the step being handled
     long stepLocal;
@@ -154,6 +156,10 @@ final class SimAgent implements Effects.Handler {
         deliver(new Event.Received(m));
     }
 
+    boolean isOutstanding(long key) {
+        return outstanding.containsKey(key);
+    }
+
     void onRequestTimeout(long key, String to, long requestId) {
         if (outstanding.remove(key) == null) return;
         deliver(new Event.RequestFailed(to, requestId, "no reply within " + Trace.ms(sim.p.requestTimeoutNanos)));
@@ -187,6 +193,8 @@ final class SimAgent implements Effects.Handler {
             restarts = 0;
         }
         if (restarts >= sim.p.maxRestarts) {
+            // SPEC: the master steps down and does not campaign again for restart_window
+            noCampaignUntil = sim.now() + host.clock.realDuration(sim.p.timing.restartWindowNanos());
             deliver(new Event.CommandGaveUp(g.term, "exited " + (restarts + 1) + " times within restart_window"));
             return;
         }
@@ -256,6 +264,14 @@ final class SimAgent implements Effects.Handler {
             return;
         }
         sim.net.send(this, to, m, VirtualNetwork.RESPONSE);
+        if (host.crashAfterVoteNanos >= 0 && m instanceof Message.VoteResponse r && r.granted() && !r.preVote()) {
+            long restartAfter = host.crashAfterVoteNanos;
+            sim.q.at(sim.now(), () -> {
+                if (host.agent != this || host.frozen) return;
+                host.plannedRestartAt = sim.now() + restartAfter;
+                host.agentDies("SIGKILL right after granting its vote in term " + r.term());
+            });
+        }
     }
 
     @Override

@@ -7,7 +7,8 @@ import java.util.TreeMap;
 
 /**
  * Runs seeded schedules and reports. {@code --seeds N} runs seeds 1..N (from {@code --first-seed});
- * {@code --seed S} replays one with its full trace; {@code --nodes k} fixes the cluster size (else a
+ * {@code --seed S} replays one with its full trace; {@code --report-rule R} reports only that rule's
+ * failures; {@code --nodes k} fixes the cluster size (else a
  * mix of 3, 5 and 7); {@code --mutant name} runs a deliberately broken node; {@code --stats N} runs
  * the failover scenarios N times each (0 to skip). Ends with {@code schedules=N violations=V} and
  * exits 1 when V > 0.
@@ -26,6 +27,7 @@ public final class SimMain {
         final TreeMap<String, Long> byRule = new TreeMap<>();
         long deferredStarts;
         long lateResponses;
+        long contestedTerms;
         long convergedMaxNanos;
 
         double schedulesPerSecond() {
@@ -46,6 +48,9 @@ public final class SimMain {
         int stats = -1;
         int traceLines = 150;
         int maxReports = 5;
+        String reportRule = null;
+        Long failoverSeed = null;
+        String failoverKind = "CRASH_RESTART";
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String v = i + 1 < args.length ? args[i + 1] : null;
@@ -58,6 +63,9 @@ public final class SimMain {
                 case "--stats": stats = Integer.parseInt(need(a, v)); i++; break;
                 case "--trace-lines": traceLines = Integer.parseInt(need(a, v)); i++; break;
                 case "--max-reports": maxReports = Integer.parseInt(need(a, v)); i++; break;
+                case "--report-rule": reportRule = need(a, v); i++; break;
+                case "--failover-seed": failoverSeed = Long.parseLong(need(a, v)); i++; break;
+                case "--failover": failoverKind = need(a, v); i++; break;
                 case "-h":
                 case "--help":
                     out.println("usage: SimMain [--seeds N | --seed S] [--first-seed F] [--nodes 3|5|7] "
@@ -80,6 +88,11 @@ public final class SimMain {
             return 2;
         }
 
+        if (failoverSeed != null) {
+            FailoverStats.Outcome o = FailoverStats.failover(failoverSeed, FailoverStats.Fault.valueOf(failoverKind), out);
+            out.println(o.measured() ? "failover took " + Trace.ms(o.nanos()) : "not measured: " + o.note());
+            return 0;
+        }
         Summary s;
         if (oneSeed != null) {
             s = new Summary();
@@ -97,12 +110,13 @@ public final class SimMain {
                     + " after the heal (budget " + Trace.ms(sim.checker.livenessBudgetNanos) + ")");
             if (stats < 0) stats = 0;
         } else {
-            s = runSchedules(firstSeed, seeds, nodes, mutant, false, maxReports, traceLines, out);
+            s = runSchedules(firstSeed, seeds, nodes, mutant, null, reportRule, maxReports, traceLines, out);
             out.printf(Locale.ROOT, "ran %d schedules (%s, mutant %s) in %.1f s: %.0f schedules/s, %d steps, "
-                            + "%.0f s of virtual time; slowest convergence after heal %s; deferred starts %d, late answers %d%n",
+                            + "%.0f s of virtual time; slowest convergence after heal %s; deferred starts %d, late answers %d, "
+                            + "split elections %d%n",
                     s.schedules, nodes == 0 ? "3/5/7 nodes" : nodes + " nodes", mutant.name, s.wallNanos / 1e9,
                     s.schedulesPerSecond(), s.steps, s.virtualNanos / 1e9, Trace.ms(s.convergedMaxNanos),
-                    s.deferredStarts, s.lateResponses);
+                    s.deferredStarts, s.lateResponses, s.contestedTerms);
             if (!s.byRule.isEmpty()) out.println("violations by class and rule: " + s.byRule);
             if (stats < 0) stats = 1000;
         }
@@ -121,6 +135,7 @@ public final class SimMain {
         s.virtualNanos += r.virtualNanos();
         s.deferredStarts += r.deferredStarts();
         s.lateResponses += r.lateResponses();
+        s.contestedTerms += r.contestedTerms();
         s.convergedMaxNanos = Math.max(s.convergedMaxNanos, r.metAfterHealNanos());
         if (r.violation() != null) {
             s.violations++;
@@ -134,17 +149,22 @@ public final class SimMain {
      * its parameters and the tail of its trace (the seed is replayed with tracing on: a batch run
      * records nothing). {@code stopAtFirst} ends the batch at the first violation.
      */
-    static Summary runSchedules(long firstSeed, long count, int nodes, Mutant mutant, boolean stopAtFirst,
-                                int maxReports, int traceLines, PrintStream out) {
+    static Summary runSchedules(long firstSeed, long count, int nodes, Mutant mutant, java.util.Set<String> stopAtRules,
+                                String reportRule, int maxReports, int traceLines, PrintStream out) {
         Summary s = new Summary();
         long t0 = System.nanoTime();
+        int reported = 0;
         for (long seed = firstSeed; seed < firstSeed + count; seed++) {
             SimParams p = SimParams.random(seed, nodes);
             Simulation.Result r = new Simulation(p, mutant, false).run();
             account(s, r);
-            if (r.violation() != null) {
-                if (s.violations <= maxReports && out != null) report(p, mutant, r, traceLines, out);
-                if (stopAtFirst) break;
+            Violation v = r.violation();
+            if (v != null) {
+                if ((reportRule == null || reportRule.equals(v.rule())) && reported < maxReports && out != null) {
+                    reported++;
+                    report(p, mutant, r, traceLines, out);
+                }
+                if (stopAtRules != null && stopAtRules.contains(v.rule())) break;
             }
         }
         s.wallNanos = System.nanoTime() - t0;

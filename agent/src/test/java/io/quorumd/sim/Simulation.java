@@ -30,7 +30,7 @@ final class Simulation {
     }
 
     record Result(long seed, Violation violation, long steps, long virtualNanos, long metAfterHealNanos,
-                  long deferredStarts, long lateResponses) {}
+                  long deferredStarts, long lateResponses, long contestedTerms) {}
 
     final SimParams p;
     final Mutant mutant;
@@ -54,6 +54,8 @@ final class Simulation {
     long deferredStarts;
     long hooks;
     long fences;
+    /** terms in which two nodes asked for real votes (split elections) */
+    long contestedTerms;
 
     Simulation(SimParams p, Mutant mutant, boolean tracing) {
         this.p = p;
@@ -85,7 +87,7 @@ final class Simulation {
         endAt = p.healAtNanos + checker.livenessBudgetNanos + 1;
         loop();
         return new Result(p.seed, violation, steps, now(), checker.met ? checker.metAtNanos - p.healAtNanos : -1,
-                deferredStarts, lateResponses);
+                deferredStarts, lateResponses, contestedTerms);
     }
 
     /** A scripted scenario: boot every host, run the actions the caller queued, stop at {@code end}. */
@@ -99,6 +101,15 @@ final class Simulation {
         while (violation == null && q.runNext(endAt)) {
             // each action checks itself; the checker stops the loop through violation
         }
+    }
+
+    /** Ends the run after the current instant (a scenario has its measurement). */
+    void stopSoon() {
+        endAt = Math.min(endAt, now());
+    }
+
+    void extendEnd(long end) {
+        endAt = Math.max(endAt, end);
     }
 
     void onLivenessMet() {
@@ -144,7 +155,7 @@ final class Simulation {
 
     private void startFault(FaultPlan.Fault f) {
         int n = p.nodes;
-        int hi = f.host() == -1 ? currentMaster(f.fallback()) : f.host();
+        int hi = f.host() == -1 ? currentMaster(f.fallback()) : f.host() == -3 ? 0 : f.host();
         Host h = hi >= 0 ? hosts[hi] : null;
         if (trace != null) trace.note(now(), "--", "FAULT " + f.describe(p) + (f.host() == -1 ? " -> " + p.ids[hi] : ""));
         switch (f.kind()) {
@@ -200,6 +211,13 @@ final class Simulation {
                 });
                 break;
             }
+            case CRASH_AFTER_VOTE:
+                for (Host x : hosts) {
+                    if (f.host() != -3 && x != h) continue;
+                    x.crashAfterVoteNanos = f.extraDelayNanos();   // the restart delay
+                    q.at(f.until(), () -> x.crashAfterVoteNanos = -1);
+                }
+                break;
             case STORAGE_FAIL:
                 h.storageFailures++;
                 q.at(f.until(), () -> {
@@ -223,6 +241,7 @@ final class Simulation {
         net.heal();
         for (Host h : hosts) {
             h.storageFailures = 0;
+            h.crashAfterVoteNanos = -1;
             if (h.frozen) h.thaw();
             if (h.paused) h.resume();
             if (h.agent != null && h.shuttingDown) {

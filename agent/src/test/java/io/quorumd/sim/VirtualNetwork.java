@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * Directed links with their own delay (minimum plus jitter, rare spikes: reordering follows),
- * loss and duplication; partitions drop frames (DROP) or refuse connections (REJECT, which the
+ * loss (half of the lost frames are retransmitted by TCP 200, 400 or 800 ms later, the other half
+ * die with their connection) and duplication; partitions drop frames (DROP) or refuse connections (REJECT, which the
  * sender's agent sees as {@link Event.PeerRefused}). A frame in flight when its link is cut is
  * lost. Keep-alives go to every peer (PUB/SUB); requests and answers to one.
  */
@@ -17,6 +18,8 @@ final class VirtualNetwork {
     static final int KEEPALIVE = 0;
     static final int REQUEST = 1;
     static final int RESPONSE = 2;
+    /** Linux's minimum TCP retransmission timeout */
+    static final long RTO_NANOS = 200 * SimParams.MS;
 
     /** A fault acting on a set of links until it ends. */
     static final class LinkFault {
@@ -45,6 +48,9 @@ final class VirtualNetwork {
     /** real time since which the link has been healthy (open, lossless, fast); MAX while it is not */
     final long[] goodSince;
     private final List<LinkFault> active = new ArrayList<>();
+    private final List<List<Queued>> queuedForReconnect = new ArrayList<>();
+
+    private record Queued(SimAgent from, int fromIndex, Message message) {}
     private double baseLoss;
     private boolean spikes = true;
     long sent;
@@ -61,6 +67,7 @@ final class VirtualNetwork {
         goodSince = new long[n * n];
         Arrays.fill(goodSince, Long.MAX_VALUE);
         baseLoss = p.baseLoss;
+        for (int i = 0; i < n; i++) queuedForReconnect.add(new ArrayList<>());
         recompute();
     }
 
@@ -141,17 +148,22 @@ final class VirtualNetwork {
             if (reject[e] && kind == REQUEST) refuseSoon(a, b, 0, true);
             return;
         }
+        long late = 0;
         if (loss[e] > 0 && sim.world.nextDouble() < loss[e]) {
-            dropped++;
-            return;
+            if (sim.world.nextBoolean()) {
+                dropped++;
+                return;
+            }
+            // TCP lost a segment and retransmits it after its timeout (200 ms, doubling): the frame is late
+            late = RTO_NANOS << sim.world.nextInt(3);
         }
-        schedule(from, a, b, m, kind);
-        if (p.dupProb > 0 && sim.world.nextDouble() < p.dupProb) schedule(from, a, b, m, kind);
+        schedule(from, a, b, m, kind, late);
+        if (p.dupProb > 0 && sim.world.nextDouble() < p.dupProb) schedule(from, a, b, m, kind, 0);
     }
 
-    private void schedule(SimAgent from, int a, int b, Message m, int kind) {
+    private void schedule(SimAgent from, int a, int b, Message m, int kind, long late) {
         int e = a * n + b;
-        long d = p.linkMinNanos[a][b] + extraDelay[e];
+        long d = p.linkMinNanos[a][b] + extraDelay[e] + late;
         long j = p.linkJitterNanos[a][b];
         if (j > 0) d += sim.world.nextLong(j + 1);
         if (spikes && p.spikeProb > 0 && sim.world.nextDouble() < p.spikeProb) d += sim.world.nextLong(p.spikeMaxNanos + 1);
@@ -169,6 +181,9 @@ final class VirtualNetwork {
         if (to == null) {
             // the host answers with RST: its agent is gone
             if (kind == REQUEST && p.refusals) refuseSoon(a, b, 0, false);
+            // ZeroMQ's REQ socket keeps the request queued and reconnects: if the agent is back before
+            // the sender's Lazy Pirate deadline discards the socket, the request is delivered then
+            if (kind == REQUEST) queuedForReconnect.get(b).add(new Queued(from, a, m));
             return;
         }
         if (kind == RESPONSE) h.post(to, x -> x.onResponse(m, a));
@@ -190,6 +205,18 @@ final class VirtualNetwork {
             boolean refused = byRule ? blocked[e] && reject[e] : !blocked[e] && sim.hosts[b].up && sim.hosts[b].agent == null;
             if (refused) sim.q.at(sim.now() + rtt, () -> who.host.post(who, x -> x.onRefused(peer)));
         });
+    }
+
+    /** Requests waiting in their senders' REQ sockets for {@code b}'s agent to listen again. */
+    void onAgentUp(Host h) {
+        List<Queued> q = queuedForReconnect.get(h.index);
+        List<Queued> due = new ArrayList<>(q);
+        q.clear();
+        for (Queued x : due) {
+            long key = Simulation.requestId(x.message) * 16 + h.index;
+            if (!x.from.alive || !x.from.isOutstanding(key) || blocked[x.fromIndex * n + h.index]) continue;
+            schedule(x.from, x.fromIndex, h.index, x.message, REQUEST, 0);
+        }
     }
 
     /**
