@@ -75,6 +75,7 @@ public class Node {
     // --- candidate ---
     private boolean preVoting;
     private long preVoteRequestId = -1;
+    private long preVoteTerm = -1;
     private final Map<String, Boolean> preVotes = new TreeMap<>();
     private final Map<String, Grant> grants = new LinkedHashMap<>();
     private Proof transfer;                   // hand-over that made this node campaign
@@ -86,6 +87,9 @@ public class Node {
     private long clearAtNanos = -1;
     private String clearReason = "";
     private boolean fenceRequested;
+    private String fenceTarget;
+    private long fenceTargetTerm;
+    private long fenceAtNanos = -1;
     private Proof fenceProof;
     private HandOverPlan handOver;
 
@@ -208,6 +212,7 @@ public class Node {
         if (role == Role.MASTER) {
             if (leaseEndNanos >= 0) d = Math.min(d, leaseEndNanos);
             if (!cleared && clearAtNanos >= 0) d = Math.min(d, clearAtNanos);
+            if (!cleared && fenceTarget != null && !fenceRequested) d = Math.min(d, fenceAtNanos);
         }
         if (!storageHealthy && persistRetryNanos >= 0) d = Math.min(d, persistRetryNanos);
         return d;
@@ -225,9 +230,13 @@ public class Node {
         if (role == Role.MASTER) {
             updateLease(now);
             if (role == Role.MASTER) {
+                if (!cleared && fenceTarget != null && !fenceRequested && now >= fenceAtNanos) {
+                    fenceRequested = true;
+                    emit(new Effect.RunFence(fenceTarget, fenceTargetTerm, state.term()));
+                }
                 if (!cleared && clearAtNanos >= 0 && now >= clearAtNanos) {
                     cleared = true;
-                    clearReason = "waited out the old lease plus stop_timeout";
+                    if (clearReason.isEmpty()) clearReason = "waited out the old lease plus stop_timeout";
                     trace("cleared to run the command in term %d: %s", state.term(), clearReason);
                 }
                 maybeStartCommand(now);
@@ -264,7 +273,7 @@ public class Node {
     /** Delay before the next pre-vote round once the timeout has passed: about a heartbeat. */
     private long retryDelay() {
         long hb = timing.heartbeatNanos();
-        return hb / 2 + random.nextLong(hb);
+        return hb + random.nextLong(hb);
     }
 
     // =====================================================================================
@@ -276,7 +285,8 @@ public class Node {
      * master holding its lease. Such a node neither grants (pre-)votes nor campaigns.
      */
     protected boolean isSticky(long now) {
-        if (role == Role.MASTER) return leaseEndNanos >= 0 && now < leaseEndNanos;
+        if (role == Role.MASTER) return true;   // with its lease, or about to get it from the first echoes
+        if (now - bootNanos < timing.electionTimeoutNanos()) return true;   // it may have forgotten a live master
         return !yielded && lastLiveMasterNanos >= 0 && now - lastLiveMasterNanos < timing.electionTimeoutNanos();
     }
 
@@ -336,7 +346,9 @@ public class Node {
         if (k.term() > state.term()) {
             if (k.claimsMastership()) {
                 adoptTerm(k.term(), now, k.from() + " is master in term " + k.term());
-            } else if (!isSticky(now)) {
+            } else if (!isSticky(now) || role == Role.MASTER) {
+                // A master that sees a peer in a newer term steps down (as etcd does): otherwise a
+                // node that got ahead during a partition could never rejoin.
                 adoptTerm(k.term(), now, k.from() + " is in term " + k.term());
             } else {
                 trace("ignored term %d from %s: still hearing master %s", k.term(), k.from(), knownMaster);
@@ -367,13 +379,14 @@ public class Node {
             trace("INVARIANT: %s also claims mastership of term %d", from, k.term());
             return;
         }
-        boolean newMaster = !from.equals(master) || masterEchoNanos < 0;
         if (role == Role.CANDIDATE || (role == Role.FOLLOWER && !from.equals(master))) {
             becomeFollower(from, now, from + " is master in term " + k.term());
         }
         master = from;
         if (k.sentAtNanos() > masterEchoNanos) masterEchoNanos = k.sentAtNanos();
         lastLiveMasterNanos = now;
+        // pre-vote grants still waiting for a Persist no longer hold: a live master is back
+        held.removeIf(e -> e instanceof Effect.Respond r && r.message() instanceof VoteResponse v && v.preVote() && v.granted());
         yielded = false;
         if (!from.equals(knownMaster) || knownMasterTerm != k.term()) {
             knownMaster = from;
@@ -383,7 +396,8 @@ public class Node {
         knownMasterCleared |= k.cleared();
         electionDeadlineNanos = now + electionTimeout();
         preVoting = false;
-        if (newMaster) publishKeepAlive(now);   // echo at once: the new master's lease starts sooner
+        // echo at once (the heartbeat timer restarts): the lease never waits a follower's heartbeat
+        publishKeepAlive(now);
     }
 
     private void rememberProof(Proof p, long now) {
@@ -398,7 +412,7 @@ public class Node {
             String why = voteRefusal(v, now);
             boolean grant = why == null;
             trace("%s pre-vote for %s in term %d%s", grant ? "granted" : "refused", c, v.term(), grant ? "" : ": " + why);
-            send(new Effect.Respond(c, new VoteResponse(self, grant ? v.term() : Math.max(v.term(), state.term()),
+            send(new Effect.Respond(c, new VoteResponse(self, grant ? v.term() : state.term(),
                     bootId, v.requestId(), true, grant, grant ? "" : why, -1, MasterReport.NONE)));
             return;
         }
@@ -441,7 +455,11 @@ public class Node {
     }
 
     private String stickyReason(long now) {
-        if (role == Role.MASTER) return "this node is master with a lease for another " + ms(leaseEndNanos - now) + " ms";
+        if (role == Role.MASTER) return leaseEndNanos > now
+                ? "this node is master with a lease for another " + ms(leaseEndNanos - now) + " ms"
+                : "this node is master (its lease starts with the first echoes)";
+        if (now - bootNanos < timing.electionTimeoutNanos() && (lastLiveMasterNanos < 0 || yielded))
+            return "restarted " + ms(now - bootNanos) + " ms ago: it may have forgotten a live master";
         return "heard master " + knownMaster + " " + ms(now - lastLiveMasterNanos) + " ms ago";
     }
 
@@ -460,7 +478,7 @@ public class Node {
 
     private void onVoteResponse(VoteResponse r, long now) {
         if (r.preVote()) {
-            if (!preVoting || r.requestId() != preVoteRequestId) return;
+            if (!preVoting || r.requestId() != preVoteRequestId || (r.granted() && r.term() != preVoteTerm)) return;
             if (r.granted()) {
                 preVotes.put(r.from(), true);
                 if (preVotes.size() >= peers.majority()) startElection(now, null);
@@ -479,12 +497,9 @@ public class Node {
             if (grants.size() >= peers.majority()) becomeMaster(now);
         } else if (role == Role.MASTER && !grants.containsKey(r.from())) {
             // a late grant still tells us what that voter knew; it may complete a proof
+            // votes are not echoes (the voter is not sticky yet): no lease from them
             grants.put(r.from(), new Grant(r.report(), now));
-            if (r.echoNanos() >= 0 && r.echoNanos() <= now) {
-                echoes.merge(r.from(), r.echoNanos(), Math::max);
-                updateLease(now);
-            }
-            if (role == Role.MASTER && !cleared) evaluateClearance(now);
+            if (!cleared) evaluateClearance(now);
         }
     }
 
@@ -534,10 +549,14 @@ public class Node {
     }
 
     private void startPreVote(long now) {
+        if (!preVoting || preVoteTerm != state.term() + 1) {
+            // a new round; answers to the previous rounds of the same term still count
+            preVotes.clear();
+            preVoteTerm = state.term() + 1;
+            preVoteRequestId = nextRequestId();
+        }
         preVoting = true;
-        preVotes.clear();
         preVotes.put(self, true);
-        preVoteRequestId = nextRequestId();
         electionDeadlineNanos = now + retryDelay();
         if (preVotes.size() >= peers.majority()) {
             startElection(now, null);
@@ -581,6 +600,9 @@ public class Node {
         clearAtNanos = -1;
         fenceRequested = false;
         fenceProof = null;
+        fenceTarget = null;
+        fenceAtNanos = -1;
+        clearReason = "";
         handOver = null;
         offeredProof = null;
         setRole(Role.MASTER, self, now, "became master in term " + state.term() + ": " + grants.size() + " of "
@@ -659,6 +681,12 @@ public class Node {
                 return;
             }
         }
+        if (fenceCovers(x, xTerm) && nonAmnesic >= peers.majority() && fenceProof.masterTerm() == xTerm) {
+            cleared = true;
+            clearReason = "fence of " + x + " (term " + xTerm + ") succeeded after its lease ended";
+            trace("cleared to run the command in term %d: %s", state.term(), clearReason);
+            return;
+        }
         long waitUntil = clearance(now);
         if (waitUntil != clearAtNanos) {
             clearAtNanos = waitUntil;
@@ -666,8 +694,11 @@ public class Node {
                     ms(Math.max(0, waitUntil - now)));
         }
         if (x != null && !x.equals(self) && config.fenceConfigured() && !fenceRequested) {
-            fenceRequested = true;
-            emit(new Effect.RunFence(x, xTerm, state.term()));
+            // Fence only once the old lease has surely ended: before that the old agent could
+            // restart what the fence stopped. Its success then spares the stop_timeout wait.
+            fenceTarget = x;
+            fenceTargetTerm = xTerm;
+            fenceAtNanos = leaseBound(now);
         }
     }
 
@@ -692,9 +723,6 @@ public class Node {
         }
         // A certificate only speaks for commands started before that boot: one recorded for an older
         // term says nothing about a command the node started after it came back.
-        if (fenceProof != null && fenceProof.node().equals(x) && fenceProof.masterTerm() == xTerm && sawCleared) {
-            return "fence of " + x + " (term " + xTerm + ") succeeded";
-        }
         return null;
     }
 
@@ -704,6 +732,26 @@ public class Node {
      * {@code t - a} of its grant (measured on any clock within the drift bound), and its watchdog
      * to SIGKILL {@code stop_timeout} later on its own clock.
      */
+    private boolean fenceCovers(String x, long xTerm) {
+        if (x == null || fenceProof == null || !fenceProof.node().equals(x) || fenceProof.masterTerm() != xTerm) return false;
+        for (Grant g : grants.values()) {
+            MasterReport r = g.report();
+            if (x.equals(r.master()) && r.masterTerm() == xTerm && r.cleared()) return true;
+        }
+        return false;
+    }
+
+    /** When the old master's lease has surely ended (without the stop_timeout that follows it). */
+    private long leaseBound(long now) {
+        long until = now;
+        long t = timing.electionTimeoutNanos();
+        for (Grant g : grants.values()) {
+            long ago = g.report().heardAgoNanos();
+            if (ago >= 0) until = Math.max(until, g.receivedNanos() + Math.max(0, t - ago) + WATCHDOG_SLACK_NANOS);
+        }
+        return until;
+    }
+
     protected long clearance(long now) {
         long until = now;
         long t = timing.electionTimeoutNanos();
@@ -719,6 +767,7 @@ public class Node {
     }
 
     private void maybeStartCommand(long now) {
+        if (gaveUp && now >= noCampaignUntilNanos) gaveUp = false;
         if (role != Role.MASTER || !cleared || commandActive || handOver != null || gaveUp) return;
         if (leaseEndNanos < 0 || now >= leaseEndNanos) return;
         commandActive = true;
@@ -729,7 +778,8 @@ public class Node {
     }
 
     private void onFenceResult(Event.FenceResult f, long now) {
-        if (role != Role.MASTER || f.oldTerm() <= 0) return;
+        if (role != Role.MASTER || f.oldTerm() <= 0 || !fenceRequested || !f.oldMaster().equals(fenceTarget)
+                || f.oldTerm() != fenceTargetTerm) return;
         if (f.succeeded()) {
             fenceProof = new Proof(Proof.Kind.FENCE, f.oldMaster(), f.oldTerm(), false);
             trace("fence of %s (term %d) succeeded: %s", f.oldMaster(), f.oldTerm(), f.detail());
@@ -867,6 +917,7 @@ public class Node {
         state = state.withTerm(term);
         issuePersist();
         masterEchoNanos = -1;
+        preVoting = false;
         if (role != Role.FOLLOWER) becomeFollower(null, now, why);
         else master = null;
     }
@@ -952,7 +1003,7 @@ public class Node {
             trace("storage works again");
         }
         if (persistedSeq >= persistSeq) {
-            out.addAll(held);
+            for (Effect e : held) if (!stale(e, now)) out.add(e);
             held.clear();
             if (keepAliveSuppressed) publishKeepAlive(now);
         }
@@ -967,6 +1018,19 @@ public class Node {
         held.clear();
         persistRetryNanos = now + timing.heartbeatNanos();
         if (role == Role.CANDIDATE) becomeFollower(null, now, "cannot persist the vote: " + f.reason());
+    }
+
+    /**
+     * A held message that no longer holds: a vote request whose round is over (a master was heard,
+     * the term moved on), or a pre-vote granted before this node heard a live master.
+     */
+    private boolean stale(Effect e, long now) {
+        if (e instanceof Effect.Respond r && r.message() instanceof VoteResponse v) {
+            return v.preVote() && v.granted() && (isSticky(now) || v.term() <= state.term());
+        }
+        if (!(e instanceof Effect.Request r) || !(r.message() instanceof VoteRequest v)) return false;
+        if (v.preVote()) return !preVoting || v.requestId() != preVoteRequestId || v.term() <= state.term() || isSticky(now);
+        return role != Role.CANDIDATE || v.term() != state.term();
     }
 
     /** Messages go out only once every term and vote they may rely on is on disk. */
