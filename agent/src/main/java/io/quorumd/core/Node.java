@@ -1,32 +1,1020 @@
 package io.quorumd.core;
 
+import io.quorumd.core.Message.HandOver;
+import io.quorumd.core.Message.HandOverAck;
+import io.quorumd.core.Message.KeepAlive;
+import io.quorumd.core.Message.VoteRequest;
+import io.quorumd.core.Message.VoteResponse;
+
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.random.RandomGenerator;
 
 /**
- * The election and lease state machine of one node. See package docs. (Implementation in progress.)
+ * The election, lease and command-permission state machine of one node.
+ *
+ * <p>Reads like etcd's {@code Step}: every event first passes the term rules, then the handler
+ * of its type; every refusal says why. Time comes in as {@code nowNanos} (the local monotonic
+ * clock), randomness from the {@link RandomGenerator} given at construction; nothing else is read.
+ *
+ * <p>Safety rests on three rules, each in one method:
+ * <ul>
+ *   <li>{@link #isSticky}: a node that heard a live master less than {@code t} ago neither votes nor
+ *       campaigns, so a master's lease ({@link #updateLease}) ends before anybody else can win;</li>
+ *   <li>{@link #clearance}: a new master starts its command only with proof that the old one is gone,
+ *       or once the old lease plus {@code stop_timeout} has surely passed;</li>
+ *   <li>{@link #send}: nothing that relies on a new term or vote leaves before it is persisted.</li>
+ * </ul>
+ * The protected methods are the seams the simulator's mutants override to prove the checker can fail.
  */
 public class Node {
-    protected final NodeConfig config;
-    protected final RandomGenerator random;
+    /** Slack added to the new master's wait for the watchdog's timer granularity and kill latency. */
+    public static final long WATCHDOG_SLACK_NANOS = 25 * Timing.MS;
 
+    protected final NodeConfig config;
+    protected final Peers peers;
+    protected final Timing timing;
+    protected final RandomGenerator random;
+    protected final String self;
+    protected final long bootId;
+    private final long bootNanos;
+    private final long amnesicUntilNanos;
+
+    // --- durable state and the outbox held back until it is on disk ---
+    private TermState state;
+    private long persistSeq;          // last Persist issued
+    private long persistedSeq;        // last Persist acknowledged
+    private boolean storageHealthy = true;
+    private String storageProblem = "";
+    private long persistRetryNanos = -1;
+    private final List<Effect> held = new ArrayList<>();
+
+    // --- role ---
+    private Role role = Role.FOLLOWER;
+    private String master;                    // the master followed in this term (self when master)
+    private long nextHeartbeatNanos;
+    private long electionDeadlineNanos;
+    private long requestCounter;
+
+    // --- what this node knows of the newest master (for stickiness and for MasterReports) ---
+    private long lastLiveMasterNanos = -1;    // local time of the newest master keep-alive heard
+    private long masterUntilNanos = -1;       // when this node itself last stopped being master
+    private boolean yielded;                  // stickiness ended early (resign, certificate, refused)
+    private long masterEchoNanos = -1;        // sentAt of the newest keep-alive of `master` this term
+    private String knownMaster;               // newest master heard (id), kept across terms
+    private long knownMasterTerm;
+    private boolean knownMasterCleared;
+
+    // --- per peer ---
+    private final Map<String, PeerState> peerStates = new TreeMap<>();
+    private final Map<String, Proof> proofs = new TreeMap<>();   // newest proof offered by each node
+
+    // --- candidate ---
+    private boolean preVoting;
+    private long preVoteRequestId = -1;
+    private final Map<String, Boolean> preVotes = new TreeMap<>();
+    private final Map<String, Grant> grants = new LinkedHashMap<>();
+    private Proof transfer;                   // hand-over that made this node campaign
+
+    // --- master ---
+    private final Map<String, Long> echoes = new TreeMap<>();
+    private long leaseEndNanos = -1;
+    private boolean cleared;
+    private long clearAtNanos = -1;
+    private String clearReason = "";
+    private boolean fenceRequested;
+    private Proof fenceProof;
+    private HandOverPlan handOver;
+
+    // --- the command, as far as the core knows it ---
+    private boolean commandActive;            // StartCommand sent, CommandStopped not yet seen
+    private long commandTerm;
+    private Proof offeredProof;               // proof this node offers about its own old command
+    private boolean gaveUp;
+    private long noCampaignUntilNanos = -1;
+    private boolean shuttingDown;
+    private boolean exitAnnounced;
+    private boolean keepAliveSuppressed;
+
+    private List<Effect> out = new ArrayList<>();
+
+    private static final class PeerState {
+        long lastHeardNanos = -1;
+        long term;
+        long bootId;
+        boolean refused;
+    }
+
+    /** A vote granted to this node in its current term. */
+    private record Grant(MasterReport report, long receivedNanos) {}
+
+    private static final class HandOverPlan {
+        final String requestedTo;
+        final boolean shutdown;
+        final String reason;
+        final List<String> tried = new ArrayList<>();
+        long requestId = -1;
+        String pendingTo;
+        boolean resigned;
+
+        HandOverPlan(String requestedTo, boolean shutdown, String reason) {
+            this.requestedTo = requestedTo;
+            this.shutdown = shutdown;
+            this.reason = reason;
+        }
+    }
+
+    /**
+     * @param durable     the persisted term and vote
+     * @param bootId      random per agent run
+     * @param certificate this node's restart certificate (its previous run's command group is gone),
+     *                    or null
+     */
     public Node(NodeConfig config, TermState durable, long bootId, Proof certificate,
                 RandomGenerator random, long nowNanos) {
         this.config = config;
+        this.peers = config.peers();
+        this.timing = config.timing();
         this.random = random;
+        this.self = peers.self();
+        this.bootId = bootId;
+        this.bootNanos = nowNanos;
+        this.amnesicUntilNanos = nowNanos + timing.electionTimeoutNanos() + timing.stopWaitNanos()
+                + WATCHDOG_SLACK_NANOS;
+        this.state = durable;
+        if (certificate != null) {
+            if (certificate.kind() != Proof.Kind.CERTIFICATE || !certificate.node().equals(self))
+                throw new IllegalArgumentException("a restart certificate must be this node's: " + certificate);
+            this.offeredProof = certificate;
+            this.proofs.put(self, certificate);
+        }
+        for (String id : peers.others()) peerStates.put(id, new PeerState());
+        this.requestCounter = (random.nextLong() & 0x7fff_ffffL) << 20;
+        this.nextHeartbeatNanos = nowNanos;
+        this.electionDeadlineNanos = nowNanos + electionTimeout();
     }
 
+    public String id() { return self; }
+
+    public long bootId() { return bootId; }
+
+    public Role role() { return role; }
+
+    public long term() { return state.term(); }
+
+    // =====================================================================================
+    // Entry point
+    // =====================================================================================
+
+    /** Handles one event at local time {@code nowNanos}; returns the effects to apply, in order. */
     public List<Effect> handle(Event event, long nowNanos) {
-        return new ArrayList<>();
+        out = new ArrayList<>();
+        if (event instanceof Event.Tick) {
+            // time only
+        } else if (event instanceof Event.Received r) {
+            receive(r.message(), nowNanos);
+        } else if (event instanceof Event.Persisted p) {
+            onPersisted(p.seq(), nowNanos);
+        } else if (event instanceof Event.PersistFailed f) {
+            onPersistFailed(f, nowNanos);
+        } else if (event instanceof Event.CommandStopped c) {
+            onCommandStopped(c.term(), nowNanos);
+        } else if (event instanceof Event.CommandGaveUp g) {
+            onCommandGaveUp(g, nowNanos);
+        } else if (event instanceof Event.FenceResult f) {
+            onFenceResult(f, nowNanos);
+        } else if (event instanceof Event.StepDownRequested s) {
+            onStepDown(s.to(), false, "step-down requested", nowNanos);
+        } else if (event instanceof Event.ShutdownRequested) {
+            onShutdown(nowNanos);
+        } else if (event instanceof Event.PeerRefused p) {
+            onPeerRefused(p.peer(), nowNanos);
+        } else if (event instanceof Event.RequestFailed f) {
+            onRequestFailed(f, nowNanos);
+        } else {
+            throw new IllegalArgumentException("unhandled event " + event);
+        }
+        onTime(nowNanos);
+        return out;
     }
 
     /** The local time at which {@link #handle} should next be called with a {@link Event.Tick}. */
     public long nextDeadlineNanos() {
-        return Long.MAX_VALUE;
+        long d = nextHeartbeatNanos;
+        if (role != Role.MASTER && !shuttingDown) d = Math.min(d, electionDeadlineNanos);
+        if (role == Role.MASTER) {
+            if (leaseEndNanos >= 0) d = Math.min(d, leaseEndNanos);
+            if (!cleared && clearAtNanos >= 0) d = Math.min(d, clearAtNanos);
+        }
+        if (!storageHealthy && persistRetryNanos >= 0) d = Math.min(d, persistRetryNanos);
+        return d;
     }
 
-    public NodeView view(long nowNanos) {
+    // =====================================================================================
+    // Timers
+    // =====================================================================================
+
+    private void onTime(long now) {
+        if (!storageHealthy && persistRetryNanos >= 0 && now >= persistRetryNanos) {
+            persistRetryNanos = now + timing.heartbeatNanos();
+            issuePersist();
+        }
+        if (role == Role.MASTER) {
+            updateLease(now);
+            if (role == Role.MASTER) {
+                if (!cleared && clearAtNanos >= 0 && now >= clearAtNanos) {
+                    cleared = true;
+                    clearReason = "waited out the old lease plus stop_timeout";
+                    trace("cleared to run the command in term %d: %s", state.term(), clearReason);
+                }
+                maybeStartCommand(now);
+            }
+        } else if (!shuttingDown && now >= electionDeadlineNanos) {
+            electionTimedOut(now);
+        }
+        if (now >= nextHeartbeatNanos) publishKeepAlive(now);
+    }
+
+    private void electionTimedOut(long now) {
+        String why = campaignRefusal(now, false);
+        if (why != null) {
+            electionDeadlineNanos = now + retryDelay();
+            if (role == Role.CANDIDATE) becomeFollower(null, now, "election in term " + state.term() + " failed: " + why);
+            return;
+        }
+        if (role == Role.CANDIDATE) {
+            // the real vote did not reach a majority in time: start over with a pre-vote
+            becomeFollower(null, now, "election in term " + state.term() + " got "
+                    + grants.size() + " of " + peers.size() + " votes");
+        }
+        startPreVote(now);
+    }
+
+    /** Randomised election timeout in [t, 2t), the slot chosen by priority so the preferred node goes first. */
+    protected long electionTimeout() {
+        long t = timing.electionTimeoutNanos();
+        // narrow slots: the preferred live node goes first, and nobody waits much past t
+        long slot = Math.max(1, Math.min(t / peers.size(), timing.heartbeatNanos() / 2));
+        return t + peers.rank(self) * slot + random.nextLong(slot);
+    }
+
+    /** Delay before the next pre-vote round once the timeout has passed: about a heartbeat. */
+    private long retryDelay() {
+        long hb = timing.heartbeatNanos();
+        return hb / 2 + random.nextLong(hb);
+    }
+
+    // =====================================================================================
+    // Stickiness
+    // =====================================================================================
+
+    /**
+     * True while this node heard a live master less than {@code t} ago (its own clock), or is a
+     * master holding its lease. Such a node neither grants (pre-)votes nor campaigns.
+     */
+    protected boolean isSticky(long now) {
+        if (role == Role.MASTER) return leaseEndNanos >= 0 && now < leaseEndNanos;
+        return !yielded && lastLiveMasterNanos >= 0 && now - lastLiveMasterNanos < timing.electionTimeoutNanos();
+    }
+
+    private void yieldStickiness(long now, String why) {
+        if (!yielded && isSticky(now)) {
+            trace("stickiness to %s ends early: %s", knownMaster, why);
+            yielded = true;
+            if (role == Role.FOLLOWER) master = null;
+            // the preferred node goes first, within a heartbeat
+            long hb = timing.heartbeatNanos();
+            long slot = Math.max(1, hb / peers.size());
+            electionDeadlineNanos = Math.min(electionDeadlineNanos, now + peers.rank(self) * slot + random.nextLong(slot));
+        }
+    }
+
+    private boolean amnesic(long now) {
+        return now < amnesicUntilNanos;
+    }
+
+    /** What this node tells a candidate about the newest master it knows. */
+    private MasterReport report(long now) {
+        long heard = Math.max(lastLiveMasterNanos, masterUntilNanos);
+        long ago = heard >= 0 ? now - heard : -1;
+        boolean amnesic = amnesic(now);
+        if (amnesic) {
+            // it may have heard a master just before it restarted
+            long sinceBoot = now - bootNanos;
+            ago = ago < 0 ? sinceBoot : Math.min(ago, sinceBoot);
+        }
+        return new MasterReport(knownMaster, knownMasterTerm, knownMasterCleared, ago, amnesic);
+    }
+
+    // =====================================================================================
+    // Messages
+    // =====================================================================================
+
+    private void receive(Message m, long now) {
+        if (m.from().equals(self) || !peers.contains(m.from())) {
+            trace("dropped %s from %s: not a peer", m.type(), m.from());
+            return;
+        }
+        PeerState ps = peerStates.get(m.from());
+        ps.lastHeardNanos = now;
+        ps.term = Math.max(ps.term, m.term());
+        ps.refused = false;
+        ps.bootId = m.bootId();
+        if (m instanceof KeepAlive k) onKeepAlive(k, now);
+        else if (m instanceof VoteRequest v) onVoteRequest(v, now);
+        else if (m instanceof VoteResponse v) onVoteResponse(v, now);
+        else if (m instanceof HandOver h) onHandOver(h, now);
+        else if (m instanceof HandOverAck a) onHandOverAck(a, now);
+        else throw new IllegalArgumentException("unhandled message " + m);
+    }
+
+    private void onKeepAlive(KeepAlive k, long now) {
+        if (k.proof() != null && k.proof().node().equals(k.from())) rememberProof(k.proof(), now);
+        if (k.term() > state.term()) {
+            if (k.claimsMastership()) {
+                adoptTerm(k.term(), now, k.from() + " is master in term " + k.term());
+            } else if (!isSticky(now)) {
+                adoptTerm(k.term(), now, k.from() + " is in term " + k.term());
+            } else {
+                trace("ignored term %d from %s: still hearing master %s", k.term(), k.from(), knownMaster);
+                return;
+            }
+        }
+        if (k.term() < state.term()) return;   // stale: it will see our term in our keep-alives
+        if (k.claimsMastership()) {
+            onMasterKeepAlive(k, now);
+        } else {
+            if (k.from().equals(master) && role == Role.FOLLOWER && k.sentAtNanos() > masterEchoNanos
+                    && k.proof() != null) {
+                // the master we follow says it is no longer master and offers proof: hand-over or restart
+                yieldStickiness(now, k.from() + " resigned (" + k.proof().kind().name().toLowerCase() + ")");
+            }
+            if (role == Role.MASTER && self.equals(k.master())) {
+                if (k.echoNanos() >= 0 && k.echoNanos() <= now) {
+                    echoes.merge(k.from(), k.echoNanos(), Math::max);
+                    updateLease(now);
+                }
+            }
+        }
+    }
+
+    private void onMasterKeepAlive(KeepAlive k, long now) {
+        String from = k.from();
+        if (role == Role.MASTER) {
+            trace("INVARIANT: %s also claims mastership of term %d", from, k.term());
+            return;
+        }
+        boolean newMaster = !from.equals(master) || masterEchoNanos < 0;
+        if (role == Role.CANDIDATE || (role == Role.FOLLOWER && !from.equals(master))) {
+            becomeFollower(from, now, from + " is master in term " + k.term());
+        }
+        master = from;
+        if (k.sentAtNanos() > masterEchoNanos) masterEchoNanos = k.sentAtNanos();
+        lastLiveMasterNanos = now;
+        yielded = false;
+        if (!from.equals(knownMaster) || knownMasterTerm != k.term()) {
+            knownMaster = from;
+            knownMasterTerm = k.term();
+            knownMasterCleared = false;
+        }
+        knownMasterCleared |= k.cleared();
+        electionDeadlineNanos = now + electionTimeout();
+        preVoting = false;
+        if (newMaster) publishKeepAlive(now);   // echo at once: the new master's lease starts sooner
+    }
+
+    private void rememberProof(Proof p, long now) {
+        Proof old = proofs.get(p.node());
+        if (old == null || p.masterTerm() >= old.masterTerm()) proofs.put(p.node(), p);
+        if (role == Role.MASTER && !cleared) evaluateClearance(now);
+    }
+
+    private void onVoteRequest(VoteRequest v, long now) {
+        String c = v.from();
+        if (v.preVote()) {
+            String why = voteRefusal(v, now);
+            boolean grant = why == null;
+            trace("%s pre-vote for %s in term %d%s", grant ? "granted" : "refused", c, v.term(), grant ? "" : ": " + why);
+            send(new Effect.Respond(c, new VoteResponse(self, grant ? v.term() : Math.max(v.term(), state.term()),
+                    bootId, v.requestId(), true, grant, grant ? "" : why, -1, MasterReport.NONE)));
+            return;
+        }
+        if (v.term() < state.term()) {
+            refuseVote(v, "stale term " + v.term() + " < " + state.term());
+            return;
+        }
+        if (isSticky(now) && !transferAccepted(v)) {
+            refuseVote(v, stickyReason(now));
+            return;
+        }
+        if (v.term() > state.term()) adoptTerm(v.term(), now, c + " campaigns in term " + v.term());
+        String why = voteRefusal(v, now);
+        if (why != null) {
+            refuseVote(v, why);
+            return;
+        }
+        MasterReport r = report(now);
+        if (!c.equals(state.votedFor())) {
+            state = state.withVote(c);
+            issuePersist();
+        }
+        electionDeadlineNanos = now + electionTimeout();
+        trace("granted vote for %s in term %d (%s)", c, v.term(), r);
+        send(new Effect.Respond(c, new VoteResponse(self, state.term(), bootId, v.requestId(), false, true, "",
+                v.sentAtNanos(), r)));
+    }
+
+    /** Why this node would not vote for the request's candidate, or null. Stickiness is checked here too. */
+    private String voteRefusal(VoteRequest v, long now) {
+        if (!storageHealthy) return "storage failing: " + storageProblem;
+        if (shuttingDown) return "shutting down";
+        if (v.preVote() && v.term() <= state.term()) return "stale term " + v.term() + " <= " + state.term();
+        if (isSticky(now) && !transferAccepted(v)) return stickyReason(now);
+        if (!v.preVote() && state.votedFor() != null && !state.votedFor().equals(v.from()))
+            return "already voted for " + state.votedFor() + " in term " + state.term();
+        if (v.lastLogTerm() < lastLogTerm() || (v.lastLogTerm() == lastLogTerm() && v.lastLogIndex() < lastLogIndex()))
+            return "candidate's log is behind";
         return null;
     }
+
+    private String stickyReason(long now) {
+        if (role == Role.MASTER) return "this node is master with a lease for another " + ms(leaseEndNanos - now) + " ms";
+        return "heard master " + knownMaster + " " + ms(now - lastLiveMasterNanos) + " ms ago";
+    }
+
+    /** A hand-over from the very master this node is sticky to lets its successor through. */
+    private boolean transferAccepted(VoteRequest v) {
+        Proof p = v.transfer();
+        return p != null && p.kind() == Proof.Kind.HANDOVER && p.node().equals(knownMaster)
+                && p.masterTerm() == knownMasterTerm;
+    }
+
+    private void refuseVote(VoteRequest v, String why) {
+        trace("refused vote for %s in term %d: %s", v.from(), v.term(), why);
+        send(new Effect.Respond(v.from(), new VoteResponse(self, state.term(), bootId, v.requestId(), false, false, why,
+                -1, MasterReport.NONE)));
+    }
+
+    private void onVoteResponse(VoteResponse r, long now) {
+        if (r.preVote()) {
+            if (!preVoting || r.requestId() != preVoteRequestId) return;
+            if (r.granted()) {
+                preVotes.put(r.from(), true);
+                if (preVotes.size() >= peers.majority()) startElection(now, null);
+            } else if (r.term() > state.term() && !isSticky(now)) {
+                adoptTerm(r.term(), now, r.from() + " is in term " + r.term());
+            }
+            return;
+        }
+        if (r.term() > state.term()) {
+            adoptTerm(r.term(), now, r.from() + " answered from term " + r.term());
+            return;
+        }
+        if (r.term() < state.term() || !r.granted()) return;
+        if (role == Role.CANDIDATE) {
+            grants.put(r.from(), new Grant(r.report(), now));
+            if (grants.size() >= peers.majority()) becomeMaster(now);
+        } else if (role == Role.MASTER && !grants.containsKey(r.from())) {
+            // a late grant still tells us what that voter knew; it may complete a proof
+            grants.put(r.from(), new Grant(r.report(), now));
+            if (r.echoNanos() >= 0 && r.echoNanos() <= now) {
+                echoes.merge(r.from(), r.echoNanos(), Math::max);
+                updateLease(now);
+            }
+            if (role == Role.MASTER && !cleared) evaluateClearance(now);
+        }
+    }
+
+    private void onHandOver(HandOver h, long now) {
+        if (!self.equals(h.to())) return;
+        String why = null;
+        if (h.term() != state.term()) why = "hand-over from term " + h.term() + ", this node is in term " + state.term();
+        else if (role == Role.MASTER) why = "this node is master";
+        else if (!storageHealthy) why = "storage failing: " + storageProblem;
+        else if (shuttingDown) why = "shutting down";
+        else if (gaveUp && noCampaignUntilNanos > now) why = "this node's command failed too often";
+        if (h.proof() != null && h.proof().node().equals(h.from())) rememberProof(h.proof(), now);
+        send(new Effect.Respond(h.from(), new HandOverAck(self, state.term(), bootId, h.requestId(), why == null,
+                why == null ? "" : why)));
+        if (why != null) {
+            trace("refused hand-over from %s: %s", h.from(), why);
+            return;
+        }
+        trace("hand-over from %s: campaigning at once", h.from());
+        startElection(now, h.proof());
+    }
+
+    private void onHandOverAck(HandOverAck a, long now) {
+        HandOverPlan plan = handOver;
+        if (plan == null || a.requestId() != plan.requestId) return;
+        if (a.accepted()) {
+            trace("%s accepted the hand-over", a.from());
+            finishHandOver(now);
+        } else {
+            trace("%s refused the hand-over: %s", a.from(), a.reason());
+            sendHandOver(now);
+        }
+    }
+
+    // =====================================================================================
+    // Elections
+    // =====================================================================================
+
+    /** Why this node may not campaign now, or null. */
+    private String campaignRefusal(long now, boolean handedOver) {
+        if (!storageHealthy) return "storage failing: " + storageProblem;
+        if (shuttingDown) return "shutting down";
+        if (gaveUp && now < noCampaignUntilNanos) return "command failed too often; no campaign for another "
+                + ms(noCampaignUntilNanos - now) + " ms";
+        if (!handedOver && isSticky(now)) return stickyReason(now);
+        return null;
+    }
+
+    private void startPreVote(long now) {
+        preVoting = true;
+        preVotes.clear();
+        preVotes.put(self, true);
+        preVoteRequestId = nextRequestId();
+        electionDeadlineNanos = now + retryDelay();
+        if (preVotes.size() >= peers.majority()) {
+            startElection(now, null);
+            return;
+        }
+        trace("pre-vote for term %d", state.term() + 1);
+        for (String p : peers.others()) {
+            send(new Effect.Request(p, new VoteRequest(self, state.term() + 1, bootId, preVoteRequestId, true, now,
+                    lastLogTerm(), lastLogIndex(), null)));
+        }
+    }
+
+    private void startElection(long now, Proof handedOver) {
+        preVoting = false;
+        MasterReport own = report(now);
+        state = state.withTerm(state.term() + 1).withVote(self);
+        issuePersist();
+        setRole(Role.CANDIDATE, null, now, handedOver != null
+                ? "hand-over from " + handedOver.node() + ": campaigning in term " + state.term()
+                : "no live master: campaigning in term " + state.term());
+        grants.clear();
+        grants.put(self, new Grant(own, now));
+        transfer = handedOver;
+        long t = timing.electionTimeoutNanos();
+        electionDeadlineNanos = now + t / 2 + random.nextLong(Math.max(1, t / 2));
+        if (grants.size() >= peers.majority()) {
+            becomeMaster(now);
+            return;
+        }
+        long id = nextRequestId();
+        for (String p : peers.others()) {
+            send(new Effect.Request(p, new VoteRequest(self, state.term(), bootId, id, false, now, lastLogTerm(),
+                    lastLogIndex(), handedOver)));
+        }
+    }
+
+    private void becomeMaster(long now) {
+        echoes.clear();
+        leaseEndNanos = -1;
+        cleared = false;
+        clearAtNanos = -1;
+        fenceRequested = false;
+        fenceProof = null;
+        handOver = null;
+        offeredProof = null;
+        setRole(Role.MASTER, self, now, "became master in term " + state.term() + ": " + grants.size() + " of "
+                + peers.size() + " votes");
+        knownMaster = self;
+        knownMasterTerm = state.term();
+        knownMasterCleared = false;
+        lastLiveMasterNanos = now;
+        yielded = false;
+        // Votes are not echoes: the lease starts with the first keep-alives the followers echo.
+        publishKeepAlive(now);
+        evaluateClearance(now);
+        updateLease(now);
+    }
+
+    // =====================================================================================
+    // Lease
+    // =====================================================================================
+
+    /**
+     * The lease runs from the send time of the newest keep-alive a majority (this node included)
+     * has echoed, for {@link Timing#leaseNanos()}. Past it the master steps down.
+     */
+    protected void updateLease(long now) {
+        if (role != Role.MASTER) return;
+        List<Long> newest = new ArrayList<>(echoes.values());
+        newest.add(now);
+        newest.sort((a, b) -> Long.compare(b, a));
+        int k = peers.majority();
+        if (newest.size() >= k) {
+            long end = newest.get(k - 1) + timing.leaseNanos();
+            if (end > leaseEndNanos) {
+                leaseEndNanos = end;
+                if (end > now) emit(new Effect.LeaseRenewed(state.term(), leaseEndNanos));
+            }
+        }
+        if (leaseEndNanos >= 0 && now >= leaseEndNanos) {
+            stepDown(now, "lease expired: no majority confirmed this master within " + ms(timing.leaseNanos()) + " ms");
+        } else if (leaseEndNanos < 0 && now - lastLiveMasterNanos >= timing.electionTimeoutNanos()) {
+            stepDown(now, "no majority echoed this master within " + ms(timing.electionTimeoutNanos()) + " ms");
+        }
+    }
+
+    // =====================================================================================
+    // Command permission
+    // =====================================================================================
+
+    /**
+     * Decides whether this new master may run its command at once (proof) or when (the wait).
+     * See {@link Proof} for what counts as proof; silence never does.
+     */
+    protected void evaluateClearance(long now) {
+        if (cleared) return;
+        int nonAmnesic = 0;
+        boolean everyNodeAccounted = grants.size() == peers.size();
+        String x = null;
+        long xTerm = 0;
+        for (Map.Entry<String, Grant> g : grants.entrySet()) {
+            MasterReport r = g.getValue().report();
+            if (!r.amnesic()) nonAmnesic++;
+            else if (!certified(g.getKey())) everyNodeAccounted = false;
+            if (r.master() != null && r.masterTerm() > xTerm) {
+                x = r.master();
+                xTerm = r.masterTerm();
+            }
+        }
+        // A non-amnesic majority knows the newest master that ever had a lease (quorum intersection).
+        // Failing that, if every node answered and each amnesic one certified its own old command
+        // gone, any forgotten master is among them and covered too (fresh or whole-cluster restart).
+        if (nonAmnesic >= peers.majority() || everyNodeAccounted) {
+            String proof = proofFor(x, xTerm);
+            if (proof != null) {
+                cleared = true;
+                clearReason = proof;
+                trace("cleared to run the command in term %d: %s", state.term(), proof);
+                return;
+            }
+        }
+        long waitUntil = clearance(now);
+        if (waitUntil != clearAtNanos) {
+            clearAtNanos = waitUntil;
+            trace("no proof the old command is gone: waiting %d ms for the old lease plus stop_timeout",
+                    ms(Math.max(0, waitUntil - now)));
+        }
+        if (x != null && !x.equals(self) && config.fenceConfigured() && !fenceRequested) {
+            fenceRequested = true;
+            emit(new Effect.RunFence(x, xTerm, state.term()));
+        }
+    }
+
+    private boolean certified(String id) {
+        Proof p = proofs.get(id);
+        return p != null && p.kind() == Proof.Kind.CERTIFICATE && p.cleared();
+    }
+
+    /** Which proof clears this master given that {@code x} was the newest master (term {@code xTerm}); null if none. */
+    private String proofFor(String x, long xTerm) {
+        if (x == null) return "no master known to the voters, and none could have been forgotten";
+        boolean sawCleared = false;
+        for (Grant g : grants.values()) {
+            MasterReport r = g.report();
+            if (x.equals(r.master()) && r.masterTerm() == xTerm && r.cleared()) sawCleared = true;
+        }
+        if (x.equals(self) && xTerm == state.term()) return "this node is that master";
+        Proof p = proofs.get(x);
+        if (p != null && p.masterTerm() == xTerm && p.cleared()
+                && (p.kind() == Proof.Kind.HANDOVER || p.kind() == Proof.Kind.SELF || p.kind() == Proof.Kind.CERTIFICATE)) {
+            return p.kind().name().toLowerCase() + " from " + x + " for term " + xTerm;
+        }
+        // A certificate only speaks for commands started before that boot: one recorded for an older
+        // term says nothing about a command the node started after it came back.
+        if (fenceProof != null && fenceProof.node().equals(x) && fenceProof.masterTerm() == xTerm && sawCleared) {
+            return "fence of " + x + " (term " + xTerm + ") succeeded";
+        }
+        return null;
+    }
+
+    /**
+     * Without proof: the local time after which the old lease plus {@code stop_timeout} has surely
+     * passed. A voter that heard a master {@code a} ago bounds that master's lease to end within
+     * {@code t - a} of its grant (measured on any clock within the drift bound), and its watchdog
+     * to SIGKILL {@code stop_timeout} later on its own clock.
+     */
+    protected long clearance(long now) {
+        long until = now;
+        long t = timing.electionTimeoutNanos();
+        for (Grant g : grants.values()) {
+            long ago = g.report().heardAgoNanos();
+            if (ago < 0) continue;   // never heard a master: it echoed no lease
+            // The lease ended at most (t - ago)/(1+ρ) of real time after the grant (negative: before
+            // it), the SIGKILL came stop_timeout/(1-ρ) later; on this clock that is at most:
+            long left = Math.max(0, t - ago + timing.stopWaitNanos());
+            until = Math.max(until, g.receivedNanos() + left + WATCHDOG_SLACK_NANOS);
+        }
+        return until;
+    }
+
+    private void maybeStartCommand(long now) {
+        if (role != Role.MASTER || !cleared || commandActive || handOver != null || gaveUp) return;
+        if (leaseEndNanos < 0 || now >= leaseEndNanos) return;
+        commandActive = true;
+        commandTerm = state.term();
+        knownMasterCleared = true;
+        emit(new Effect.StartCommand(state.term(), self, leaseEndNanos));
+        publishKeepAlive(now);   // tell the followers this master is cleared
+    }
+
+    private void onFenceResult(Event.FenceResult f, long now) {
+        if (role != Role.MASTER || f.oldTerm() <= 0) return;
+        if (f.succeeded()) {
+            fenceProof = new Proof(Proof.Kind.FENCE, f.oldMaster(), f.oldTerm(), false);
+            trace("fence of %s (term %d) succeeded: %s", f.oldMaster(), f.oldTerm(), f.detail());
+            evaluateClearance(now);
+        } else {
+            trace("fence of %s (term %d) failed: %s; waiting as usual", f.oldMaster(), f.oldTerm(), f.detail());
+        }
+    }
+
+    private void onCommandStopped(long term, long now) {
+        if (!commandActive || term != commandTerm) return;
+        commandActive = false;
+        if (role != Role.MASTER || handOver != null) {
+            offeredProof = new Proof(Proof.Kind.HANDOVER, self, commandTerm, true);
+            proofs.put(self, new Proof(Proof.Kind.SELF, self, commandTerm, true));
+        }
+        if (handOver != null && !handOver.resigned) resign(now);
+        else if (shuttingDown && role != Role.MASTER && handOver == null) announceExit();
+    }
+
+    private void onCommandGaveUp(Event.CommandGaveUp g, long now) {
+        gaveUp = true;
+        noCampaignUntilNanos = now + timing.restartWindowNanos();
+        if (commandActive && g.term() == commandTerm) onCommandStopped(g.term(), now);
+        if (role == Role.MASTER) onStepDown(null, false, "command failed too often: " + g.reason(), now);
+    }
+
+    // =====================================================================================
+    // Hand-over
+    // =====================================================================================
+
+    private void onStepDown(String to, boolean shutdown, String reason, long now) {
+        if (role != Role.MASTER) {
+            trace("%s ignored: not master", reason);
+            return;
+        }
+        if (handOver != null) return;
+        handOver = new HandOverPlan(to, shutdown, reason);
+        trace("%s: stopping the command before handing over", reason);
+        if (commandActive) emit(new Effect.StopCommand(commandTerm, reason));
+        else resign(now);
+    }
+
+    private void onShutdown(long now) {
+        if (shuttingDown) return;
+        shuttingDown = true;
+        if (role == Role.MASTER) {
+            if (handOver == null) onStepDown(null, true, "agent shutting down", now);
+            // else a hand-over is under way: finishHandOver announces the exit
+        } else if (handOver == null && !commandActive) {
+            announceExit();
+        }
+    }
+
+    /** The command is stopped: give up mastership and tell the successor to campaign. */
+    private void resign(long now) {
+        HandOverPlan plan = handOver;
+        plan.resigned = true;
+        boolean wasCleared = cleared;
+        long term = state.term();
+        setRole(Role.FOLLOWER, null, now, plan.reason);
+        Proof p = new Proof(Proof.Kind.HANDOVER, self, term, wasCleared);
+        offeredProof = p;
+        proofs.put(self, new Proof(Proof.Kind.SELF, self, term, wasCleared));
+        knownMasterCleared = wasCleared;
+        // let the successor win rather than campaigning again at once
+        electionDeadlineNanos = now + timing.electionTimeoutNanos() + electionTimeout();
+        publishKeepAlive(now);
+        sendHandOver(now);
+    }
+
+    private void sendHandOver(long now) {
+        HandOverPlan plan = handOver;
+        if (plan == null) return;
+        String to = successor(plan, now);
+        if (to == null) {
+            trace("hand-over: no live peer to hand over to");
+            finishHandOver(now);
+            return;
+        }
+        plan.tried.add(to);
+        plan.pendingTo = to;
+        plan.requestId = nextRequestId();
+        trace("handing over to %s", to);
+        send(new Effect.Request(to, new HandOver(self, state.term(), bootId, plan.requestId, to, offeredProof)));
+    }
+
+    private void finishHandOver(long now) {
+        HandOverPlan plan = handOver;
+        handOver = null;
+        if ((plan != null && plan.shutdown) || shuttingDown) announceExit();
+    }
+
+    /** The named peer, else the most up-to-date then most preferred live peer not yet tried. */
+    private String successor(HandOverPlan plan, long now) {
+        if (plan.requestedTo != null && !plan.tried.contains(plan.requestedTo) && peers.contains(plan.requestedTo)
+                && !plan.requestedTo.equals(self)) return plan.requestedTo;
+        for (String id : peers.byPreference()) {
+            if (id.equals(self) || plan.tried.contains(id)) continue;
+            PeerState ps = peerStates.get(id);
+            if (ps.refused || ps.lastHeardNanos < 0 || now - ps.lastHeardNanos >= timing.electionTimeoutNanos()) continue;
+            return id;
+        }
+        return null;
+    }
+
+    private void announceExit() {
+        if (exitAnnounced) return;
+        exitAnnounced = true;
+        emit(new Effect.ReadyToExit());
+    }
+
+    private void onRequestFailed(Event.RequestFailed f, long now) {
+        HandOverPlan plan = handOver;
+        if (plan != null && f.requestId() == plan.requestId) {
+            trace("hand-over to %s failed: %s", f.to(), f.reason());
+            sendHandOver(now);
+        }
+    }
+
+    private void onPeerRefused(String peer, long now) {
+        PeerState ps = peerStates.get(peer);
+        if (ps == null) return;
+        ps.refused = true;
+        if (peer.equals(knownMaster) && role != Role.MASTER) {
+            yieldStickiness(now, "master " + peer + " refused a connection (its agent is gone; no proof for its command)");
+        }
+    }
+
+    // =====================================================================================
+    // Role changes and terms
+    // =====================================================================================
+
+    private void adoptTerm(long term, long now, String why) {
+        state = state.withTerm(term);
+        issuePersist();
+        masterEchoNanos = -1;
+        if (role != Role.FOLLOWER) becomeFollower(null, now, why);
+        else master = null;
+    }
+
+    private void becomeFollower(String newMaster, long now, String why) {
+        if (role == Role.MASTER) {
+            stepDown(now, why);
+            master = newMaster;
+            return;
+        }
+        preVoting = false;
+        if (role != Role.FOLLOWER) setRole(Role.FOLLOWER, newMaster, now, why);
+        else master = newMaster;
+        electionDeadlineNanos = now + electionTimeout();
+    }
+
+    private void stepDown(long now, String why) {
+        boolean wasCleared = cleared;
+        long term = state.term();
+        setRole(Role.FOLLOWER, null, now, why);
+        if (commandActive) {
+            emit(new Effect.StopCommand(commandTerm, why));
+        } else {
+            proofs.put(self, new Proof(Proof.Kind.SELF, self, term, wasCleared));
+            if (wasCleared) offeredProof = new Proof(Proof.Kind.HANDOVER, self, term, true);
+        }
+        knownMasterCleared = wasCleared;
+        electionDeadlineNanos = now + electionTimeout();
+        if (shuttingDown && !commandActive && handOver == null) announceExit();
+    }
+
+    private void setRole(Role r, String newMaster, long now, String why) {
+        Role old = role;
+        // a master's own lease counts as a live master heard until the moment it stops being one
+        if (old == Role.MASTER && r != Role.MASTER) masterUntilNanos = now;
+        role = r;
+        master = newMaster;
+        if (r != Role.MASTER) {
+            echoes.clear();
+            leaseEndNanos = -1;
+            cleared = false;
+            clearAtNanos = -1;
+            if (r == Role.CANDIDATE) grants.clear();
+        }
+        emit(new Effect.RoleChanged(r, state.term(), newMaster, why));
+        if (r == Role.MASTER) emit(new Effect.RunHook(Effect.Hook.ON_MASTER, state.term(), self));
+        else if (old == Role.MASTER) emit(new Effect.RunHook(Effect.Hook.ON_FOLLOWER, state.term(), newMaster));
+    }
+
+    // =====================================================================================
+    // Keep-alives
+    // =====================================================================================
+
+    private void publishKeepAlive(long now) {
+        nextHeartbeatNanos = now + timing.heartbeatNanos();
+        if (persistedSeq < persistSeq || !storageHealthy) {   // never announce an unpersisted term
+            keepAliveSuppressed = true;
+            return;
+        }
+        keepAliveSuppressed = false;
+        boolean isMaster = role == Role.MASTER;
+        long contactAgo = isMaster ? 0 : (lastLiveMasterNanos >= 0 ? now - lastLiveMasterNanos : -1);
+        emit(new Effect.Publish(new KeepAlive(self, state.term(), bootId, now, isMaster ? self : master,
+                isMaster ? -1 : (master != null ? masterEchoNanos : -1), contactAgo, isMaster && cleared,
+                isMaster ? null : offeredProof, lastLogTerm(), lastLogIndex())));
+    }
+
+    // =====================================================================================
+    // Persistence and the held outbox
+    // =====================================================================================
+
+    private void issuePersist() {
+        persistSeq++;
+        emit(new Effect.Persist(persistSeq, state.term(), state.votedFor()));
+    }
+
+    private void onPersisted(long seq, long now) {
+        if (seq > persistedSeq) persistedSeq = seq;
+        if (!storageHealthy && seq == persistSeq) {
+            storageHealthy = true;
+            storageProblem = "";
+            persistRetryNanos = -1;
+            trace("storage works again");
+        }
+        if (persistedSeq >= persistSeq) {
+            out.addAll(held);
+            held.clear();
+            if (keepAliveSuppressed) publishKeepAlive(now);
+        }
+    }
+
+    private void onPersistFailed(Event.PersistFailed f, long now) {
+        if (f.seq() < persistSeq) return;   // a newer write is on its way
+        if (storageHealthy) trace("cannot persist term and vote (%s): refusing to vote or campaign until it works", f.reason());
+        storageHealthy = false;
+        storageProblem = f.reason();
+        // what relied on the failed write must not go out
+        held.clear();
+        persistRetryNanos = now + timing.heartbeatNanos();
+        if (role == Role.CANDIDATE) becomeFollower(null, now, "cannot persist the vote: " + f.reason());
+    }
+
+    /** Messages go out only once every term and vote they may rely on is on disk. */
+    protected void send(Effect e) {
+        if (persistedSeq < persistSeq) held.add(e);
+        else out.add(e);
+    }
+
+    private void emit(Effect e) {
+        out.add(e);
+    }
+
+    private void trace(String fmt, Object... args) {
+        out.add(new Effect.Trace(String.format(fmt, args)));
+    }
+
+    // =====================================================================================
+    // Small things
+    // =====================================================================================
+
+    private long nextRequestId() {
+        return ++requestCounter;
+    }
+
+    /** The replicated log arrives in a later issue; the vote rule already compares it. */
+    protected long lastLogTerm() { return 0; }
+
+    protected long lastLogIndex() { return 0; }
+
+    private static long ms(long nanos) {
+        return nanos / Timing.MS;
+    }
+
+    /** A snapshot for status, tests and the simulator. */
+    public NodeView view(long nowNanos) {
+        List<NodeView.PeerView> pv = new ArrayList<>();
+        for (Map.Entry<String, PeerState> e : peerStates.entrySet()) {
+            PeerState ps = e.getValue();
+            long ago = ps.lastHeardNanos >= 0 ? nowNanos - ps.lastHeardNanos : -1;
+            String st = ps.refused ? "refused" : ago < 0 ? "never" : ago < timing.electionTimeoutNanos() ? "up" : "silent";
+            pv.add(new NodeView.PeerView(e.getKey(), ago, ps.term, st));
+        }
+        return new NodeView(self, role, state.term(), state.votedFor(), role == Role.MASTER ? self : master,
+                role == Role.MASTER ? leaseEndNanos : -1, role == Role.MASTER && cleared,
+                role == Role.MASTER ? clearAtNanos : -1, role == Role.MASTER && commandActive,
+                storageHealthy, pv);
+    }
+
+    /** Why the current master is (or is not yet) cleared to run its command, for logs and status. */
+    public String clearReason() { return clearReason; }
 }

@@ -1,0 +1,159 @@
+package io.quorumd.control;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The CLI's side of the control socket: one request, one reply. Every way of not getting an answer
+ * becomes a {@link Reply} with exit status 3 and a message for the operator, never an exception.
+ */
+public final class ControlClient {
+    static final int MAX_REPLY_BYTES = 1 << 20;
+
+    private ControlClient() {}
+
+    /**
+     * Sends {@code request} (one line, e.g. {@code status-json} or {@code step-down node-b}) and waits
+     * at most {@code timeout} for the whole reply.
+     */
+    public static Reply call(Path socket, String request, Duration timeout) {
+        try {
+            return exchange(socket, request, timeout);
+        } catch (Unreachable e) {
+            return Reply.error(e.kind == Kind.GARBAGE ? Reply.FAILURE : Reply.UNAVAILABLE, e.getMessage());
+        }
+    }
+
+    enum Kind {
+        /** Nobody listens: no socket file, or a stale one (connection refused). */
+        NOBODY,
+        /** Someone listens but gave no answer in time (a stopped or wedged agent). */
+        SILENT,
+        DENIED,
+        CLOSED,
+        GARBAGE,
+        OTHER
+    }
+
+    static final class Unreachable extends Exception {
+        private static final long serialVersionUID = 1L;
+        final Kind kind;
+
+        Unreachable(Kind kind, String message) {
+            super(message);
+            this.kind = kind;
+        }
+    }
+
+    static Reply exchange(Path socket, String request, Duration timeout) throws Unreachable {
+        if (request.indexOf('\n') >= 0 || request.indexOf('\r') >= 0)
+            throw new IllegalArgumentException("a control request is one line: " + request);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String nobody = "quorumd: no agent answers on " + socket + " (is quorumd running?)";
+        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) throw new Unreachable(Kind.NOBODY, nobody);
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX); Selector sel = Selector.open()) {
+            ch.configureBlocking(false);
+            try {
+                // a Unix socket connects at once, or fails at once (EAGAIN when the backlog is full)
+                if (!ch.connect(UnixDomainSocketAddress.of(socket))) {
+                    ch.register(sel, SelectionKey.OP_CONNECT);
+                    while (!ch.finishConnect()) await(sel, deadline, socket, timeout);
+                }
+            } catch (ConnectException e) {
+                throw new Unreachable(Kind.NOBODY, nobody);
+            } catch (IOException e) {
+                String m = String.valueOf(e.getMessage());
+                if (m.contains("No such file")) throw new Unreachable(Kind.NOBODY, nobody);
+                if (m.contains("Permission denied"))
+                    throw new Unreachable(Kind.DENIED, "quorumd: permission denied on " + socket
+                            + " (run as root or as a member of group quorumd)");
+                if (m.contains("Resource temporarily unavailable"))
+                    throw silent(socket, timeout);
+                throw new Unreachable(Kind.OTHER, "quorumd: cannot connect to " + socket + ": " + m);
+            }
+            ByteBuffer out = ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.UTF_8));
+            SelectionKey key = ch.keyFor(sel) != null ? ch.keyFor(sel) : ch.register(sel, 0);
+            key.interestOps(SelectionKey.OP_WRITE);
+            try {
+                while (out.hasRemaining()) {
+                    ch.write(out);
+                    if (out.hasRemaining()) await(sel, deadline, socket, timeout);
+                }
+            } catch (IOException e) {
+                // the agent may answer before reading (when busy) and close: its answer is still to be read
+            }
+            key.interestOps(SelectionKey.OP_READ);
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            ByteBuffer in = ByteBuffer.allocate(8192);
+            while (true) {
+                in.clear();
+                int n;
+                try {
+                    n = ch.read(in);
+                } catch (IOException e) {
+                    // a reset after the answer (the agent closed with our request unread) ends it like EOF
+                    if (got.size() > 0) break;
+                    throw e;
+                }
+                if (n < 0) break;
+                if (n == 0) {
+                    await(sel, deadline, socket, timeout);
+                    continue;
+                }
+                got.write(in.array(), 0, n);
+                if (got.size() > MAX_REPLY_BYTES)
+                    throw new Unreachable(Kind.GARBAGE, "quorumd: the reply on " + socket + " is larger than "
+                            + MAX_REPLY_BYTES + " bytes (is it a quorumd control socket?)");
+            }
+            return decode(got.toByteArray(), socket);
+        } catch (IOException e) {
+            String m = String.valueOf(e.getMessage());
+            if (m.contains("Broken pipe") || m.contains("Connection reset"))
+                throw closed(socket);
+            throw new Unreachable(Kind.OTHER, "quorumd: talking to the agent on " + socket + " failed: " + m);
+        }
+    }
+
+    private static Reply decode(byte[] bytes, Path socket) throws Unreachable {
+        if (bytes.length == 0) throw closed(socket);
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        int nl = text.indexOf('\n');
+        String head = nl < 0 ? text : text.substring(0, nl);
+        if (!head.startsWith(ControlServer.REPLY_HEADER) || nl < 0
+                || !head.substring(ControlServer.REPLY_HEADER.length()).matches("[0-9]{1,3}"))
+            throw new Unreachable(Kind.GARBAGE, "quorumd: unexpected answer on " + socket
+                    + " (is it a quorumd control socket, of the same version?)");
+        int code = Integer.parseInt(head.substring(ControlServer.REPLY_HEADER.length()));
+        if (code > 255) throw new Unreachable(Kind.GARBAGE, "quorumd: unexpected exit status " + code + " from " + socket);
+        return new Reply(code, text.substring(nl + 1));
+    }
+
+    private static void await(Selector sel, long deadline, Path socket, Duration timeout) throws IOException, Unreachable {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) throw silent(socket, timeout);
+        sel.select(Math.max(1, left / 1_000_000));
+        sel.selectedKeys().clear();
+    }
+
+    private static Unreachable silent(Path socket, Duration timeout) {
+        return new Unreachable(Kind.SILENT, "quorumd: the agent on " + socket + " did not answer within "
+                + Status.duration(timeout.toMillis()) + " (is it stopped or overloaded?)");
+    }
+
+    private static Unreachable closed(Path socket) {
+        return new Unreachable(Kind.CLOSED, "quorumd: the agent on " + socket
+                + " closed the connection without an answer (is it shutting down?)");
+    }
+}

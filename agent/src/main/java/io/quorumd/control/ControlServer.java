@@ -1,0 +1,408 @@
+package io.quorumd.control;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's end of the control socket.
+ *
+ * <p>Protocol: the client connects and sends one UTF-8 line of at most 1024 bytes; the server
+ * answers {@code quorumd/1 <exit status>\n} followed by the body, and closes the connection.
+ * Requests: {@code status} (the table), {@code status-json}, {@code leader} (the master's id, or
+ * exit 3), {@code step-down [NODE]}, {@code ping} ({@code pong <pid>}). Anything else: exit 2.
+ *
+ * <p>One thread ({@code quorumd-control}) runs a selector over non-blocking channels: a client that
+ * connects and says nothing, or never reads its reply, is dropped after 5 s and never holds up
+ * another. The handler is called on that thread and must not block (see {@link ControlHandler}).
+ */
+public final class ControlServer implements AutoCloseable {
+    public static final Path DEFAULT_SOCKET = Path.of("/run/quorumd/control.sock");
+    public static final String DEFAULT_GROUP = "quorumd";
+    public static final Duration DEFAULT_STEP_DOWN_TIMEOUT = Duration.ofSeconds(30);
+    static final String REPLY_HEADER = "quorumd/1 ";
+    static final int MAX_REQUEST_BYTES = 1024;
+    static final int MAX_CONNECTIONS = 32;
+    private static final long IO_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
+
+    private final Path socket;
+    private final ControlHandler handler;
+    private final long stepDownTimeoutNanos;
+    private final ServerSocketChannel server;
+    private final Object fileKey;
+    private final Selector selector;
+    private final Thread thread;
+    private final Set<Conn> conns = new HashSet<>();   // only touched by the server thread
+    private final ConcurrentLinkedQueue<Runnable> fromOtherThreads = new ConcurrentLinkedQueue<>();
+    private volatile boolean closed;
+
+    private ControlServer(Path socket, ControlHandler handler, long stepDownTimeoutNanos, ServerSocketChannel server,
+                          Object fileKey, Selector selector) {
+        this.socket = socket;
+        this.handler = handler;
+        this.stepDownTimeoutNanos = stepDownTimeoutNanos;
+        this.server = server;
+        this.fileKey = fileKey;
+        this.selector = selector;
+        this.thread = new Thread(this::run, "quorumd-control");
+        thread.setDaemon(true);
+    }
+
+    /** {@link #start(Path, String, Duration, ControlHandler)} with group {@code quorumd} and a 30 s step-down timeout. */
+    public static ControlServer start(Path socket, ControlHandler handler) throws ControlSocketException {
+        return start(socket, DEFAULT_GROUP, DEFAULT_STEP_DOWN_TIMEOUT, handler);
+    }
+
+    /**
+     * Binds {@code socket} and starts serving. Creates the parent directory if missing; replaces a
+     * stale socket file that nobody answers on; sets mode 0660 and, if the group exists, gives the
+     * socket to {@code group}.
+     *
+     * @throws ControlSocketException another agent answers on {@code socket}, the path is taken by
+     *                                something that is not a socket, or it cannot be bound
+     */
+    public static ControlServer start(Path socket, String group, Duration stepDownTimeout, ControlHandler handler)
+            throws ControlSocketException {
+        Objects.requireNonNull(handler, "handler");
+        Path parent = socket.toAbsolutePath().getParent();
+        try {
+            Files.createDirectories(parent);
+        } catch (IOException e) {
+            throw new ControlSocketException("quorumd: cannot create " + parent + " for the control socket " + socket
+                    + ": " + reason(e) + ". Create it for the agent's user, or set control_socket to another path.", e);
+        }
+        if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) removeStale(socket);
+        ServerSocketChannel server = null;
+        Selector selector = null;
+        try {
+            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(socket), 16);
+            server.configureBlocking(false);
+            // connecting needs write permission on the socket: 0660 lets the group in, no one else
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+            giveToGroup(socket, group);
+            Object key = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            selector = Selector.open();
+            server.register(selector, SelectionKey.OP_ACCEPT);
+            ControlServer s = new ControlServer(socket, handler, stepDownTimeout.toNanos(), server, key, selector);
+            s.thread.start();
+            log.info("control socket {} is ready", socket);
+            return s;
+        } catch (IOException e) {
+            closeQuietly(server);
+            closeQuietly(selector);
+            throw new ControlSocketException("quorumd: cannot listen on control socket " + socket + ": " + reason(e)
+                    + ". Check the path (at most 107 bytes) and that the agent's user may write " + parent + ".", e);
+        }
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    /** Stops serving and removes the socket file (if it is still ours). Idempotent. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        selector.wakeup();
+        try {
+            thread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeQuietly(server);
+        try {
+            Object now = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            if (Objects.equals(now, fileKey)) Files.deleteIfExists(socket);
+        } catch (IOException ignored) {
+            // gone already, or replaced by another agent's socket: leave it alone
+        }
+    }
+
+    private static void removeStale(Path socket) throws ControlSocketException {
+        if (!isSocket(socket))
+            throw new ControlSocketException("quorumd: " + socket + " exists and is not a socket; refusing to replace it. "
+                    + "Remove it, or set control_socket to another path.");
+        try {
+            Reply r = ControlClient.exchange(socket, "ping", Duration.ofSeconds(1));
+            String body = r.body().trim();
+            String who = body.matches("pong [0-9]+") ? " (pid " + body.substring(5) + ")" : "";
+            throw new ControlSocketException("quorumd: another quorumd agent" + who + " answers on " + socket
+                    + ". Stop it first, or give this agent another control_socket.");
+        } catch (ControlClient.Unreachable e) {
+            if (e.kind != ControlClient.Kind.NOBODY)
+                throw new ControlSocketException("quorumd: something listens on " + socket + " but does not answer "
+                        + "like an idle agent (" + e.getMessage() + "). Stop it first, or give this agent another "
+                        + "control_socket.");
+        }
+        try {
+            Files.deleteIfExists(socket);
+            log.info("removed stale control socket {} (nobody answered on it)", socket);
+        } catch (IOException e) {
+            throw new ControlSocketException("quorumd: cannot remove stale control socket " + socket + ": " + reason(e) + ".", e);
+        }
+    }
+
+    static boolean isSocket(Path p) {
+        try {
+            int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            return (mode & 0170000) == 0140000;   // S_IFMT, S_IFSOCK
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static void giveToGroup(Path socket, String group) {
+        if (group == null) return;
+        GroupPrincipal g;
+        try {
+            g = socket.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
+        } catch (UserPrincipalNotFoundException e) {
+            log.debug("no group {}: control socket {} keeps the agent's group", group, socket);
+            return;
+        } catch (IOException e) {
+            log.warn("cannot look up group {} for control socket {}: {}", group, socket, reason(e));
+            return;
+        }
+        try {
+            Files.getFileAttributeView(socket, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(g);
+        } catch (IOException e) {
+            log.warn("cannot give control socket {} to group {}: {}; only its owner and group can use it",
+                    socket, group, reason(e));
+        }
+    }
+
+    private final class Conn {
+        final SocketChannel ch;
+        final SelectionKey key;
+        final ByteBuffer in = ByteBuffer.allocate(MAX_REQUEST_BYTES);
+        ByteBuffer out;
+        String request;
+        boolean waiting;
+        long deadlineNanos;
+
+        Conn(SocketChannel ch, SelectionKey key, long now) {
+            this.ch = ch;
+            this.key = key;
+            this.deadlineNanos = now + IO_TIMEOUT_NANOS;
+        }
+    }
+
+    private void run() {
+        try {
+            while (!closed) {
+                selector.select(sweep(System.nanoTime()));
+                Runnable r;
+                while ((r = fromOtherThreads.poll()) != null) r.run();
+                for (SelectionKey k : selector.selectedKeys()) {
+                    try {
+                        if (!k.isValid()) continue;
+                        if (k.isAcceptable()) accept();
+                        else if (k.isReadable()) read((Conn) k.attachment());
+                        else if (k.isWritable()) write((Conn) k.attachment());
+                    } catch (IOException e) {
+                        if (k.attachment() instanceof Conn c) drop(c, "i/o error: " + e.getMessage());
+                    }
+                }
+                selector.selectedKeys().clear();
+            }
+        } catch (IOException | RuntimeException e) {
+            if (!closed) log.error("the control socket {} stopped serving: {}", socket, e.toString(), e);
+        } finally {
+            for (Conn c : new ArrayList<>(conns)) drop(c, null);
+            closeQuietly(selector);
+        }
+    }
+
+    /** Drops connections past their deadline; returns how long the selector may sleep (ms, > 0). */
+    private long sweep(long now) {
+        long next = now + TimeUnit.SECONDS.toNanos(1);
+        for (Conn c : new ArrayList<>(conns)) {
+            if (now - c.deadlineNanos >= 0) {
+                if (c.waiting) {
+                    answer(c, Reply.error(Reply.FAILURE, "quorumd: the agent did not finish '" + c.request + "' within "
+                            + Status.duration(TimeUnit.NANOSECONDS.toMillis(stepDownTimeoutNanos)) + "; see its log"));
+                } else {
+                    drop(c, c.out == null ? "no request within 5 s" : "the client did not read its reply within 5 s");
+                    continue;
+                }
+            }
+            if (c.deadlineNanos - next < 0) next = c.deadlineNanos;
+        }
+        return Math.max(1, TimeUnit.NANOSECONDS.toMillis(next - now) + 1);
+    }
+
+    private void accept() throws IOException {
+        SocketChannel ch = server.accept();
+        if (ch == null) return;
+        ch.configureBlocking(false);
+        if (conns.size() >= MAX_CONNECTIONS) {
+            // best effort: a short reply fits the socket buffer, so this write does not block
+            ch.write(encode(Reply.error(Reply.UNAVAILABLE, "quorumd: the agent is busy (" + MAX_CONNECTIONS
+                    + " control connections open); try again")));
+            ch.close();
+            return;
+        }
+        SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
+        Conn c = new Conn(ch, key, System.nanoTime());
+        key.attach(c);
+        conns.add(c);
+    }
+
+    private void read(Conn c) throws IOException {
+        int n = c.ch.read(c.in);
+        boolean eof = n < 0;
+        int nl = -1;
+        for (int i = 0; i < c.in.position(); i++) {
+            if (c.in.get(i) == '\n') {
+                nl = i;
+                break;
+            }
+        }
+        if (nl < 0 && !eof && c.in.hasRemaining()) return;
+        if (nl < 0 && !eof) {
+            c.request = "(too long)";
+            answer(c, Reply.error(Reply.USAGE, "quorumd: control request longer than " + MAX_REQUEST_BYTES + " bytes"));
+            return;
+        }
+        int len = nl < 0 ? c.in.position() : nl;
+        if (len == 0 && eof) {
+            drop(c, null);   // a probe that only connected
+            return;
+        }
+        String line = new String(c.in.array(), 0, len, StandardCharsets.UTF_8);
+        if (line.endsWith("\r")) line = line.substring(0, line.length() - 1);
+        c.request = line;
+        c.key.interestOps(0);
+        c.waiting = true;
+        c.deadlineNanos = System.nanoTime() + stepDownTimeoutNanos;
+        CompletionStage<Reply> stage;
+        try {
+            stage = dispatch(line);
+        } catch (RuntimeException e) {
+            log.error("answering control request '{}' failed", line, e);
+            answer(c, Reply.error(Reply.FAILURE, "quorumd: the agent failed to answer '" + line + "': " + e));
+            return;
+        }
+        stage.whenComplete((reply, failure) -> {
+            Reply r = failure != null
+                    ? Reply.error(Reply.FAILURE, "quorumd: the agent failed to answer '" + c.request + "': " + failure)
+                    : reply;
+            fromOtherThreads.add(() -> {
+                if (c.waiting) answer(c, r);
+            });
+            selector.wakeup();
+        });
+    }
+
+    private CompletionStage<Reply> dispatch(String line) {
+        String[] words = line.trim().split("[ \t]+");
+        String cmd = words[0];
+        int args = words.length - 1;
+        switch (cmd) {
+            case "status":
+                if (args == 0) return done(Reply.ok(handler.status().toTable()));
+                break;
+            case "status-json":
+                if (args == 0) return done(Reply.ok(handler.status().toJson()));
+                break;
+            case "leader":
+                if (args == 0) {
+                    Status s = handler.status();
+                    return done(s.master() != null ? Reply.ok(s.master())
+                            : Reply.error(Reply.UNAVAILABLE, "quorumd: no master is known to " + s.node() + " ("
+                                    + s.role().label() + " in term " + s.term() + ")"));
+                }
+                break;
+            case "step-down":
+                if (args <= 1) return Objects.requireNonNull(handler.stepDown(args == 1 ? words[1] : null), "stepDown");
+                break;
+            case "ping":
+                if (args == 0) return done(Reply.ok("pong " + ProcessHandle.current().pid()));
+                break;
+            default:
+                String shown = cmd.isEmpty() ? "an empty request" : "'" + printable(cmd) + "'";
+                return done(Reply.error(Reply.USAGE, "quorumd: unknown control request " + shown
+                        + " (expected status, status-json, leader, step-down [NODE] or ping)"));
+        }
+        return done(Reply.error(Reply.USAGE, "quorumd: wrong arguments for control request '" + printable(line) + "'"));
+    }
+
+    private void answer(Conn c, Reply r) {
+        c.waiting = false;
+        c.out = encode(r);
+        c.deadlineNanos = System.nanoTime() + IO_TIMEOUT_NANOS;
+        if (!c.key.isValid()) return;
+        try {
+            write(c);
+        } catch (IOException e) {
+            drop(c, "i/o error: " + e.getMessage());
+        }
+    }
+
+    private void write(Conn c) throws IOException {
+        c.ch.write(c.out);
+        if (c.out.hasRemaining()) c.key.interestOps(SelectionKey.OP_WRITE);
+        else drop(c, null);
+    }
+
+    private void drop(Conn c, String why) {
+        if (why != null) log.debug("control connection dropped: {}", why);
+        conns.remove(c);
+        c.key.cancel();
+        closeQuietly(c.ch);
+    }
+
+    private static ByteBuffer encode(Reply r) {
+        return ByteBuffer.wrap((REPLY_HEADER + r.exitCode() + "\n" + r.body()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static CompletionStage<Reply> done(Reply r) {
+        return java.util.concurrent.CompletableFuture.completedFuture(r);
+    }
+
+    private static String printable(String s) {
+        String t = s.length() > 60 ? s.substring(0, 60) + "..." : s;
+        return t.replaceAll("\\p{Cntrl}", "?");
+    }
+
+    private static String reason(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) return f.getReason();
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        if (c == null) return;
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // nothing left to release
+        }
+    }
+}

@@ -1,0 +1,213 @@
+package io.quorumd.core;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Small, fully deterministic scenarios on a perfect network (1 ms per frame, disks ack in 1 ms,
+ * commands stop in 1 ms): the happy paths whose timing we can state exactly. The seeded fault
+ * simulator in io.quorumd.sim covers everything else.
+ */
+class NodeScenarioTest {
+    static final long MS = Timing.MS;
+    static final Timing TIMING = new Timing(100 * MS, 1000 * MS, 0.01, 1000 * MS, 60_000 * MS);
+
+    /** A tiny in-memory world: one clock for all, a queue of timed deliveries. */
+    static final class World {
+        record Timed(long at, long seq, String node, Event event) {}
+
+        final Map<String, Node> nodes = new TreeMap<>();
+        final Map<String, Boolean> up = new TreeMap<>();
+        final PriorityQueue<Timed> queue = new PriorityQueue<>((a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
+        final List<String> log = new ArrayList<>();
+        final Map<String, Long> commandStartedAt = new TreeMap<>();
+        final Map<String, Long> commandTerm = new TreeMap<>();
+        long now;
+        long seq;
+
+        World(int n) {
+            List<Peer> ps = new ArrayList<>();
+            for (int i = 0; i < n; i++) ps.add(new Peer("n" + i, 100));
+            for (Peer p : ps) start(p.id(), ps, TermState.INITIAL, new Proof(Proof.Kind.CERTIFICATE, p.id(), 0, true));
+        }
+
+        void start(String id, List<Peer> ps, TermState st, Proof cert) {
+            Node node = new Node(new NodeConfig(new Peers(id, ps), TIMING, false), st, id.hashCode(), cert,
+                    new SplittableRandom(id.hashCode()), now);
+            nodes.put(id, node);
+            up.put(id, true);
+            at(now, id, new Event.Tick());
+        }
+
+        void at(long t, String node, Event e) { queue.add(new Timed(t, seq++, node, e)); }
+
+        void crash(String id) {
+            up.put(id, false);
+            if (commandStartedAt.remove(id) != null) log.add(now / MS + " " + id + " command killed with agent");
+        }
+
+        void runUntil(long until) {
+            while (true) {
+                long nextTick = Long.MAX_VALUE;
+                String tickNode = null;
+                for (var e : nodes.entrySet()) {
+                    if (!up.get(e.getKey())) continue;
+                    long d = e.getValue().nextDeadlineNanos();
+                    if (d < nextTick) { nextTick = d; tickNode = e.getKey(); }
+                }
+                Timed q = queue.peek();
+                long next = Math.min(nextTick, q == null ? Long.MAX_VALUE : q.at);
+                if (next > until) { now = until; return; }
+                now = Math.max(now, next);
+                if (q != null && q.at <= nextTick) {
+                    queue.poll();
+                    if (up.get(q.node)) deliver(q.node, q.event);
+                } else {
+                    deliver(tickNode, new Event.Tick());
+                }
+            }
+        }
+
+        void deliver(String id, Event e) {
+            Node n = nodes.get(id);
+            for (Effect f : n.handle(e, now)) apply(id, f);
+        }
+
+        void apply(String id, Effect f) {
+            if (f instanceof Effect.Publish p) {
+                for (String o : nodes.keySet()) if (!o.equals(id)) at(now + MS, o, new Event.Received(p.keepAlive()));
+            } else if (f instanceof Effect.Request r) {
+                at(now + MS, r.to(), new Event.Received(r.message()));
+            } else if (f instanceof Effect.Respond r) {
+                at(now + MS, r.to(), new Event.Received(r.message()));
+            } else if (f instanceof Effect.Persist p) {
+                at(now + MS, id, new Event.Persisted(p.seq()));
+            } else if (f instanceof Effect.StartCommand s) {
+                for (var e : commandStartedAt.entrySet())
+                    throw new AssertionError(id + " starts its command while " + e.getKey() + "'s runs\n" + String.join("\n", log));
+                commandStartedAt.put(id, now);
+                commandTerm.put(id, s.term());
+                log.add(now / MS + " " + id + " StartCommand term " + s.term());
+            } else if (f instanceof Effect.StopCommand s) {
+                commandStartedAt.remove(id);
+                log.add(now / MS + " " + id + " StopCommand");
+                at(now + MS, id, new Event.CommandStopped(s.term()));
+            } else if (f instanceof Effect.RoleChanged r) {
+                log.add(now / MS + " " + id + " " + r.role() + " term " + r.term() + ": " + r.reason());
+            } else if (f instanceof Effect.Trace t) {
+                log.add(now / MS + " " + id + "   " + t.text());
+            } else if (f instanceof Effect.ReadyToExit) {
+                log.add(now / MS + " " + id + " ReadyToExit");
+            }
+        }
+
+        String master() {
+            String m = null;
+            for (var e : nodes.entrySet()) {
+                if (up.get(e.getKey()) && e.getValue().role() == Role.MASTER) {
+                    if (m != null) throw new AssertionError("two masters: " + m + " and " + e.getKey());
+                    m = e.getKey();
+                }
+            }
+            return m;
+        }
+
+        String dump() { return String.join("\n", log); }
+    }
+
+    @Test
+    void freshClusterElectsOneMasterAndStartsAtOnce() {
+        World w = new World(3);
+        w.runUntil(2500 * MS);
+        String m = w.master();
+        assertNotNull(m, w.dump());
+        assertEquals(1, w.commandStartedAt.size(), w.dump());
+        // nobody ever heard a master: nothing to wait for
+        long started = w.commandStartedAt.get(m);
+        assertTrue(started < 1300 * MS, "started at " + started / MS + " ms\n" + w.dump());
+    }
+
+    @Test
+    void masterCrashWaitsForTheOldLeasePlusStopTimeout() {
+        World w = new World(3);
+        w.runUntil(3000 * MS);
+        String old = w.master();
+        long crashAt = w.now;
+        w.crash(old);
+        w.runUntil(crashAt + 4000 * MS);
+        String m = w.master();
+        assertNotNull(m, w.dump());
+        assertTrue(!m.equals(old));
+        long started = w.commandStartedAt.get(m);
+        long failover = started - crashAt;
+        // the followers heard the old master at most a heartbeat before the crash: t + stop wait
+        assertTrue(failover >= TIMING.electionTimeoutNanos() - 100 * MS + TIMING.stopWaitNanos(), failover / MS + " ms\n" + w.dump());
+        assertTrue(failover <= 2 * TIMING.electionTimeoutNanos() + TIMING.stopWaitNanos() + 100 * MS, failover / MS + " ms\n" + w.dump());
+        assertTrue(w.commandTerm.get(m) > 1);
+    }
+
+    @Test
+    void stepDownHandsOverWithoutWaiting() {
+        World w = new World(3);
+        w.runUntil(3000 * MS);
+        String old = w.master();
+        long t0 = w.now;
+        w.at(t0, old, new Event.StepDownRequested(null));
+        w.runUntil(t0 + 500 * MS);
+        String m = w.master();
+        assertNotNull(m, w.dump());
+        assertTrue(!m.equals(old), w.dump());
+        long started = w.commandStartedAt.get(m);
+        assertTrue(started - t0 < 50 * MS, "hand-over took " + (started - t0) / MS + " ms\n" + w.dump());
+    }
+
+    @Test
+    void shutdownOfMasterHandsOverThenExits() {
+        World w = new World(3);
+        w.runUntil(3000 * MS);
+        String old = w.master();
+        long t0 = w.now;
+        w.at(t0, old, new Event.ShutdownRequested());
+        w.runUntil(t0 + 500 * MS);
+        assertTrue(w.dump().contains(old + " ReadyToExit"), w.dump());
+        String m = w.master();
+        assertNotNull(m);
+        assertTrue(w.commandStartedAt.get(m) - t0 < 50 * MS, w.dump());
+    }
+
+    @Test
+    void soloNodeElectsItself() {
+        World w = new World(1);
+        w.runUntil(2500 * MS);
+        assertEquals("n0", w.master(), w.dump());
+        assertEquals(1, w.commandStartedAt.size());
+    }
+
+    @Test
+    void restartedMasterWithCertificateLetsTheNextStartAtOnce() {
+        World w = new World(3);
+        w.runUntil(3000 * MS);
+        String old = w.master();
+        long term = w.commandTerm.get(old);
+        long crashAt = w.now;
+        w.crash(old);
+        w.runUntil(crashAt + 100 * MS);
+        List<Peer> ps = List.of(new Peer("n0", 100), new Peer("n1", 100), new Peer("n2", 100));
+        w.start(old, ps, new TermState(term, old), new Proof(Proof.Kind.CERTIFICATE, old, term, true));
+        w.runUntil(crashAt + 1000 * MS);
+        String m = w.master();
+        assertNotNull(m, w.dump());
+        long failover = w.commandStartedAt.get(m) - crashAt;
+        assertTrue(failover < 500 * MS, failover / MS + " ms\n" + w.dump());
+    }
+}

@@ -1,0 +1,18 @@
+package io.quorumd.storage;
+
+import java.nio.file.Path;
+
+/** A second "agent" for {@link StateFileTest}: holds the lock until killed or its stdin closes. */
+public final class LockHolder {
+    private LockHolder() {}
+
+    public static void main(String[] args) throws Exception {
+        try (StateDirLock lock = StateDirLock.acquire(Path.of(args[0]))) {
+            System.out.println("locked");
+            System.out.flush();
+            while (System.in.read() >= 0) {
+                // hold the lock
+            }
+        }
+    }
+}
