@@ -9,13 +9,18 @@ import io.quorumd.multihost.CommandObserver.Run;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.testcontainers.containers.Container.ExecResult;
@@ -24,7 +29,8 @@ import org.testcontainers.containers.Container.ExecResult;
  * The .deb on one host under systemd, step by step as an operator meets it: a fresh install
  * that is enabled but does not start on the placeholder config, a solo agent running its command
  * as the quorumd user, a crash of the agent, a stop, removal and purge. The steps share one
- * container and run in order.
+ * container and run in order, one after the other (the class runs beside the other multi-host
+ * classes, its methods do not).
  */
 @Tag("multihost")
 @Execution(ExecutionMode.CONCURRENT)
@@ -34,6 +40,21 @@ class PackageTest {
     private Cluster cluster;
     private Node node;
     private String dpkgOutput;
+    private volatile String failedStep;
+
+    /** Each step builds on the one before: after a failure the rest are skipped, not timed out. */
+    @RegisterExtension
+    final TestWatcher stepWatcher = new TestWatcher() {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+            failedStep = context.getDisplayName();
+        }
+    };
+
+    @BeforeEach
+    void previousStepsPassed() {
+        Assumptions.assumeTrue(failedStep == null, () -> "skipped: the earlier step " + failedStep + " failed");
+    }
 
     @BeforeAll
     void boot() {
@@ -55,8 +76,9 @@ class PackageTest {
     }
 
     @Test
-    @Order(1)
-    void freshInstallIsEnabledButTheplaceholderConfigKeepsItStopped() {
+    @Order(2)
+    @Execution(ExecutionMode.SAME_THREAD)
+    void freshInstallIsEnabledButThePlaceholderConfigKeepsItStopped() {
         assertEquals("enabled", node.exec("systemctl", "is-enabled", "quorumd").getStdout().trim());
         assertNotEquals("active", node.exec("systemctl", "is-active", "quorumd").getStdout().trim(),
                 "the agent must not run on the placeholder config\n" + cluster.journal(node, 20));
@@ -80,7 +102,8 @@ class PackageTest {
     }
 
     @Test
-    @Order(2)
+    @Order(1)
+    @Execution(ExecutionMode.SAME_THREAD)
     void filesUsersAndTheUnitAreAsPackaged() {
         assertEquals("root:quorumd 640", node.execOk("stat", "-c", "%U:%G %a", "/etc/quorumd/quorumd.yaml").trim());
         assertEquals("root:quorumd 750", node.execOk("stat", "-c", "%U:%G %a", "/etc/quorumd").trim());
@@ -99,6 +122,7 @@ class PackageTest {
 
     @Test
     @Order(3)
+    @Execution(ExecutionMode.SAME_THREAD)
     void soloAgentRunsTheCommandAsQuorumdWithNotifyAndWatchdog() {
         cluster.configure(node);
         node.execOk("quorumd", "check");
@@ -129,6 +153,7 @@ class PackageTest {
 
     @Test
     @Order(4)
+    @Execution(ExecutionMode.SAME_THREAD)
     void aKilledAgentTakesItsCommandWithItAndIsRestarted() {
         Run before = cluster.awaitSingleMaster();
         String mainPid = node.execOk("systemctl", "show", "-p", "MainPID", "--value", "quorumd").trim();
@@ -147,6 +172,7 @@ class PackageTest {
 
     @Test
     @Order(5)
+    @Execution(ExecutionMode.SAME_THREAD)
     void stopEndsTheCommandCleanly() {
         Run run = cluster.awaitSingleMaster();
         long t = System.nanoTime();
@@ -159,6 +185,7 @@ class PackageTest {
 
     @Test
     @Order(6)
+    @Execution(ExecutionMode.SAME_THREAD)
     void removeStopsTheAgentAndPurgeRemovesItsFiles() {
         node.execOk("systemctl", "start", "quorumd");
         Run run = cluster.awaitSingleMaster();
