@@ -154,6 +154,26 @@ class PackageTest {
     @Test
     @Order(4)
     @Execution(ExecutionMode.SAME_THREAD)
+    void javaOptionsComeFromTheEnvironmentFileAfterTheLeanDefaults() {
+        String mainPid = node.execOk("systemctl", "show", "-p", "MainPID", "--value", "quorumd").trim();
+        String args = node.execOk("ps", "-o", "args=", "-p", mainPid);
+        assertTrue(args.contains("-XX:+UseSerialGC") && args.contains("-Xmx32m"), "lean JVM defaults: " + args);
+        String rss = node.execOk("ps", "-o", "rss=", "-p", mainPid).trim();
+        cluster.report("solo agent at rest: RSS " + Long.parseLong(rss) / 1024 + " MiB (target < 48 MiB)");
+
+        node.execOk("sh", "-c", "echo 'QUORUMD_JAVA_OPTS=\"-Xmx40m -Dquorumd.test=1\"' >> /etc/default/quorumd");
+        node.execOk("systemctl", "restart", "quorumd");
+        String newPid = node.execOk("systemctl", "show", "-p", "MainPID", "--value", "quorumd").trim();
+        String newArgs = node.execOk("ps", "-o", "args=", "-p", newPid);
+        assertTrue(newArgs.contains("-Dquorumd.test=1") && newArgs.indexOf("-Xmx40m") > newArgs.indexOf("-Xmx32m"),
+                "QUORUMD_JAVA_OPTS from /etc/default/quorumd must follow the defaults: " + newArgs);
+        // outside systemd the launcher reads the same file
+        assertEquals(0, node.exec("quorumd", "--version").getExitCode());
+    }
+
+    @Test
+    @Order(5)
+    @Execution(ExecutionMode.SAME_THREAD)
     void aKilledAgentTakesItsCommandWithItAndIsRestarted() {
         Run before = cluster.awaitSingleMaster();
         String mainPid = node.execOk("systemctl", "show", "-p", "MainPID", "--value", "quorumd").trim();
@@ -171,7 +191,7 @@ class PackageTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     @Execution(ExecutionMode.SAME_THREAD)
     void stopEndsTheCommandCleanly() {
         Run run = cluster.awaitSingleMaster();
@@ -184,7 +204,7 @@ class PackageTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     @Execution(ExecutionMode.SAME_THREAD)
     void removeStopsTheAgentAndPurgeRemovesItsFiles() {
         node.execOk("systemctl", "start", "quorumd");
