@@ -1,0 +1,210 @@
+package io.quorumd.command;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Delayed;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one thread that forks every child, and the tools and scripts they are started with.
+ *
+ * <p>{@code PR_SET_PDEATHSIG} (set by {@code setpriv --pdeathsig KILL}) fires when the
+ * <em>thread</em> that forked the child ends, not only when the agent dies. So every child is
+ * forked from this single thread, which lives as long as the agent; {@link #start} refuses to run
+ * anywhere else. The same thread is the {@link Supervisor}'s and {@link Hooks}' event thread:
+ * their state changes and timers run here, one at a time, so they need no locks. Tasks must
+ * never block on a child.
+ */
+public final class Spawner implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Spawner.class);
+    static final String WRAPPER = "quorumd-wrapper.sh";
+    static final String WATCHDOG = "quorumd-watchdog.sh";
+
+    /** What {@link #schedule} returns once the thread is gone. */
+    private static final ScheduledFuture<?> CANCELLED = new Cancelled();
+
+    private final ScheduledExecutorService executor;
+    private final Thread thread;
+    private final Path setpriv;
+    private final Path setsid;
+    private final Path sh;
+    private final Path bash;
+    private final Path wrapper;
+    private final Path watchdog;
+
+    /**
+     * Finds setpriv, setsid, sh and bash, and writes the wrapper and watchdog scripts into
+     * {@code scriptDir} (they are run as {@code sh FILE} and {@code bash FILE}, so a noexec mount
+     * does not matter).
+     */
+    public Spawner(Path scriptDir) throws IOException {
+        setpriv = find("setpriv", "util-linux");
+        setsid = find("setsid", "util-linux");
+        sh = find("sh", "dash or bash");
+        bash = find("bash", "bash");
+        Files.createDirectories(scriptDir);
+        wrapper = extract(scriptDir, WRAPPER);
+        watchdog = extract(scriptDir, WATCHDOG);
+        Thread[] holder = new Thread[1];
+        executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "quorumd-spawner");
+            t.setDaemon(true);
+            holder[0] = t;
+            return t;
+        });
+        // Start the thread now, and learn which one it is.
+        try {
+            executor.submit(() -> { }).get();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the spawner thread", e);
+        }
+        thread = holder[0];
+    }
+
+    /** The spawner thread as an executor; tasks must be short and must not throw away the thread. */
+    public ScheduledExecutorService executor() {
+        return executor;
+    }
+
+    /** Runs {@code task} on the spawner thread, logging anything it throws. */
+    void execute(String what, Runnable task) {
+        try {
+            executor.execute(() -> guarded(what, task));
+        } catch (RejectedExecutionException e) {
+            log.debug("{} dropped: the spawner is closed", what);
+        }
+    }
+
+    /** Runs {@code task} on the spawner thread after {@code delayNanos}. */
+    ScheduledFuture<?> schedule(String what, long delayNanos, Runnable task) {
+        try {
+            return executor.schedule(() -> guarded(what, task), delayNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            log.debug("{} dropped: the spawner is closed", what);
+            return CANCELLED;
+        }
+    }
+
+    static void guarded(String what, Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException | Error e) {
+            log.error("{} failed: {}", what, e.toString(), e);
+        }
+    }
+
+    boolean onThread() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** Forks {@code pb}; only from the spawner thread (see the class comment). */
+    Process start(ProcessBuilder pb) throws IOException {
+        if (!onThread()) {
+            throw new IllegalStateException("children must be forked on the spawner thread, not on "
+                    + Thread.currentThread().getName() + ": PR_SET_PDEATHSIG follows the forking thread");
+        }
+        return pb.start();
+    }
+
+    /**
+     * {@code setpriv --pdeathsig KILL -- setsid -- argv}: the child dies with the agent and leads a
+     * new session and process group. A child of the JVM is never a group leader, so setsid execs
+     * without forking and the pid Java sees is the group id.
+     */
+    List<String> groupLeader(List<String> argv) {
+        List<String> cmd = new ArrayList<>(List.of(setpriv.toString(), "--pdeathsig", "KILL", "--",
+                setsid.toString(), "--"));
+        cmd.addAll(argv);
+        return cmd;
+    }
+
+    /** The wrapper's argv head: {@code sh quorumd-wrapper.sh}. */
+    List<String> wrapper() {
+        return List.of(sh.toString(), wrapper.toString());
+    }
+
+    /**
+     * The watchdog's argv head: {@code setsid -- bash quorumd-watchdog.sh}; its own session, so a
+     * terminal's signals do not reach it, and no parent-death signal, so it outlives the agent.
+     */
+    List<String> watchdog() {
+        return List.of(setsid.toString(), "--", bash.toString(), watchdog.toString());
+    }
+
+    private static Path find(String name, String pkg) throws IOException {
+        List<String> dirs = new ArrayList<>();
+        String path = System.getenv("PATH");
+        if (path != null) {
+            dirs.addAll(Arrays.asList(path.split(":")));
+        }
+        dirs.addAll(List.of("/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"));
+        for (String d : dirs) {
+            if (d.isEmpty()) {
+                continue;
+            }
+            Path p = Path.of(d, name);
+            if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        throw new IOException(name + " not found in PATH or /usr/bin, /bin, /usr/sbin, /sbin: install " + pkg);
+    }
+
+    private static Path extract(Path dir, String name) throws IOException {
+        byte[] content;
+        try (InputStream in = Spawner.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IOException("resource io/quorumd/command/" + name + " missing from the agent's jar");
+            }
+            content = in.readAllBytes();
+        }
+        Path target = dir.resolve(name);
+        if (Files.isRegularFile(target) && Arrays.equals(Files.readAllBytes(target), content)) {
+            return target;
+        }
+        Path tmp = dir.resolve(name + ".tmp");
+        Files.write(tmp, content);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return target;
+    }
+
+    /** Ends the spawner thread; children still alive then get their parent-death SIGKILL. */
+    @Override
+    public void close() {
+        executor.shutdownNow();
+        try {
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final class Cancelled extends CompletableFuture<Object> implements ScheduledFuture<Object> {
+        Cancelled() {
+            cancel(false);
+        }
+
+        @Override
+        public long getDelay(TimeUnit unit) {
+            return 0;
+        }
+
+        @Override
+        public int compareTo(Delayed o) {
+            return 0;
+        }
+    }
+}

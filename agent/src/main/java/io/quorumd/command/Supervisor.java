@@ -1,0 +1,649 @@
+package io.quorumd.command;
+
+import io.quorumd.core.Effect;
+import io.quorumd.core.Event;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the managed command on the master: spawn, stop, restart, and its watchdog.
+ *
+ * <p><b>Threads.</b> Every state change and timer runs on the {@link Spawner}'s single thread,
+ * which also forks every child (the parent-death signal follows the forking thread). The public
+ * methods only post work there and return at once; {@link #renew} also hands the new deadline
+ * straight to the watchdog's feeder thread, so that a busy spawner thread (an fsync) never delays
+ * a renewal. Per run: two threads drain the command's stdout and stderr into the log, one reads
+ * the watchdog's stdout, one writes its stdin. The JDK's process reaper reports exits.
+ *
+ * <p><b>Start.</b> Before forking, {@code command.state} says "starting" (fsynced, see {@link
+ * CommandRecord}); then a watchdog is started and given the lease's deadlines; then {@code
+ * setpriv --pdeathsig KILL -- setsid -- sh quorumd-wrapper.sh ... argv}. The wrapper records its
+ * group id and waits; once the watchdog has confirmed that it guards that group, the wrapper is
+ * told "go" and execs the command. If the agent dies before, the wrapper's stdin ends and the
+ * command never runs.
+ *
+ * <p><b>Stop.</b> {@code stop_signal} to the whole group, SIGKILL to the group after {@code
+ * stop_timeout} (at once when it is 0), then wait until no process of the group is alive, leader
+ * and descendants alike (zombies do not count). Only then {@link Event.CommandStopped}.
+ *
+ * <p><b>Events.</b> {@link Event.CommandStopped}{@code (term)} once per run that ends for good,
+ * always after its group is empty: after a stop, after an end that the restart policy does not
+ * restart, after an end once the lease is over, and after giving up. A crash that will be
+ * restarted sends nothing. A {@link #stop} while nothing runs (idle, failed, or in back-off, which
+ * it cancels) answers with {@code CommandStopped} at once, with the term of the last start; a stop
+ * while a stop is under way adds nothing. {@link Event.CommandGaveUp}{@code (term, reason)} when
+ * the command ended more than {@code max_restarts} times within {@code restart_window}; its group
+ * is empty by then and a {@code CommandStopped(term)} follows it. Events are passed to the sink
+ * on the spawner thread: the sink must only enqueue.
+ *
+ * <p><b>Restart.</b> Every unplanned end that the policy restarts counts (a clean exit under
+ * {@code always} too). Leftover processes of a crashed leader's group are stopped like a stop
+ * (stop signal, SIGKILL after stop_timeout) and the group must be empty before the next start.
+ * Back-off: 100 ms for the first end within the window, doubling per end, at most 10 s, each
+ * delay drawn uniformly from [d/2, d]. The restart keeps the term. No restart once the lease is
+ * over: the watchdog may have been what ended the command.
+ */
+public final class Supervisor implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
+
+    static final long BACKOFF_FIRST_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    static final long BACKOFF_MAX_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long ARM_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long WATCHDOG_LOG_MAX_BYTES = 1 << 20;
+    private static final String READY = "quorumd-wrapper ready pgid=";
+
+    public enum State {
+        IDLE, STARTING, RUNNING, STOPPING, BACKOFF, FAILED;
+
+        /** As {@code quorumd status} shows it. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * @param pid the command's pid, which is also its process group id; 0 when none
+     * @param restarts restarts within the current term
+     */
+    public record Status(State state, long pid, long term, int restarts) {}
+
+    private final CommandSpec spec;
+    private final BaseEnv base;
+    private final Path stateDir;
+    private final Consumer<Event> sink;
+    private final Spawner spawner;
+    private final Hooks hooks;
+    private final Path watchdogLog;
+    private final Host host = Host.current();
+    private final Random random = new Random();
+
+    private volatile Status status = new Status(State.IDLE, 0, 0, 0);
+    private volatile long leaseEndNanos;
+    private volatile Watchdog liveWatchdog;
+
+    // Below: the spawner thread's alone.
+    private Run run;
+    private long term;
+    private String master;
+    private int restarts;
+    private final ArrayDeque<Long> ends = new ArrayDeque<>();
+    private ScheduledFuture<?> restartTimer;
+    private Runnable pendingStart;
+    private boolean closing;
+    private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
+
+    /**
+     * @param spec the command, or null when the config has none (then start does nothing and
+     *     stop answers at once)
+     * @param stateDir where the restart certificate's records, the scripts ({@code scripts/}) and
+     *     the watchdog's log ({@code watchdog.log}) live
+     * @param sink receives {@link Event.CommandStopped}, {@link Event.CommandGaveUp} and {@link
+     *     Event.FenceResult}, on the spawner thread
+     * @throws IOException when state_dir cannot be written or setpriv, setsid, sh or bash is
+     *     missing (the message names it)
+     */
+    public Supervisor(CommandSpec spec, HookSpec hookSpec, BaseEnv base, Path stateDir, Consumer<Event> sink)
+            throws IOException {
+        this.spec = spec;
+        this.base = base;
+        // absolute: the wrapper runs in the command's workdir and must still find the pgid file
+        this.stateDir = stateDir.toAbsolutePath();
+        this.sink = sink;
+        Files.createDirectories(this.stateDir);
+        this.watchdogLog = this.stateDir.resolve("watchdog.log");
+        if (Files.isRegularFile(watchdogLog) && Files.size(watchdogLog) > WATCHDOG_LOG_MAX_BYTES) {
+            Files.move(watchdogLog, this.stateDir.resolve("watchdog.log.1"), StandardCopyOption.REPLACE_EXISTING);
+        }
+        this.spawner = new Spawner(this.stateDir.resolve("scripts"));
+        this.hooks = new Hooks(hookSpec, base, sink, spawner);
+        if (spec != null) {
+            for (String k : spec.env().keySet()) {
+                if (k.startsWith("QUORUMD_")) {
+                    log.warn("command.env: {} is ignored: the QUORUMD_ variables are set by the agent", k);
+                }
+            }
+        }
+    }
+
+    /** The hooks, which share this supervisor's spawner thread. */
+    public Hooks hooks() {
+        return hooks;
+    }
+
+    /** {@link Hooks#runHook}. */
+    public void runHook(Effect.Hook kind, long term, String master) {
+        hooks.runHook(kind, term, master);
+    }
+
+    /** {@link Hooks#runFence}. */
+    public void runFence(String oldMaster, long oldTerm, long term) {
+        hooks.runFence(oldMaster, oldTerm, term);
+    }
+
+    public Status status() {
+        return status;
+    }
+
+    /** The pid of the watchdog guarding the current run, or 0; for tests and diagnostics. */
+    long watchdogPid() {
+        Watchdog w = liveWatchdog;
+        return w == null ? 0 : w.pid();
+    }
+
+    /**
+     * Starts the command for {@code term} (its fencing token) under {@code master}, with the
+     * watchdog armed at {@code leaseEndNanos} ({@link System#nanoTime()}'s clock) before the command
+     * can run. A start for the term that already runs (or waits in back-off) only renews. A start
+     * for another term while a command runs stops that one first (and reports its stop).
+     */
+    public void start(long term, String master, long leaseEndNanos) {
+        spawner.execute("start", () -> doStart(term, master, leaseEndNanos));
+    }
+
+    /** The lease now ends at {@code leaseEndNanos}; the watchdog hears of it at once. */
+    public void renew(long leaseEndNanos) {
+        this.leaseEndNanos = leaseEndNanos;
+        Watchdog w = liveWatchdog;
+        if (w != null) {
+            w.renew(leaseEndNanos);
+        }
+    }
+
+    /** Stops the command, or cancels a pending restart; answered by {@link Event.CommandStopped}. */
+    public void stop(String reason) {
+        spawner.execute("stop", () -> doStop(reason));
+    }
+
+    /**
+     * Stops the command and waits until its group is empty (at most stop_timeout + 5 s; past
+     * that the watchdog finishes the job), then ends the spawner thread.
+     */
+    @Override
+    public void close() {
+        CompletableFuture<Void> idle = new CompletableFuture<>();
+        spawner.execute("close", () -> {
+            closing = true;
+            pendingStart = null;
+            idleWaiters.add(idle);
+            if (restartTimer != null || run != null) {
+                doStop("the agent is closing");
+            }
+            becameIdleMaybe();
+        });
+        long waitNanos = (spec == null ? 0 : spec.stopTimeoutNanos()) + TimeUnit.SECONDS.toNanos(5);
+        try {
+            idle.get(waitNanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.error("the command's group was not empty {} ms after the stop began; its watchdog keeps at it",
+                    TimeUnit.NANOSECONDS.toMillis(waitNanos));
+        }
+        spawner.close();
+    }
+
+    /** One spawn of the command: from the fork until its group is empty. */
+    private static final class Run {
+        final long term;
+        final String id;
+        Watchdog watchdog;
+        Process process;
+        int pgid;
+        boolean goSent;
+        boolean leaderExited;
+        boolean stopRequested;
+        boolean killSent;
+        int exitCode;
+        String failure;
+        int polls;
+        ScheduledFuture<?> armTimer;
+        ScheduledFuture<?> killTimer;
+
+        Run(long term, String id) {
+            this.term = term;
+            this.id = id;
+        }
+    }
+
+    private void doStart(long term, String master, long lease) {
+        if (closing) {
+            log.warn("ignoring a start for term {}: the supervisor is closing", term);
+            return;
+        }
+        renew(lease);
+        if (spec == null) {
+            this.term = term;
+            this.master = master;
+            setStatus(State.IDLE, 0);
+            return;
+        }
+        if (run != null) {
+            if (run.term == term && !run.stopRequested) {
+                return;
+            }
+            pendingStart = () -> startFresh(term, master);
+            if (!run.stopRequested) {
+                requestStop(run, "a start for term " + term + " replaces the command of term " + run.term);
+            }
+            return;
+        }
+        if (restartTimer != null) {
+            if (this.term == term) {
+                return;
+            }
+            restartTimer.cancel(false);
+            restartTimer = null;
+        }
+        startFresh(term, master);
+    }
+
+    private void startFresh(long term, String master) {
+        if (term != this.term || status.state() == State.FAILED) {
+            ends.clear();
+            restarts = 0;
+        }
+        this.term = term;
+        this.master = master;
+        launch();
+    }
+
+    private void launch() {
+        long now = System.nanoTime();
+        if (closing || leaseEndNanos - now <= 0) {
+            log.warn("not starting the command for term {}: {}", term, closing ? "the supervisor is closing"
+                    : "its lease ended " + TimeUnit.NANOSECONDS.toMillis(now - leaseEndNanos) + " ms ago");
+            endedForGood(term);
+            return;
+        }
+        Run r = new Run(term, HexFormat.of().formatHex(longBytes(random.nextLong())));
+        setStatus(State.STARTING, 0);
+        try {
+            CommandRecord.clearPgid(stateDir);
+            CommandRecord.starting(term, r.id, host).write(stateDir);
+        } catch (IOException e) {
+            startFailed(r, "cannot record the start in " + stateDir + " (" + e + "); check that it is writable");
+            return;
+        }
+        try {
+            r.watchdog = Watchdog.start(spawner, spec.stopSignal(), spec.stopTimeoutNanos(), watchdogLog,
+                    "term=" + term + " run=" + r.id);
+        } catch (IOException e) {
+            startFailed(r, "cannot start the watchdog: " + e.getMessage());
+            return;
+        }
+        Watchdog w = r.watchdog;
+        liveWatchdog = w;
+        w.renew(leaseEndNanos);
+        w.onExit().thenRun(() -> spawner.execute("watchdog exit", () -> watchdogExited(r, w)));
+
+        List<String> argv = new ArrayList<>(spawner.wrapper());
+        argv.add(stateDir.resolve(CommandRecord.PGID_FILE).toString());
+        argv.add(r.id);
+        argv.addAll(spec.argv());
+        ProcessBuilder pb = new ProcessBuilder(spawner.groupLeader(argv));
+        if (spec.workdir() != null) {
+            pb.directory(spec.workdir().toFile());
+        }
+        BaseEnv.apply(pb.environment(), spec.env(), base.variables("master", term, master));
+        try {
+            r.process = spawner.start(pb);
+        } catch (IOException e) {
+            startFailed(r, "cannot start " + spec.argv().get(0) + " (workdir " + spec.workdir() + "): " + e.getMessage());
+            return;
+        }
+        r.pgid = (int) r.process.pid();
+        run = r;
+        setStatus(State.STARTING, r.pgid);
+        String name = spec.name();
+        int pgid = r.pgid;
+        boolean[] first = {true};
+        LinePump.start("quorumd-cmd-out-" + pgid, r.process.getInputStream(), line -> {
+            if (first[0]) {
+                first[0] = false;
+                if (line.equals(READY + pgid)) {
+                    spawner.execute("wrapper ready", () -> wrapperReady(r));
+                    return;
+                }
+                log.warn("{}[{}]: the wrapper said '{}' instead of '{}{}'", name, pgid, line, READY, pgid);
+            }
+            log.info("{}[{}]: {}", name, pgid, line);
+        });
+        LinePump.start("quorumd-cmd-err-" + pgid, r.process.getErrorStream(),
+                line -> log.warn("{}[{}]: {}", name, pgid, line));
+        r.process.onExit().thenRun(() -> spawner.execute("command exit", () -> leaderExited(r)));
+        r.armTimer = spawner.schedule("arm timeout", ARM_TIMEOUT_NANOS, () -> armTimedOut(r));
+    }
+
+    private void wrapperReady(Run r) {
+        if (r != run || r.stopRequested || r.leaderExited) {
+            return;
+        }
+        int pgrp = Signals.pgrpOf(r.pgid);
+        if (pgrp != r.pgid) {
+            abortStart(r, "the wrapper " + r.pgid + " is not its own process group leader (pgrp " + pgrp + ")");
+            return;
+        }
+        r.watchdog.guard(r.pgid);
+        r.watchdog.armed().whenComplete((line, err) -> spawner.execute("watchdog armed", () -> armed(r, line, err)));
+    }
+
+    private void armed(Run r, String line, Throwable err) {
+        if (r != run || r.stopRequested || r.leaderExited) {
+            return;
+        }
+        String[] f = line == null ? new String[0] : line.split(" ");
+        if (err != null || f.length != 4 || !f[1].equals(Integer.toString(r.pgid)) || f[2].equals("never")) {
+            abortStart(r, "the watchdog did not arm (" + (err != null ? err.getMessage() : line) + ")");
+            return;
+        }
+        r.armTimer.cancel(false);
+        try (OutputStream in = r.process.getOutputStream()) {
+            in.write("go\n".getBytes(StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            abortStart(r, "cannot tell the wrapper to go: " + e.getMessage());
+            return;
+        }
+        r.goSent = true;
+        setStatus(State.RUNNING, r.pgid);
+        log.info("command {} started: pid/pgid {}, term {}, watchdog {}{}", spec.name(), r.pgid, r.term,
+                r.watchdog.pid(), restarts > 0 ? ", restart " + restarts : "");
+    }
+
+    private void armTimedOut(Run r) {
+        if (r == run && !r.goSent && !r.stopRequested && !r.leaderExited) {
+            abortStart(r, "the wrapper or the watchdog did not answer within "
+                    + TimeUnit.NANOSECONDS.toSeconds(ARM_TIMEOUT_NANOS) + " s");
+        }
+    }
+
+    /** Before "go" nothing but the wrapper runs: SIGKILL it; its exit then counts as a failure. */
+    private void abortStart(Run r, String why) {
+        log.error("command {} of term {} not started: {}", spec.name(), r.term, why);
+        r.failure = why;
+        signal(r, Signals.SIGKILL);
+        r.killSent = true;
+    }
+
+    /** A failure before any process of the command existed. */
+    private void startFailed(Run r, String why) {
+        log.error("command {} of term {} not started: {}", spec.name(), r.term, why);
+        r.failure = why;
+        if (r.watchdog != null) {
+            r.watchdog.release();
+            if (liveWatchdog == r.watchdog) {
+                liveWatchdog = null;
+            }
+        }
+        writeStopped(r);
+        unplannedEnd(r);
+    }
+
+    private void leaderExited(Run r) {
+        if (r != run) {
+            return;
+        }
+        r.leaderExited = true;
+        r.exitCode = r.process.exitValue();
+        if (r.armTimer != null) {
+            r.armTimer.cancel(false);
+        }
+        String how = r.goSent ? Exits.describe(r.exitCode) : "the wrapper ended (" + Exits.describe(r.exitCode) + ")";
+        if (r.stopRequested) {
+            log.info("command {}[{}] of term {} ended on stop: {}", spec.name(), r.pgid, r.term, how);
+        } else {
+            log.warn("command {}[{}] of term {} ended: {}", spec.name(), r.pgid, r.term, how);
+            if (r.killTimer == null && !r.killSent && Signals.groupAlive(r.pgid)) {
+                log.warn("stopping what is left of group {}: {}", r.pgid, Signals.groupMembers(r.pgid));
+                beginStop(r);
+            }
+        }
+        pollEmpty(r);
+    }
+
+    private void pollEmpty(Run r) {
+        if (r != run) {
+            return;
+        }
+        if (!Signals.groupAlive(r.pgid)) {
+            groupEmpty(r);
+            return;
+        }
+        r.polls++;
+        if (r.polls % 200 == 0) {
+            log.warn("process group {} of term {} still has live processes {} after {} s{}", r.pgid, r.term,
+                    Signals.groupMembers(r.pgid), r.polls / 100, r.killSent ? " and SIGKILL" : "");
+            if (r.killSent) {
+                signal(r, Signals.SIGKILL);
+            }
+        }
+        spawner.schedule("poll group", POLL_NANOS, () -> pollEmpty(r));
+    }
+
+    private void groupEmpty(Run r) {
+        if (r.killTimer != null) {
+            r.killTimer.cancel(false);
+        }
+        r.watchdog.release();
+        if (liveWatchdog == r.watchdog) {
+            liveWatchdog = null;
+        }
+        writeStopped(r);
+        run = null;
+        if (r.stopRequested) {
+            log.info("command {} of term {} stopped: process group {} is empty", spec.name(), r.term, r.pgid);
+            endedForGood(r.term);
+            Runnable next = pendingStart;
+            pendingStart = null;
+            if (next != null && !closing) {
+                next.run();
+            }
+            return;
+        }
+        unplannedEnd(r);
+    }
+
+    /** The command ended by itself (or could not start): restart, or give up, or stay stopped. */
+    private void unplannedEnd(Run r) {
+        boolean failed = r.failure != null || r.exitCode != 0;
+        String how = r.failure != null ? r.failure : Exits.describe(r.exitCode);
+        RestartPolicy policy = spec.restart();
+        if (closing || policy == RestartPolicy.NEVER || (policy == RestartPolicy.ON_FAILURE && !failed)) {
+            log.info("command {} of term {} is not restarted ({}; restart: {})", spec.name(), r.term, how,
+                    closing ? "closing" : policy.label());
+            endedForGood(r.term);
+            return;
+        }
+        long now = System.nanoTime();
+        while (!ends.isEmpty() && now - ends.peekFirst() > spec.restartWindowNanos()) {
+            ends.removeFirst();
+        }
+        ends.addLast(now);
+        if (ends.size() > spec.maxRestarts()) {
+            String reason = "command " + spec.name() + " ended " + ends.size() + " times within "
+                    + TimeUnit.NANOSECONDS.toMillis(spec.restartWindowNanos()) + " ms (max_restarts "
+                    + spec.maxRestarts() + "); last: " + how;
+            log.error("giving up on the command of term {}: {}", r.term, reason);
+            setStatus(State.FAILED, 0);
+            sink.accept(new Event.CommandGaveUp(r.term, reason));
+            sink.accept(new Event.CommandStopped(r.term));
+            becameIdleMaybe();
+            return;
+        }
+        if (leaseEndNanos - now <= 0) {
+            log.warn("command {} of term {} is not restarted ({}): the lease ended {} ms ago", spec.name(), r.term,
+                    how, TimeUnit.NANOSECONDS.toMillis(now - leaseEndNanos));
+            endedForGood(r.term);
+            return;
+        }
+        long delay = backoff(ends.size());
+        log.warn("command {} of term {} ended ({}); restart {} of at most {} in {} ms", spec.name(), r.term, how,
+                ends.size(), spec.maxRestarts(), TimeUnit.NANOSECONDS.toMillis(delay));
+        setStatus(State.BACKOFF, 0);
+        restartTimer = spawner.schedule("restart", delay, () -> {
+            restartTimer = null;
+            restarts++;
+            launch();
+        });
+    }
+
+    /** Delay before the restart after the {@code n}-th end within the window (n ≥ 1). */
+    long backoff(int n) {
+        long d = BACKOFF_FIRST_NANOS << Math.min(n - 1, 20);
+        d = Math.min(d, BACKOFF_MAX_NANOS);
+        return d / 2 + random.nextLong(d / 2 + 1);
+    }
+
+    private void doStop(String reason) {
+        pendingStart = null;
+        if (restartTimer != null) {
+            restartTimer.cancel(false);
+            restartTimer = null;
+            log.info("restart of the command of term {} cancelled: {}", term, reason);
+            endedForGood(term);
+            return;
+        }
+        if (run != null) {
+            if (!run.stopRequested) {
+                requestStop(run, reason);
+            }
+            return;
+        }
+        sink.accept(new Event.CommandStopped(term));
+    }
+
+    private void requestStop(Run r, String reason) {
+        r.stopRequested = true;
+        setStatus(State.STOPPING, r.pgid);
+        log.info("stopping command {}[{}] of term {}: {}", spec.name(), r.pgid, r.term, reason);
+        if (r.armTimer != null) {
+            r.armTimer.cancel(false);
+        }
+        if (r.killTimer == null && !r.killSent) {
+            beginStop(r);
+        }
+    }
+
+    /** stop_signal to the group, SIGKILL after stop_timeout (at once when it is 0). */
+    private void beginStop(Run r) {
+        if (spec.stopTimeoutNanos() == 0) {
+            signal(r, Signals.SIGKILL);
+            r.killSent = true;
+            return;
+        }
+        signal(r, spec.stopSignal());
+        r.killTimer = spawner.schedule("stop timeout", spec.stopTimeoutNanos(), () -> {
+            if (r == run && Signals.groupAlive(r.pgid)) {
+                log.warn("process group {} of term {} outlived stop_timeout ({} ms): SIGKILL to {}", r.pgid, r.term,
+                        TimeUnit.NANOSECONDS.toMillis(spec.stopTimeoutNanos()), Signals.groupMembers(r.pgid));
+                signal(r, Signals.SIGKILL);
+            }
+            r.killSent = true;
+        });
+    }
+
+    private void signal(Run r, int sig) {
+        Signals.Delivery d = Signals.signalGroup(r.pgid, sig);
+        // Just after the fork, before setsid ran, the group does not exist yet: the leader alone.
+        if (d == Signals.Delivery.NO_SUCH_PROCESS && !r.leaderExited && r.process.isAlive()) {
+            Signals.kill(r.pgid, sig);
+        } else if (d == Signals.Delivery.NOT_PERMITTED || d == Signals.Delivery.FAILED) {
+            log.error("signal {} to process group {} failed: {}", sig, r.pgid, d);
+        }
+    }
+
+    /** A watchdog that dies while its group lives is replaced, so the group is never unguarded. */
+    private void watchdogExited(Run r, Watchdog w) {
+        int code = w.onExit().join().exitValue();
+        if (r != run || r.watchdog != w || code == 0) {
+            return;
+        }
+        log.error("watchdog {} of term {} died ({}); starting another for group {}", w.pid(), r.term,
+                Exits.describe(code), r.pgid);
+        try {
+            Watchdog nw = Watchdog.start(spawner, spec.stopSignal(), spec.stopTimeoutNanos(), watchdogLog,
+                    "term=" + r.term + " run=" + r.id);
+            r.watchdog = nw;
+            liveWatchdog = nw;
+            nw.renew(leaseEndNanos);
+            nw.guard(r.pgid);
+            nw.onExit().thenRun(() -> spawner.execute("watchdog exit", () -> watchdogExited(r, nw)));
+        } catch (IOException e) {
+            log.error("cannot start a new watchdog ({}): stopping the command of term {}", e.getMessage(), r.term);
+            r.failure = "its watchdog died and could not be replaced";
+            beginStop(r);
+        }
+    }
+
+    private void writeStopped(Run r) {
+        try {
+            CommandRecord.starting(r.term, r.id, host).stopped().write(stateDir);
+        } catch (IOException e) {
+            log.error("cannot record in {} that the command of term {} stopped: {}; a restarted agent will not"
+                    + " certify it", stateDir, r.term, e.toString());
+        }
+    }
+
+    private void endedForGood(long t) {
+        setStatus(State.IDLE, 0);
+        sink.accept(new Event.CommandStopped(t));
+        becameIdleMaybe();
+    }
+
+    private void becameIdleMaybe() {
+        if (run == null && restartTimer == null) {
+            idleWaiters.forEach(f -> f.complete(null));
+            idleWaiters.clear();
+        }
+    }
+
+    private void setStatus(State s, long pid) {
+        status = new Status(s, pid, term, restarts);
+    }
+
+    private static byte[] longBytes(long v) {
+        byte[] b = new byte[8];
+        for (int i = 0; i < 8; i++) {
+            b[i] = (byte) (v >>> (8 * i));
+        }
+        return b;
+    }
+}

@@ -1,0 +1,25 @@
+package io.quorumd.config;
+
+import java.util.Objects;
+
+/**
+ * One voter of the cluster, this node included.
+ *
+ * @param host     host name or IP literal; resolved when connecting, never at load time
+ * @param port     keep-alives (PUB) on {@code port}, votes (REP) on {@code port + 1}
+ * @param priority higher is preferred as master (decides elections only)
+ */
+public record PeerConfig(String id, String host, int port, int priority) {
+    public static final int DEFAULT_PORT = 51621;
+    public static final int DEFAULT_PRIORITY = 100;
+
+    public PeerConfig {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(host, "host");
+    }
+
+    /** The port of the REQ/REP socket that answers votes and requests. */
+    public int requestPort() {
+        return port + 1;
+    }
+}

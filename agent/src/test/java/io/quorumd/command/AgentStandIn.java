@@ -1,0 +1,37 @@
+package io.quorumd.command;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A stand-in for the agent, run as its own JVM by {@link WatchdogTest} so that the test can
+ * SIGKILL it: it starts a command, keeps renewing its lease every 100 ms, and prints
+ * "RUNNING PGID" once the command runs. Args: STATE_DIR STOP_TIMEOUT_MS LEASE_MS TERM SCRIPT.
+ */
+public final class AgentStandIn {
+    private AgentStandIn() {}
+
+    public static void main(String[] args) throws Exception {
+        Path stateDir = Path.of(args[0]);
+        long stopTimeout = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[1]));
+        long lease = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[2]));
+        long term = Long.parseLong(args[3]);
+        CommandSpec spec = new CommandSpec(List.of("/bin/sh", "-c", args[4]), null, Map.of(), Signals.SIGTERM,
+                stopTimeout, RestartPolicy.NEVER, 0, TimeUnit.MINUTES.toNanos(1));
+        Supervisor s = new Supervisor(spec, HookSpec.none(), TestSupport.BASE, stateDir,
+                e -> System.out.println("EVENT " + e));
+        s.start(term, "node-a", System.nanoTime() + lease);
+        boolean announced = false;
+        while (true) {
+            s.renew(System.nanoTime() + lease);
+            if (!announced && s.status().state() == Supervisor.State.RUNNING) {
+                System.out.println("RUNNING " + s.status().pid());
+                System.out.flush();
+                announced = true;
+            }
+            Thread.sleep(100);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package io.quorumd.command;
+
+import static io.quorumd.command.TestSupport.BASE;
+import static io.quorumd.command.TestSupport.await;
+import static io.quorumd.command.TestSupport.leaseIn;
+import static io.quorumd.command.TestSupport.readOrEmpty;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quorumd.core.Event;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the managed command sees: SPEC's variables, env:, workdir, its own session and group. */
+class CommandEnvironmentTest {
+    private static final Duration LONG = Duration.ofSeconds(10);
+
+    @Test
+    void theCommandSeesExactlyTheSpecEnvironmentInItsOwnGroup(@TempDir Path dir) throws Exception {
+        Path work = Files.createDirectory(dir.resolve("work"));
+        Path out = dir.resolve("out");
+        // argv form, no shell between the agent and the program: the program here is sh itself
+        String probe = "env > env.txt; pwd > pwd.txt; readlink /proc/self/fd/0 > stdin.txt; "
+                + "cut -d' ' -f6 /proc/self/stat > sid.txt; echo $$ > pid.txt; mv env.txt " + out + "; exec sleep 1000";
+        CommandSpec spec = new CommandSpec(List.of("/bin/sh", "-c", probe), work,
+                Map.of("FOO", "bar baz", "QUORUMD_TERM", "999"), Signals.SIGTERM, TimeUnit.SECONDS.toNanos(1),
+                RestartPolicy.NEVER, 0, TimeUnit.MINUTES.toNanos(1));
+        TestSupport.Events ev = new TestSupport.Events();
+        try (Supervisor s = new Supervisor(spec, HookSpec.none(), BASE, dir.resolve("state"), ev::accept)) {
+            s.start(17, "node-a", leaseIn(Duration.ofMinutes(1)));
+            int pgid = SupervisorStopTest.awaitRunning(s);
+            await("the probe wrote its environment", LONG, () -> Files.exists(out));
+            String env = readOrEmpty(out);
+            assertEquals(Map.of("QUORUMD_CLUSTER", "payments", "QUORUMD_NODE", "node-a", "QUORUMD_TERM", "17",
+                    "QUORUMD_MASTER", "node-a", "QUORUMD_ROLE", "master", "QUORUMD_PEERS", "node-a,node-b,node-c"),
+                    HooksTest.quorumdVars(env), "exactly the SPEC's QUORUMD_ variables; env: cannot override them");
+            assertTrue(env.contains("\nFOO=bar baz\n"), env);
+            assertFalse(env.contains("NOTIFY_SOCKET="), env);
+            assertEquals(work.toString(), readOrEmpty(work.resolve("pwd.txt")).trim());
+            assertEquals("/dev/null", readOrEmpty(work.resolve("stdin.txt")).trim());
+            int pid = Integer.parseInt(readOrEmpty(work.resolve("pid.txt")).trim());
+            assertEquals(pgid, pid, "the command is the process the agent forked (setsid did not fork)");
+            assertEquals(pgid, Signals.pgrpOf(pid), "it leads its own process group");
+            assertEquals(Integer.toString(pgid), readOrEmpty(work.resolve("sid.txt")).trim(), "and its own session");
+            s.stop("test");
+            assertEquals(new Event.CommandStopped(17), ev.nextEvent(Event.CommandStopped.class, LONG));
+        }
+    }
+
+    @Test
+    void inheritedQuorumdAndSystemdVariablesAreDropped() {
+        Map<String, String> env = new HashMap<>(Map.of("PATH", "/usr/bin", "QUORUMD_CONFIG", "/etc/q.yaml",
+                "NOTIFY_SOCKET", "/run/systemd/notify", "WATCHDOG_USEC", "5000000", "LANG", "C.UTF-8"));
+        BaseEnv.apply(env, Map.of("KEY", "value", "QUORUMD_ROLE", "follower"), BASE.variables("master", 3, "node-a"));
+        Map<String, String> expected = new HashMap<>(BASE.variables("master", 3, "node-a"));
+        expected.putAll(Map.of("PATH", "/usr/bin", "LANG", "C.UTF-8", "KEY", "value"));
+        assertEquals(expected, env);
+    }
+}

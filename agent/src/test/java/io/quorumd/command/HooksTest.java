@@ -1,0 +1,144 @@
+package io.quorumd.command;
+
+import static io.quorumd.command.TestSupport.BASE;
+import static io.quorumd.command.TestSupport.await;
+import static io.quorumd.command.TestSupport.liveMembers;
+import static io.quorumd.command.TestSupport.readOrEmpty;
+import static io.quorumd.command.TestSupport.script;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quorumd.core.Effect;
+import io.quorumd.core.Event;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Hooks and the fence, run for real: environment, time-out with group kill, results. */
+class HooksTest {
+    private static final Duration LONG = Duration.ofSeconds(10);
+
+    static Map<String, String> quorumdVars(String envDump) {
+        Map<String, String> vars = new TreeMap<>();
+        for (String line : envDump.split("\n")) {
+            if (line.startsWith("QUORUMD_")) {
+                int eq = line.indexOf('=');
+                vars.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        return vars;
+    }
+
+    private static HookSpec hooks(Path onMaster, Path onFollower, Path fence, long timeoutMs) {
+        return new HookSpec(onMaster, onFollower, fence, TimeUnit.MILLISECONDS.toNanos(timeoutMs));
+    }
+
+    @Test
+    void hooksSeeTheirRoleTermMasterAndCluster(@TempDir Path dir) throws Exception {
+        Path masterEnv = dir.resolve("master.env");
+        Path followerEnv = dir.resolve("follower.env");
+        Path onMaster = script(dir, "master.sh", "env > " + masterEnv + ".tmp; mv " + masterEnv + ".tmp " + masterEnv);
+        Path onFollower = script(dir, "follower.sh",
+                "env > " + followerEnv + ".tmp; mv " + followerEnv + ".tmp " + followerEnv);
+        TestSupport.Events ev = new TestSupport.Events();
+        try (Supervisor s = new Supervisor(null, hooks(onMaster, onFollower, null, 5000), BASE, dir.resolve("state"),
+                ev::accept)) {
+            s.runHook(Effect.Hook.ON_MASTER, 41, "node-a");
+            s.runHook(Effect.Hook.ON_FOLLOWER, 42, "node-b");
+            await("both hooks ran", LONG, () -> masterEnv.toFile().exists() && followerEnv.toFile().exists());
+            assertEquals(Map.of("QUORUMD_CLUSTER", "payments", "QUORUMD_NODE", "node-a", "QUORUMD_TERM", "41",
+                    "QUORUMD_MASTER", "node-a", "QUORUMD_ROLE", "master", "QUORUMD_PEERS", "node-a,node-b,node-c"),
+                    quorumdVars(readOrEmpty(masterEnv)));
+            assertEquals(Map.of("QUORUMD_CLUSTER", "payments", "QUORUMD_NODE", "node-a", "QUORUMD_TERM", "42",
+                    "QUORUMD_MASTER", "node-b", "QUORUMD_ROLE", "follower", "QUORUMD_PEERS", "node-a,node-b,node-c"),
+                    quorumdVars(readOrEmpty(followerEnv)));
+            ev.none(Duration.ofMillis(100));
+        }
+    }
+
+    @Test
+    void aHookPastItsTimeoutIsKilledWithItsGroupAndBlocksNothing(@TempDir Path dir) throws Exception {
+        Path pids = dir.resolve("pids");
+        Path slow = script(dir, "slow.sh", "trap '' TERM; sleep 1000 & echo \"$$ $!\" > " + pids + "; wait");
+        Path quick = dir.resolve("quick.ran");
+        Path onFollower = script(dir, "quick.sh", "touch " + quick);
+        TestSupport.Events ev = new TestSupport.Events();
+        try (Supervisor s = new Supervisor(null, hooks(slow, onFollower, null, 1500), BASE, dir.resolve("state"),
+                ev::accept)) {
+            long t0 = System.nanoTime();
+            s.runHook(Effect.Hook.ON_MASTER, 1, "node-a");
+            s.runHook(Effect.Hook.ON_FOLLOWER, 2, "node-b");
+            await("the slow hook wrote its pids", LONG, () -> readOrEmpty(pids).endsWith("\n"));
+            String[] p = readOrEmpty(pids).trim().split(" ");
+            int pgid = Integer.parseInt(p[0]);
+            assertEquals(pgid, Signals.pgrpOf(Integer.parseInt(p[1])), "the hook's job is in the hook's group");
+            await("the quick hook ran", LONG, () -> quick.toFile().exists());
+            assertEquals(2, liveMembers(pgid).size(), "the slow hook still runs: it blocked nothing");
+            await("the slow hook's group is killed after its time-out", LONG, () -> liveMembers(pgid).isEmpty());
+            assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(1500), "killed before its time-out");
+        }
+    }
+
+    @Test
+    void fenceSuccessFailureAndTimeOutAreReported(@TempDir Path dir) throws Exception {
+        Path envDump = dir.resolve("fence.env");
+        Path ok = script(dir, "ok.sh", "env > " + envDump + "; exit 0");
+        Path bad = script(dir, "bad.sh", "echo cannot reach the PDU >&2; exit 3");
+        Path hang = script(dir, "hang.sh", "exec sleep 1000");
+        TestSupport.Events ev = new TestSupport.Events();
+        try (Supervisor s = new Supervisor(null, hooks(null, null, ok, 2000), BASE, dir.resolve("s1"), ev::accept)) {
+            s.runFence("node-b", 6, 7);
+            Event.FenceResult r = ev.nextEvent(Event.FenceResult.class, LONG);
+            assertEquals("node-b", r.oldMaster());
+            assertEquals(6, r.oldTerm());
+            assertTrue(r.succeeded(), r.detail());
+            Map<String, String> vars = quorumdVars(readOrEmpty(envDump));
+            assertEquals(new TreeMap<>(Map.of("QUORUMD_CLUSTER", "payments", "QUORUMD_NODE", "node-a",
+                    "QUORUMD_TERM", "7", "QUORUMD_MASTER", "node-a", "QUORUMD_ROLE", "master",
+                    "QUORUMD_PEERS", "node-a,node-b,node-c", "QUORUMD_OLD_MASTER", "node-b", "QUORUMD_OLD_TERM", "6")),
+                    vars);
+        }
+        try (Supervisor s = new Supervisor(null, hooks(null, null, bad, 2000), BASE, dir.resolve("s2"), ev::accept)) {
+            s.runFence("node-c", 8, 9);
+            Event.FenceResult r = ev.nextEvent(Event.FenceResult.class, LONG);
+            assertFalse(r.succeeded());
+            assertEquals("node-c", r.oldMaster());
+            assertEquals(8, r.oldTerm());
+            assertTrue(r.detail().contains("exit status 3"), r.detail());
+        }
+        try (Supervisor s = new Supervisor(null, hooks(null, null, hang, 300), BASE, dir.resolve("s3"), ev::accept)) {
+            long t0 = System.nanoTime();
+            s.runFence("node-c", 10, 11);
+            TestSupport.Events.Seen seen = ev.next(Event.FenceResult.class, LONG);
+            Event.FenceResult r = (Event.FenceResult) seen.event();
+            assertFalse(r.succeeded());
+            assertTrue(r.detail().contains("timed out"), r.detail());
+            assertTrue(seen.atNanos() - t0 >= TimeUnit.MILLISECONDS.toNanos(300));
+            ev.none(Duration.ofMillis(200));
+        }
+        try (Supervisor s = new Supervisor(null, HookSpec.none(), BASE, dir.resolve("s4"), ev::accept)) {
+            s.runFence("node-c", 12, 13);
+            Event.FenceResult r = ev.nextEvent(Event.FenceResult.class, LONG);
+            assertEquals(new Event.FenceResult("node-c", 12, false, "no fence hook configured"), r);
+        }
+    }
+
+    @Test
+    void aHookThatCannotRunIsAFailedFence(@TempDir Path dir) throws Exception {
+        Path notExecutable = dir.resolve("plain.txt");
+        java.nio.file.Files.writeString(notExecutable, "exit 0\n");
+        TestSupport.Events ev = new TestSupport.Events();
+        try (Supervisor s = new Supervisor(null, hooks(null, null, notExecutable, 2000), BASE, dir.resolve("s"),
+                ev::accept)) {
+            s.runFence("node-b", 1, 2);
+            Event.FenceResult r = ev.nextEvent(Event.FenceResult.class, LONG);
+            assertFalse(r.succeeded());
+            assertTrue(r.detail().contains("exit status 126"), r.detail());
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.quorumd.command;
+
+import static io.quorumd.command.TestSupport.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SignalsTest {
+    private static final Duration LONG = Duration.ofSeconds(10);
+
+    @Test
+    void killTellsANonexistentProcessApart() throws Exception {
+        Process p = new ProcessBuilder("true").start();
+        p.waitFor();
+        assertEquals(Signals.Delivery.NO_SUCH_PROCESS, Signals.kill((int) p.pid(), 0));
+        assertEquals(Signals.Delivery.SENT, Signals.kill((int) ProcessHandle.current().pid(), 0));
+    }
+
+    @Test
+    void groupAndAllProcessTargetsAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> Signals.signalGroup(0, 0));
+        assertThrows(IllegalArgumentException.class, () -> Signals.signalGroup(1, 0));
+        assertThrows(IllegalArgumentException.class, () -> Signals.signalGroup(-5, 0));
+        assertThrows(IllegalArgumentException.class, () -> Signals.kill(0, 0));
+        assertThrows(IllegalArgumentException.class, () -> Signals.kill(-1, 0));
+    }
+
+    @Test
+    void aGroupOfZombiesIsNotAlive(@TempDir Path dir) throws Exception {
+        // The leader never reaps its children: killed, they stay zombies in the group, and
+        // kill(-pgid, 0) still succeeds; groupAlive must say no once the leader is gone too.
+        Process p = new ProcessBuilder("setsid", "--", "sh", "-c",
+                "sleep 1000 & sleep 1000 & exec sleep 1000").start();
+        int pgid = (int) p.pid();
+        try {
+            await("three sleeps", LONG, () -> Signals.groupMembers(pgid).size() == 3);
+            assertTrue(Signals.groupAlive(pgid));
+            List<Integer> members = Signals.groupMembers(pgid);
+            members.remove(Integer.valueOf(pgid));
+            for (int child : members) {
+                Signals.kill(child, Signals.SIGKILL);
+            }
+            await("the children are zombies of the leader", LONG,
+                    () -> Signals.groupMembers(pgid).equals(List.of(pgid)));
+            assertTrue(Signals.groupAlive(pgid), "the leader lives");
+            assertEquals(Signals.Delivery.SENT, Signals.signalGroup(pgid, 0));
+        } finally {
+            Signals.signalGroup(pgid, Signals.SIGKILL);
+        }
+        p.waitFor();
+        await("the group has no live process", LONG, () -> !Signals.groupAlive(pgid));
+        assertEquals(List.of(), TestSupport.liveMembers(pgid));
+        // Where PID 1 does not reap, the orphaned zombies keep kill(-pgid, 0) succeeding.
+        System.out.println("kill(-pgid, 0) with only zombies left: " + Signals.signalGroup(pgid, 0));
+    }
+
+    @Test
+    void statIsParsedAfterTheLastParenthesis() {
+        Signals.Stat st = Signals.parseStat(42, "42 (we ird) (name)) S 1 777 777 0 -1 4194560");
+        assertEquals(new Signals.Stat(42, 'S', 1, 777), st);
+        assertEquals(null, Signals.parseStat(42, "garbage"));
+    }
+
+    @Test
+    void bootTimeRunsAheadOfMonotonicAndNanoTimeIsMonotonic() {
+        long mono = Signals.monotonicNanos();
+        long nano = System.nanoTime();
+        long boot = Signals.bootTimeNanos();
+        assertTrue(boot >= mono, "CLOCK_BOOTTIME counts suspended time too");
+        assertTrue(Math.abs(nano - mono) < Duration.ofSeconds(1).toNanos(),
+                "System.nanoTime() is CLOCK_MONOTONIC on Linux: " + nano + " vs " + mono);
+        long up = TestSupport.uptimeCs();
+        long bootCs = Signals.bootTimeNanos() / 10_000_000L;
+        assertTrue(bootCs - up >= 0 && bootCs - up <= 2, "/proc/uptime is CLOCK_BOOTTIME: " + up + " vs " + bootCs);
+    }
+
+    @Test
+    void signalNamesAsTheConfigWritesThem() {
+        assertEquals(15, Signals.number("TERM"));
+        assertEquals(15, Signals.number("sigterm"));
+        assertEquals(2, Signals.number("SIGINT"));
+        assertEquals(9, Signals.number("KILL"));
+        assertEquals(10, Signals.number("USR1"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Signals.number("FOO"));
+        assertTrue(e.getMessage().contains("FOO"));
+    }
+}
