@@ -23,9 +23,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>One thread polls each node's {@code quorumd.service} cgroup (its {@code cgroup.procs},
  * read through the host's cgroup mount: containers share the host's kernel) every
- * {@link #TICK_NANOS}. A process whose command line names {@code quorumd-demo}, that leads its
- * own process group and carries {@code QUORUMD_TERM} in its environment is a command; its run
- * lasts while any live (non-zombie) process of the unit is in that group. Times are
+ * {@link #TICK_NANOS}. A process that leads its own process group, runs the demo command (see
+ * {@link #isCommand}: the agent's wrapper, still waiting for the agent's go, does not count) and
+ * carries {@code QUORUMD_TERM} in its environment is a command; its run lasts while any live
+ * (non-zombie) process of the unit is in that group. Times are
  * {@link System#nanoTime()} (CLOCK_MONOTONIC, shared with the containers). The demo command
  * also logs its own start (wall clock, microseconds) to {@code commands.log} in the shared
  * observe directory; that start is converted to the monotonic clock and used when it is earlier
@@ -272,8 +273,13 @@ final class CommandObserver implements AutoCloseable {
             return;
         }
         String cmdline = readOrNull(Path.of("/proc", Long.toString(pid), "cmdline"));
-        if (cmdline == null || !cmdline.contains(MARKER)) {
-            if (cmdline != null && otherSince == null) {
+        if (cmdline == null) {
+            return;
+        }
+        if (!isCommand(cmdline.split("\0"))) {
+            // the agent's wrapper names the command among its arguments and may wait for the
+            // agent's go for a while: keep re-reading it until it has exec'ed the command
+            if (otherSince == null && !cmdline.contains(MARKER)) {
                 otherFirstSeen.put(identity, now);
             }
             return;
@@ -301,6 +307,20 @@ final class CommandObserver implements AutoCloseable {
             }
         }
         tracked.add(new Tracked(node, pid, nsPid, term, now));
+    }
+
+    /**
+     * The demo command itself, not the agent's wrapper that will exec it: {@code bash
+     * /usr/local/bin/quorumd-demo} (the script) or {@code quorumd-demo infinity} (its exec).
+     */
+    static boolean isCommand(String[] argv) {
+        if (argv.length == 0) {
+            return false;
+        }
+        if (argv[0].equals(MARKER)) {
+            return true;
+        }
+        return argv.length >= 2 && argv[0].endsWith("bash") && argv[1].endsWith("/" + MARKER);
     }
 
     private List<Long> unitPids(String node, List<Path> candidates) {

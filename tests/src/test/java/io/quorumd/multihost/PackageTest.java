@@ -28,7 +28,8 @@ import org.testcontainers.containers.Container.ExecResult;
 /**
  * The .deb on one host under systemd, step by step as an operator meets it: a fresh install
  * that is enabled but does not start on the placeholder config, a solo agent running its command
- * as the quorumd user, a crash of the agent, a stop, removal and purge. The steps share one
+ * as the quorumd user, JVM options from /etc/default/quorumd, a crash and a wedge of the agent,
+ * a stop, removal and purge. The steps share one
  * container and run in order, one after the other (the class runs beside the other multi-host
  * classes, its methods do not).
  */
@@ -193,6 +194,30 @@ class PackageTest {
     @Test
     @Order(6)
     @Execution(ExecutionMode.SAME_THREAD)
+    void aWedgedAgentLosesItsCommandAtTheLeaseEndAndIsRestartedBySystemdsWatchdog() {
+        Run before = cluster.awaitSingleMaster();
+        String mainPid = node.execOk("systemctl", "show", "-p", "MainPID", "--value", "quorumd").trim();
+        long t = System.nanoTime();
+        // SIGSTOP: the event loop stops, so do its WATCHDOG=1 pings and lease renewals
+        node.execOk("kill", "-STOP", mainPid);
+        Run gone = cluster.awaitGone(before, Duration.ofSeconds(10));
+        cluster.report("agent SIGSTOPped: the watchdog outside the JVM stopped its command " + Cluster.ms(gone.goneNanos() - t)
+                + " ms later (lease " + Cluster.LEASE_MS + " ms)");
+        Cluster.await("systemd's watchdog to restart the agent", Duration.ofSeconds(40), () -> {
+            String pid = node.execOk("systemctl", "show", "-p", "MainPID", "--value", "quorumd").trim();
+            return !pid.equals(mainPid) && !pid.equals("0");
+        });
+        Run after = cluster.awaitRunStartedAfter(t, r -> true, "a command from the restarted agent");
+        cluster.report("agent SIGSTOPped: systemd's watchdog (WatchdogSec=10s, TimeoutAbortSec=5s) restarted it; its command ran again "
+                + Cluster.ms(after.startNanos() - t) + " ms after the stop");
+        String journal = node.execOk("journalctl", "-u", "quorumd", "--no-pager", "-o", "cat");
+        assertTrue(journal.contains("Watchdog timeout"), "the journal should show the watchdog: " + journal);
+        cluster.assertExclusive();
+    }
+
+    @Test
+    @Order(7)
+    @Execution(ExecutionMode.SAME_THREAD)
     void stopEndsTheCommandCleanly() {
         Run run = cluster.awaitSingleMaster();
         long t = System.nanoTime();
@@ -204,7 +229,7 @@ class PackageTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     @Execution(ExecutionMode.SAME_THREAD)
     void removeStopsTheAgentAndPurgeRemovesItsFiles() {
         node.execOk("systemctl", "start", "quorumd");
