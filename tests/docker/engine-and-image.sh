@@ -15,7 +15,7 @@ set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "engine-and-image.sh: run as root (it starts dockerd, builds images)" >&2; exit 1; }
 
 SUITE=${SUITE:-bookworm}
-IMAGE=${QUORUMD_IMAGE:-quorumd-base:${SUITE}-systemd}
+IMAGE=${QUORUMD_IMAGE:-quorumd-base:${SUITE}-systemd-2}
 BRIDGE_CIDR=198.18.0.1/24
 BRIDGE_SUBNET=198.18.0.0/24
 POOL_BASE=198.19.0.0/16
@@ -30,8 +30,10 @@ DOCKERD_FLAGS=(
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/dockerd.log}
 # What the tests need inside a container: a JRE for the agent, systemd as PID 1 (+ dbus for
 # systemctl), adduser for the package's postinst, bash for the watchdog, procps/iproute2/iptables
-# for the tests' observers and for cutting links.
-IMAGE_PACKAGES=openjdk-17-jre-headless,systemd,systemd-sysv,dbus,procps,iproute2,iptables,adduser,bash
+# for the tests' checks and for cutting links, rpm to run the .rpm's scriptlets under systemd.
+# Changing this list: bump the image tag's suffix, so that machines with the old image build
+# the new one.
+IMAGE_PACKAGES=openjdk-17-jre-headless,systemd,systemd-sysv,dbus,procps,iproute2,iptables,adduser,bash,rpm
 JAVA_HOME_IN_IMAGE=/usr/lib/jvm/java-17-openjdk-amd64
 
 now() { date +%s.%N; }

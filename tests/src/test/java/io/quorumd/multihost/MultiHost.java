@@ -23,7 +23,7 @@ import org.testcontainers.DockerClientFactory;
  * engine cannot pass by skipping.
  */
 final class MultiHost {
-    static final String IMAGE = System.getProperty("quorumd.image", "quorumd-base:bookworm-systemd");
+    static final String IMAGE = System.getProperty("quorumd.image", "quorumd-base:bookworm-systemd-2");
     static final Path ROOT = Path.of(System.getProperty("quorumd.root", "..")).toAbsolutePath().normalize();
     static final Path WORK = ROOT.resolve("tests/target/multihost");
     static final Path REPORT = ROOT.resolve("tests/target/multihost-report.txt");
@@ -60,6 +60,17 @@ final class MultiHost {
             throw new IllegalStateException("no quorumd_*_all.deb in " + ROOT.resolve("packaging/target") + ": run `make deb`");
         }
         return deb;
+    }
+
+    static Path rpm() {
+        Path dir = ROOT.resolve("packaging/target");
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().matches("quorumd-.*\\.noarch\\.rpm"))
+                    .max(Comparator.comparingLong(p -> p.toFile().lastModified()))
+                    .orElseThrow(() -> new IllegalStateException("no quorumd-*.noarch.rpm in " + dir + ": run `make rpm`"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir + ": run `make rpm`", e);
+        }
     }
 
     /** Appends a line to tests/target/multihost-report.txt (and stdout): what the lead reads. */
