@@ -1,0 +1,50 @@
+package io.quorumd.transport;
+
+import org.zeromq.ZMQ;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+
+/** What the I/O thread knows about one peer. Touched by the I/O thread only. */
+final class PeerLink {
+    /** The request outstanding on {@link #req}; a REQ socket carries one at a time. */
+    record Outstanding(long requestId, Class<?> replyType, long deadlineNanos, long timeoutNanos) {}
+
+    final String id;
+    final PeerEndpoint endpoint;
+
+    /** null until the host resolves */
+    InetAddress address;
+    /** the endpoint the SUB socket is connected to for this peer, or null */
+    String subEndpoint;
+    /** the Lazy Pirate REQ socket; replaced after every time-out */
+    ZMQ.Socket req;
+    Outstanding outstanding;
+
+    /** PeerRefused was delivered and nothing was heard from the peer since */
+    boolean refusalReported;
+    /** when the probe now in flight started; 0 when none is */
+    long probeStartedNanos;
+    boolean probeInFlight;
+    /** when a valid frame from this peer last arrived */
+    long lastHeardNanos;
+    boolean everHeard;
+
+    PeerLink(String id, PeerEndpoint endpoint) {
+        this.id = id;
+        this.endpoint = endpoint;
+    }
+
+    static String tcp(InetAddress a, int port) {
+        String host = a.getHostAddress();
+        return "tcp://" + (a instanceof Inet6Address ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    String pubEndpoint() {
+        return tcp(address, endpoint.port());
+    }
+
+    String reqEndpoint() {
+        return tcp(address, endpoint.requestPort());
+    }
+}

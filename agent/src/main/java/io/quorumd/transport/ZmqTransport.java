@@ -1,0 +1,928 @@
+package io.quorumd.transport;
+
+import io.quorumd.core.Event;
+import io.quorumd.core.Message;
+import io.quorumd.wire.Codec;
+import io.quorumd.wire.DecodeFailure;
+import io.quorumd.wire.Decoded;
+import io.quorumd.wire.DropCounters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+import org.zeromq.ZMQException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.UnknownHostException;
+import java.nio.channels.Selector;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/**
+ * The agent's network: keep-alives on PUB/SUB, requests and answers on REQ/ROUTER, refusal probes.
+ *
+ * <h2>Sockets</h2>
+ * <ul>
+ *   <li>one PUB bound on {@code tcp://bind:port}: {@link #publish} sends every keep-alive there;</li>
+ *   <li>one SUB connected to every peer's PUB, subscribed to everything;</li>
+ *   <li>one ROUTER bound on {@code tcp://bind:port+1}: peers' REQ sockets talk to it; a ROUTER (not
+ *       a REP) lets the agent answer out of order or not at all without wedging anything;</li>
+ *   <li>one REQ per peer, connected to the peer's ROUTER, used the Lazy Pirate way: one request at
+ *       a time, a deadline, the reply's request id checked, and the socket closed (linger 0) and
+ *       replaced after a time-out, so a lost reply never wedges it.</li>
+ * </ul>
+ * Every socket has linger 0 and a maximum message size of {@link Codec#MAX_FRAME_BYTES} (a peer
+ * sending more is disconnected by ZMQ), and reconnects every {@link TransportOptions#reconnectIvlMillis}
+ * doubling up to {@link TransportOptions#reconnectIvlMaxMillis}, so a peer that is down at start or
+ * restarts is reached within about that long of its return.
+ *
+ * <h2>Threads</h2>
+ * One I/O thread ({@code quorumd-transport-<self>}) owns every ZMQ socket. The public methods may
+ * be called from any thread: they encode on the caller's thread and hand the frame over through a
+ * queue and an empty wake-up message on an inproc PAIR socket, which the I/O thread polls along
+ * with its other sockets (the sending end is shared by the callers under a lock). The poll
+ * waits for the nearest deadline or indefinitely, so an idle transport does not spin. Two more
+ * threads block until needed: {@code quorumd-probe-<self>} runs connect probes, and, only when a
+ * peer's host is a name rather than an IP literal, {@code quorumd-resolve-<self>} resolves names
+ * again every {@link TransportOptions#resolveIntervalNanos}; when a name's address changes, the
+ * I/O thread disconnects the SUB from the old address, connects it to the new one, and replaces
+ * the peer's REQ socket (an outstanding request then fails with "address changed"). ZMQ is always
+ * given IP literals, never names. A name that stops resolving keeps its last address.
+ *
+ * <h2>Events</h2>
+ * Delivered to the sink on the I/O thread, never while a caller's method is running:
+ * <ul>
+ *   <li>{@link Event.Received} for every valid keep-alive (SUB), request (ROUTER) and reply (REQ);</li>
+ *   <li>{@link Event.RequestFailed} when a request gets no reply in time, is superseded by a newer
+ *       request to the same peer, is refused by the peer with an error reply, gets an undecodable or
+ *       unexpected reply, cannot be encoded, or its peer is unknown or unresolved;</li>
+ *   <li>{@link Event.PeerRefused} when a connect probe to the peer's request port is refused
+ *       (ECONNREFUSED), at most once until a valid frame from that peer, or a probe it accepts,
+ *       ends the episode. A probe runs on {@link #probe} and after each request time-out (see
+ *       {@link TransportOptions#probeOnRequestTimeout}). Silence is never reported as refusal.</li>
+ * </ul>
+ * A frame that does not decode, or decodes to a message that does not belong on its socket, is
+ * counted in {@link DropCounters} (codec reasons and {@link TransportDrop}) and never reaches the
+ * sink; a request with a proper REQ envelope that cannot be taken gets a short error reply
+ * ({@link Codec#encodeError}), never silence.
+ */
+public final class ZmqTransport implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ZmqTransport.class);
+
+    /** Frames taken from one socket before the others get their turn. */
+    private static final int BATCH = 256;
+    /** ZMQ high-water marks: keep-alives are periodic, so a backlog is better dropped than kept. */
+    private static final int HWM = 100;
+    private static final byte[] EMPTY = new byte[0];
+    private static final Pattern IP_LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}|.*:.*");
+
+    private final String self;
+    private final InetAddress bindAddress;
+    private final int port;
+    private final Codec codec;
+    private final DropCounters drops;
+    private final Consumer<Event> sink;
+    private final TransportOptions options;
+    private final Map<String, PeerLink> links = new TreeMap<>();
+
+    private final ConcurrentLinkedQueue<Cmd> commands = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean wakeSignalled = new AtomicBoolean();
+    private final Object lifecycle = new Object();
+    private boolean started;
+    private volatile boolean closed;
+    private volatile boolean running;
+    /**
+     * The producers' end of the wake-up PAIR. Shared by every calling thread, so only ever used
+     * under {@link #wakeLock} (a ZMQ socket may change threads across a full memory barrier).
+     */
+    private ZMQ.Socket wakeSend;
+    private final Object wakeLock = new Object();
+
+    // Set in start(), then owned by the I/O thread (Thread.start() publishes them to it).
+    private ZContext ctx;
+    private ZMQ.Socket pub;
+    private ZMQ.Socket sub;
+    private ZMQ.Socket router;
+    private ZMQ.Socket wakeRecv;
+    private Selector selector;
+    private PendingResponses pendingResponses;
+    private final Map<String, byte[]> errorFrames = new HashMap<>();
+    private final AtomicLong probesCompleted = new AtomicLong();
+    private final AtomicLong pollRounds = new AtomicLong();
+    private Thread ioThread;
+    private RefusalProber prober;
+    private ScheduledExecutorService resolver;
+
+    /**
+     * @param self        this node's id (an entry for it in {@code peers} is ignored)
+     * @param bindAddress the local address to bind PUB and ROUTER on
+     * @param port        keep-alives on {@code port}, requests on {@code port + 1}
+     * @param peers       every peer's host and port (this node's may be included)
+     * @param codec       encodes and decodes frames (cluster name, known peer ids)
+     * @param drops       counts refused frames
+     * @param sink        receives events on the transport's I/O thread; it should only enqueue them
+     */
+    public ZmqTransport(String self, InetAddress bindAddress, int port, Map<String, PeerEndpoint> peers,
+                        Codec codec, DropCounters drops, Consumer<Event> sink) {
+        this(self, bindAddress, port, peers, codec, drops, sink, TransportOptions.defaults());
+    }
+
+    public ZmqTransport(String self, InetAddress bindAddress, int port, Map<String, PeerEndpoint> peers,
+                        Codec codec, DropCounters drops, Consumer<Event> sink, TransportOptions options) {
+        if (self == null || self.isEmpty()) throw new IllegalArgumentException("transport needs this node's id");
+        if (bindAddress == null) throw new IllegalArgumentException("transport of " + self + " needs a bind address");
+        if (port < 1 || port > 65534)
+            throw new IllegalArgumentException("port of " + self + " must be 1-65534 (port + 1 is used too), got " + port);
+        if (peers == null || codec == null || drops == null || sink == null || options == null)
+            throw new IllegalArgumentException("transport of " + self + " needs peers, codec, drop counters, sink and options");
+        if (!codec.knownPeers().contains(self))
+            throw new IllegalArgumentException("node " + self + " is not among the codec's peers " + codec.knownPeers());
+        this.self = self;
+        this.bindAddress = bindAddress;
+        this.port = port;
+        this.codec = codec;
+        this.drops = drops;
+        this.sink = sink;
+        this.options = options;
+        for (Map.Entry<String, PeerEndpoint> e : peers.entrySet()) {
+            if (e.getKey().equals(self)) continue;
+            if (!codec.knownPeers().contains(e.getKey()))
+                throw new IllegalArgumentException("peer " + e.getKey() + " is not among the codec's peers " + codec.knownPeers());
+            links.put(e.getKey(), new PeerLink(e.getKey(), e.getValue()));
+        }
+    }
+
+    public String self() {
+        return self;
+    }
+
+    // ------------------------------------------------------------------------------ public API
+
+    /**
+     * Binds PUB on {@code port} and ROUTER on {@code port + 1} now, connects to the peers and starts
+     * the threads.
+     *
+     * @throws BindException naming the socket, the address and the port when a bind fails
+     */
+    public void start() throws BindException {
+        synchronized (lifecycle) {
+            if (closed) throw new IllegalStateException("transport of " + self + " is closed; create a new one");
+            if (started) throw new IllegalStateException("transport of " + self + " is already started");
+            ZContext c = new ZContext(1);
+            c.setLinger(0);
+            try {
+                boolean v6 = bindAddress instanceof Inet6Address;
+                pub = newSocket(c, SocketType.PUB);
+                pub.setSndHWM(HWM);
+                pub.setIPv6(v6);
+                bind(pub, "keep-alive PUB", port);
+                router = newSocket(c, SocketType.ROUTER);
+                router.setRcvHWM(HWM);
+                router.setIPv6(v6);
+                bind(router, "request ROUTER", port + 1);
+                sub = newSocket(c, SocketType.SUB);
+                sub.setRcvHWM(HWM);
+                sub.subscribe(EMPTY);
+                String inproc = "inproc://quorumd-wake-" + self + "-" + System.identityHashCode(this);
+                wakeRecv = c.createSocket(SocketType.PAIR);
+                wakeRecv.setLinger(0);
+                wakeRecv.bind(inproc);
+                ZMQ.Socket ws = c.createSocket(SocketType.PAIR);
+                ws.setLinger(0);
+                ws.connect(inproc);
+                selector = c.createSelector();
+                ctx = c;
+                synchronized (wakeLock) {
+                    wakeSend = ws;
+                }
+            } catch (BindException | RuntimeException e) {
+                c.close();
+                throw e;
+            }
+            pendingResponses = new PendingResponses(options.pendingResponseTtlNanos(), options.maxPendingResponses());
+            List<PeerLink> named = new ArrayList<>();
+            for (PeerLink link : links.values()) {
+                String host = link.endpoint.host();
+                if (!IP_LITERAL.matcher(host).matches()) {
+                    named.add(link);
+                    continue;
+                }
+                try {
+                    link.address = InetAddress.getByName(host); // a literal: no DNS query
+                    connectPeer(link);
+                } catch (UnknownHostException e) {
+                    LOG.error("peer {}: host {} is not a valid IP address: {}", link.id, host, e.getMessage());
+                }
+            }
+            try {
+                prober = new RefusalProber("quorumd-probe-" + self, options.probeTimeoutNanos(),
+                        (peer, outcome, detail) -> enqueue(new ProbeResult(peer, outcome, detail)));
+            } catch (IOException e) {
+                c.close();
+                throw new UncheckedIOException("transport of " + self + ": cannot open the probe selector: " + e.getMessage(), e);
+            }
+            prober.start();
+            if (!named.isEmpty()) {
+                resolver = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "quorumd-resolve-" + self);
+                    t.setDaemon(true);
+                    return t;
+                });
+                NameWatch watch = new NameWatch(named);
+                resolver.scheduleWithFixedDelay(watch::resolveAll, 0, options.resolveIntervalNanos(), TimeUnit.NANOSECONDS);
+            }
+            running = true;
+            started = true;
+            ioThread = new Thread(this::runLoop, "quorumd-transport-" + self);
+            ioThread.setDaemon(true);
+            ioThread.start();
+            wake(); // for anything handed over before start()
+            LOG.info("transport of {} listening: keep-alives on {}, requests on {}; {} peer(s)", self,
+                    PeerLink.tcp(bindAddress, port), PeerLink.tcp(bindAddress, port + 1), links.size());
+        }
+    }
+
+    /** Publishes a keep-alive to every subscribed peer. A keep-alive that breaks the codec's rules is logged and dropped. */
+    public void publish(Message.KeepAlive keepAlive) {
+        byte[] frame;
+        try {
+            frame = codec.encode(keepAlive);
+        } catch (IllegalArgumentException e) {
+            LOG.error("keep-alive not published: {}", e.getMessage());
+            return;
+        }
+        enqueue(new Publish(frame));
+    }
+
+    /**
+     * Sends a {@link Message.VoteRequest} or {@link Message.HandOver} to {@code to}. The answer comes
+     * as {@link Event.Received}, or else {@link Event.RequestFailed} within about {@code timeoutNanos}.
+     * A newer request to the same peer supersedes one still outstanding (which then fails).
+     *
+     * @throws IllegalArgumentException when {@code msg} is not a request or the time-out is not positive
+     */
+    public void request(String to, Message msg, long timeoutNanos) {
+        if (timeoutNanos <= 0) throw new IllegalArgumentException("request time-out must be positive, got " + timeoutNanos + " ns");
+        long requestId;
+        Class<?> replyType;
+        if (msg instanceof Message.VoteRequest v) {
+            requestId = v.requestId();
+            replyType = Message.VoteResponse.class;
+        } else if (msg instanceof Message.HandOver h) {
+            requestId = h.requestId();
+            replyType = Message.HandOverAck.class;
+        } else {
+            throw new IllegalArgumentException("only VoteRequest and HandOver are requests, got "
+                    + (msg == null ? "null" : msg.type()));
+        }
+        byte[] frame;
+        try {
+            frame = codec.encode(msg);
+        } catch (IllegalArgumentException e) {
+            LOG.error("request {} to {} not sent: {}", requestId, to, e.getMessage());
+            enqueue(new FailRequest(to, requestId, "cannot encode: " + e.getMessage()));
+            return;
+        }
+        enqueue(new Request(to, requestId, replyType, frame, timeoutNanos));
+    }
+
+    /**
+     * Answers the inbound request from {@code to} that has {@code reply}'s request id. An answer to
+     * a request that expired (see {@link TransportOptions#pendingResponseTtlNanos}), was already
+     * answered or never came is dropped with a debug line.
+     *
+     * @throws IllegalArgumentException when {@code reply} is not a {@link Message.VoteResponse} or {@link Message.HandOverAck}
+     */
+    public void respond(String to, Message reply) {
+        long requestId;
+        if (reply instanceof Message.VoteResponse v) requestId = v.requestId();
+        else if (reply instanceof Message.HandOverAck a) requestId = a.requestId();
+        else throw new IllegalArgumentException("only VoteResponse and HandOverAck are answers, got "
+                    + (reply == null ? "null" : reply.type()));
+        byte[] frame;
+        try {
+            frame = codec.encode(reply);
+        } catch (IllegalArgumentException e) {
+            LOG.error("answer to request {} of {} not sent: {}", requestId, to, e.getMessage());
+            return;
+        }
+        enqueue(new Respond(to, requestId, frame));
+    }
+
+    /**
+     * Tries a plain TCP connection to {@code peer}'s request port; a refusal is reported as
+     * {@link Event.PeerRefused} (once per episode), anything else is not reported.
+     */
+    public void probe(String peer) {
+        enqueue(new Probe(peer));
+    }
+
+    /** Stops the threads and closes every socket and the ZMQ context; returns within about a second. */
+    @Override
+    public void close() {
+        Thread io;
+        ScheduledExecutorService names;
+        RefusalProber probes;
+        synchronized (lifecycle) {
+            if (closed) return;
+            closed = true;
+            running = false;
+            io = ioThread;
+            names = resolver;
+            probes = prober;
+        }
+        if (names != null) names.shutdownNow();
+        if (probes != null) probes.close();
+        wake();
+        if (io != null) {
+            try {
+                io.join(900);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (io.isAlive()) LOG.warn("transport thread of {} did not stop within 900 ms", self);
+        }
+    }
+
+    // --------------------------------------------------------------------- hand-over to the I/O thread
+
+    private sealed interface Cmd permits Publish, Request, Respond, Probe, ProbeResult, Resolved, FailRequest {}
+
+    private record Publish(byte[] frame) implements Cmd {}
+
+    private record Request(String to, long requestId, Class<?> replyType, byte[] frame, long timeoutNanos) implements Cmd {}
+
+    private record Respond(String to, long requestId, byte[] frame) implements Cmd {}
+
+    private record Probe(String peer) implements Cmd {}
+
+    private record ProbeResult(String peer, RefusalProber.Outcome outcome, String detail) implements Cmd {}
+
+    private record Resolved(String peer, InetAddress address) implements Cmd {}
+
+    private record FailRequest(String to, long requestId, String reason) implements Cmd {}
+
+    private void enqueue(Cmd c) {
+        if (closed) return;
+        commands.add(c);
+        wake();
+    }
+
+    /**
+     * At most one wake-up message is in flight: the flag is cleared by the I/O thread before it
+     * drains the queue. (A java.nio Pipe in the ZMQ poll was tried first: JeroMQ reads a raw
+     * channel's readiness from a stale SelectionKey, which made the loop spin under traffic.)
+     */
+    private void wake() {
+        if (wakeSignalled.compareAndSet(false, true)) {
+            synchronized (wakeLock) {
+                if (wakeSend == null) {
+                    wakeSignalled.set(false); // not started (the loop drains the queue when it starts) or stopped
+                    return;
+                }
+                try {
+                    wakeSend.send(EMPTY, ZMQ.DONTWAIT);
+                } catch (ZMQException e) {
+                    LOG.debug("wake-up of {} failed: {}", self, e.toString());
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------ the I/O thread
+
+    private void runLoop() {
+        List<ZMQ.PollItem> items = new ArrayList<>();
+        List<PeerLink> reqLinks = new ArrayList<>();
+        int consecutiveErrors = 0;
+        try {
+            boolean more = false;
+            while (running) {
+                try {
+                    items.clear();
+                    reqLinks.clear();
+                    items.add(new ZMQ.PollItem(wakeRecv, ZMQ.Poller.POLLIN));
+                    items.add(new ZMQ.PollItem(sub, ZMQ.Poller.POLLIN));
+                    items.add(new ZMQ.PollItem(router, ZMQ.Poller.POLLIN));
+                    for (PeerLink link : links.values()) {
+                        // a REQ socket only ever receives the reply to its outstanding request;
+                        // polling idle ones would only add work to every round
+                        if (link.req == null || link.outstanding == null) continue;
+                        items.add(new ZMQ.PollItem(link.req, ZMQ.Poller.POLLIN));
+                        reqLinks.add(link);
+                    }
+                    ZMQ.PollItem[] array = items.toArray(new ZMQ.PollItem[0]);
+                    long timeoutMillis = more ? 0 : pollTimeoutMillis(System.nanoTime());
+                    ZMQ.poll(selector, array, timeoutMillis);
+                    pollRounds.incrementAndGet();
+                    if (!running) break;
+                    if (array[0].isReadable()) drainWakeUps();
+                    runCommands();
+                    more = false;
+                    if (array[1].isReadable()) more |= drainSub();
+                    if (array[2].isReadable()) more |= drainRouter();
+                    for (int i = 0; i < reqLinks.size(); i++) {
+                        PeerLink link = reqLinks.get(i);
+                        // a command may have replaced the socket since the poll
+                        if (array[3 + i].isReadable() && link.req == array[3 + i].getSocket()) takeReply(link);
+                    }
+                    checkDeadlines(System.nanoTime());
+                    consecutiveErrors = 0;
+                } catch (ZMQException e) {
+                    if (!running || e.getErrorCode() == ZMQ.Error.ETERM.getCode()) break;
+                    consecutiveErrors = pauseAfterError(e, consecutiveErrors);
+                } catch (RuntimeException e) {
+                    if (!running) break;
+                    consecutiveErrors = pauseAfterError(e, consecutiveErrors);
+                }
+            }
+        } catch (Error e) {
+            LOG.error("transport thread of {} died: {}", self, e.toString(), e);
+            throw e;
+        } finally {
+            shutdownSockets();
+        }
+    }
+
+    /** Keeps the thread alive through a bug, without letting a persistent one spin a core. */
+    private int pauseAfterError(RuntimeException e, int consecutive) {
+        LOG.error("transport of {}: unexpected error, carrying on: {}", self, e.toString(), e);
+        if (consecutive > 0) {
+            try {
+                Thread.sleep(Math.min(1000, 10L << Math.min(consecutive, 6)));
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                running = false;
+            }
+        }
+        return consecutive + 1;
+    }
+
+    private long pollTimeoutMillis(long now) {
+        long wait = pendingResponses.nanosUntilNextExpiry(now);
+        for (PeerLink link : links.values()) {
+            if (link.outstanding != null) wait = Math.min(wait, Math.max(0, link.outstanding.deadlineNanos() - now));
+        }
+        if (wait == Long.MAX_VALUE) return -1;
+        return (wait + 999_999) / 1_000_000;
+    }
+
+    private void drainWakeUps() {
+        while (wakeRecv.recv(ZMQ.DONTWAIT) != null) {
+            // each message only says "look at the queue"
+        }
+        wakeSignalled.set(false);
+    }
+
+    private void runCommands() {
+        Cmd c;
+        while ((c = commands.poll()) != null) {
+            if (c instanceof Publish p) pub.send(p.frame, ZMQ.DONTWAIT); // at the HWM a keep-alive is best dropped
+            else if (c instanceof Request r) sendRequest(r);
+            else if (c instanceof Respond r) sendAnswer(r);
+            else if (c instanceof Probe p) startProbe(p.peer);
+            else if (c instanceof ProbeResult r) probeResult(r);
+            else if (c instanceof Resolved r) resolved(r);
+            else if (c instanceof FailRequest f) fail(f.to, f.requestId, f.reason);
+            else throw new IllegalStateException("unhandled command " + c);
+        }
+    }
+
+    // ---- requests out (REQ, Lazy Pirate)
+
+    private void sendRequest(Request r) {
+        PeerLink link = links.get(r.to);
+        if (link == null) {
+            fail(r.to, r.requestId, "no such peer: " + r.to);
+            return;
+        }
+        if (link.address == null) {
+            fail(link.id, r.requestId, "address of " + link.endpoint.host() + " is not resolved yet");
+            return;
+        }
+        if (link.outstanding != null) {
+            fail(link.id, link.outstanding.requestId(), "superseded by request " + r.requestId);
+            link.outstanding = null;
+            replaceReq(link);
+        }
+        if (link.req == null) openReq(link);
+        long now = System.nanoTime();
+        if (!link.req.send(r.frame, ZMQ.DONTWAIT)) {
+            fail(link.id, r.requestId, "could not queue the request (ZMQ errno " + link.req.errno() + ")");
+            replaceReq(link);
+            return;
+        }
+        link.outstanding = new PeerLink.Outstanding(r.requestId, r.replyType, now + r.timeoutNanos, r.timeoutNanos);
+    }
+
+    private void takeReply(PeerLink link) {
+        byte[] frame = link.req.recv(ZMQ.DONTWAIT);
+        if (frame == null) return;
+        int extra = drainMore(link.req);
+        PeerLink.Outstanding o = link.outstanding;
+        link.outstanding = null;
+        if (o == null) {
+            drop(TransportDrop.UNEXPECTED_REPLY, "a reply from the address of " + link.id + " with no request outstanding");
+            return;
+        }
+        if (extra > 0) {
+            drop(TransportDrop.BAD_ENVELOPE, "a reply of " + (extra + 1) + " frames from the address of " + link.id);
+            fail(link.id, o.requestId(), "malformed reply (" + (extra + 1) + " frames)");
+            return;
+        }
+        Decoded d = codec.decode(frame);
+        if (d instanceof DecodeFailure f) {
+            drops.record(f);
+            fail(link.id, o.requestId(), "undecodable reply: " + f.reason() + " (" + f.detail() + ")");
+            return;
+        }
+        if (d instanceof Decoded.PeerError e) {
+            heard(link);
+            fail(link.id, o.requestId(), "peer " + link.id + " could not take the request: " + e.reason());
+            return;
+        }
+        Message m = ((Decoded.Ok) d).message();
+        if (!o.replyType().isInstance(m) || !m.from().equals(link.id) || requestIdOf(m) != o.requestId()) {
+            drop(TransportDrop.UNEXPECTED_REPLY, m.type() + " " + requestIdOf(m) + " claiming to be from " + m.from()
+                    + " in answer to request " + o.requestId() + " to " + link.id);
+            fail(link.id, o.requestId(), "unexpected reply: " + m.type() + " " + requestIdOf(m));
+            return;
+        }
+        heard(link);
+        deliver(new Event.Received(m));
+    }
+
+    private void checkDeadlines(long now) {
+        for (PeerLink link : links.values()) {
+            PeerLink.Outstanding o = link.outstanding;
+            if (o == null || o.deadlineNanos() - now > 0) continue;
+            link.outstanding = null;
+            fail(link.id, o.requestId(), "no reply from " + link.id + " within " + o.timeoutNanos() / 1_000_000 + " ms");
+            replaceReq(link);
+            if (options.probeOnRequestTimeout()) startProbe(link.id);
+        }
+        int expired = pendingResponses.expire(now);
+        if (expired > 0) LOG.debug("forgot {} inbound request(s) the agent did not answer in time", expired);
+    }
+
+    private void fail(String to, long requestId, String reason) {
+        LOG.debug("request {} to {} failed: {}", requestId, to, reason);
+        deliver(new Event.RequestFailed(to, requestId, reason));
+    }
+
+    // ---- keep-alives in (SUB)
+
+    /** Returns true when frames may be left for the next round. */
+    private boolean drainSub() {
+        for (int i = 0; i < BATCH; i++) {
+            byte[] frame = sub.recv(ZMQ.DONTWAIT);
+            if (frame == null) return false;
+            int extra = drainMore(sub);
+            if (extra > 0) {
+                drop(TransportDrop.BAD_ENVELOPE, "a keep-alive of " + (extra + 1) + " frames");
+                continue;
+            }
+            Decoded d = codec.decode(frame);
+            if (d instanceof DecodeFailure f) {
+                drops.record(f);
+                continue;
+            }
+            if (!(d instanceof Decoded.Ok ok) || !(ok.message() instanceof Message.KeepAlive ka)) {
+                drop(TransportDrop.MISPLACED, describe(d) + " on the keep-alive port");
+                continue;
+            }
+            if (ka.from().equals(self)) {
+                drop(TransportDrop.FROM_SELF, "a keep-alive claiming to come from this node (" + self
+                        + "): is another node configured with the same id?");
+                continue;
+            }
+            heard(links.get(ka.from()));
+            deliver(new Event.Received(ka));
+        }
+        return true;
+    }
+
+    // ---- requests in (ROUTER)
+
+    /** Returns true when frames may be left for the next round. */
+    private boolean drainRouter() {
+        for (int i = 0; i < BATCH; i++) {
+            byte[] routingId = router.recv(ZMQ.DONTWAIT);
+            if (routingId == null) return false;
+            byte[] delimiter = router.hasReceiveMore() ? router.recv(ZMQ.DONTWAIT) : null;
+            if (delimiter == null) {
+                drop(TransportDrop.BAD_ENVELOPE, "a request of no frames");
+                continue;
+            }
+            if (delimiter.length != 0) {
+                int extra = drainMore(router);
+                drop(TransportDrop.NO_DELIMITER, "a request of " + (extra + 1)
+                        + " frame(s) without the empty delimiter frame a REQ socket sends");
+                continue;
+            }
+            byte[] body = router.hasReceiveMore() ? router.recv(ZMQ.DONTWAIT) : null;
+            int extra = drainMore(router);
+            if (body == null || extra > 0) {
+                drop(TransportDrop.BAD_ENVELOPE, body == null ? "a request with a delimiter and no body"
+                        : "a request of " + (extra + 2) + " frames after the delimiter");
+                answerError(routingId, TransportDrop.BAD_ENVELOPE.name());
+                continue;
+            }
+            Decoded d = codec.decode(body);
+            if (d instanceof DecodeFailure f) {
+                drops.record(f);
+                answerError(routingId, f.reason().name());
+                continue;
+            }
+            Message m = d instanceof Decoded.Ok ok ? ok.message() : null;
+            if (!(m instanceof Message.VoteRequest) && !(m instanceof Message.HandOver)) {
+                drop(TransportDrop.MISPLACED, describe(d) + " on the request port");
+                answerError(routingId, TransportDrop.MISPLACED.name());
+                continue;
+            }
+            if (m.from().equals(self)) {
+                drop(TransportDrop.FROM_SELF, "a request claiming to come from this node (" + self
+                        + "): is another node configured with the same id?");
+                answerError(routingId, TransportDrop.FROM_SELF.name());
+                continue;
+            }
+            if (pendingResponses.put(m.from(), requestIdOf(m), routingId, System.nanoTime()))
+                LOG.debug("too many unanswered inbound requests: forgot the oldest");
+            heard(links.get(m.from()));
+            deliver(new Event.Received(m));
+        }
+        return true;
+    }
+
+    private void sendAnswer(Respond r) {
+        byte[] routingId = pendingResponses.take(r.to, r.requestId, System.nanoTime());
+        if (routingId == null) {
+            LOG.debug("answer to request {} of {} dropped: no such request is waiting (answered, expired or never received)",
+                    r.requestId, r.to);
+            return;
+        }
+        sendRouted(routingId, r.frame);
+    }
+
+    private void answerError(byte[] routingId, String reason) {
+        byte[] frame = errorFrames.computeIfAbsent(reason, k -> codec.encodeError(self, k));
+        sendRouted(routingId, frame);
+    }
+
+    /** An unknown or gone routing id is silently dropped by the ROUTER: the requester gave up. */
+    private void sendRouted(byte[] routingId, byte[] frame) {
+        if (router.send(routingId, ZMQ.SNDMORE | ZMQ.DONTWAIT) && router.send(EMPTY, ZMQ.SNDMORE | ZMQ.DONTWAIT)) {
+            router.send(frame, ZMQ.DONTWAIT);
+        }
+    }
+
+    // ---- refusal probes
+
+    private void startProbe(String peer) {
+        PeerLink link = links.get(peer);
+        if (link == null) {
+            LOG.warn("probe of {} ignored: no such peer", peer);
+            return;
+        }
+        if (link.address == null || link.probeInFlight) {
+            LOG.debug("probe of {} not started: {}", peer, link.address == null ? "address unknown" : "one is in flight");
+            return;
+        }
+        LOG.debug("probing {}", peer);
+        link.probeInFlight = true;
+        link.probeStartedNanos = System.nanoTime();
+        prober.probe(link.id, new InetSocketAddress(link.address, link.endpoint.requestPort()));
+    }
+
+    private void probeResult(ProbeResult r) {
+        PeerLink link = links.get(r.peer);
+        if (link == null) return;
+        link.probeInFlight = false;
+        switch (r.outcome) {
+            case ACCEPTED -> {
+                link.refusalReported = false;
+                LOG.debug("probe of {}: {}", link.id, r.detail);
+            }
+            case REFUSED -> {
+                if (link.everHeard && link.lastHeardNanos - link.probeStartedNanos > 0) {
+                    LOG.debug("probe of {} refused, but the peer was heard from since it started: ignored", link.id);
+                } else if (!link.refusalReported) {
+                    link.refusalReported = true;
+                    LOG.info("peer {} refused a connection ({}): its agent is not running", link.id, r.detail);
+                    deliver(new Event.PeerRefused(link.id));
+                } else {
+                    LOG.debug("probe of {} refused again: already reported", link.id);
+                }
+            }
+            case NO_ANSWER -> LOG.debug("probe of {}: {} (no conclusion)", link.id, r.detail);
+            default -> throw new IllegalStateException("unhandled probe outcome " + r.outcome);
+        }
+        probesCompleted.incrementAndGet();
+    }
+
+    /** Times the I/O thread returned from its poll: a test uses it to prove the loop does not spin. */
+    long pollRounds() {
+        return pollRounds.get();
+    }
+
+    /** Probes whose outcome the I/O thread has taken into account: lets a test wait for one that reports nothing. */
+    long probesCompleted() {
+        return probesCompleted.get();
+    }
+
+    private void heard(PeerLink link) {
+        if (link == null) return;
+        link.lastHeardNanos = System.nanoTime();
+        link.everHeard = true;
+        link.refusalReported = false;
+    }
+
+    // ---- addresses
+
+    private void resolved(Resolved r) {
+        PeerLink link = links.get(r.peer);
+        if (link == null || r.address.equals(link.address)) return;
+        if (link.address == null) {
+            LOG.info("peer {}: {} resolves to {}", link.id, link.endpoint.host(), r.address.getHostAddress());
+        } else {
+            LOG.info("peer {}: {} now resolves to {} (was {}); reconnecting", link.id, link.endpoint.host(),
+                    r.address.getHostAddress(), link.address.getHostAddress());
+        }
+        link.address = r.address;
+        connectPeer(link);
+    }
+
+    /** (Re)connects the SUB to the peer's current address and gives it a fresh REQ socket. */
+    private void connectPeer(PeerLink link) {
+        if (link.subEndpoint != null) {
+            try {
+                sub.disconnect(link.subEndpoint);
+            } catch (ZMQException e) {
+                LOG.debug("peer {}: disconnecting from {}: {}", link.id, link.subEndpoint, e.toString());
+            }
+            link.subEndpoint = null;
+        }
+        String ep = link.pubEndpoint();
+        sub.setIPv6(link.address instanceof Inet6Address);
+        if (!sub.connect(ep)) LOG.error("peer {}: cannot connect to {} (ZMQ errno {})", link.id, ep, sub.errno());
+        else link.subEndpoint = ep;
+        if (link.outstanding != null) {
+            fail(link.id, link.outstanding.requestId(), "address of " + link.id + " changed to " + link.address.getHostAddress());
+            link.outstanding = null;
+        }
+        replaceReq(link);
+    }
+
+    private void openReq(PeerLink link) {
+        ZMQ.Socket s = newSocket(ctx, SocketType.REQ);
+        s.setIPv6(link.address instanceof Inet6Address);
+        if (!s.connect(link.reqEndpoint()))
+            LOG.error("peer {}: cannot connect to {} (ZMQ errno {})", link.id, link.reqEndpoint(), s.errno());
+        link.req = s;
+    }
+
+    /** Lazy Pirate: a REQ socket that may still wait for a reply is thrown away, never reused. */
+    private void replaceReq(PeerLink link) {
+        if (link.req != null) {
+            ctx.destroySocket(link.req);
+            link.req = null;
+        }
+        if (link.address != null) openReq(link);
+    }
+
+    /** Re-resolves host names on the resolver thread; tells the I/O thread only about changes. */
+    private final class NameWatch {
+        private final List<PeerLink> named;
+        private final Map<String, InetAddress> lastSeen = new HashMap<>();
+        private final Set<String> failing = new HashSet<>();
+
+        NameWatch(List<PeerLink> named) {
+            this.named = named;
+        }
+
+        void resolveAll() {
+            for (PeerLink link : named) {
+                String host = link.endpoint.host(); // id and endpoint are final: safe off the I/O thread
+                try {
+                    InetAddress a = options.resolver().resolve(host);
+                    if (a == null) throw new UnknownHostException(host + ": resolver returned nothing");
+                    if (failing.remove(link.id)) LOG.info("peer {}: host {} resolves again", link.id, host);
+                    if (!a.equals(lastSeen.get(link.id))) {
+                        lastSeen.put(link.id, a);
+                        enqueue(new Resolved(link.id, a));
+                    }
+                } catch (UnknownHostException | RuntimeException e) {
+                    if (failing.add(link.id)) {
+                        LOG.warn("peer {}: cannot resolve host {} ({}); keeping its last address, retrying every {} ms",
+                                link.id, host, e.getMessage(), options.resolveIntervalNanos() / 1_000_000);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- helpers
+
+    private ZMQ.Socket newSocket(ZContext c, SocketType type) {
+        ZMQ.Socket s = c.createSocket(type);
+        s.setLinger(0);
+        s.setMaxMsgSize(Codec.MAX_FRAME_BYTES);
+        s.setReconnectIVL(options.reconnectIvlMillis());
+        s.setReconnectIVLMax(options.reconnectIvlMaxMillis());
+        return s;
+    }
+
+    private void bind(ZMQ.Socket s, String what, int p) throws BindException {
+        String ep = PeerLink.tcp(bindAddress, p);
+        try {
+            if (s.bind(ep)) return;
+            throw new ZMQException("bind returned false", s.errno());
+        } catch (ZMQException e) {
+            // JeroMQ's errno for a failed bind is not always the real cause: ask the JDK for it
+            String cause = e.getMessage();
+            try (ServerSocket probe = new ServerSocket()) {
+                probe.bind(new InetSocketAddress(bindAddress, p));
+            } catch (IOException je) {
+                cause = je.getMessage();
+            }
+            BindException be = new BindException("node " + self + ": cannot bind the " + what + " socket to " + ep
+                    + ": " + cause + " (is " + bindAddress.getHostAddress() + " an address of this host, and is port "
+                    + p + " free? Another quorumd or another program may hold it; change bind or peers[].port)");
+            be.initCause(e);
+            throw be;
+        }
+    }
+
+    private static int drainMore(ZMQ.Socket s) {
+        int n = 0;
+        while (s.hasReceiveMore()) {
+            if (s.recv(ZMQ.DONTWAIT) == null) break;
+            n++;
+        }
+        return n;
+    }
+
+    private static long requestIdOf(Message m) {
+        if (m instanceof Message.VoteRequest v) return v.requestId();
+        if (m instanceof Message.VoteResponse v) return v.requestId();
+        if (m instanceof Message.HandOver h) return h.requestId();
+        if (m instanceof Message.HandOverAck a) return a.requestId();
+        return -1;
+    }
+
+    private static String describe(Decoded d) {
+        if (d instanceof Decoded.Ok ok) return "a " + ok.message().type();
+        if (d instanceof Decoded.PeerError) return "an error reply";
+        return "an undecodable frame";
+    }
+
+    private void drop(TransportDrop reason, String detail) {
+        drops.record(reason.name(), detail);
+    }
+
+    private void deliver(Event e) {
+        try {
+            sink.accept(e);
+        } catch (RuntimeException ex) {
+            LOG.error("transport of {}: the event sink failed on {}: {}", self, e, ex.toString(), ex);
+        }
+    }
+
+    private void shutdownSockets() {
+        synchronized (wakeLock) { // no producer may be inside wakeSend.send while it closes
+            wakeSend = null;
+            try {
+                ctx.close(); // linger 0 on every socket: returns at once
+            } catch (RuntimeException e) {
+                LOG.debug("closing the ZMQ context of {}: {}", self, e.toString());
+            }
+        }
+        LOG.info("transport of {} stopped", self);
+    }
+
+    /** For tests and status: the peers this transport talks to, sorted. */
+    public List<String> peerIds() {
+        return Collections.unmodifiableList(new ArrayList<>(links.keySet()));
+    }
+}
