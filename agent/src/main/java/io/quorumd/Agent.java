@@ -1,0 +1,304 @@
+package io.quorumd;
+
+import io.quorumd.command.Supervisor;
+import io.quorumd.config.Config;
+import io.quorumd.control.ControlHandler;
+import io.quorumd.control.ControlServer;
+import io.quorumd.control.Reply;
+import io.quorumd.control.Status;
+import io.quorumd.core.Effect;
+import io.quorumd.core.Effects;
+import io.quorumd.core.Event;
+import io.quorumd.core.Node;
+import io.quorumd.core.NodeView;
+import io.quorumd.core.Role;
+import io.quorumd.core.TermState;
+import io.quorumd.storage.Persister;
+import io.quorumd.storage.StateDirLock;
+import io.quorumd.systemd.SdNotify;
+import io.quorumd.transport.ZmqTransport;
+import io.quorumd.wire.DropCounters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The event loop: the one thread that owns the core. Adapters hand it events through one queue;
+ * it feeds them to {@link Node#handle} with the time and applies the effects in order through
+ * {@link Effects}, the same dispatcher the simulator uses. It never blocks on the network, the
+ * disk or a hook: those run on the adapters' own threads.
+ */
+public final class Agent {
+    private static final Logger log = LoggerFactory.getLogger(Agent.class);
+    /** The loop wakes at least this often to refresh the status snapshot and ping systemd. */
+    private static final long MAX_SLEEP_NANOS = 50_000_000L;
+
+    private final Config config;
+    private final Node node;
+    private final long bootId;
+    private final long startedNanos;
+    private final BlockingQueue<Event> queue;
+    private final DropCounters drops;
+    private final ZmqTransport transport;
+    private final Persister persister;
+    private final Supervisor supervisor;
+    private final SdNotify sd;
+    private final StateDirLock lock;
+    private final String bindDescription;
+    private final long requestTimeoutNanos;
+    private final CountDownLatch exited = new CountDownLatch(1);
+    private final ConcurrentLinkedQueue<PendingStepDown> stepDowns = new ConcurrentLinkedQueue<>();
+    private ControlServer control;
+
+    /** Written by the loop, read by the control thread: the node as of the last event. */
+    private volatile NodeView view;
+    private volatile boolean readyToExit;
+    private long lastWatchdogPingNanos;
+    private boolean firstKeepAliveLogged;
+    private String lastStatusLine = "";
+    private String lastMasterLogged;
+
+    private record PendingStepDown(CompletableFuture<Reply> reply, long sinceNanos) {}
+
+    Agent(Config config, Node node, long bootId, BlockingQueue<Event> queue, DropCounters drops, ZmqTransport transport,
+          Persister persister, Supervisor supervisor, SdNotify sd, StateDirLock lock, String bindDescription,
+          long startedNanos) {
+        this.config = config;
+        this.node = node;
+        this.bootId = bootId;
+        this.queue = queue;
+        this.drops = drops;
+        this.transport = transport;
+        this.persister = persister;
+        this.supervisor = supervisor;
+        this.sd = sd;
+        this.lock = lock;
+        this.bindDescription = bindDescription;
+        this.startedNanos = startedNanos;
+        // a peer answers within a few ms on a LAN; two heartbeats leave room without wedging anything
+        this.requestTimeoutNanos = Math.max(2 * config.nodeConfig().timing().heartbeatNanos(), 200_000_000L);
+        this.view = node.view(System.nanoTime());
+    }
+
+    void attachControl(ControlServer c) {
+        this.control = c;
+    }
+
+    /** Closes what was opened when start-up fails after the sockets were bound. */
+    void abort() {
+        closeAll();
+    }
+
+    /** Asks the loop to hand over and stop; returns at once. */
+    public void requestShutdown() {
+        queue.add(new Event.ShutdownRequested());
+    }
+
+    /** Blocks until the loop has ended, at most {@code nanos}; true if it has. */
+    public boolean awaitExit(long nanos) throws InterruptedException {
+        return exited.await(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Runs the loop on the calling thread until the node is ready to exit. */
+    public void run() {
+        try {
+            log.info("{}: cluster {}, term {}, boot id {}, {}; ready in {} ms", config.node(), config.cluster(),
+                    node.term(), Long.toHexString(bootId), bindDescription, (System.nanoTime() - startedNanos) / 1_000_000);
+            sd.ready();
+            loop();
+            log.info("{}: stopped", config.node());
+        } finally {
+            closeAll();
+            exited.countDown();
+        }
+    }
+
+    private void loop() {
+        Handler handler = new Handler();
+        Event event = new Event.Tick();
+        while (!readyToExit) {
+            long now = System.nanoTime();
+            List<Effect> effects = node.handle(event, now);
+            Effects.apply(effects, handler);
+            afterEvent(now);
+            long wait = Math.min(node.nextDeadlineNanos() - System.nanoTime(), MAX_SLEEP_NANOS);
+            try {
+                Event next = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
+                event = next != null ? next : new Event.Tick();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                event = new Event.ShutdownRequested();
+            }
+        }
+    }
+
+    private void afterEvent(long now) {
+        long interval = sd.watchdogIntervalNanos();
+        if (interval > 0 && now - lastWatchdogPingNanos >= interval / 2) {
+            sd.watchdog();   // from the loop itself: a wedged loop stops pinging and systemd restarts it
+            lastWatchdogPingNanos = now;
+        }
+        NodeView v = node.view(now);
+        view = v;
+        String line = v.role().label() + ", term " + v.term() + (v.master() != null ? ", master " + v.master() : "");
+        if (!line.equals(lastStatusLine)) {
+            sd.status(line);
+            lastStatusLine = line;
+        }
+        if (v.role() == Role.FOLLOWER && v.master() != null && !v.master().equals(lastMasterLogged)) {
+            log.info("following {} (master in term {})", v.master(), v.term());
+        }
+        lastMasterLogged = v.master();
+        if (!stepDowns.isEmpty() && v.role() != Role.MASTER) {
+            PendingStepDown p;
+            while ((p = stepDowns.poll()) != null) {
+                p.reply().complete(Reply.ok(config.node() + " stepped down in " + (now - p.sinceNanos()) / 1_000_000
+                        + " ms; its command is stopped and mastership handed over\n"));
+            }
+        }
+    }
+
+    private void closeAll() {
+        sd.stopping();
+        close(control);
+        close(supervisor);
+        close(transport);
+        close(persister);
+        close(lock);
+    }
+
+    private static void close(AutoCloseable c) {
+        if (c == null) return;
+        try {
+            c.close();
+        } catch (Exception e) {
+            log.warn("while closing {}: {}", c.getClass().getSimpleName(), e.toString());
+        }
+    }
+
+    /** The control socket's view of this agent; called on the control thread, never blocks. */
+    ControlHandler controlHandler() {
+        return new ControlHandler() {
+            @Override
+            public Status status() {
+                long now = System.nanoTime();
+                Supervisor.Status c = supervisor.status();
+                Status.CommandStatus cmd = config.command() == null ? Status.CommandStatus.NONE
+                        : new Status.CommandStatus(c.state().label(), c.pid() > 0 ? c.pid() : null,
+                        c.term() > 0 ? c.term() : null, c.restarts());
+                return Status.of(view, now, config.cluster(), bindDescription, Long.toHexString(bootId),
+                        (now - startedNanos) / 1_000_000, persister.healthy() ? null : persister.lastError(), cmd,
+                        drops.snapshot());
+            }
+
+            @Override
+            public CompletionStage<Reply> stepDown(String to) {
+                NodeView v = view;
+                if (to != null && (!config.nodeConfig().peers().contains(to) || to.equals(config.node()))) {
+                    return CompletableFuture.completedFuture(Reply.error(Reply.USAGE, "quorumd: step-down --to: "
+                            + to + " is not another peer (peers: " + config.nodeConfig().peers().ids() + ")"));
+                }
+                if (v.role() != Role.MASTER) {
+                    return CompletableFuture.completedFuture(Reply.error(Reply.FAILURE, "quorumd: " + config.node()
+                            + " is not the master (" + (v.master() != null ? v.master() + " is" : "none is known")
+                            + "); run step-down there"));
+                }
+                CompletableFuture<Reply> f = new CompletableFuture<>();
+                stepDowns.add(new PendingStepDown(f, System.nanoTime()));
+                queue.add(new Event.StepDownRequested(to));
+                return f;
+            }
+        };
+    }
+
+    /** Applies the core's effects in order. */
+    private final class Handler implements Effects.Handler {
+        @Override
+        public void publish(Effect.Publish e) {
+            if (!firstKeepAliveLogged) {
+                firstKeepAliveLogged = true;
+                log.info("first keep-alive {} ms after start", (System.nanoTime() - startedNanos) / 1_000_000);
+            }
+            transport.publish(e.keepAlive());
+        }
+
+        @Override
+        public void request(Effect.Request e) {
+            transport.request(e.to(), e.message(), requestTimeoutNanos);
+        }
+
+        @Override
+        public void respond(Effect.Respond e) {
+            transport.respond(e.to(), e.message());
+        }
+
+        @Override
+        public void persist(Effect.Persist e) {
+            persister.submit(e.seq(), new TermState(e.term(), e.votedFor()));
+        }
+
+        @Override
+        public void startCommand(Effect.StartCommand e) {
+            supervisor.start(e.term(), e.master(), e.leaseEndNanos());
+        }
+
+        @Override
+        public void stopCommand(Effect.StopCommand e) {
+            supervisor.stop(e.reason());
+        }
+
+        @Override
+        public void leaseRenewed(Effect.LeaseRenewed e) {
+            supervisor.renew(e.leaseEndNanos());
+        }
+
+        @Override
+        public void runHook(Effect.RunHook e) {
+            supervisor.runHook(e.hook(), e.term(), e.master());
+        }
+
+        @Override
+        public void runFence(Effect.RunFence e) {
+            supervisor.runFence(e.oldMaster(), e.oldTerm(), e.term());
+        }
+
+        @Override
+        public void roleChanged(Effect.RoleChanged e) {
+            if (e.role() == Role.MASTER) log.info("{}", e.reason());
+            else log.info("{} in term {}: {}", e.role().label(), e.term(), e.reason());
+        }
+
+        @Override
+        public void trace(Effect.Trace e) {
+            log.debug("{}", e.text());
+        }
+
+        @Override
+        public void readyToExit(Effect.ReadyToExit e) {
+            readyToExit = true;
+        }
+    }
+
+    /** For tests: the node's last snapshot. */
+    NodeView view() {
+        return Objects.requireNonNull(view);
+    }
+
+    /** For tests: events posted by hand (as adapters do). */
+    void post(Event e) {
+        queue.add(e);
+    }
+
+    List<String> describePeers() {
+        return new ArrayList<>(config.nodeConfig().peers().ids());
+    }
+}

@@ -1,0 +1,256 @@
+package io.quorumd.cli;
+
+import io.quorumd.Agent;
+import io.quorumd.AgentFactory;
+import io.quorumd.config.BindResolver;
+import io.quorumd.config.Config;
+import io.quorumd.config.ConfigChecker;
+import io.quorumd.config.ConfigException;
+import io.quorumd.config.ConfigLoader;
+import io.quorumd.config.ConfigPrinter;
+import io.quorumd.config.LoadedConfig;
+import io.quorumd.config.ResolvedBind;
+import io.quorumd.config.UnresolvedBindException;
+import io.quorumd.control.ControlClient;
+import io.quorumd.control.Reply;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** The {@code quorumd} command line. Exit statuses: 0 ok, 1 runtime failure, 2 usage or config error, 3 no agent / no master. */
+@Command(name = "quorumd", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+        description = "Elects one master by majority quorum and runs your command on the master only.",
+        subcommands = {Cli.Run.class, Cli.Check.class, Cli.StatusCmd.class, Cli.Leader.class, Cli.StepDown.class,
+                Cli.DemoCmd.class},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:ok", "1:runtime failure", "2:usage or config error", "3:agent not reachable / no master"},
+        footer = {"", "The config file defaults to /etc/quorumd/quorumd.yaml, or $QUORUMD_CONFIG."})
+public final class Cli implements Callable<Integer> {
+    public static final int OK = 0;
+    public static final int FAILURE = 1;
+    public static final int USAGE = 2;
+    public static final int UNAVAILABLE = 3;
+    static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(5);
+
+    final PrintWriter out;
+    final PrintWriter err;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public Cli(PrintWriter out, PrintWriter err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    /** Runs the command line; never calls System.exit. */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Cli(out, err));
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExitCodeExceptionMapper(e -> FAILURE);
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            err.println("quorumd: " + e.getMessage());
+            err.flush();
+            return FAILURE;
+        });
+        int rc = cl.execute(args);
+        out.flush();
+        err.flush();
+        return rc;
+    }
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(out);
+        return USAGE;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Cli.class.getPackage().getImplementationVersion();
+            return new String[] {"quorumd " + (v != null ? v : "(development build)"),
+                    "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")"};
+        }
+    }
+
+    /** Loads the config, or prints the error and returns null (the caller exits 2). */
+    static Config load(Path file, PrintWriter err) {
+        LoadedConfig l = loadWithPositions(file, err);
+        return l == null ? null : l.config();
+    }
+
+    static LoadedConfig loadWithPositions(Path file, PrintWriter err) {
+        try {
+            return ConfigLoader.loadWithPositions(file);
+        } catch (ConfigException e) {
+            err.println(e.getMessage());
+            err.flush();
+            return null;
+        }
+    }
+
+    /** Loads and checks what would fail at run time; prints every problem and returns null on any. */
+    static Config loadChecked(Path file, PrintWriter err) {
+        LoadedConfig l = loadWithPositions(file, err);
+        if (l == null) return null;
+        List<String> problems = ConfigChecker.check(l);
+        if (!problems.isEmpty()) {
+            problems.forEach(err::println);
+            err.flush();
+            return null;
+        }
+        return l.config();
+    }
+
+    @Command(name = "run", description = "Run the agent in the foreground (what the systemd unit runs).")
+    static final class Run implements Callable<Integer> {
+        @ParentCommand
+        Cli cli;
+        @CommandLine.Mixin
+        ConfigMixin cfg;
+
+        @Override
+        public Integer call() throws Exception {
+            Config config = loadChecked(cfg.file, cli.err);
+            if (config == null) return USAGE;
+            Logging.configure(config.logLevel());
+            Agent agent;
+            try {
+                agent = AgentFactory.start(config);
+            } catch (AgentFactory.StartupException e) {
+                cli.err.println("quorumd: " + e.getMessage());
+                cli.err.flush();
+                return FAILURE;
+            }
+            long stopBudgetNanos = AgentFactory.shutdownBudgetNanos(config);
+            Thread hook = new Thread(() -> {
+                agent.requestShutdown();
+                try {
+                    agent.awaitExit(stopBudgetNanos);
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "quorumd-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            agent.run();
+            return OK;
+        }
+    }
+
+    @Command(name = "check", description = "Validate the config and print the resolved settings; exit 0 or 2.")
+    static final class Check implements Callable<Integer> {
+        @ParentCommand
+        Cli cli;
+        @CommandLine.Mixin
+        ConfigMixin cfg;
+
+        @Override
+        public Integer call() {
+            Config config = loadChecked(cfg.file, cli.err);
+            if (config == null) return USAGE;
+            ResolvedBind bind = null;
+            try {
+                bind = BindResolver.resolve(config);
+            } catch (UnresolvedBindException e) {
+                // the checker already reported it
+            }
+            cli.out.print(ConfigPrinter.toYaml(config, bind));
+            return OK;
+        }
+    }
+
+    /** {@code -c FILE}, shared by the commands that read the config. */
+    static final class ConfigMixin {
+        @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+                defaultValue = "${env:QUORUMD_CONFIG:-/etc/quorumd/quorumd.yaml}",
+                description = "config file (default: ${DEFAULT-VALUE})")
+        Path file;
+    }
+
+    /** Asks the local agent over the control socket named in the config. */
+    static int ask(Cli cli, Path configFile, String request) {
+        Config config = load(configFile, cli.err);
+        if (config == null) return USAGE;
+        Reply r = ControlClient.call(config.controlSocket(), request, CONTROL_TIMEOUT);
+        PrintWriter w = r.exitCode() == OK ? cli.out : cli.err;
+        w.print(r.body());
+        if (!r.body().endsWith("\n")) w.println();
+        return r.exitCode();
+    }
+
+    @Command(name = "status", description = "Ask the local agent: node, role, term, master, peers, command.")
+    static final class StatusCmd implements Callable<Integer> {
+        @ParentCommand
+        Cli cli;
+        @CommandLine.Mixin
+        ConfigMixin cfg;
+        @Option(names = "--json", description = "one JSON object instead of a table")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            return ask(cli, cfg.file, json ? "status-json" : "status");
+        }
+    }
+
+    @Command(name = "leader", description = "Print the current master's id (exit 3 when none is known).")
+    static final class Leader implements Callable<Integer> {
+        @ParentCommand
+        Cli cli;
+        @CommandLine.Mixin
+        ConfigMixin cfg;
+
+        @Override
+        public Integer call() {
+            return ask(cli, cfg.file, "leader");
+        }
+    }
+
+    @Command(name = "step-down", description = "Graceful hand-over: stop the command, pass mastership on.")
+    static final class StepDown implements Callable<Integer> {
+        @ParentCommand
+        Cli cli;
+        @CommandLine.Mixin
+        ConfigMixin cfg;
+        @Option(names = "--to", paramLabel = "NODE", description = "the preferred next master")
+        String to;
+
+        @Override
+        public Integer call() {
+            return ask(cli, cfg.file, to == null ? "step-down" : "step-down " + to);
+        }
+    }
+
+    @Command(name = "demo", description = "Start a 3-node cluster on 127.0.0.1 with a demo command and show fail-over live.")
+    static final class DemoCmd implements Callable<Integer> {
+        @ParentCommand
+        Cli cli;
+        @Option(names = "--auto", description = "inject faults on a timer; no keyboard needed")
+        boolean auto;
+        @Option(names = "--duration", paramLabel = "D", description = "end after D (e.g. 60s, 2m)")
+        String duration;
+
+        @Override
+        public Integer call() throws Exception {
+            Duration d = null;
+            if (duration != null) {
+                try {
+                    d = io.quorumd.config.Durations.parse(duration);
+                } catch (IllegalArgumentException e) {
+                    cli.err.println("quorumd demo: --duration: " + e.getMessage());
+                    return USAGE;
+                }
+            }
+            return new Demo(cli.out, auto, d).run();
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package io.quorumd.it.local;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Real agent processes (separate JVMs) on loopback: election, kill -9, SIGSTOP/SIGCONT, a peer
+ * down at start, whole-cluster restart. Every test ends by asserting that the observer never
+ * saw two command groups alive at once, and prints what it measured.
+ */
+class ClusterProcessTest {
+    static final Duration ELECT = Duration.ofSeconds(15);
+    LocalCluster cluster;
+    String name;
+
+    @TempDir
+    Path tmp;
+
+    @org.junit.jupiter.api.BeforeEach
+    void setUp(TestInfo info) throws Exception {
+        name = info.getTestMethod().map(java.lang.reflect.Method::getName).orElse("test");
+        cluster = new LocalCluster(tmp, 3);
+    }
+
+    @AfterEach
+    void tearDown() {
+        List<String> overlaps;
+        try {
+            cluster.close();
+        } finally {
+            overlaps = cluster.observer.overlaps();
+        }
+        assertTrue(overlaps.isEmpty(), "commands overlapped: " + overlaps + "\n" + cluster.logs());
+        System.out.printf("[%s] %d command runs observed in %d polls of /proc, no overlap%n", name,
+                cluster.observer.runs().size(), cluster.observer.polls());
+    }
+
+    @Test
+    void exactlyOneMasterRunsTheCommand() throws Exception {
+        cluster.startAll();
+        String m = cluster.awaitMasterRunning(ELECT, null);
+        long term = LocalCluster.term(cluster.status(m));
+        for (String id : cluster.members.keySet()) {
+            if (id.equals(m)) continue;
+            String other = id;
+            LocalCluster.await(() -> {
+                Map<String, Object> s = cluster.status(other);
+                return "follower".equals(LocalCluster.role(s)) && m.equals(s.get("master"));
+            }, ELECT, other + " to follow " + m);
+            Map<String, Object> s = cluster.status(id);
+            assertEquals(term, LocalCluster.term(s));
+            assertEquals("none", commandOrNone(s), "a follower runs no command");
+        }
+        assertEquals(1, cluster.observer.running().size());
+        assertEquals(term, cluster.observer.running().get(0).term, "the command got the master's term as QUORUMD_TERM");
+    }
+
+    @Test
+    void killMinusNineOfTheMasterFailsOverAndTheOldNodeRejoinsWithItsTerm() throws Exception {
+        cluster.startAll();
+        String old = cluster.awaitMasterRunning(ELECT, null);
+        long oldTerm = LocalCluster.term(cluster.status(old));
+        long t0 = System.nanoTime();
+        cluster.kill9(old);
+        String m = cluster.awaitMasterRunning(ELECT, old);
+        long failoverMs = (System.nanoTime() - t0) / 1_000_000;
+        long newTerm = LocalCluster.term(cluster.status(m));
+        assertTrue(newTerm > oldTerm, "fencing token grows: " + oldTerm + " -> " + newTerm);
+        cluster.start(old);
+        LocalCluster.await(() -> {
+            Map<String, Object> s = cluster.status(old);
+            return "follower".equals(LocalCluster.role(s)) && m.equals(s.get("master"));
+        }, ELECT, old + " to rejoin as follower of " + m);
+        assertTrue(LocalCluster.term(cluster.status(old)) >= newTerm);
+        assertEquals(m, cluster.masterRunning(), "the rejoining node did not disturb the master");
+        String persisted = Files.readString(cluster.member(old).stateDir.resolve("state"));
+        assertTrue(persisted.contains("term="), persisted);
+        System.out.printf("[%s] kill -9 of %s (term %d): %s runs the command after %d ms (term %d)%n", name, old, oldTerm,
+                m, failoverMs, newTerm);
+    }
+
+    @Test
+    void pausedMasterStepsDownAndNeverTwoMastersWithALease() throws Exception {
+        cluster.startAll();
+        String old = cluster.awaitMasterRunning(ELECT, null);
+        List<String> doubleLease = new ArrayList<>();
+        Thread sampler = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                List<String> leased = new ArrayList<>();
+                for (String id : cluster.members.keySet()) {
+                    Map<String, Object> s = cluster.status(id);
+                    if ("master".equals(LocalCluster.role(s)) && s.get("lease_ms") instanceof Number n && n.longValue() > 0) {
+                        leased.add(id + "(term " + s.get("term") + ", lease " + n + " ms)");
+                    }
+                }
+                if (leased.size() > 1) doubleLease.add(leased.toString());
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        sampler.start();
+        try {
+            cluster.pause(old);
+            long t0 = System.nanoTime();
+            String m = cluster.awaitMasterRunning(ELECT, old);
+            long failoverMs = (System.nanoTime() - t0) / 1_000_000;
+            long pausedFor = 3000 - (System.nanoTime() - t0) / 1_000_000;
+            if (pausedFor > 0) Thread.sleep(pausedFor);   // hold the pause for 3 election timeouts
+            cluster.resume(old);
+            LocalCluster.await(() -> "follower".equals(LocalCluster.role(cluster.status(old))), ELECT,
+                    old + " to step down after SIGCONT");
+            assertEquals(m, cluster.masterRunning());
+            System.out.printf("[%s] SIGSTOP of %s: %s runs the command after %d ms%n", name, old, m, failoverMs);
+        } finally {
+            sampler.interrupt();
+            sampler.join();
+        }
+        assertTrue(doubleLease.isEmpty(), "two masters held a lease at once: " + doubleLease);
+    }
+
+    @Test
+    void aPeerDownAtStartJoinsLater() throws Exception {
+        cluster.start("n1");
+        cluster.start("n2");
+        String m = cluster.awaitMasterRunning(ELECT, null);
+        cluster.start("n3");
+        LocalCluster.await(() -> {
+            Map<String, Object> s = cluster.status("n3");
+            return "follower".equals(LocalCluster.role(s)) && m.equals(s.get("master"));
+        }, ELECT, "n3 to join as follower");
+        assertEquals(m, cluster.masterRunning());
+    }
+
+    @Test
+    void wholeClusterRestart() throws Exception {
+        cluster.startAll();
+        String m = cluster.awaitMasterRunning(ELECT, null);
+        long term = LocalCluster.term(cluster.status(m));
+        for (String id : cluster.members.keySet()) cluster.stop(id, Duration.ofSeconds(10));
+        assertTrue(cluster.observer.running().isEmpty(), "a graceful stop of every agent stops the command");
+        cluster.startAll();
+        String m2 = cluster.awaitMasterRunning(ELECT, null);
+        assertTrue(LocalCluster.term(cluster.status(m2)) > term, "terms survive the restart");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String commandOrNone(Map<String, Object> s) {
+        String st = LocalCluster.commandState(s);
+        return st == null || st.equals("idle") || st.equals("stopped") ? "none" : st;
+    }
+}

@@ -1,0 +1,265 @@
+package io.quorumd.it.local;
+
+import io.quorumd.control.ControlClient;
+import io.quorumd.control.Json;
+import io.quorumd.control.Reply;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Real quorumd agents (separate JVMs started through the launcher) on 127.0.0.1, each with a
+ * state directory, a config and a managed command that registers itself with a
+ * {@link CommandObserver}. Processes are stopped by PID only.
+ */
+final class LocalCluster implements AutoCloseable {
+    static final Path LAUNCHER = Path.of(System.getProperty("quorumd.launcher", "../agent/target/quorumd"));
+
+    final Path dir;
+    final Map<String, Member> members = new LinkedHashMap<>();
+    final CommandObserver observer;
+    final String stopTimeout;
+
+    static final class Member {
+        final String id;
+        final Path config;
+        final Path socket;
+        final Path stateDir;
+        Process process;
+        boolean paused;
+
+        Member(String id, Path config, Path socket, Path stateDir) {
+            this.id = id;
+            this.config = config;
+            this.socket = socket;
+            this.stateDir = stateDir;
+        }
+
+        boolean alive() { return process != null && process.isAlive(); }
+
+        long pid() { return process.pid(); }
+    }
+
+    LocalCluster(Path dir, int n) throws IOException {
+        this(dir, n, "1s", "");
+    }
+
+    /** @param extraCommandYaml more lines under {@code command:} (two-space indented) */
+    LocalCluster(Path dir, int n, String stopTimeout, String extraCommandYaml) throws IOException {
+        if (!Files.isExecutable(LAUNCHER)) throw new IllegalStateException("no launcher at " + LAUNCHER + ": run `make build`");
+        this.dir = dir;
+        this.stopTimeout = stopTimeout;
+        Path run = Files.createDirectories(dir.resolve("run"));
+        Path cmd = dir.resolve("command.sh");
+        Files.writeString(cmd, """
+                #!/bin/bash
+                # registers this run with the test's observer, then works until stopped
+                pgid=$(ps -o pgid= -p $$ | tr -d ' ')
+                : > "%s/cmd-$QUORUMD_NODE-$QUORUMD_TERM-$pgid"
+                trap 'exit 0' TERM
+                while true; do sleep 0.2 & wait $!; done
+                """.formatted(run));
+        Files.setPosixFilePermissions(cmd, PosixFilePermissions.fromString("rwxr-xr-x"));
+        List<Integer> ports = new ArrayList<>();
+        for (int i = 0; i < n; i++) ports.add(freePortPair(ports));
+        StringBuilder peers = new StringBuilder();
+        for (int i = 0; i < n; i++) peers.append("  - {id: n").append(i + 1).append(", host: 127.0.0.1, port: ").append(ports.get(i)).append("}\n");
+        for (int i = 0; i < n; i++) {
+            String id = "n" + (i + 1);
+            Path state = Files.createDirectories(dir.resolve(id));
+            Path socket = state.resolve("control.sock");
+            Path config = dir.resolve(id + ".yaml");
+            Files.writeString(config, "cluster: it\n"
+                    + "node: " + id + "\n"
+                    + "bind: 127.0.0.1\n"
+                    + "peers:\n" + peers
+                    + "timing: {heartbeat: 100ms, election_timeout: 1000ms}\n"
+                    + "command:\n"
+                    + "  exec: [\"" + cmd + "\"]\n"
+                    + "  stop_timeout: " + stopTimeout + "\n"
+                    + extraCommandYaml
+                    + "state_dir: " + state + "\n"
+                    + "control_socket: " + socket + "\n"
+                    + "log_level: debug\n");
+            members.put(id, new Member(id, config, socket, state));
+        }
+        observer = new CommandObserver(run);
+    }
+
+    private static int freePortPair(List<Integer> taken) throws IOException {
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        for (int attempt = 0; attempt < 200; attempt++) {
+            try (ServerSocket a = new ServerSocket(0, 1, lo)) {
+                int p = a.getLocalPort();
+                if (p >= 65534 || taken.stream().anyMatch(t -> Math.abs(t - p) <= 1)) continue;
+                try (ServerSocket b = new ServerSocket(p + 1, 1, lo)) {
+                    return p;
+                } catch (IOException busy) {
+                    // try another
+                }
+            }
+        }
+        throw new IOException("no free port pair on 127.0.0.1");
+    }
+
+    Member member(String id) {
+        Member m = members.get(id);
+        if (m == null) throw new IllegalArgumentException("no node " + id);
+        return m;
+    }
+
+    void startAll() throws IOException {
+        for (String id : members.keySet()) start(id);
+    }
+
+    void start(String id) throws IOException {
+        Member m = member(id);
+        ProcessBuilder pb = new ProcessBuilder(LAUNCHER.toString(), "run", "-c", m.config.toString());
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile()));
+        m.process = pb.start();
+        m.paused = false;
+    }
+
+    void kill9(String id) {
+        Member m = member(id);
+        m.process.destroyForcibly();
+        await(() -> !m.process.isAlive(), Duration.ofSeconds(5), id + " to die");
+    }
+
+    /** SIGTERM: the agent hands over and exits. */
+    void stop(String id, Duration within) {
+        Member m = member(id);
+        m.process.destroy();
+        await(() -> !m.process.isAlive(), within, id + " to exit after SIGTERM");
+    }
+
+    void pause(String id) throws IOException, InterruptedException {
+        signal(member(id).pid(), "STOP");
+        member(id).paused = true;
+    }
+
+    void resume(String id) throws IOException, InterruptedException {
+        signal(member(id).pid(), "CONT");
+        member(id).paused = false;
+    }
+
+    private static void signal(long pid, String sig) throws IOException, InterruptedException {
+        int rc = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start().waitFor();
+        if (rc != 0) throw new IOException("kill -" + sig + " " + pid + " exited " + rc);
+    }
+
+    /** The node's status as JSON, or null if it does not answer. */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> status(String id) {
+        Member m = member(id);
+        if (!m.alive() || m.paused) return null;
+        Reply r = ControlClient.call(m.socket, "status-json", Duration.ofMillis(500));
+        return r.exitCode() == 0 ? (Map<String, Object>) Json.parse(r.body()) : null;
+    }
+
+    static String role(Map<String, Object> s) {
+        return s == null ? null : (String) s.get("role");
+    }
+
+    static long term(Map<String, Object> s) {
+        return ((Number) s.get("term")).longValue();
+    }
+
+    @SuppressWarnings("unchecked")
+    static String commandState(Map<String, Object> s) {
+        if (s == null || !(s.get("command") instanceof Map)) return null;
+        return (String) ((Map<String, Object>) s.get("command")).get("state");
+    }
+
+    /** The one node that is master and runs its command; null if none (or not yet). */
+    String masterRunning() {
+        String found = null;
+        for (String id : members.keySet()) {
+            Map<String, Object> s = status(id);
+            if ("master".equals(role(s)) && "running".equals(commandState(s))) {
+                if (found != null) throw new AssertionError("two masters run their command: " + found + " and " + id);
+                found = id;
+            }
+        }
+        return found;
+    }
+
+    String awaitMasterRunning(Duration within, String notThis) {
+        String[] m = new String[1];
+        await(() -> {
+            m[0] = masterRunning();
+            return m[0] != null && !m[0].equals(notThis) && observer.running().size() == 1;
+        }, within, "a master" + (notThis != null ? " other than " + notThis : "") + " running its command");
+        return m[0];
+    }
+
+    static void await(BooleanSupplier cond, Duration within, String what) {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + within.toMillis() + " ms waiting for " + what);
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what);
+            }
+        }
+    }
+
+    String logs() {
+        StringBuilder sb = new StringBuilder();
+        for (String id : members.keySet()) {
+            Path f = dir.resolve(id + ".log");
+            try {
+                List<String> lines = Files.readAllLines(f);
+                sb.append("---- ").append(id).append(" (last 60 lines)\n");
+                for (String l : lines.subList(Math.max(0, lines.size() - 60), lines.size())) sb.append(l).append('\n');
+            } catch (IOException e) {
+                sb.append("---- ").append(id).append(": no log\n");
+            }
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void close() {
+        for (Member m : members.values()) {
+            if (m.paused) {
+                try {
+                    resume(m.id);
+                } catch (Exception ignored) {
+                    // gone
+                }
+            }
+        }
+        for (Member m : members.values()) if (m.alive()) m.process.destroy();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        for (Member m : members.values()) {
+            while (m.alive() && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    break;
+                }
+            }
+            if (m.alive()) m.process.destroyForcibly();
+        }
+        // commands of killed agents are stopped by their watchdogs within stop_timeout
+        try {
+            await(() -> observer.running().isEmpty(), Duration.ofSeconds(10), "every command group to end");
+        } finally {
+            observer.close();
+        }
+    }
+}
