@@ -1,0 +1,89 @@
+package io.quorumd.multihost;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quorumd.multihost.Cluster.Node;
+import io.quorumd.multihost.CommandObserver.Run;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.testcontainers.containers.Container.ExecResult;
+
+/**
+ * Three hosts: exactly one master runs the command, every status and `quorumd leader` agrees,
+ * and `systemctl stop` on the master hands mastership over gracefully.
+ */
+@Tag("multihost")
+@Execution(ExecutionMode.CONCURRENT)
+class ExclusiveMasterTest {
+    @BeforeAll
+    static void environment() {
+        MultiHost.requireEnvironment();
+    }
+
+    @Test
+    void exactlyOneMasterRunsTheCommandAndAStopHandsOver() throws InterruptedException {
+        try (Cluster c = Cluster.start("exclusive", 3)) {
+            Run master = c.awaitSingleMaster();
+            c.report("first master " + master + " ran its command " + Cluster.ms(master.startNanos() - c.t0)
+                    + " ms after the cluster was created");
+
+            // steady state: the same single command for 3 s
+            long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            while (System.nanoTime() < until) {
+                List<Run> live = c.observer.live();
+                assertEquals(1, live.size(), "exactly one command must run: " + live);
+                assertEquals(master.hostPid(), live.get(0).hostPid(), "the master's command must keep running");
+                Thread.sleep(50);
+            }
+
+            c.assertStatusAgrees(master, c.nodes);
+            Map<String, Object> s = c.nodeOf(master).status();
+            for (String key : new String[] {"cluster", "node", "role", "term", "master", "lease_ms", "peers", "command", "dropped"}) {
+                assertTrue(s.containsKey(key), "status --json lacks " + key + ": " + s);
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> command = (Map<String, Object>) s.get("command");
+            assertEquals(master.nsPid(), ((Number) command.get("pid")).longValue(), "status shows the command's pid: " + s);
+            assertEquals(master.term(), ((Number) command.get("term")).longValue(), "status shows the command's term: " + s);
+            List<Object> peerIds = ((List<?>) s.get("peers")).stream()
+                    .map(p -> ((Map<?, ?>) p).get("id")).map(Object.class::cast).toList();
+            for (Node other : c.others(c.nodeOf(master))) {
+                assertTrue(peerIds.contains(other.id), "status lists every peer: " + s);
+            }
+            for (Node n : c.nodes) {
+                ExecResult leader = n.exec("quorumd", "leader");
+                assertEquals(0, leader.getExitCode(), n.id + ": quorumd leader: " + leader.getStderr());
+                assertEquals(master.node(), leader.getStdout().trim(), n.id + ": quorumd leader");
+            }
+
+            // graceful stop of the master: hand-over, then the next master's command
+            Node old = c.nodeOf(master);
+            long t = System.nanoTime();
+            old.execOk("systemctl", "stop", "quorumd");
+            long stopped = System.nanoTime();
+            Run gone = c.awaitGone(master, Duration.ofSeconds(5));
+            Run next = c.awaitRunStartedAfter(t, r -> !r.node().equals(old.id), "a new master after systemctl stop");
+            c.report("systemctl stop of the master: old command gone after " + Cluster.ms(gone.goneNanos() - t)
+                    + " ms, next master " + next + " ran its command " + Cluster.ms(next.startNanos() - gone.lastSeenNanos())
+                    + " ms after the old one was last seen (fault to command: " + Cluster.ms(next.startNanos() - t)
+                    + " ms; target p99 < 50 ms plus the command's stop); stop returned after " + Cluster.ms(stopped - t) + " ms");
+            assertTrue(next.term() > master.term());
+            c.assertStatusAgrees(next, c.others(old));
+
+            // the old master comes back as a follower: nothing changes
+            old.execOk("systemctl", "start", "quorumd");
+            Thread.sleep(2 * Cluster.ELECTION_TIMEOUT_MS);
+            assertEquals(List.of(next.hostPid()), c.observer.live().stream().map(Run::hostPid).toList(),
+                    "a returning node must not disturb the master");
+            c.assertStatusAgrees(next, c.nodes);
+            c.assertExclusive();
+        }
+    }
+}
