@@ -10,7 +10,7 @@ JAVA ?= java
 
 AGENT_CP = agent/target/test-classes:agent/target/classes:agent/target/lib/*
 
-.PHONY: help build test sim demo bench soak clean
+.PHONY: help build test sim demo bench soak clean deb rpm packages package-check engine image test-multihost
 
 help:
 	@echo "make build   build the agent (launcher: agent/target/quorumd)"
@@ -19,12 +19,17 @@ help:
 	@echo "make sim     seeded fault simulator: SEEDS=N [NODES=k] [SEED=s] [MUTANT=name]"
 	@echo "make bench   benchmarks (QUICK=1 for a smoke run); prints the report's path"
 	@echo "make soak    exclusive-command soak on loopback: MINUTES=n"
+	@echo "make deb / make rpm / make package-check   packages and their checks (lintian, rpm -qp, systemd-analyze)"
+	@echo "make test-multihost   only the container tests (needs root and a Docker engine: see .ci/run)"
 
 build:
 	$(MVN) -DskipTests install
 
+# Every test: unit, simulator (10,000 schedules), loopback processes and soak, packages, and
+# the multi-host container tests (skipped with a message without a Docker engine, failed under CI=true).
 test:
 	$(MVN) install
+	packaging/check.sh
 
 sim:
 	$(MVN) -pl agent -DskipTests test-compile dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=target/lib
@@ -40,3 +45,28 @@ soak: build
 
 clean:
 	$(MVN) clean
+
+# ---- packages, their checks and the multi-host tests ----
+# One Maven module makes both packages: packaging/target/quorumd_<version>_all.deb and
+# packaging/target/quorumd-<version>-<release>.noarch.rpm (`make build` makes them too).
+deb: build
+	$(MVN) -pl packaging package -Drpm.skip=true
+
+rpm: build
+	$(MVN) -pl packaging package -Djdeb.skip=true
+
+packages: build
+
+# dpkg-deb, lintian, systemd-analyze verify, rpm -qpl/--scripts/-qpR/-K, a scratch-root rpm install.
+package-check: packages
+	packaging/check.sh
+
+# A Docker engine on 198.18.0.0/15 only, with the DOCKER-USER guard; the Debian 12 + systemd image.
+engine:
+	tests/docker/engine-and-image.sh engine
+
+image: engine
+	tests/docker/engine-and-image.sh image
+
+test-multihost: packages image
+	$(MVN) -pl tests test -Dgroups=multihost
