@@ -39,8 +39,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Agent {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
-    /** The loop wakes at least this often to refresh the status snapshot and ping systemd. */
-    private static final long MAX_SLEEP_NANOS = 50_000_000L;
+    /** The loop wakes at least this often (the core's own deadlines come far sooner). */
+    private static final long MAX_SLEEP_NANOS = 1_000_000_000L;
 
     private final Config config;
     private final Node node;
@@ -63,6 +63,7 @@ public final class Agent {
     private volatile NodeView view;
     private volatile boolean readyToExit;
     private long lastWatchdogPingNanos;
+    private long lastProbeNanos;
     private boolean firstKeepAliveLogged;
     private String lastStatusLine = "";
     private String lastMasterLogged;
@@ -158,11 +159,28 @@ public final class Agent {
             log.info("following {} (master in term {})", v.master(), v.term());
         }
         lastMasterLogged = v.master();
+        probeSilentMaster(v, now);
         if (!stepDowns.isEmpty() && v.role() != Role.MASTER) {
             PendingStepDown p;
             while ((p = stepDowns.poll()) != null) {
                 p.reply().complete(Reply.ok(config.node() + " stepped down in " + (now - p.sinceNanos()) / 1_000_000
                         + " ms; its command is stopped and mastership handed over\n"));
+            }
+        }
+    }
+
+    /**
+     * When the master's keep-alives stop for two heartbeats, try its request port: a refused
+     * connection says its agent is gone (ending stickiness early; never proof for its command).
+     */
+    private void probeSilentMaster(NodeView v, long now) {
+        String m = v.master();
+        if (m == null || v.role() == Role.MASTER) return;
+        long hb = config.nodeConfig().timing().heartbeatNanos();
+        for (NodeView.PeerView p : v.peers()) {
+            if (p.id().equals(m) && p.lastContactAgoNanos() > 2 * hb && now - lastProbeNanos >= hb) {
+                lastProbeNanos = now;
+                transport.probe(m);
             }
         }
     }

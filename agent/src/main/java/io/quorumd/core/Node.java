@@ -302,8 +302,13 @@ public class Node {
         }
     }
 
+    /**
+     * A restarted node may have forgotten a master it heard before; it stops being amnesic once
+     * it has heard a master that was cleared to run its command since it booted (that clearance
+     * proves every older command gone), or once any forgotten lease and its stop are surely over.
+     */
     private boolean amnesic(long now) {
-        return now < amnesicUntilNanos;
+        return now < amnesicUntilNanos && !(knownMaster != null && knownMasterCleared);
     }
 
     /** What this node tells a candidate about the newest master it knows. */

@@ -88,6 +88,7 @@ import java.util.regex.Pattern;
  * ({@link Codec#encodeError}), never silence.
  */
 public final class ZmqTransport implements AutoCloseable {
+    private static final int ZMTP_HEARTBEAT_IVL_MS = 1000;
     private static final Logger LOG = LoggerFactory.getLogger(ZmqTransport.class);
 
     /** Frames taken from one socket before the others get their turn. */
@@ -850,6 +851,11 @@ public final class ZmqTransport implements AutoCloseable {
         s.setMaxMsgSize(Codec.MAX_FRAME_BYTES);
         s.setReconnectIVL(options.reconnectIvlMillis());
         s.setReconnectIVLMax(options.reconnectIvlMaxMillis());
+        // ZMTP heartbeats: a connection that went dead while a link was down (no RST ever came)
+        // is dropped and re-made, instead of swallowing keep-alives after the link is back.
+        s.setHeartbeatIvl(ZMTP_HEARTBEAT_IVL_MS);
+        s.setHeartbeatTimeout(3 * ZMTP_HEARTBEAT_IVL_MS);
+        s.setHeartbeatTtl(3 * ZMTP_HEARTBEAT_IVL_MS);
         return s;
     }
 
