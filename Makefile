@@ -34,5 +34,9 @@ sim:
 demo: build
 	agent/target/quorumd demo $(DEMO_ARGS)
 
+# Exclusive-command soak on loopback for MINUTES minutes (make test runs a bounded one: 50 faults).
+soak: build
+	$(MVN) -pl tests test -Dtest=SoakTest -Dsurefire.failIfNoSpecifiedTests=false -Dquorumd.soak.minutes=$(MINUTES)
+
 clean:
 	$(MVN) clean

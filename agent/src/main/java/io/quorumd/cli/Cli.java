@@ -55,7 +55,6 @@ public final class Cli implements Callable<Integer> {
         CommandLine cl = new CommandLine(new Cli(out, err));
         cl.setOut(out);
         cl.setErr(err);
-        cl.setExitCodeExceptionMapper(e -> FAILURE);
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             err.println("quorumd: " + e.getMessage());
             err.flush();
@@ -111,7 +110,7 @@ public final class Cli implements Callable<Integer> {
         return l.config();
     }
 
-    @Command(name = "run", description = "Run the agent in the foreground (what the systemd unit runs).")
+    @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the agent in the foreground (what the systemd unit runs).")
     static final class Run implements Callable<Integer> {
         @ParentCommand
         Cli cli;
@@ -146,7 +145,7 @@ public final class Cli implements Callable<Integer> {
         }
     }
 
-    @Command(name = "check", description = "Validate the config and print the resolved settings; exit 0 or 2.")
+    @Command(name = "check", mixinStandardHelpOptions = true, description = "Validate the config and print the resolved settings; exit 0 or 2.")
     static final class Check implements Callable<Integer> {
         @ParentCommand
         Cli cli;
@@ -187,7 +186,7 @@ public final class Cli implements Callable<Integer> {
         return r.exitCode();
     }
 
-    @Command(name = "status", description = "Ask the local agent: node, role, term, master, peers, command.")
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Ask the local agent: node, role, term, master, peers, command.")
     static final class StatusCmd implements Callable<Integer> {
         @ParentCommand
         Cli cli;
@@ -202,7 +201,7 @@ public final class Cli implements Callable<Integer> {
         }
     }
 
-    @Command(name = "leader", description = "Print the current master's id (exit 3 when none is known).")
+    @Command(name = "leader", mixinStandardHelpOptions = true, description = "Print the current master's id (exit 3 when none is known).")
     static final class Leader implements Callable<Integer> {
         @ParentCommand
         Cli cli;
@@ -215,7 +214,7 @@ public final class Cli implements Callable<Integer> {
         }
     }
 
-    @Command(name = "step-down", description = "Graceful hand-over: stop the command, pass mastership on.")
+    @Command(name = "step-down", mixinStandardHelpOptions = true, description = "Graceful hand-over: stop the command, pass mastership on.")
     static final class StepDown implements Callable<Integer> {
         @ParentCommand
         Cli cli;
@@ -230,7 +229,7 @@ public final class Cli implements Callable<Integer> {
         }
     }
 
-    @Command(name = "demo", description = "Start a 3-node cluster on 127.0.0.1 with a demo command and show fail-over live.")
+    @Command(name = "demo", mixinStandardHelpOptions = true, description = "Start a 3-node cluster on 127.0.0.1 with a demo command and show fail-over live.")
     static final class DemoCmd implements Callable<Integer> {
         @ParentCommand
         Cli cli;

@@ -1,0 +1,384 @@
+package io.quorumd.sim;
+
+import io.quorumd.core.Effect;
+import io.quorumd.core.Event;
+import io.quorumd.core.Node;
+import io.quorumd.core.Proof;
+import io.quorumd.core.Role;
+import io.quorumd.core.TermState;
+
+import java.util.ArrayList;
+
+/**
+ * One machine and everything on it outside the JVM: its monotonic clock, its disk (term and vote
+ * file; a write is durable only once the disk completes it), the state_dir record of the last
+ * command, the command's process group, and the watchdog that stops that group on the host's clock
+ * whatever the agent does. The agent itself is a {@link SimAgent}, replaced at every restart.
+ */
+final class Host {
+    /** One process group of the managed command. */
+    static final class Group {
+        final long term;
+        final long startedAtNanos;
+        /** the agent run that started it: only it supervises the group and hears of its end */
+        final SimAgent owner;
+        boolean signalled;
+        long signalledAtNanos = -1;
+        boolean dieAtThaw;
+
+        Group(long term, long startedAtNanos, SimAgent owner) {
+            this.term = term;
+            this.startedAtNanos = startedAtNanos;
+            this.owner = owner;
+        }
+    }
+
+    /** Something for the agent's event loop; held while the agent is paused or its host frozen. */
+    interface Item {
+        void run(SimAgent a);
+    }
+
+    final Simulation sim;
+    final int index;
+    final String id;
+    HostClock clock;
+    boolean up = true;
+    private boolean everBooted;
+
+    // the disk: term/vote file; writes complete in order, unfinished ones die with the agent
+    TermState disk = TermState.INITIAL;
+    private long diskBusyUntil;
+    private int diskEpoch;
+    int storageFailures;
+
+    // state_dir: term of the last command started on this host (-1: never)
+    long recordedTerm = -1;
+
+    Group group;
+    long wdStopAtLocal = Long.MAX_VALUE;
+    long wdKillAtLocal = Long.MAX_VALUE;
+    private int wdVersion;
+
+    SimAgent agent;
+    boolean paused;
+    long pausedUntil;
+    boolean frozen;
+    long frozenUntil;
+    /** real time since which the agent has run without pause, freeze or restart */
+    long activeSince;
+    /** the frozen-host grace: overlap is judged again from here (SPEC: gone within 100 ms of the thaw) */
+    long thawGraceUntil = -1;
+    private final ArrayList<Item> held = new ArrayList<>();
+
+    // what the checker knows of this host's role, from RoleChanged
+    Role role;
+    long roleTerm;
+    long roleSince;
+
+    long plannedRestartAt = Long.MAX_VALUE;
+    /** armed by a CRASH_AFTER_VOTE fault: restart delay after the crash; -1 when not armed */
+    long crashAfterVoteNanos = -1;
+    boolean shuttingDown;
+
+    Host(Simulation sim, int index) {
+        this.sim = sim;
+        this.index = index;
+        this.id = sim.p.ids[index];
+        this.clock = new HostClock(sim.p.clockOffsetNanos[index], sim.p.clockRate[index]);
+    }
+
+    long local() {
+        return clock.local(sim.now());
+    }
+
+    boolean agentRunning() {
+        return up && agent != null && !paused && !frozen;
+    }
+
+    // ---------------------------------------------------------------- agent life
+
+    void boot() {
+        if (!up || agent != null) return;
+        long bootId = sim.nodeRandom.nextLong();
+        Proof cert = certificate();
+        TermState state = disk;
+        if (sim.mutant.forgetVote && everBooted && state.votedFor() != null) {
+            state = new TermState(state.term(), null);
+            disk = state;
+        }
+        everBooted = true;
+        long now = sim.now();
+        Node node;
+        try {
+            node = sim.mutant.factory.create(sim.configs[index], state, bootId, cert, sim.nodeRandom.split(), local());
+        } catch (RuntimeException e) {
+            sim.violation(Violation.Kind.SAFETY, "core exception", id + ": new Node(...) threw " + e);
+            return;
+        }
+        agent = new SimAgent(this, node, bootId);
+        activeSince = now;
+        paused = false;
+        shuttingDown = false;
+        role = Role.FOLLOWER;
+        roleTerm = state.term();
+        roleSince = now;
+        plannedRestartAt = Long.MAX_VALUE;
+        if (sim.trace != null)
+            sim.trace.note(now, id, "agent boots: boot=" + Long.toHexString(bootId & 0xffff) + " disk=(t" + state.term()
+                    + ",vote=" + state.votedFor() + ") certificate=" + (cert == null ? "none" : Trace.proof(cert))
+                    + (group != null ? " (its old command group, term " + group.term + ", still runs)" : ""));
+        sim.checker.onAgentChange();
+        sim.net.onAgentUp(this);
+        agent.rescheduleTick();
+    }
+
+    /**
+     * SPEC "restart certificate": only a restarted agent whose previous command group is empty
+     * offers one; a first boot (empty state_dir) offers none.
+     */
+    private Proof certificate() {
+        if (!everBooted) return null;
+        if (group != null) return null;
+        if (recordedTerm < 0) return new Proof(Proof.Kind.CERTIFICATE, id, 0, false);
+        return new Proof(Proof.Kind.CERTIFICATE, id, recordedTerm, true);
+    }
+
+    /** The agent process dies (SIGKILL, crash, or exit after ReadyToExit). */
+    void agentDies(String why) {
+        SimAgent a = agent;
+        if (a == null) return;
+        a.alive = false;
+        agent = null;
+        held.clear();
+        paused = false;
+        shuttingDown = false;
+        role = null;
+        diskEpoch++;                      // writes not yet completed are lost
+        diskBusyUntil = sim.now();
+        if (sim.trace != null) sim.trace.note(sim.now(), id, "agent dies: " + why);
+        if (group != null) {
+            // SPEC 4: the watchdog stops the command at once when its agent dies
+            stopSignal("watchdog: agent died");
+            armKillNoLaterThan(local() + sim.p.timing.stopTimeoutNanos());
+        }
+        sim.net.onAgentDown(this);
+        sim.checker.onAgentChange();
+        if (plannedRestartAt != Long.MAX_VALUE) scheduleRestart(plannedRestartAt);
+    }
+
+    void scheduleRestart(long atNanos) {
+        plannedRestartAt = atNanos;
+        if (agent != null) return;        // restarts once it has exited
+        if (atNanos >= sim.p.healAtNanos && !sim.healed) return;   // the heal restarts it
+        sim.q.at(atNanos, () -> {
+            if (!up) powerOn();
+            else boot();
+        });
+    }
+
+    void powerLoss() {
+        if (!up) return;
+        up = false;                       // first: a host without power answers nothing, not even RST
+        agentDies("host lost power");
+        if (group != null) groupDied(group, "host lost power", true);
+        sim.checker.onAgentChange();
+    }
+
+    void powerOn() {
+        if (up) return;
+        up = true;
+        // CLOCK_MONOTONIC starts again near zero after a reboot
+        long uptime = 3_000 * SimParams.MS + sim.world.nextLong(10_000 * SimParams.MS);
+        clock = new HostClock(uptime - (long) Math.floor(sim.now() * clock.rate), clock.rate);
+        wdStopAtLocal = wdKillAtLocal = Long.MAX_VALUE;
+        wdVersion++;
+        boot();
+    }
+
+    void pause(long until) {
+        if (agent == null || frozen) return;
+        paused = true;
+        pausedUntil = Math.max(pausedUntil, until);
+        if (sim.trace != null) sim.trace.note(sim.now(), id, "agent paused until " + Trace.seconds(pausedUntil));
+        sim.checker.onAgentChange();
+        sim.q.at(until, () -> {
+            if (paused && sim.now() >= pausedUntil) resume();
+        });
+    }
+
+    void resume() {
+        if (!paused) return;
+        paused = false;
+        activeSince = sim.now();
+        if (sim.trace != null) sim.trace.note(sim.now(), id, "agent resumes (" + held.size() + " events waiting)");
+        sim.checker.onAgentChange();
+        drain();
+    }
+
+    void freeze(long until) {
+        if (!up || frozen) return;
+        frozen = true;
+        frozenUntil = until;
+        if (sim.trace != null) sim.trace.note(sim.now(), id, "host frozen until " + Trace.seconds(until));
+        sim.checker.onAgentChange();
+        sim.q.at(until, () -> {
+            if (frozen && sim.now() >= frozenUntil) thaw();
+        });
+    }
+
+    void thaw() {
+        if (!frozen) return;
+        frozen = false;
+        activeSince = sim.now();
+        thawGraceUntil = sim.now() + 100 * SimParams.MS;
+        if (sim.trace != null) sim.trace.note(sim.now(), id, "host thawed");
+        Group g = group;
+        if (g != null) {
+            if (g.dieAtThaw) groupDied(g, "exited (its stop signal arrived before the freeze)", true);
+            else watchdogWake();
+            sim.checker.scheduleThawCheck(this, g, thawGraceUntil);
+        }
+        sim.checker.onAgentChange();
+        if (!paused) drain();
+    }
+
+    /** Hands {@code item} to agent run {@code a}: now, or when it runs again. */
+    void post(SimAgent a, Item item) {
+        if (a != agent || !a.alive) return;
+        if (paused || frozen) held.add(item);
+        else item.run(a);
+    }
+
+    /** Posts through the event queue, so that nothing re-enters a node while it is being handled. */
+    void postSoon(SimAgent a, Item item) {
+        sim.q.at(sim.now(), () -> post(a, item));
+    }
+
+    private void drain() {
+        SimAgent a = agent;
+        while (a != null && a == agent && !paused && !frozen && !held.isEmpty() && sim.violation == null) {
+            Item i = held.remove(0);
+            i.run(a);
+        }
+        if (a != null && a == agent && !paused && !frozen) a.maybeTick();
+    }
+
+    // ---------------------------------------------------------------- disk
+
+    void write(SimAgent a, Effect.Persist e) {
+        long now = sim.now();
+        long latency = sim.p.diskMinNanos + sim.world.nextLong(Math.max(1, sim.p.diskMaxNanos - sim.p.diskMinNanos));
+        long done = Math.max(now, diskBusyUntil) + latency;
+        diskBusyUntil = done;
+        int epoch = diskEpoch;
+        sim.q.at(done, () -> {
+            if (epoch != diskEpoch) return;            // the agent died first: never written
+            boolean fail = storageFailures > 0;
+            if (!fail) {
+                sim.checker.onDurable(this, e);
+                disk = new TermState(e.term(), e.votedFor());
+            }
+            Event ev = fail ? new Event.PersistFailed(e.seq(), "No space left on device (simulated)")
+                    : new Event.Persisted(e.seq());
+            post(a, x -> x.deliver(ev));
+        });
+    }
+
+    // ---------------------------------------------------------------- command group and watchdog
+
+    void startGroup(long term, SimAgent owner) {
+        Group g = new Group(term, sim.now(), owner);
+        group = g;
+        recordedTerm = term;
+        if (sim.trace != null) sim.trace.note(sim.now(), id, "command group starts, QUORUMD_TERM=" + term);
+        sim.checker.onCommandStart(this, g);
+        if (sim.p.flakyMeanNanos > 0) {
+            long life = (long) (-Math.log(1 - sim.world.nextDouble()) * sim.p.flakyMeanNanos);
+            sim.q.at(sim.now() + Math.max(1, life), () -> {
+                // a crashing command is a fault too: it heals with the rest
+                if (group == g && !frozen && !g.signalled && !sim.healed) groupDied(g, "exited on its own (crash)", false);
+            });
+        }
+    }
+
+    void armWatchdog(long stopAtLocal, long killAtLocal) {
+        wdStopAtLocal = stopAtLocal;
+        wdKillAtLocal = killAtLocal;
+        scheduleWatchdog();
+    }
+
+    void armKillNoLaterThan(long killAtLocal) {
+        if (killAtLocal < wdKillAtLocal) {
+            wdKillAtLocal = killAtLocal;
+            scheduleWatchdog();
+        }
+    }
+
+    private void scheduleWatchdog() {
+        int v = ++wdVersion;
+        sim.q.at(clock.realAt(wdStopAtLocal), () -> watchdogCheck(v));
+        sim.q.at(clock.realAt(wdKillAtLocal), () -> watchdogCheck(v));
+    }
+
+    private void watchdogCheck(int version) {
+        if (version != wdVersion || group == null || frozen) return;
+        watchdogWake();
+    }
+
+    /** The watchdog looks at its deadlines; past the second it kills with no grace (SPEC Timing rules). */
+    private void watchdogWake() {
+        long l = local();
+        if (l >= wdKillAtLocal) sigkill("watchdog: SIGKILL deadline (lease end + stop_timeout) passed");
+        else if (l >= wdStopAtLocal) stopSignal("watchdog: lease ended");
+    }
+
+    void stopSignal(String why) {
+        Group g = group;
+        if (g == null || g.signalled) return;
+        g.signalled = true;
+        g.signalledAtNanos = sim.now();
+        long stop = sim.p.timing.stopTimeoutNanos();
+        long after;
+        switch (sim.p.commandMode[index]) {
+            case FAST:
+                after = sim.world.nextLong(Math.min(stop, 20 * SimParams.MS) + 1);
+                break;
+            case UNIFORM:
+                after = sim.world.nextLong(stop + 1);
+                break;
+            case WHOLE:
+                after = stop;
+                break;
+            default:
+                after = -1;
+                break;
+        }
+        if (sim.trace != null)
+            sim.trace.note(sim.now(), id, "stop signal to term-" + g.term + " group (" + why + "); it "
+                    + (after < 0 ? "ignores it" : "exits in " + Trace.ms(after) + " (host clock)"));
+        if (after >= 0) {
+            sim.q.at(clock.realAt(local() + after), () -> {
+                if (group != g) return;
+                if (frozen) g.dieAtThaw = true;
+                else groupDied(g, "exited after the stop signal", true);
+            });
+        }
+    }
+
+    void sigkill(String why) {
+        Group g = group;
+        if (g != null) groupDied(g, "SIGKILL (" + why + ")", true);
+    }
+
+    /** The group is empty. {@code stopped}: it was signalled or killed, not a crash of the command. */
+    void groupDied(Group g, String how, boolean stopped) {
+        if (group != g) return;
+        group = null;
+        wdStopAtLocal = wdKillAtLocal = Long.MAX_VALUE;
+        wdVersion++;
+        if (sim.trace != null) sim.trace.note(sim.now(), id, "command group (term " + g.term + ") is empty: " + how);
+        sim.checker.onCommandEnd(this, g);
+        SimAgent a = agent;
+        if (a != null) post(a, x -> x.onGroupGone(g, stopped));
+    }
+}

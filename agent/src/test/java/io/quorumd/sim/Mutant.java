@@ -1,0 +1,130 @@
+package io.quorumd.sim;
+
+import io.quorumd.core.Effect;
+import io.quorumd.core.Event;
+import io.quorumd.core.Node;
+import io.quorumd.core.NodeConfig;
+import io.quorumd.core.Proof;
+import io.quorumd.core.TermState;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.random.RandomGenerator;
+
+/**
+ * A deliberately broken variant of the node or of its world, to prove the checker catches what it
+ * claims to: every mutant must produce violations. Mutants live here, in test sources, never as
+ * flags in shipped code.
+ */
+final class Mutant {
+    /** Builds the node of one agent run; a mutant returns a subclass of {@link Node}. */
+    interface NodeFactory {
+        Node create(NodeConfig config, TermState durable, long bootId, Proof certificate, RandomGenerator random,
+                    long nowNanos);
+    }
+
+    static final List<String> NAMES = List.of("none", "no-handover-wait", "forget-vote", "no-stickiness",
+            "send-before-persist");
+
+    /** The rules each mutant must break (what the checker must catch it by). */
+    static java.util.Set<String> signature(String name) {
+        switch (name) {
+            case "no-handover-wait":
+                return java.util.Set.of("exclusive command");
+            case "forget-vote":
+                return java.util.Set.of("one vote per term", "election safety");
+            case "no-stickiness":
+                return java.util.Set.of("stickiness");
+            case "send-before-persist":
+                return java.util.Set.of("persist-before-send");
+            default:
+                return java.util.Set.of();
+        }
+    }
+
+    final String name;
+    final NodeFactory factory;
+    /** the simulated disk loses votedFor when the agent restarts (a storage model change) */
+    final boolean forgetVote;
+
+    private Mutant(String name, NodeFactory factory, boolean forgetVote) {
+        this.name = name;
+        this.factory = factory;
+        this.forgetVote = forgetVote;
+    }
+
+    static Mutant none() {
+        return new Mutant("none", Node::new, false);
+    }
+
+    static Mutant byName(String name) {
+        switch (name) {
+            case "none":
+                return none();
+            case "no-handover-wait":
+                return new Mutant(name, NoHandoverWaitNode::new, false);
+            case "forget-vote":
+                return new Mutant(name, Node::new, true);
+            case "no-stickiness":
+                return new Mutant(name, NoStickinessNode::new, false);
+            case "send-before-persist":
+                return new Mutant(name, SendBeforePersistNode::new, false);
+            default:
+                throw new IllegalArgumentException("unknown mutant '" + name + "': use one of " + NAMES);
+        }
+    }
+
+    /**
+     * Starts its command the moment it becomes master: the wait for the old lease plus
+     * stop_timeout is gone (proofs still clear it too, which changes nothing).
+     */
+    static final class NoHandoverWaitNode extends Node {
+        NoHandoverWaitNode(NodeConfig c, TermState s, long bootId, Proof cert, RandomGenerator r, long now) {
+            super(c, s, bootId, cert, r, now);
+        }
+
+        @Override
+        protected long clearance(long nowNanos) {
+            return nowNanos;
+        }
+    }
+
+    /** Never sticky: grants (pre-)votes and campaigns even while it hears a live master. */
+    static final class NoStickinessNode extends Node {
+        NoStickinessNode(NodeConfig c, TermState s, long bootId, Proof cert, RandomGenerator r, long now) {
+            super(c, s, bootId, cert, r, now);
+        }
+
+        @Override
+        protected boolean isSticky(long nowNanos) {
+            return false;
+        }
+    }
+
+    /**
+     * Lets every message out at once, also those the real node holds until its term or vote is on
+     * disk (they still go out again when the core releases them).
+     */
+    static final class SendBeforePersistNode extends Node {
+        private final List<Effect> early = new ArrayList<>();
+
+        SendBeforePersistNode(NodeConfig c, TermState s, long bootId, Proof cert, RandomGenerator r, long now) {
+            super(c, s, bootId, cert, r, now);
+        }
+
+        @Override
+        protected void send(Effect e) {
+            early.add(e);
+            super.send(e);
+        }
+
+        @Override
+        public List<Effect> handle(Event event, long nowNanos) {
+            early.clear();
+            List<Effect> out = super.handle(event, nowNanos);
+            List<Effect> all = new ArrayList<>(out);
+            for (Effect e : early) if (!out.contains(e)) all.add(e);
+            return all;
+        }
+    }
+}

@@ -1,0 +1,359 @@
+package io.quorumd.sim;
+
+import io.quorumd.core.Effect;
+import io.quorumd.core.Effects;
+import io.quorumd.core.Event;
+import io.quorumd.core.Message;
+import io.quorumd.core.Node;
+import io.quorumd.core.NodeView;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * One run of the agent: the event loop around the real {@link Node} as the agent has it (one
+ * event at a time, effects applied in order through the shared {@link Effects#apply}), its
+ * request time-outs (Lazy Pirate: a late answer is dropped), and its command supervisor (start,
+ * stop through the watchdog, restart on failure while the lease lasts, give up after
+ * {@code max_restarts}). A crash discards the whole object.
+ */
+final class SimAgent implements Effects.Handler {
+    private static final Event TICK = new Event.Tick();
+
+    final Host host;
+    final Simulation sim;
+    final Node node;
+    final long bootId;
+    boolean alive = true;
+
+    private long tickAt = Long.MAX_VALUE;
+    private long lastTickLocal = Long.MIN_VALUE;
+    private int sameTimeTicks;
+    private final TreeMap<Long, Boolean> outstanding = new TreeMap<>();
+
+    // the supervisor
+    private long commandTerm = -1;
+    private long leaseEndLocal = Long.MIN_VALUE;
+    private boolean stopRequested = true;
+    private boolean pendingStart;
+    private int restarts;
+    private long restartWindowStart = Long.MIN_VALUE;
+    private long restartVersion;
+
+    // what this agent run heard, for the stickiness rule (indexed by peer)
+    final long[] kaBoot;
+    final long[] kaSent;
+    final long[] liveHeardLocal;
+    final long[] liveTerm;
+    long lastCampaignTerm = -1;
+    /** real time until which this agent run may not campaign (its command gave up) */
+    long noCampaignUntil = Long.MIN_VALUE;
+
+    // the step being handled
+    long stepLocal;
+    Event stepEvent;
+
+    SimAgent(Host host, Node node, long bootId) {
+        this.host = host;
+        this.sim = host.sim;
+        this.node = node;
+        this.bootId = bootId;
+        int n = sim.p.nodes;
+        kaBoot = new long[n];
+        kaSent = new long[n];
+        liveHeardLocal = new long[n];
+        liveTerm = new long[n];
+        Arrays.fill(kaSent, Long.MIN_VALUE);
+        Arrays.fill(liveHeardLocal, Long.MIN_VALUE);
+    }
+
+    /** One step: the node handles {@code ev} at the host's local time; its effects are applied in order. */
+    void deliver(Event ev) {
+        if (!alive || sim.violation != null) return;
+        long local = host.local();
+        stepLocal = local;
+        stepEvent = ev;
+        sim.checker.beforeStep(this, ev, local);
+        List<Effect> effects;
+        try {
+            effects = node.handle(ev, local);
+            if (effects == null) throw new IllegalStateException("handle returned null");
+        } catch (RuntimeException e) {
+            sim.violation(Violation.Kind.SAFETY, "core exception",
+                    host.id + " threw while handling " + Trace.event(ev) + ": " + Simulation.stack(e));
+            return;
+        }
+        sim.steps++;
+        if (sim.trace != null) sim.trace.step(sim.now(), host.id, local, ev, effects);
+        try {
+            Effects.apply(effects, this);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            sim.violation(Violation.Kind.SAFETY, "contract", host.id + " returned an effect that cannot be applied: " + e);
+        }
+        stepEvent = null;
+        sim.checker.afterStep();
+        rescheduleTick();
+    }
+
+    NodeView view() {
+        try {
+            return node.view(host.local());
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    // ---------------------------------------------------------------- timers
+
+    void rescheduleTick() {
+        if (!alive) return;
+        long d = node.nextDeadlineNanos();
+        if (d == Long.MAX_VALUE) return;
+        long r = Math.max(host.clock.realAt(d), sim.now());
+        if (r < tickAt) {
+            tickAt = r;
+            sim.q.at(r, () -> tickTimer(r));
+        }
+    }
+
+    private void tickTimer(long r) {
+        if (!alive || r != tickAt) return;
+        tickAt = Long.MAX_VALUE;
+        host.post(this, SimAgent::maybeTick);
+    }
+
+    /** The loop wakes up: a Tick if the node's deadline has passed (also after a pause: stale timers). */
+    void maybeTick() {
+        if (!alive) return;
+        long local = host.local();
+        if (local >= node.nextDeadlineNanos()) {
+            if (local == lastTickLocal) {
+                if (++sameTimeTicks > 1000) {
+                    sim.violation(Violation.Kind.LIVENESS, "busy loop", host.id
+                            + ": nextDeadlineNanos() stays <= now after 1000 Ticks at local " + Trace.seconds(local));
+                    return;
+                }
+            } else {
+                sameTimeTicks = 0;
+                lastTickLocal = local;
+            }
+            deliver(TICK);
+        } else {
+            rescheduleTick();
+        }
+    }
+
+    // ---------------------------------------------------------------- transport
+
+    void onResponse(Message m, int fromIndex) {
+        long key = Simulation.requestId(m) * 16 + fromIndex;
+        if (outstanding.remove(key) == null) {
+            sim.lateResponses++;
+            if (sim.trace != null) sim.trace.note(sim.now(), host.id, "late answer dropped: " + Trace.message(m));
+            return;
+        }
+        deliver(new Event.Received(m));
+    }
+
+    boolean isOutstanding(long key) {
+        return outstanding.containsKey(key);
+    }
+
+    void onRequestTimeout(long key, String to, long requestId) {
+        if (outstanding.remove(key) == null) return;
+        deliver(new Event.RequestFailed(to, requestId, "no reply within " + Trace.ms(sim.p.requestTimeoutNanos)));
+    }
+
+    void onRefused(String peer) {
+        deliver(new Event.PeerRefused(peer));
+    }
+
+    // ---------------------------------------------------------------- the command supervisor
+
+    private void launch() {
+        host.startGroup(commandTerm, this);
+        host.armWatchdog(leaseEndLocal, leaseEndLocal + sim.p.timing.stopTimeoutNanos());
+    }
+
+    /** A command group on this host is gone (maybe one left by an earlier run of the agent). */
+    void onGroupGone(Host.Group g, boolean stopped) {
+        if (g.owner == this) onCommandExited(g, stopped);
+        startPendingIfAny();
+    }
+
+    private void onCommandExited(Host.Group g, boolean stopped) {
+        if (stopped || stopRequested || g.term != commandTerm) {
+            deliver(new Event.CommandStopped(g.term));
+            return;
+        }
+        long local = host.local();
+        if (restartWindowStart == Long.MIN_VALUE || local - restartWindowStart > sim.p.timing.restartWindowNanos()) {
+            restartWindowStart = local;
+            restarts = 0;
+        }
+        if (restarts >= sim.p.maxRestarts) {
+            // SPEC: the master steps down and does not campaign again for restart_window
+            noCampaignUntil = sim.now() + host.clock.realDuration(sim.p.timing.restartWindowNanos());
+            deliver(new Event.CommandGaveUp(g.term, "exited " + (restarts + 1) + " times within restart_window"));
+            return;
+        }
+        if (local >= leaseEndLocal) {
+            deliver(new Event.CommandStopped(g.term));
+            return;
+        }
+        restarts++;
+        long backoff = (10 * SimParams.MS) << Math.min(restarts, 6);
+        long v = ++restartVersion;
+        long term = g.term;
+        if (sim.trace != null) sim.trace.note(sim.now(), host.id, "supervisor restarts the command in " + Trace.ms(backoff));
+        sim.q.at(host.clock.realAt(local + backoff), () -> host.post(this, a -> a.restartCommand(v, term)));
+    }
+
+    private void restartCommand(long version, long term) {
+        if (version != restartVersion || stopRequested || term != commandTerm || host.group != null) return;
+        if (host.local() >= leaseEndLocal) {
+            deliver(new Event.CommandStopped(term));
+            return;
+        }
+        launch();
+    }
+
+    private void startPendingIfAny() {
+        if (!pendingStart || stopRequested || host.group != null || !alive) return;
+        pendingStart = false;
+        if (sim.trace != null) sim.trace.note(sim.now(), host.id, "deferred start of term " + commandTerm + " now");
+        launch();
+    }
+
+    // ---------------------------------------------------------------- effects
+
+    @Override
+    public void publish(Effect.Publish e) {
+        sim.checker.onSend(this, e.keepAlive(), null);
+        sim.net.publish(this, e.keepAlive());
+    }
+
+    @Override
+    public void request(Effect.Request e) {
+        Message m = e.message();
+        sim.checker.onSend(this, m, e.to());
+        int to = sim.indexOf(e.to());
+        long id = Simulation.requestId(m);
+        if (to < 0 || to == host.index || id < 0 || !(m instanceof Message.VoteRequest || m instanceof Message.HandOver)) {
+            sim.violation(Violation.Kind.SAFETY, "contract", host.id + " sent a request that is not one: to=" + e.to()
+                    + " " + Trace.message(m));
+            return;
+        }
+        long key = id * 16 + to;
+        outstanding.put(key, Boolean.TRUE);
+        sim.net.send(this, to, m, VirtualNetwork.REQUEST);
+        long timeout = host.clock.realAt(stepLocal + sim.p.requestTimeoutNanos);
+        String toId = e.to();
+        sim.q.at(timeout, () -> host.post(this, a -> a.onRequestTimeout(key, toId, id)));
+    }
+
+    @Override
+    public void respond(Effect.Respond e) {
+        Message m = e.message();
+        sim.checker.onSend(this, m, e.to());
+        int to = sim.indexOf(e.to());
+        if (to < 0 || to == host.index || !(m instanceof Message.VoteResponse || m instanceof Message.HandOverAck)) {
+            sim.violation(Violation.Kind.SAFETY, "contract", host.id + " sent an answer that is not one: to=" + e.to()
+                    + " " + Trace.message(m));
+            return;
+        }
+        sim.net.send(this, to, m, VirtualNetwork.RESPONSE);
+        if (host.crashAfterVoteNanos >= 0 && m instanceof Message.VoteResponse r && r.granted() && !r.preVote()) {
+            long restartAfter = host.crashAfterVoteNanos;
+            sim.q.at(sim.now(), () -> {
+                if (host.agent != this || host.frozen) return;
+                host.plannedRestartAt = sim.now() + restartAfter;
+                host.agentDies("SIGKILL right after granting its vote in term " + r.term());
+            });
+        }
+    }
+
+    @Override
+    public void persist(Effect.Persist e) {
+        host.write(this, e);
+    }
+
+    @Override
+    public void startCommand(Effect.StartCommand e) {
+        sim.checker.onStartCommand(this, e);
+        stopRequested = false;
+        commandTerm = e.term();
+        leaseEndLocal = e.leaseEndNanos();
+        restartVersion++;
+        restarts = 0;
+        restartWindowStart = Long.MIN_VALUE;
+        Host.Group g = host.group;
+        if (g != null) {
+            if (g.owner == this && g.term == e.term() && !g.signalled) return;     // already running
+            pendingStart = true;
+            sim.deferredStarts++;
+            if (sim.trace != null)
+                sim.trace.note(sim.now(), host.id, "start of term " + e.term() + " deferred: the term-" + g.term
+                        + " group is not empty yet");
+            return;
+        }
+        launch();
+    }
+
+    @Override
+    public void stopCommand(Effect.StopCommand e) {
+        stopRequested = true;
+        pendingStart = false;
+        restartVersion++;
+        Host.Group g = host.group;
+        if (g != null && g.owner == this) {
+            host.stopSignal("StopCommand t" + e.term() + ": " + e.reason());
+            host.armKillNoLaterThan(stepLocal + sim.p.timing.stopTimeoutNanos());
+        } else {
+            long term = e.term();
+            host.postSoon(this, a -> a.deliver(new Event.CommandStopped(term)));
+        }
+    }
+
+    @Override
+    public void leaseRenewed(Effect.LeaseRenewed e) {
+        if (e.term() == commandTerm) leaseEndLocal = e.leaseEndNanos();
+        Host.Group g = host.group;
+        // only the group of the lease's own term is renewed: a new term's lease never extends an old command
+        if (g != null && g.owner == this && g.term == e.term() && !g.signalled)
+            host.armWatchdog(e.leaseEndNanos(), e.leaseEndNanos() + sim.p.timing.stopTimeoutNanos());
+    }
+
+    @Override
+    public void runHook(Effect.RunHook e) {
+        sim.hooks++;
+    }
+
+    @Override
+    public void runFence(Effect.RunFence e) {
+        sim.runFence(this, e);
+    }
+
+    @Override
+    public void roleChanged(Effect.RoleChanged e) {
+        host.role = e.role();
+        host.roleTerm = e.term();
+        host.roleSince = sim.now();
+        sim.checker.onRoleChanged(this, e);
+    }
+
+    @Override
+    public void trace(Effect.Trace e) {
+        // already part of the step's trace line
+    }
+
+    @Override
+    public void readyToExit(Effect.ReadyToExit e) {
+        if (!host.shuttingDown)
+            sim.violation(Violation.Kind.SAFETY, "contract", host.id + " emitted ReadyToExit without ShutdownRequested");
+        sim.q.at(sim.now(), () -> {
+            if (host.agent == this) host.agentDies("exits after ReadyToExit");
+        });
+    }
+}

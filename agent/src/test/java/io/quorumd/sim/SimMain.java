@@ -1,0 +1,187 @@
+package io.quorumd.sim;
+
+import java.io.PrintStream;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * Runs seeded schedules and reports. {@code --seeds N} runs seeds 1..N (from {@code --first-seed});
+ * {@code --seed S} replays one with its full trace; {@code --report-rule R} reports only that rule's
+ * failures; {@code --nodes k} fixes the cluster size (else a
+ * mix of 3, 5 and 7); {@code --mutant name} runs a deliberately broken node; {@code --stats N} runs
+ * the failover scenarios N times each (0 to skip). Ends with {@code schedules=N violations=V} and
+ * exits 1 when V > 0.
+ */
+public final class SimMain {
+    private SimMain() {}
+
+    /** What a batch of schedules found. */
+    static final class Summary {
+        long schedules;
+        long violations;
+        long steps;
+        long virtualNanos;
+        long wallNanos;
+        long firstViolationSeed = -1;
+        final TreeMap<String, Long> byRule = new TreeMap<>();
+        long deferredStarts;
+        long lateResponses;
+        long contestedTerms;
+        long convergedMaxNanos;
+
+        double schedulesPerSecond() {
+            return wallNanos == 0 ? 0 : schedules / (wallNanos / 1e9);
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args, System.out));
+    }
+
+    static int execute(String[] args, PrintStream out) {
+        long seeds = 100;
+        long firstSeed = 1;
+        Long oneSeed = null;
+        int nodes = 0;
+        String mutantName = "none";
+        int stats = -1;
+        int traceLines = 150;
+        int maxReports = 5;
+        String reportRule = null;
+        Long failoverSeed = null;
+        String failoverKind = "CRASH_RESTART";
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String v = i + 1 < args.length ? args[i + 1] : null;
+            switch (a) {
+                case "--seeds": seeds = Long.parseLong(need(a, v)); i++; break;
+                case "--first-seed": firstSeed = Long.parseLong(need(a, v)); i++; break;
+                case "--seed": oneSeed = Long.parseLong(need(a, v)); i++; break;
+                case "--nodes": nodes = Integer.parseInt(need(a, v)); i++; break;
+                case "--mutant": mutantName = need(a, v); i++; break;
+                case "--stats": stats = Integer.parseInt(need(a, v)); i++; break;
+                case "--trace-lines": traceLines = Integer.parseInt(need(a, v)); i++; break;
+                case "--max-reports": maxReports = Integer.parseInt(need(a, v)); i++; break;
+                case "--report-rule": reportRule = need(a, v); i++; break;
+                case "--failover-seed": failoverSeed = Long.parseLong(need(a, v)); i++; break;
+                case "--failover": failoverKind = need(a, v); i++; break;
+                case "-h":
+                case "--help":
+                    out.println("usage: SimMain [--seeds N | --seed S] [--first-seed F] [--nodes 3|5|7] "
+                            + "[--mutant " + String.join("|", Mutant.NAMES) + "] [--stats N] [--trace-lines L]");
+                    return 0;
+                default:
+                    out.println("SimMain: unknown argument '" + a + "' (try --help)");
+                    return 2;
+            }
+        }
+        if (nodes != 0 && (nodes < 1 || nodes > 9)) {
+            out.println("SimMain: --nodes must be 1..9, got " + nodes);
+            return 2;
+        }
+        Mutant mutant;
+        try {
+            mutant = Mutant.byName(mutantName);
+        } catch (IllegalArgumentException e) {
+            out.println("SimMain: " + e.getMessage());
+            return 2;
+        }
+
+        if (failoverSeed != null) {
+            FailoverStats.Outcome o = FailoverStats.failover(failoverSeed, FailoverStats.Fault.valueOf(failoverKind), out);
+            out.println(o.measured() ? "failover took " + Trace.ms(o.nanos()) : "not measured: " + o.note());
+            return 0;
+        }
+        Summary s;
+        if (oneSeed != null) {
+            s = new Summary();
+            SimParams p = SimParams.random(oneSeed, nodes);
+            out.println("params:\n" + p.describe());
+            Simulation sim = new Simulation(p, mutant, true);
+            long t0 = System.nanoTime();
+            Simulation.Result r = sim.run();
+            s.wallNanos = System.nanoTime() - t0;
+            out.println("trace:");
+            out.print(sim.trace.render(0));
+            account(s, r);
+            if (r.violation() != null) out.println("VIOLATION seed=" + oneSeed + " " + r.violation().headline());
+            else out.println("ok: converged " + (r.metAfterHealNanos() >= 0 ? Trace.ms(r.metAfterHealNanos()) : "-")
+                    + " after the heal (budget " + Trace.ms(sim.checker.livenessBudgetNanos) + ")");
+            if (stats < 0) stats = 0;
+        } else {
+            s = runSchedules(firstSeed, seeds, nodes, mutant, null, reportRule, maxReports, traceLines, out);
+            out.printf(Locale.ROOT, "ran %d schedules (%s, mutant %s) in %.1f s: %.0f schedules/s, %d steps, "
+                            + "%.0f s of virtual time; slowest convergence after heal %s; deferred starts %d, late answers %d, "
+                            + "split elections %d%n",
+                    s.schedules, nodes == 0 ? "3/5/7 nodes" : nodes + " nodes", mutant.name, s.wallNanos / 1e9,
+                    s.schedulesPerSecond(), s.steps, s.virtualNanos / 1e9, Trace.ms(s.convergedMaxNanos),
+                    s.deferredStarts, s.lateResponses, s.contestedTerms);
+            if (!s.byRule.isEmpty()) out.println("violations by class and rule: " + s.byRule);
+            if (stats < 0) stats = 1000;
+        }
+        if (stats > 0) FailoverStats.report(stats, out);
+        out.println("schedules=" + s.schedules + " violations=" + s.violations);
+        return s.violations > 0 ? 1 : 0;
+    }
+
+    private static String need(String flag, String value) {
+        return Objects.requireNonNull(value, () -> flag + " needs a value");
+    }
+
+    private static void account(Summary s, Simulation.Result r) {
+        s.schedules++;
+        s.steps += r.steps();
+        s.virtualNanos += r.virtualNanos();
+        s.deferredStarts += r.deferredStarts();
+        s.lateResponses += r.lateResponses();
+        s.contestedTerms += r.contestedTerms();
+        s.convergedMaxNanos = Math.max(s.convergedMaxNanos, r.metAfterHealNanos());
+        if (r.violation() != null) {
+            s.violations++;
+            if (s.firstViolationSeed < 0) s.firstViolationSeed = r.seed();
+            s.byRule.merge(r.violation().kind() + "/" + r.violation().rule(), 1L, Long::sum);
+        }
+    }
+
+    /**
+     * Runs {@code count} schedules from {@code firstSeed}. Each failure is reported with its seed, all
+     * its parameters and the tail of its trace (the seed is replayed with tracing on: a batch run
+     * records nothing). {@code stopAtFirst} ends the batch at the first violation.
+     */
+    static Summary runSchedules(long firstSeed, long count, int nodes, Mutant mutant, java.util.Set<String> stopAtRules,
+                                String reportRule, int maxReports, int traceLines, PrintStream out) {
+        Summary s = new Summary();
+        long t0 = System.nanoTime();
+        int reported = 0;
+        for (long seed = firstSeed; seed < firstSeed + count; seed++) {
+            SimParams p = SimParams.random(seed, nodes);
+            Simulation.Result r = new Simulation(p, mutant, false).run();
+            account(s, r);
+            Violation v = r.violation();
+            if (v != null) {
+                if ((reportRule == null || reportRule.equals(v.rule())) && reported < maxReports && out != null) {
+                    reported++;
+                    report(p, mutant, r, traceLines, out);
+                }
+                if (stopAtRules != null && stopAtRules.contains(v.rule())) break;
+            }
+        }
+        s.wallNanos = System.nanoTime() - t0;
+        return s;
+    }
+
+    static void report(SimParams p, Mutant mutant, Simulation.Result r, int traceLines, PrintStream out) {
+        out.println("VIOLATION seed=" + p.seed + (mutant.name.equals("none") ? "" : " mutant=" + mutant.name) + " "
+                + r.violation().headline());
+        out.println("params:\n" + p.describe());
+        Simulation replay = new Simulation(p, mutant, true);
+        Simulation.Result again = replay.run();
+        if (!Objects.equals(again.violation(), r.violation()))
+            out.println("REPLAY DIVERGED (nondeterminism in the simulator or the core): " + again.violation());
+        out.println("trace (last " + traceLines + " lines; replay: --seed " + p.seed + (p.nodes != 0 ? "" : "")
+                + (mutant.name.equals("none") ? "" : " --mutant " + mutant.name) + "):");
+        out.print(replay.trace.render(traceLines));
+        out.println();
+    }
+}
