@@ -25,7 +25,7 @@ final class ScaleSection {
         }
         Map<String, Object> s = (Map<String, Object>) scale;
         r.append(String.valueOf(s.get("method"))).append("\n\n");
-        r.append("| voters | runs | cold-start election, ms: p50 / p99 / max | fail-over after a master crash (no proof), ms: p50 / p99 / max | ")
+        r.append("| voters | runs | election after the master's host went down, ms: p50 / p99 / max | fail-over (to the new command, no proof), ms: p50 / p99 / max | ")
                 .append("messages/s at rest (whole cluster) | per node | messages/s during an election (whole cluster) |\n")
                 .append("|---|---|---|---|---|---|---|\n");
         List<Integer> sizes = new ArrayList<>();
@@ -48,7 +48,7 @@ final class ScaleSection {
         }
         int[] xs = sizes.stream().mapToInt(Integer::intValue).toArray();
         Plots.bySize(dir.resolve("scale-election.png"), "simulator: election and fail-over time by cluster size", "ms", xs,
-                Report.series(times, "cold-start election p50", "cold-start election p99", "fail-over (no proof) p50",
+                Report.series(times, "election p50", "election p99", "fail-over (no proof) p50",
                         "fail-over (no proof) p99"), null, 0);
         Plots.bySize(dir.resolve("scale-messages.png"), "simulator: messages per second by cluster size", "messages/s (whole cluster)",
                 xs, Report.series(msgs, "at rest", "during an election"), null, 0);
