@@ -43,6 +43,22 @@ demo: build
 soak: build
 	$(MVN) -pl tests test -Dtest=SoakTest -Dsurefire.failIfNoSpecifiedTests=false -Dquorumd.soak.minutes=$(MINUTES)
 
+# Fail-over and overhead of real agents, scale in the simulator; writes bench-results/<date>/
+# {report.md,samples.json,*.png} and prints the report's path last. QUICK=1: about 5 minutes.
+# The cut-off scenario needs root (network namespaces on 198.18.0.0/15). Never run by make test.
+BENCH_OUT ?= bench-results
+BENCH_ARGS ?=
+BENCH_SCALE_SIZES := 3,4,5,6,7,8,9
+
+bench:
+	$(MVN) -DskipTests install
+	$(MVN) -pl agent -DskipTests test-compile dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=target/lib
+	$(MVN) -pl tests dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+	$(JAVA) -cp "$(AGENT_CP)" io.quorumd.sim.ScaleBench tests/target/bench-scale.json $(if $(QUICK),200,1000) $(BENCH_SCALE_SIZES)
+	$(JAVA) -Djava.awt.headless=true -Dquorumd.launcher=agent/target/quorumd \
+	  -cp "tests/target/test-classes:$$(cat tests/target/bench.classpath)" io.quorumd.bench.BenchMain \
+	  $(if $(QUICK),--quick) --out $(BENCH_OUT) --scale tests/target/bench-scale.json $(BENCH_ARGS)
+
 clean:
 	$(MVN) clean
 

@@ -15,20 +15,25 @@ import java.util.TreeMap;
 /**
  * Watches the managed commands from outside, as SPEC's "How tests judge exclusivity" says: a
  * command runs from its start until its process group is empty, seen by polling /proc. Each
- * command registers itself by writing {@code cmd-NODE-TERM-PGID} into the run directory; a
- * SIGKILLed command cannot log its end, so ends are observed here. Every poll checks that at
- * most one command group is alive.
+ * command registers itself by writing {@code cmd-NODE-TERM-PGID} into the run directory (its
+ * content: the start time as bash's {@code EPOCHREALTIME}); a SIGKILLed command cannot log its
+ * end, so ends are observed here. Every poll checks that at most one command group is alive.
  */
-final class CommandObserver implements AutoCloseable {
+public final class CommandObserver implements AutoCloseable {
     /** One command run: who, with which fencing token, and when it was seen alive (nanoTime). */
-    static final class Run {
-        final String node;
-        final long term;
-        final long pgid;
-        final long firstSeenNanos;
-        long endNanos = -1;
+    public static final class Run {
+        public final String node;
+        public final long term;
+        public final long pgid;
+        public final long firstSeenNanos;
+        /** When the group was first seen empty (nanoTime), -1 while it runs. */
+        public volatile long endNanos = -1;
+        /** The command's own record of its start, microseconds of the real-time clock; -1 until read. */
+        public volatile long startEpochMicros = -1;
+        final Path file;
 
-        Run(String node, long term, long pgid, long firstSeenNanos) {
+        Run(String node, long term, long pgid, long firstSeenNanos, Path file) {
+            this.file = file;
             this.node = node;
             this.term = term;
             this.pgid = pgid;
@@ -48,7 +53,7 @@ final class CommandObserver implements AutoCloseable {
     private volatile boolean closed;
     private long polls;
 
-    CommandObserver(Path dir) {
+    public CommandObserver(Path dir) {
         this.dir = dir;
         this.thread = new Thread(this::loop, "command-observer");
         this.thread.setDaemon(true);
@@ -78,19 +83,34 @@ final class CommandObserver implements AutoCloseable {
                 long pgid = Long.parseLong(f[f.length - 1]);
                 long term = Long.parseLong(f[f.length - 2]);
                 String node = String.join("-", java.util.Arrays.copyOfRange(f, 1, f.length - 2));
-                runs.put(name, new Run(node, term, pgid, now));
+                runs.put(name, new Run(node, term, pgid, now, p));
             }
         } catch (IOException | RuntimeException e) {
             // a half-written name: next poll
         }
         List<Run> running = new ArrayList<>();
         for (Run r : runs.values()) {
+            if (r.startEpochMicros < 0) r.startEpochMicros = readStart(r.file);
             if (r.endNanos >= 0) continue;
             if (alive.contains(r.pgid)) running.add(r);
             else r.endNanos = now;
         }
         if (running.size() > 1) overlaps.add("at poll " + polls + ": " + running + " alive at once");
         polls++;
+    }
+
+    /** "1764690000.123456" as microseconds; -1 while the file is still empty. */
+    private static long readStart(Path f) {
+        try {
+            String t = Files.readString(f, StandardCharsets.US_ASCII).trim();
+            if (t.isEmpty()) return -1;
+            int dot = t.indexOf('.');
+            if (dot < 0) return Long.parseLong(t) * 1_000_000L;
+            String frac = (t.substring(dot + 1) + "000000").substring(0, 6);
+            return Long.parseLong(t.substring(0, dot)) * 1_000_000L + Long.parseLong(frac);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /** Process groups with at least one member that is not a zombie. */
@@ -118,23 +138,23 @@ final class CommandObserver implements AutoCloseable {
         return s;
     }
 
-    synchronized List<String> overlaps() {
+    public synchronized List<String> overlaps() {
         return List.copyOf(overlaps);
     }
 
-    synchronized List<Run> runs() {
+    public synchronized List<Run> runs() {
         return List.copyOf(runs.values());
     }
 
     /** The runs still alive now. */
-    synchronized List<Run> running() {
+    public synchronized List<Run> running() {
         poll();
         List<Run> l = new ArrayList<>();
         for (Run r : runs.values()) if (r.endNanos < 0) l.add(r);
         return l;
     }
 
-    synchronized long polls() {
+    public synchronized long polls() {
         return polls;
     }
 

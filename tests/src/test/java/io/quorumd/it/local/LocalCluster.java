@@ -18,36 +18,49 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 /**
- * Real quorumd agents (separate JVMs started through the launcher) on 127.0.0.1, each with a
- * state directory, a config and a managed command that registers itself with a
- * {@link CommandObserver}. Processes are stopped by PID only.
+ * Real quorumd agents (separate JVMs started through the launcher), each with a state directory,
+ * a config and a managed command that registers itself with a {@link CommandObserver}. By
+ * default on 127.0.0.1 with free port pairs; a {@link Placement} list puts each agent elsewhere
+ * (an address in a network namespace, launched through {@code ip netns exec}). Shared by the
+ * process tests and the benchmark ({@code io.quorumd.bench}). Processes are stopped by PID only.
  */
-final class LocalCluster implements AutoCloseable {
-    static final Path LAUNCHER = Path.of(System.getProperty("quorumd.launcher", "../agent/target/quorumd"));
+public final class LocalCluster implements AutoCloseable {
+    public static final Path LAUNCHER = Path.of(System.getProperty("quorumd.launcher", "../agent/target/quorumd"));
 
-    final Path dir;
-    final Map<String, Member> members = new LinkedHashMap<>();
-    final CommandObserver observer;
-    final String stopTimeout;
+    public final Path dir;
+    public final Map<String, Member> members = new LinkedHashMap<>();
+    public final CommandObserver observer;
+    public final String stopTimeout;
 
-    static final class Member {
-        final String id;
-        final Path config;
-        final Path socket;
-        final Path stateDir;
-        Process process;
-        boolean paused;
+    /** Where one agent runs: its address (bind and peer host), its port, and a launch prefix. */
+    public record Placement(String host, int port, List<String> launchPrefix) {
+        public Placement {
+            launchPrefix = List.copyOf(launchPrefix);
+        }
+    }
 
-        Member(String id, Path config, Path socket, Path stateDir) {
+    public static final class Member {
+        public final String id;
+        public final Path config;
+        public final Path socket;
+        public final Path stateDir;
+        public final Placement placement;
+        public Process process;
+        public boolean paused;
+        /** System.nanoTime() just before the last start. */
+        public long startedNanos;
+
+        Member(String id, Path config, Path socket, Path stateDir, Placement placement) {
             this.id = id;
             this.config = config;
             this.socket = socket;
             this.stateDir = stateDir;
+            this.placement = placement;
         }
 
-        boolean alive() { return process != null && process.isAlive(); }
+        public boolean alive() { return process != null && process.isAlive(); }
 
-        long pid() { return process.pid(); }
+        public long pid() { return process.pid(); }
     }
 
     LocalCluster(Path dir, int n) throws IOException {
@@ -55,25 +68,52 @@ final class LocalCluster implements AutoCloseable {
     }
 
     /** @param extraCommandYaml more lines under {@code command:} (two-space indented) */
-    LocalCluster(Path dir, int n, String stopTimeout, String extraCommandYaml) throws IOException {
+    public LocalCluster(Path dir, int n, String stopTimeout, String extraCommandYaml) throws IOException {
+        this(dir, loopback(n), stopTimeout, extraCommandYaml, "debug");
+    }
+
+    /** Free port pairs on 127.0.0.1, no launch prefix. */
+    public static List<Placement> loopback(int n) throws IOException {
+        List<Integer> ports = new ArrayList<>();
+        List<Placement> l = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int p = freePortPair(ports);
+            ports.add(p);
+            l.add(new Placement("127.0.0.1", p, List.of()));
+        }
+        return l;
+    }
+
+    /**
+     * @param placements one per node, named n1, n2, ... in this order
+     * @param extraCommandYaml more lines under {@code command:} (two-space indented)
+     * @param logLevel the agents' {@code log_level}
+     */
+    public LocalCluster(Path dir, List<Placement> placements, String stopTimeout, String extraCommandYaml, String logLevel)
+            throws IOException {
         if (!Files.isExecutable(LAUNCHER)) throw new IllegalStateException("no launcher at " + LAUNCHER + ": run `make build`");
         this.dir = dir;
         this.stopTimeout = stopTimeout;
+        int n = placements.size();
         Path run = Files.createDirectories(dir.resolve("run"));
         Path cmd = dir.resolve("command.sh");
+        // No fork before the registration: the file's content is the start time (bash's
+        // EPOCHREALTIME, microseconds), the benchmark's clock for "the command runs".
         Files.writeString(cmd, """
                 #!/bin/bash
                 # registers this run with the test's observer, then works until stopped
-                pgid=$(ps -o pgid= -p $$ | tr -d ' ')
-                : > "%s/cmd-$QUORUMD_NODE-$QUORUMD_TERM-$pgid"
+                started=$EPOCHREALTIME
+                read -r -a stat < /proc/$$/stat
+                echo "$started" > "%s/cmd-$QUORUMD_NODE-$QUORUMD_TERM-${stat[4]}"
                 trap 'exit 0' TERM
                 while true; do sleep 0.2 & wait $!; done
                 """.formatted(run));
         Files.setPosixFilePermissions(cmd, PosixFilePermissions.fromString("rwxr-xr-x"));
-        List<Integer> ports = new ArrayList<>();
-        for (int i = 0; i < n; i++) ports.add(freePortPair(ports));
         StringBuilder peers = new StringBuilder();
-        for (int i = 0; i < n; i++) peers.append("  - {id: n").append(i + 1).append(", host: 127.0.0.1, port: ").append(ports.get(i)).append("}\n");
+        for (int i = 0; i < n; i++) {
+            Placement p = placements.get(i);
+            peers.append("  - {id: n").append(i + 1).append(", host: ").append(p.host()).append(", port: ").append(p.port()).append("}\n");
+        }
         for (int i = 0; i < n; i++) {
             String id = "n" + (i + 1);
             Path state = Files.createDirectories(dir.resolve(id));
@@ -81,7 +121,7 @@ final class LocalCluster implements AutoCloseable {
             Path config = dir.resolve(id + ".yaml");
             Files.writeString(config, "cluster: it\n"
                     + "node: " + id + "\n"
-                    + "bind: 127.0.0.1\n"
+                    + "bind: " + placements.get(i).host() + "\n"
                     + "peers:\n" + peers
                     + "timing: {heartbeat: 100ms, election_timeout: 1000ms}\n"
                     + "command:\n"
@@ -90,8 +130,8 @@ final class LocalCluster implements AutoCloseable {
                     + extraCommandYaml
                     + "state_dir: " + state + "\n"
                     + "control_socket: " + socket + "\n"
-                    + "log_level: debug\n");
-            members.put(id, new Member(id, config, socket, state));
+                    + "log_level: " + logLevel + "\n");
+            members.put(id, new Member(id, config, socket, state, placements.get(i)));
         }
         observer = new CommandObserver(run);
     }
@@ -112,44 +152,51 @@ final class LocalCluster implements AutoCloseable {
         throw new IOException("no free port pair on 127.0.0.1");
     }
 
-    Member member(String id) {
+    public Member member(String id) {
         Member m = members.get(id);
         if (m == null) throw new IllegalArgumentException("no node " + id);
         return m;
     }
 
-    void startAll() throws IOException {
+    public void startAll() throws IOException {
         for (String id : members.keySet()) start(id);
     }
 
-    void start(String id) throws IOException {
+    public void start(String id) throws IOException {
         Member m = member(id);
-        ProcessBuilder pb = new ProcessBuilder(LAUNCHER.toString(), "run", "-c", m.config.toString());
+        List<String> argv = new ArrayList<>(m.placement.launchPrefix());
+        argv.addAll(List.of(LAUNCHER.toAbsolutePath().toString(), "run", "-c", m.config.toString()));
+        ProcessBuilder pb = new ProcessBuilder(argv);
         pb.redirectErrorStream(true);
-        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile()));
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log(id).toFile()));
+        m.startedNanos = System.nanoTime();
         m.process = pb.start();
         m.paused = false;
     }
 
-    void kill9(String id) {
+    public Path log(String id) {
+        return dir.resolve(id + ".log");
+    }
+
+    public void kill9(String id) {
         Member m = member(id);
         m.process.destroyForcibly();
         await(() -> !m.process.isAlive(), Duration.ofSeconds(5), id + " to die");
     }
 
     /** SIGTERM: the agent hands over and exits. */
-    void stop(String id, Duration within) {
+    public void stop(String id, Duration within) {
         Member m = member(id);
         m.process.destroy();
         await(() -> !m.process.isAlive(), within, id + " to exit after SIGTERM");
     }
 
-    void pause(String id) throws IOException, InterruptedException {
+    public void pause(String id) throws IOException, InterruptedException {
         signal(member(id).pid(), "STOP");
         member(id).paused = true;
     }
 
-    void resume(String id) throws IOException, InterruptedException {
+    public void resume(String id) throws IOException, InterruptedException {
         signal(member(id).pid(), "CONT");
         member(id).paused = false;
     }
@@ -161,23 +208,23 @@ final class LocalCluster implements AutoCloseable {
 
     /** The node's status as JSON, or null if it does not answer. */
     @SuppressWarnings("unchecked")
-    Map<String, Object> status(String id) {
+    public Map<String, Object> status(String id) {
         Member m = member(id);
         if (!m.alive() || m.paused) return null;
         Reply r = ControlClient.call(m.socket, "status-json", Duration.ofMillis(500));
         return r.exitCode() == 0 ? (Map<String, Object>) Json.parse(r.body()) : null;
     }
 
-    static String role(Map<String, Object> s) {
+    public static String role(Map<String, Object> s) {
         return s == null ? null : (String) s.get("role");
     }
 
-    static long term(Map<String, Object> s) {
+    public static long term(Map<String, Object> s) {
         return ((Number) s.get("term")).longValue();
     }
 
     @SuppressWarnings("unchecked")
-    static String commandState(Map<String, Object> s) {
+    public static String commandState(Map<String, Object> s) {
         if (s == null || !(s.get("command") instanceof Map)) return null;
         return (String) ((Map<String, Object>) s.get("command")).get("state");
     }
@@ -187,7 +234,7 @@ final class LocalCluster implements AutoCloseable {
      * answers (taken one after another, so not at one instant) do not agree yet. Whether two
      * commands ever ran at once is the {@link CommandObserver}'s to judge.
      */
-    String masterRunning() {
+    public String masterRunning() {
         String found = null;
         for (String id : members.keySet()) {
             Map<String, Object> s = status(id);
@@ -200,7 +247,7 @@ final class LocalCluster implements AutoCloseable {
         return found;
     }
 
-    String awaitMasterRunning(Duration within, String notThis) {
+    public String awaitMasterRunning(Duration within, String notThis) {
         String[] m = new String[1];
         await(() -> {
             m[0] = masterRunning();
@@ -209,7 +256,7 @@ final class LocalCluster implements AutoCloseable {
         return m[0];
     }
 
-    static void await(BooleanSupplier cond, Duration within, String what) {
+    public static void await(BooleanSupplier cond, Duration within, String what) {
         long deadline = System.nanoTime() + within.toNanos();
         while (!cond.getAsBoolean()) {
             if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + within.toMillis() + " ms waiting for " + what);
@@ -222,7 +269,7 @@ final class LocalCluster implements AutoCloseable {
         }
     }
 
-    String logs() {
+    public String logs() {
         StringBuilder sb = new StringBuilder();
         for (String id : members.keySet()) {
             Path f = dir.resolve(id + ".log");

@@ -1,0 +1,194 @@
+package io.quorumd.bench;
+
+import io.quorumd.control.Json;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code make bench [QUICK=1]}: fail-over of real agents per fault, the agents' overhead at rest
+ * per cluster size, and (if given) the simulator's scale numbers; writes a dated directory with
+ * samples.json, report.md and PNG plots, and prints the report's path last.
+ *
+ * <pre>
+ * java -cp TEST_CLASSPATH io.quorumd.bench.BenchMain [--quick] [--out bench-results] [--trials N]
+ *      [--sizes 3,5,9] [--window-s 20] [--scenarios KILL_RESTART,KILL,...] [--scale scale.json] [--keep] [--log-level debug]
+ * </pre>
+ * Not a JUnit test (no class here ends in Test): {@code make test} never runs it.
+ */
+public final class BenchMain {
+    private BenchMain() {}
+
+    public static void main(String[] args) throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        boolean quick = false;
+        boolean keep = false;
+        String logLevel = "info";
+        Path out = Path.of("bench-results");
+        Integer trials = null;
+        int[] sizes = null;
+        Integer windowS = null;
+        List<FailoverBench.Scenario> scenarios = new ArrayList<>(List.of(FailoverBench.Scenario.values()));
+        Path scale = null;
+        String command = "java io.quorumd.bench.BenchMain " + String.join(" ", args);
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--quick" -> quick = true;
+                case "--keep" -> keep = true;
+                case "--log-level" -> logLevel = value(args, ++i, a);
+                case "--out" -> out = Path.of(value(args, ++i, a));
+                case "--trials" -> trials = Integer.parseInt(value(args, ++i, a));
+                case "--sizes" -> sizes = Arrays.stream(value(args, ++i, a).split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--window-s" -> windowS = Integer.parseInt(value(args, ++i, a));
+                case "--scale" -> scale = Path.of(value(args, ++i, a));
+                case "--scenarios" -> {
+                    scenarios.clear();
+                    for (String s : value(args, ++i, a).split(",")) scenarios.add(FailoverBench.Scenario.valueOf(s.trim()));
+                }
+                default -> {
+                    System.err.println("bench: unknown argument " + a + " (expected --quick, --out DIR, --trials N, "
+                            + "--sizes 3,5,9, --window-s S, --scenarios A,B, --scale FILE)");
+                    System.exit(2);
+                }
+            }
+        }
+        if (trials == null) trials = quick ? 5 : 30;
+        if (sizes == null) sizes = quick ? new int[] {3, 5} : new int[] {3, 5, 9};
+        if (windowS == null) windowS = quick ? 10 : 20;
+
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmm"));
+        Path dir = Files.createDirectories(out.resolve(stamp));
+        Path work = Files.createTempDirectory("quorumd-bench-");
+        Machine machine = Machine.describe();
+        System.out.println("bench: " + (quick ? "QUICK " : "") + "run into " + dir + " (agents' files in " + work + ")");
+
+        long began = System.nanoTime();
+        List<FailoverBench.Result> failovers = new ArrayList<>();
+        FailoverBench fb = new FailoverBench(work, trials, 20261202L, logLevel);
+        for (FailoverBench.Scenario sc : scenarios) failovers.add(fb.run(sc));
+        List<OverheadBench.Result> overheads = new ArrayList<>();
+        OverheadBench ob = new OverheadBench(work, Duration.ofSeconds(quick ? 3 : 5), Duration.ofSeconds(windowS));
+        for (int n : sizes) overheads.add(ob.run(n));
+        Object scaleData = null;
+        if (scale != null && Files.exists(scale)) scaleData = Json.parse(Files.readString(scale, StandardCharsets.UTF_8));
+        double minutes = (System.nanoTime() - began) / 6e10;
+        String loadEnd = Machine.loadavg();
+
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("date", stamp);
+        json.put("quick", quick);
+        json.put("command", command);
+        json.put("machine", machine.json());
+        json.put("load_average_at_end", loadEnd);
+        json.put("minutes", Math.round(minutes * 10) / 10.0);
+        json.put("stop_timeout", FailoverBench.STOP_TIMEOUT);
+        List<Object> fo = new ArrayList<>();
+        for (FailoverBench.Result r : failovers) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("scenario", r.scenario().name());
+            m.put("what", r.scenario().what);
+            m.put("target", r.scenario().target);
+            m.put("overlaps", r.overlaps());
+            m.put("error", r.error());
+            List<Object> s = new ArrayList<>();
+            for (FailoverBench.Sample x : r.samples()) s.add(x.json());
+            m.put("samples", s);
+            fo.add(m);
+        }
+        json.put("failover", fo);
+        List<Object> ov = new ArrayList<>();
+        for (OverheadBench.Result r : overheads) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("cluster_size", r.size());
+            m.put("window_s", Math.round(r.windowSeconds() * 100) / 100.0);
+            m.put("error", r.error());
+            List<Object> s = new ArrayList<>();
+            for (OverheadBench.NodeSample x : r.nodes()) s.add(x.json());
+            m.put("nodes", s);
+            ov.add(m);
+        }
+        json.put("overhead", ov);
+        json.put("scale", scaleData);
+        Files.writeString(dir.resolve("samples.json"), pretty(json), StandardCharsets.UTF_8);
+
+        Report.write(dir, stamp, quick, machine, loadEnd, minutes, failovers, overheads, scaleData, trials, windowS);
+        if (keep) System.out.println("bench: the agents' configs and logs are kept in " + work);
+        else deleteTree(work);
+        System.out.println("bench: report " + dir.resolve("report.md"));
+    }
+
+    private static String value(String[] args, int i, String flag) {
+        if (i >= args.length) {
+            System.err.println("bench: " + flag + " needs a value");
+            System.exit(2);
+        }
+        return args[i];
+    }
+
+    /** One sample per line: diff-friendly and still one JSON document. */
+    static String pretty(Map<String, Object> json) {
+        StringBuilder sb = new StringBuilder("{\n");
+        boolean first = true;
+        for (Map.Entry<String, Object> e : json.entrySet()) {
+            if (!first) sb.append(",\n");
+            first = false;
+            sb.append("  ");
+            Json.quote(e.getKey(), sb);
+            sb.append(": ");
+            Object v = e.getValue();
+            if (v instanceof List<?> l && !l.isEmpty() && l.get(0) instanceof Map) {
+                sb.append("[\n");
+                for (int i = 0; i < l.size(); i++) {
+                    Map<?, ?> m = (Map<?, ?>) l.get(i);
+                    sb.append("    {");
+                    boolean f2 = true;
+                    for (Map.Entry<?, ?> e2 : m.entrySet()) {
+                        if (!f2) sb.append(", ");
+                        f2 = false;
+                        Json.quote((String) e2.getKey(), sb);
+                        sb.append(": ");
+                        if (e2.getValue() instanceof List<?> inner && !inner.isEmpty() && inner.get(0) instanceof Map) {
+                            sb.append("[\n");
+                            for (int j = 0; j < inner.size(); j++) {
+                                sb.append("      ").append(Json.write(inner.get(j))).append(j + 1 < inner.size() ? ",\n" : "\n");
+                            }
+                            sb.append("    ]");
+                        } else {
+                            sb.append(Json.write(e2.getValue()));
+                        }
+                    }
+                    sb.append('}').append(i + 1 < l.size() ? ",\n" : "\n");
+                }
+                sb.append("  ]");
+            } else {
+                sb.append(Json.write(v));
+            }
+        }
+        return sb.append("\n}\n").toString();
+    }
+
+    private static void deleteTree(Path p) {
+        try (var s = Files.walk(p)) {
+            s.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(x -> {
+                try {
+                    Files.deleteIfExists(x);
+                } catch (IOException e) {
+                    // a socket or file left by an agent: harmless in /tmp
+                }
+            });
+        } catch (IOException e) {
+            // nothing to delete
+        }
+    }
+}
