@@ -135,6 +135,22 @@ class ClusterProcessTest {
     }
 
     @Test
+    void stepDownHandsOverWithProofAndNoWait() throws Exception {
+        cluster.startAll();
+        String old = cluster.awaitMasterRunning(ELECT, null);
+        long t0 = System.nanoTime();
+        io.quorumd.control.Reply r = io.quorumd.control.ControlClient.call(cluster.member(old).socket, "step-down",
+                Duration.ofSeconds(10));
+        assertEquals(0, r.exitCode(), r.body());
+        String m = cluster.awaitMasterRunning(ELECT, old);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        // Without proof the successor must wait at least t + stop_timeout (2 s here) by design:
+        // anything under one election timeout shows the hand-over's proof was used.
+        assertTrue(ms < 1000, "hand-over took " + ms + " ms: the successor did not use the proof\n" + cluster.logs());
+        System.out.printf("[%s] step-down of %s: %s runs the command %d ms later%n", name, old, m, ms);
+    }
+
+    @Test
     void aPeerDownAtStartJoinsLater() throws Exception {
         cluster.start("n1");
         cluster.start("n2");
