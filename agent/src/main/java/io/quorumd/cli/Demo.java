@@ -7,8 +7,6 @@ import io.quorumd.control.Reply;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -109,7 +107,11 @@ public final class Demo {
                 """);
         Files.setPosixFilePermissions(cmd, PosixFilePermissions.fromString("rwxr-xr-x"));
         int[] ports = new int[IDS.length];
-        for (int i = 0; i < IDS.length; i++) ports[i] = freePortPair(ports, i);
+        List<Integer> taken = new ArrayList<>();
+        for (int i = 0; i < IDS.length; i++) {
+            ports[i] = FreePorts.pair(taken);
+            taken.add(ports[i]);
+        }
         StringBuilder peers = new StringBuilder();
         for (int i = 0; i < IDS.length; i++) {
             peers.append("  - {id: ").append(IDS[i]).append(", host: 127.0.0.1, port: ").append(ports[i]).append("}\n");
@@ -132,26 +134,6 @@ public final class Demo {
                     + "log_level: info\n");
             members.put(IDS[i], new Member(IDS[i], ports[i], config, socket));
         }
-    }
-
-    /** A port p with p and p+1 free on 127.0.0.1, not overlapping the pairs already chosen. */
-    private static int freePortPair(int[] chosen, int count) throws IOException {
-        InetAddress lo = InetAddress.getLoopbackAddress();
-        for (int attempt = 0; attempt < 200; attempt++) {
-            try (ServerSocket a = new ServerSocket(0, 1, lo)) {
-                int p = a.getLocalPort();
-                if (p >= 65534) continue;
-                boolean clash = false;
-                for (int i = 0; i < count; i++) if (Math.abs(chosen[i] - p) <= 1) clash = true;
-                if (clash) continue;
-                try (ServerSocket b = new ServerSocket(p + 1, 1, lo)) {
-                    return p;
-                } catch (IOException busy) {
-                    // p + 1 is taken: try another
-                }
-            }
-        }
-        throw new IOException("no two consecutive free ports found on 127.0.0.1");
     }
 
     private void start(Member m) throws IOException {

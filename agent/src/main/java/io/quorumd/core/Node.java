@@ -211,6 +211,7 @@ public class Node {
         if (role != Role.MASTER && !shuttingDown) d = Math.min(d, electionDeadlineNanos);
         if (role == Role.MASTER) {
             if (leaseEndNanos >= 0) d = Math.min(d, leaseEndNanos);
+            else d = Math.min(d, lastLiveMasterNanos + timing.electionTimeoutNanos());   // no echo yet: step down then
             if (!cleared && clearAtNanos >= 0) d = Math.min(d, clearAtNanos);
             if (!cleared && fenceTarget != null && !fenceRequested) d = Math.min(d, fenceAtNanos);
         }
@@ -731,12 +732,7 @@ public class Node {
         return null;
     }
 
-    /**
-     * Without proof: the local time after which the old lease plus {@code stop_timeout} has surely
-     * passed. A voter that heard a master {@code a} ago bounds that master's lease to end within
-     * {@code t - a} of its grant (measured on any clock within the drift bound), and its watchdog
-     * to SIGKILL {@code stop_timeout} later on its own clock.
-     */
+    /** A fence of {@code x} counts when it was the newest master and a voter saw it cleared in that term. */
     private boolean fenceCovers(String x, long xTerm) {
         if (x == null || fenceProof == null || !fenceProof.node().equals(x) || fenceProof.masterTerm() != xTerm) return false;
         for (Grant g : grants.values()) {
@@ -748,25 +744,32 @@ public class Node {
 
     /** When the old master's lease has surely ended (without the stop_timeout that follows it). */
     private long leaseBound(long now) {
-        long until = now;
-        long t = timing.electionTimeoutNanos();
-        for (Grant g : grants.values()) {
-            long ago = g.report().heardAgoNanos();
-            if (ago >= 0) until = Math.max(until, g.receivedNanos() + Math.max(0, t - ago) + WATCHDOG_SLACK_NANOS);
-        }
-        return until;
+        return oldLeaseEndPlus(now, 0);
     }
 
+    /**
+     * Without proof: the local time after which the old lease plus {@code stop_timeout} has surely
+     * passed. A voter that heard a master {@code a} ago bounds that master's lease to end within
+     * {@code t - a} of its grant (measured on any clock within the drift bound), and its watchdog
+     * to SIGKILL {@code stop_timeout} later on its own clock.
+     */
     protected long clearance(long now) {
+        return oldLeaseEndPlus(now, timing.stopWaitNanos());
+    }
+
+    /**
+     * The latest, over this master's grants, of: grant received + (t - heard ago) + {@code afterNanos}
+     * + the watchdog's slack. The old lease ended at most (t - ago)/(1+ρ) of real time after the
+     * grant (before it, if negative); on this clock that is at most t - ago. A voter that never
+     * heard a master echoed no lease and bounds nothing.
+     */
+    private long oldLeaseEndPlus(long now, long afterNanos) {
         long until = now;
         long t = timing.electionTimeoutNanos();
         for (Grant g : grants.values()) {
             long ago = g.report().heardAgoNanos();
-            if (ago < 0) continue;   // never heard a master: it echoed no lease
-            // The lease ended at most (t - ago)/(1+ρ) of real time after the grant (negative: before
-            // it), the SIGKILL came stop_timeout/(1-ρ) later; on this clock that is at most:
-            long left = Math.max(0, t - ago + timing.stopWaitNanos());
-            until = Math.max(until, g.receivedNanos() + left + WATCHDOG_SLACK_NANOS);
+            if (ago < 0) continue;
+            until = Math.max(until, g.receivedNanos() + Math.max(0, t - ago + afterNanos) + WATCHDOG_SLACK_NANOS);
         }
         return until;
     }

@@ -29,8 +29,8 @@ class TransportFuzzTest {
     private static final String A = "node-a";
     private static final String B = "node-b";
     private static final String C = "node-c";
-    private static final int VIA_ROUTER = 8_000;
-    private static final int VIA_SUB = 2_000;
+    private static final int VIA_ROUTER = 80_000;
+    private static final int VIA_SUB = 20_000;
     private static final int SUB_BATCH = 100;
 
     @Test

@@ -95,8 +95,11 @@ final class Cluster implements AutoCloseable {
         }
 
         /** {@code quorumd status --json} inside the container, parsed. */
+        @SuppressWarnings("unchecked")
         Map<String, Object> status() {
-            return Json.parseObject(execOk("quorumd", "status", "--json").trim());
+            Object o = io.quorumd.control.Json.parse(execOk("quorumd", "status", "--json").trim());
+            if (!(o instanceof Map)) throw new AssertionError("status --json is not an object: " + o);
+            return (Map<String, Object>) o;
         }
 
         String containerId() {

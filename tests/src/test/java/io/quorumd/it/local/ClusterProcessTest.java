@@ -151,6 +151,34 @@ class ClusterProcessTest {
     }
 
     @Test
+    void aCrashLoopHandsMastershipToAnotherNode() throws Exception {
+        cluster.close();
+        cluster = new LocalCluster(tmp.resolve("crashloop"), 3, "1s", "  restart: on-failure\n  max_restarts: 2\n  restart_window: 60s\n");
+        cluster.startAll();
+        String first = cluster.awaitMasterRunning(ELECT, null);
+        long firstTerm = LocalCluster.term(cluster.status(first));
+        java.nio.file.Files.createFile(cluster.dir.resolve("run/crash-every-command"));
+        cluster.observer.running().forEach(r -> {
+            try {
+                new ProcessBuilder("kill", "-KILL", "--", "-" + r.pgid).start().waitFor();
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        // three crashes (the first and two restarts) within the window: the master gives up and hands over
+        LocalCluster.await(() -> {
+            for (String id : cluster.members.keySet()) {
+                Map<String, Object> s = cluster.status(id);
+                if (!id.equals(first) && "master".equals(LocalCluster.role(s)) && LocalCluster.term(s) > firstTerm) return true;
+            }
+            return false;
+        }, ELECT, "another node to become master after " + first + "'s command crashed too often");
+        Map<String, Object> s = cluster.status(first);
+        assertEquals("follower", LocalCluster.role(s), first + " stepped down");
+        assertTrue(cluster.logs().contains("failed too often"), "the log says why\n" + cluster.logs());
+    }
+
+    @Test
     void aPeerDownAtStartJoinsLater() throws Exception {
         cluster.start("n1");
         cluster.start("n2");

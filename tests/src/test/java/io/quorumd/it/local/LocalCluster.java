@@ -5,8 +5,6 @@ import io.quorumd.control.Json;
 import io.quorumd.control.Reply;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -77,7 +75,7 @@ public final class LocalCluster implements AutoCloseable {
         List<Integer> ports = new ArrayList<>();
         List<Placement> l = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            int p = freePortPair(ports);
+            int p = io.quorumd.cli.FreePorts.pair(ports);
             ports.add(p);
             l.add(new Placement("127.0.0.1", p, List.of()));
         }
@@ -105,9 +103,11 @@ public final class LocalCluster implements AutoCloseable {
                 started=$EPOCHREALTIME
                 read -r -a stat < /proc/$$/stat
                 echo "$started" > "%s/cmd-$QUORUMD_NODE-$QUORUMD_TERM-${stat[4]}"
+                # a test that creates this file makes every command crash at once
+                [ -e "%s/crash-every-command" ] && exit 1
                 trap 'exit 0' TERM
                 while true; do sleep 0.2 & wait $!; done
-                """.formatted(run));
+                """.formatted(run, run));
         Files.setPosixFilePermissions(cmd, PosixFilePermissions.fromString("rwxr-xr-x"));
         StringBuilder peers = new StringBuilder();
         for (int i = 0; i < n; i++) {
@@ -136,21 +136,6 @@ public final class LocalCluster implements AutoCloseable {
         observer = new CommandObserver(run);
     }
 
-    private static int freePortPair(List<Integer> taken) throws IOException {
-        InetAddress lo = InetAddress.getLoopbackAddress();
-        for (int attempt = 0; attempt < 200; attempt++) {
-            try (ServerSocket a = new ServerSocket(0, 1, lo)) {
-                int p = a.getLocalPort();
-                if (p >= 65534 || taken.stream().anyMatch(t -> Math.abs(t - p) <= 1)) continue;
-                try (ServerSocket b = new ServerSocket(p + 1, 1, lo)) {
-                    return p;
-                } catch (IOException busy) {
-                    // try another
-                }
-            }
-        }
-        throw new IOException("no free port pair on 127.0.0.1");
-    }
 
     public Member member(String id) {
         Member m = members.get(id);

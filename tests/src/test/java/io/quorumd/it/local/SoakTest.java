@@ -94,6 +94,16 @@ class SoakTest {
                     pct(l, 50), pct(l, 99), l.get(l.size() - 1));
         }
         assertTrue(overlaps.isEmpty(), "commands overlapped: " + overlaps);
+        // fencing tokens: in the order the runs were seen, a new master's term is above every
+        // earlier one; a restart of the command by the same master keeps its term
+        List<CommandObserver.Run> runs = new ArrayList<>(c.observer.runs());
+        runs.sort(java.util.Comparator.comparingLong(r -> r.firstSeenNanos));
+        for (int i = 1; i < runs.size(); i++) {
+            CommandObserver.Run a = runs.get(i - 1);
+            CommandObserver.Run b = runs.get(i);
+            boolean ok = b.node.equals(a.node) ? b.term >= a.term : b.term > a.term;
+            assertTrue(ok, "fencing token did not grow from " + a + " to " + b);
+        }
     }
 
     static long pct(List<Long> sorted, int p) {
