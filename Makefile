@@ -30,6 +30,7 @@ build:
 test:
 	$(MVN) install
 	packaging/check.sh
+	@.ci/test-summary
 
 sim:
 	$(MVN) -pl agent -DskipTests test-compile dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=target/lib

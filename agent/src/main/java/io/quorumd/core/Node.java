@@ -79,6 +79,7 @@ public class Node {
     private final Map<String, Boolean> preVotes = new TreeMap<>();
     private final Map<String, Grant> grants = new LinkedHashMap<>();
     private Proof transfer;                   // hand-over that made this node campaign
+    private long campaignStartedNanos;        // when the vote requests of this term went out
 
     // --- master ---
     private final Map<String, Long> echoes = new TreeMap<>();
@@ -586,6 +587,7 @@ public class Node {
         grants.clear();
         grants.put(self, new Grant(own, now));
         transfer = handedOver;
+        campaignStartedNanos = now;
         long t = timing.electionTimeoutNanos();
         electionDeadlineNanos = now + t / 2 + random.nextLong(Math.max(1, t / 2));
         if (grants.size() >= peers.majority()) {
@@ -616,7 +618,9 @@ public class Node {
         knownMaster = self;
         knownMasterTerm = state.term();
         knownMasterCleared = false;
-        lastLiveMasterNanos = now;
+        // The votes say who could be reached when they were asked for: without echoes from a
+        // majority within t of that, this master steps down.
+        lastLiveMasterNanos = campaignStartedNanos;
         yielded = false;
         // Votes are not echoes: the lease starts with the first keep-alives the followers echo.
         publishKeepAlive(now);
