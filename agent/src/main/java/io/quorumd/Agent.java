@@ -21,9 +21,7 @@ import io.quorumd.wire.DropCounters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -306,17 +304,4 @@ public final class Agent {
         }
     }
 
-    /** For tests: the node's last snapshot. */
-    NodeView view() {
-        return Objects.requireNonNull(view);
-    }
-
-    /** For tests: events posted by hand (as adapters do). */
-    void post(Event e) {
-        queue.add(e);
-    }
-
-    List<String> describePeers() {
-        return new ArrayList<>(config.nodeConfig().peers().ids());
-    }
 }

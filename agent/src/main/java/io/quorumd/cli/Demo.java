@@ -381,18 +381,9 @@ public final class Demo {
     private synchronized void cleanup() {
         if (members.isEmpty()) return;
         for (Member m : members.values()) if (m.paused) resume(m);
-        for (Member m : members.values()) if (m.alive()) m.process.destroy();   // SIGTERM
-        long deadline = System.nanoTime() + 8_000_000_000L;
-        for (Member m : members.values()) {
-            while (m.alive() && System.nanoTime() < deadline) {
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    break;
-                }
-            }
-            if (m.alive()) m.process.destroyForcibly();
-        }
+        List<Process> agents = new ArrayList<>();
+        for (Member m : members.values()) if (m.process != null) agents.add(m.process);
+        Processes.stopAll(agents, 8_000_000_000L);
         members.clear();
         if (savedStty != null) {
             try {

@@ -84,9 +84,7 @@ final class FailoverStats {
             }
         };
         sim.q.at(faultAt, () -> {
-            Host m = null;
-            for (Host h : sim.hosts)
-                if (h.agent != null && h.role == Role.MASTER && h.group != null) m = h;
+            Host m = sim.masterRunningCommand();
             if (m == null) return;
             crash[0] = sim.now();
             crash[1] = m.roleTerm;

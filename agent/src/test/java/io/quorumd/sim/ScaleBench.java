@@ -1,6 +1,5 @@
 package io.quorumd.sim;
 
-import io.quorumd.core.Role;
 import io.quorumd.core.Timing;
 
 import java.io.IOException;
@@ -74,9 +73,7 @@ public final class ScaleBench {
             }
         };
         sim.q.at(faultAt, () -> {
-            Host m = null;
-            for (Host h : sim.hosts)
-                if (h.agent != null && h.role == Role.MASTER && h.group != null) m = h;
+            Host m = sim.masterRunningCommand();
             if (m == null) return;
             at[0] = sim.now();
             at[1] = m.roleTerm;

@@ -271,4 +271,12 @@ final class Simulation {
                     ok ? "fenced" : "fence hook exited with status 1")));
         });
     }
+
+    /** The host whose agent is master and whose command group runs, or null (the last one, as hosts go). */
+    Host masterRunningCommand() {
+        Host m = null;
+        for (Host h : hosts)
+            if (h.agent != null && h.role == io.quorumd.core.Role.MASTER && h.group != null) m = h;
+        return m;
+    }
 }

@@ -280,18 +280,9 @@ public final class LocalCluster implements AutoCloseable {
                 }
             }
         }
-        for (Member m : members.values()) if (m.alive()) m.process.destroy();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        for (Member m : members.values()) {
-            while (m.alive() && System.nanoTime() < deadline) {
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    break;
-                }
-            }
-            if (m.alive()) m.process.destroyForcibly();
-        }
+        List<Process> agents = new ArrayList<>();
+        for (Member m : members.values()) if (m.process != null) agents.add(m.process);
+        io.quorumd.cli.Processes.stopAll(agents, Duration.ofSeconds(10).toNanos());
         // commands of killed agents are stopped by their watchdogs within stop_timeout
         try {
             await(() -> observer.running().isEmpty(), Duration.ofSeconds(10), "every command group to end");
