@@ -21,6 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * down at start, whole-cluster restart. Every test ends by asserting that the observer never
  * saw two command groups alive at once, and prints what it measured.
  */
+// Real agents measure real time: never share the machine with the concurrent container tests.
+@org.junit.jupiter.api.parallel.Isolated
 class ClusterProcessTest {
     static final Duration ELECT = Duration.ofSeconds(15);
     LocalCluster cluster;

@@ -23,6 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>{@code make test} runs a bounded soak ({@code quorumd.soak.faults}, default 50);
  * {@code make soak MINUTES=n} runs for n minutes ({@code quorumd.soak.minutes}).
  */
+// Real agents measure real time: never share the machine with the concurrent container tests.
+@org.junit.jupiter.api.parallel.Isolated
 class SoakTest {
     enum Fault { KILL_RESTART, PAUSE, STEP_DOWN, COMMAND_CRASH }
 
@@ -69,7 +71,10 @@ class SoakTest {
                         return r.size() == 1 && r.get(0).pgid != oldPgid;
                     }, Duration.ofSeconds(20), "a new command run after " + f + " of " + m + " (fault " + (done + 1) + ")");
                 } catch (AssertionError e) {
-                    throw new AssertionError(e.getMessage() + "; runs " + c.observer.runs() + "\n" + c.logs(), e);
+                    StringBuilder st = new StringBuilder();
+                    for (String id : c.members.keySet()) st.append(id).append(": ").append(c.status(id)).append('\n');
+                    throw new AssertionError(e.getMessage() + "; overlaps " + c.observer.overlaps() + "; alive now "
+                            + c.observer.running() + "; statuses:\n" + st + c.logs(), e);
                 }
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 failoverMs.computeIfAbsent(f, k -> new ArrayList<>()).add(ms);
