@@ -10,6 +10,7 @@ import io.quorumd.core.Effect;
 import io.quorumd.core.Effects;
 import io.quorumd.core.Event;
 import io.quorumd.core.Node;
+import io.quorumd.core.NodeConfig;
 import io.quorumd.core.NodeView;
 import io.quorumd.core.Role;
 import io.quorumd.core.TermState;
@@ -41,6 +42,8 @@ public final class Agent {
     private static final long MAX_SLEEP_NANOS = 1_000_000_000L;
 
     private final Config config;
+    /** Built once from the config: voters and timing (config.nodeConfig() builds anew each call). */
+    private final NodeConfig nodeConfig;
     private final Node node;
     private final long bootId;
     private final long startedNanos;
@@ -68,10 +71,11 @@ public final class Agent {
 
     private record PendingStepDown(CompletableFuture<Reply> reply, long sinceNanos) {}
 
-    Agent(Config config, Node node, long bootId, BlockingQueue<Event> queue, DropCounters drops, ZmqTransport transport,
+    Agent(Config config, NodeConfig nodeConfig, Node node, long bootId, BlockingQueue<Event> queue, DropCounters drops, ZmqTransport transport,
           Persister persister, Supervisor supervisor, SdNotify sd, StateDirLock lock, String bindDescription,
           long startedNanos) {
         this.config = config;
+        this.nodeConfig = nodeConfig;
         this.node = node;
         this.bootId = bootId;
         this.queue = queue;
@@ -84,7 +88,7 @@ public final class Agent {
         this.bindDescription = bindDescription;
         this.startedNanos = startedNanos;
         // a peer answers within a few ms on a LAN; two heartbeats leave room without wedging anything
-        this.requestTimeoutNanos = Math.max(2 * config.nodeConfig().timing().heartbeatNanos(), 200_000_000L);
+        this.requestTimeoutNanos = Math.max(2 * nodeConfig.timing().heartbeatNanos(), 200_000_000L);
         this.view = node.view(System.nanoTime());
     }
 
@@ -174,7 +178,7 @@ public final class Agent {
     private void probeSilentMaster(NodeView v, long now) {
         String m = v.master();
         if (m == null || v.role() == Role.MASTER) return;
-        long hb = config.nodeConfig().timing().heartbeatNanos();
+        long hb = nodeConfig.timing().heartbeatNanos();
         for (NodeView.PeerView p : v.peers()) {
             if (p.id().equals(m) && p.lastContactAgoNanos() > 2 * hb && now - lastProbeNanos >= hb) {
                 lastProbeNanos = now;
@@ -219,9 +223,9 @@ public final class Agent {
             @Override
             public CompletionStage<Reply> stepDown(String to) {
                 NodeView v = view;
-                if (to != null && (!config.nodeConfig().peers().contains(to) || to.equals(config.node()))) {
+                if (to != null && (!nodeConfig.peers().contains(to) || to.equals(config.node()))) {
                     return CompletableFuture.completedFuture(Reply.error(Reply.USAGE, "quorumd: step-down --to: "
-                            + to + " is not another peer (peers: " + config.nodeConfig().peers().ids() + ")"));
+                            + to + " is not another peer (peers: " + nodeConfig.peers().ids() + ")"));
                 }
                 if (v.role() != Role.MASTER) {
                     return CompletableFuture.completedFuture(Reply.error(Reply.FAILURE, "quorumd: " + config.node()

@@ -111,7 +111,7 @@ public final class AgentFactory {
             throw new StartupException(e.getMessage(), e);
         }
         SdNotify sd = SdNotify.fromEnvironment();
-        Agent agent = new Agent(config, node, bootId, queue, drops, transport, persister, supervisor, sd, lock,
+        Agent agent = new Agent(config, nodeConfig, node, bootId, queue, drops, transport, persister, supervisor, sd, lock,
                 bind.address().getHostAddress() + ":" + config.self().port(), startedNanos);
         try {
             agent.attachControl(ControlServer.start(config.controlSocket(), agent.controlHandler()));

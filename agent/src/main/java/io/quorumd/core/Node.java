@@ -78,7 +78,6 @@ public class Node {
     private long preVoteTerm = -1;
     private final Map<String, Boolean> preVotes = new TreeMap<>();
     private final Map<String, Grant> grants = new LinkedHashMap<>();
-    private Proof transfer;                   // hand-over that made this node campaign
     private long campaignStartedNanos;        // when the vote requests of this term went out
 
     // --- master ---
@@ -122,7 +121,6 @@ public class Node {
         final String reason;
         final List<String> tried = new ArrayList<>();
         long requestId = -1;
-        String pendingTo;
         boolean resigned;
 
         HandOverPlan(String requestedTo, boolean shutdown, String reason) {
@@ -586,7 +584,6 @@ public class Node {
                 : "no live master: campaigning in term " + state.term());
         grants.clear();
         grants.put(self, new Grant(own, now));
-        transfer = handedOver;
         campaignStartedNanos = now;
         long t = timing.electionTimeoutNanos();
         electionDeadlineNanos = now + t / 2 + random.nextLong(Math.max(1, t / 2));
@@ -873,7 +870,6 @@ public class Node {
             return;
         }
         plan.tried.add(to);
-        plan.pendingTo = to;
         plan.requestId = nextRequestId();
         trace("handing over to %s", to);
         send(new Effect.Request(to, new HandOver(self, state.term(), bootId, plan.requestId, to, offeredProof)));

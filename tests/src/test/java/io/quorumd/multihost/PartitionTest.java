@@ -50,7 +50,6 @@ class PartitionTest {
             c.assertStatusAgrees(next, majority);
 
             c.healPartition();
-            Thread.sleep(3 * Cluster.ELECTION_TIMEOUT_MS);
             Run healed = c.awaitSingleMaster();
             c.report("after healing: master " + healed);
             c.assertStatusAgrees(healed, c.nodes);
