@@ -63,29 +63,9 @@ public final class ControlClient {
         long deadline = System.nanoTime() + timeout.toNanos();
         String nobody = "quorumd: no agent answers on " + socket + " (is quorumd running?)";
         if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) throw new Unreachable(Kind.NOBODY, nobody);
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX); Selector sel = Selector.open()) {
-            ch.configureBlocking(false);
-            try {
-                // a Unix socket connects at once, or fails at once (EAGAIN when the backlog is full)
-                if (!ch.connect(UnixDomainSocketAddress.of(socket))) {
-                    ch.register(sel, SelectionKey.OP_CONNECT);
-                    while (!ch.finishConnect()) await(sel, deadline, socket, timeout);
-                }
-            } catch (ConnectException e) {
-                throw new Unreachable(Kind.NOBODY, nobody);
-            } catch (IOException e) {
-                String m = String.valueOf(e.getMessage());
-                if (m.contains("No such file")) throw new Unreachable(Kind.NOBODY, nobody);
-                if (m.contains("Permission denied"))
-                    throw new Unreachable(Kind.DENIED, "quorumd: permission denied on " + socket
-                            + " (run as root or as a member of group quorumd)");
-                if (m.contains("Resource temporarily unavailable"))
-                    throw silent(socket, timeout);
-                throw new Unreachable(Kind.OTHER, "quorumd: cannot connect to " + socket + ": " + m);
-            }
+        try (SocketChannel ch = connect(socket, deadline, timeout, nobody); Selector sel = Selector.open()) {
             ByteBuffer out = ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.UTF_8));
-            SelectionKey key = ch.keyFor(sel) != null ? ch.keyFor(sel) : ch.register(sel, 0);
-            key.interestOps(SelectionKey.OP_WRITE);
+            SelectionKey key = ch.register(sel, SelectionKey.OP_WRITE);
             try {
                 while (out.hasRemaining()) {
                     ch.write(out);
@@ -123,6 +103,50 @@ public final class ControlClient {
             if (m.contains("Broken pipe") || m.contains("Connection reset"))
                 throw closed(socket);
             throw new Unreachable(Kind.OTHER, "quorumd: talking to the agent on " + socket + " failed: " + m);
+        }
+    }
+
+    /**
+     * Connects, non-blocking. A Unix socket connects at once or fails at once; EAGAIN means the
+     * agent's accept backlog is full (many clients at once, or a stopped agent), which is "not
+     * answering yet": retried every 10 ms until the deadline, so the message stays true.
+     */
+    private static SocketChannel connect(Path socket, long deadline, Duration timeout, String nobody)
+            throws IOException, Unreachable {
+        while (true) {
+            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+            boolean ok = false;
+            try {
+                ch.configureBlocking(false);
+                if (!ch.connect(UnixDomainSocketAddress.of(socket))) {
+                    try (Selector sel = Selector.open()) {
+                        ch.register(sel, SelectionKey.OP_CONNECT);
+                        while (!ch.finishConnect()) await(sel, deadline, socket, timeout);
+                    }
+                }
+                ok = true;
+                return ch;
+            } catch (ConnectException e) {
+                throw new Unreachable(Kind.NOBODY, nobody);
+            } catch (IOException e) {
+                String m = String.valueOf(e.getMessage());
+                if (m.contains("No such file")) throw new Unreachable(Kind.NOBODY, nobody);
+                if (m.contains("Permission denied"))
+                    throw new Unreachable(Kind.DENIED, "quorumd: permission denied on " + socket
+                            + " (run as root or as a member of group quorumd)");
+                if (!m.contains("Resource temporarily unavailable"))
+                    throw new Unreachable(Kind.OTHER, "quorumd: cannot connect to " + socket + ": " + m);
+            } finally {
+                if (!ok) ch.close();
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) throw silent(socket, timeout);
+            try {
+                Thread.sleep(Math.min(10, Math.max(1, left / 1_000_000)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw silent(socket, timeout);
+            }
         }
     }
 

@@ -258,21 +258,26 @@ public final class ControlServer implements AutoCloseable {
         return Math.max(1, TimeUnit.NANOSECONDS.toMillis(next - now) + 1);
     }
 
+    /** Accepts every pending connection: the backlog is short, and a client finding it full must retry. */
     private void accept() throws IOException {
-        SocketChannel ch = server.accept();
-        if (ch == null) return;
-        ch.configureBlocking(false);
-        if (conns.size() >= MAX_CONNECTIONS) {
-            // best effort: a short reply fits the socket buffer, so this write does not block
-            ch.write(encode(Reply.error(Reply.UNAVAILABLE, "quorumd: the agent is busy (" + MAX_CONNECTIONS
-                    + " control connections open); try again")));
-            ch.close();
-            return;
+        SocketChannel ch;
+        while ((ch = server.accept()) != null) {
+            ch.configureBlocking(false);
+            if (conns.size() >= MAX_CONNECTIONS) {
+                // best effort: a short reply fits the socket buffer, so this write does not block
+                try (SocketChannel busy = ch) {
+                    busy.write(encode(Reply.error(Reply.UNAVAILABLE, "quorumd: the agent is busy (" + MAX_CONNECTIONS
+                            + " control connections open); try again")));
+                } catch (IOException e) {
+                    // the client went away first: nothing to tell it
+                }
+                continue;
+            }
+            SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
+            Conn c = new Conn(ch, key, System.nanoTime());
+            key.attach(c);
+            conns.add(c);
         }
-        SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
-        Conn c = new Conn(ch, key, System.nanoTime());
-        key.attach(c);
-        conns.add(c);
     }
 
     private void read(Conn c) throws IOException {

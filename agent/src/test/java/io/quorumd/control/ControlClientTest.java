@@ -12,6 +12,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -47,6 +49,49 @@ class ControlClientTest {
             long ms = (System.nanoTime() - t0) / 1_000_000;
             assertEquals(new Reply(3, "quorumd: the agent on " + s + " did not answer within 400 ms (is it stopped or overloaded?)\n"), r);
             assertTrue(ms >= 400 && ms < 1500, ms + " ms");
+        }
+    }
+
+    @Test
+    void aFullBacklogIsWaitedOutNotReportedAtOnce() throws Exception {
+        Path s = dir.resolve("control.sock");
+        List<SocketChannel> queued = new ArrayList<>();
+        try (ServerSocketChannel stuck = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            stuck.bind(UnixDomainSocketAddress.of(s), 1);   // a stopped agent: nothing is ever accepted
+            while (true) {   // fill the backlog until the kernel says EAGAIN
+                SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
+                c.configureBlocking(false);
+                try {
+                    c.connect(UnixDomainSocketAddress.of(s));
+                    queued.add(c);
+                } catch (java.io.IOException full) {
+                    c.close();
+                    break;
+                }
+                assertTrue(queued.size() < 1000, "the backlog never filled");
+            }
+            long t0 = System.nanoTime();
+            Reply r = ControlClient.call(s, "status", Duration.ofMillis(300));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(new Reply(3, "quorumd: the agent on " + s + " did not answer within 300 ms (is it stopped or overloaded?)\n"), r);
+            assertTrue(ms >= 300, "gave up after " + ms + " ms, before its time-out");
+            // once the agent accepts again, a waiting client gets in
+            CompletableFuture<Reply> late = CompletableFuture.supplyAsync(() -> ControlClient.call(s, "status", Duration.ofSeconds(5)));
+            for (SocketChannel c : queued) c.close();
+            queued.clear();
+            SocketChannel served = null;
+            while (served == null) {   // drain what was queued; the last one in is the late client
+                SocketChannel a = stuck.accept();
+                ByteBuffer req = ByteBuffer.allocate(64);
+                a.configureBlocking(true);
+                if (a.read(req) > 0) served = a;
+                else a.close();
+            }
+            served.write(ByteBuffer.wrap((ControlServer.REPLY_HEADER + "0\nok\n").getBytes(StandardCharsets.UTF_8)));
+            served.close();
+            assertEquals(new Reply(0, "ok\n"), late.get(5, TimeUnit.SECONDS));
+        } finally {
+            for (SocketChannel c : queued) c.close();
         }
     }
 
