@@ -46,6 +46,7 @@ public class Node {
     // --- durable state and the outbox held back until it is on disk ---
     private TermState state;
     private long persistSeq;          // last Persist issued
+    private int persistIndex = -1;    // where in this event's effects that Persist sits; -1: none yet
     private long persistedSeq;        // last Persist acknowledged
     private boolean storageHealthy = true;
     private String storageProblem = "";
@@ -92,6 +93,8 @@ public class Node {
     private long fenceAtNanos = -1;
     private Proof fenceProof;
     private HandOverPlan handOver;
+    /** When this run cast its real vote of the current term (for itself or a peer); -1: none. */
+    private long votedAtNanos = -1;
 
     // --- the command, as far as the core knows it ---
     private boolean commandActive;            // StartCommand sent, CommandStopped not yet seen
@@ -175,6 +178,7 @@ public class Node {
     /** Handles one event at local time {@code nowNanos}; returns the effects to apply, in order. */
     public List<Effect> handle(Event event, long nowNanos) {
         out = new ArrayList<>();
+        persistIndex = -1;
         if (event instanceof Event.Tick) {
             // time only
         } else if (event instanceof Event.Received r) {
@@ -440,6 +444,7 @@ public class Node {
             state = state.withVote(c);
             issuePersist();
         }
+        votedAtNanos = now;
         electionDeadlineNanos = now + electionTimeout();
         trace("granted vote for %s in term %d (%s)", c, v.term(), r);
         send(new Effect.Respond(c, new VoteResponse(self, state.term(), bootId, v.requestId(), false, true, "",
@@ -452,11 +457,28 @@ public class Node {
         if (shuttingDown) return "shutting down";
         if (v.preVote() && v.term() <= state.term()) return "stale term " + v.term() + " <= " + state.term();
         if (isSticky(now) && !transferAccepted(v)) return stickyReason(now);
+        if (v.preVote() && electionUnderWay(v.from(), now) && !transferAccepted(v))
+            return "voted for " + state.votedFor() + " in term " + state.term() + " " + ms(now - votedAtNanos)
+                    + " ms ago: that election may still succeed";
         if (!v.preVote() && state.votedFor() != null && !state.votedFor().equals(v.from()))
             return "already voted for " + state.votedFor() + " in term " + state.term();
         if (v.lastLogTerm() < lastLogTerm() || (v.lastLogTerm() == lastLogTerm() && v.lastLogIndex() < lastLogIndex()))
             return "candidate's log is behind";
         return null;
+    }
+
+    /**
+     * True for half an election timeout after this node cast its real vote for a candidate other
+     * than {@code requester} (itself included). A pre-vote grant then would let a rival raise the
+     * term just as that candidate wins, and the fresh master would step down for the newer term;
+     * Raft resets the election timer on a vote for the same reason. Half of t is far more than a
+     * vote round trip and no longer than the shortest candidacy, so a failed candidate's rivals
+     * are not held back past its own retry.
+     */
+    private boolean electionUnderWay(String requester, long now) {
+        String v = state.votedFor();
+        return v != null && !v.equals(requester) && votedAtNanos >= 0
+                && now - votedAtNanos < timing.electionTimeoutNanos() / 2;
     }
 
     private String stickyReason(long now) {
@@ -513,6 +535,8 @@ public class Node {
         String why = null;
         if (h.term() != state.term()) why = "hand-over from term " + h.term() + ", this node is in term " + state.term();
         else if (role == Role.MASTER) why = "this node is master";
+        else if (knownMaster != null && knownMasterTerm == h.term() && !knownMaster.equals(h.from()))
+            why = knownMaster + " is master of term " + h.term() + ", not " + h.from();
         else if (!storageHealthy) why = "storage failing: " + storageProblem;
         else if (shuttingDown) why = "shutting down";
         else if (gaveUp && noCampaignUntilNanos > now) why = "this node's command failed too often";
@@ -578,6 +602,7 @@ public class Node {
         preVoting = false;
         MasterReport own = report(now);
         state = state.withTerm(state.term() + 1).withVote(self);
+        votedAtNanos = now;
         issuePersist();
         setRole(Role.CANDIDATE, null, now, handedOver != null
                 ? "hand-over from " + handedOver.node() + ": campaigning in term " + state.term()
@@ -633,6 +658,11 @@ public class Node {
      * The lease runs from the send time of the newest keep-alive a majority (this node included)
      * has echoed, for {@link Timing#leaseNanos()}. Past it the master steps down.
      */
+    /** The lease length on this node's clock, {@link Timing#leaseNanos()}. */
+    protected long leaseNanos() {
+        return timing.leaseNanos();
+    }
+
     protected void updateLease(long now) {
         if (role != Role.MASTER) return;
         List<Long> newest = new ArrayList<>(echoes.values());
@@ -640,14 +670,14 @@ public class Node {
         newest.sort((a, b) -> Long.compare(b, a));
         int k = peers.majority();
         if (newest.size() >= k) {
-            long end = newest.get(k - 1) + timing.leaseNanos();
+            long end = newest.get(k - 1) + leaseNanos();
             if (end > leaseEndNanos) {
                 leaseEndNanos = end;
                 if (end > now) emit(new Effect.LeaseRenewed(state.term(), leaseEndNanos));
             }
         }
         if (leaseEndNanos >= 0 && now >= leaseEndNanos) {
-            stepDown(now, "lease expired: no majority confirmed this master within " + ms(timing.leaseNanos()) + " ms");
+            stepDown(now, "lease expired: no majority confirmed this master within " + ms(leaseNanos()) + " ms");
         } else if (leaseEndNanos < 0 && now - lastLiveMasterNanos >= timing.electionTimeoutNanos()) {
             stepDown(now, "no majority echoed this master within " + ms(timing.electionTimeoutNanos()) + " ms");
         }
@@ -847,6 +877,16 @@ public class Node {
     private void resign(long now) {
         HandOverPlan plan = handOver;
         plan.resigned = true;
+        if (role != Role.MASTER) {
+            // Mastership was lost while the command stopped (lease expired, or a newer term was
+            // seen): there is nothing to hand over, and asking a peer to campaign would unseat the
+            // master that may already rule this term. The proof that the command stopped (set by
+            // onCommandStopped, for the command's own term) still goes out with the keep-alives.
+            trace("hand-over dropped: no longer master (%s)", plan.reason);
+            publishKeepAlive(now);
+            finishHandOver(now);
+            return;
+        }
         boolean wasCleared = cleared;
         long term = state.term();
         setRole(Role.FOLLOWER, null, now, plan.reason);
@@ -923,6 +963,7 @@ public class Node {
 
     private void adoptTerm(long term, long now, String why) {
         state = state.withTerm(term);
+        votedAtNanos = -1;
         issuePersist();
         masterEchoNanos = -1;
         preVoting = false;
@@ -997,9 +1038,22 @@ public class Node {
     // Persistence and the held outbox
     // =====================================================================================
 
+    /**
+     * Asks for the term and vote to be made durable. Within one event the writes coalesce: a vote
+     * request in a newer term (adopt the term, then vote) costs one disk write, not two in a row,
+     * which on a slow disk decided whether the answer beat the candidate's time-out.
+     */
     private void issuePersist() {
-        persistSeq++;
-        emit(new Effect.Persist(persistSeq, state.term(), state.votedFor()));
+        Effect.Persist p;
+        if (persistIndex >= 0) {
+            p = new Effect.Persist(persistSeq, state.term(), state.votedFor());
+            out.set(persistIndex, p);
+        } else {
+            persistSeq++;
+            p = new Effect.Persist(persistSeq, state.term(), state.votedFor());
+            persistIndex = out.size();
+            out.add(p);
+        }
     }
 
     private void onPersisted(long seq, long now) {
@@ -1034,7 +1088,13 @@ public class Node {
      */
     private boolean stale(Effect e, long now) {
         if (e instanceof Effect.Respond r && r.message() instanceof VoteResponse v) {
-            return v.preVote() && v.granted() && (isSticky(now) || v.term() <= state.term());
+            if (!v.granted()) return false;
+            if (v.preVote()) return isSticky(now) || v.term() <= state.term();
+            // A real vote is on disk either way; the grant is dropped only once it can no longer
+            // make a master: a newer term began, or this node follows another live master (a
+            // resumed agent works through its backlog at one instant, and may vote, then hear
+            // the master of a newer term before its disk answers).
+            return v.term() < state.term() || (master != null && !master.equals(r.to()) && isSticky(now));
         }
         if (!(e instanceof Effect.Request r) || !(r.message() instanceof VoteRequest v)) return false;
         if (v.preVote()) return !preVoting || v.requestId() != preVoteRequestId || v.term() <= state.term() || isSticky(now);

@@ -10,6 +10,7 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,6 +33,10 @@ class NodeScenarioTest {
         final List<String> log = new ArrayList<>();
         final Map<String, Long> commandStartedAt = new TreeMap<>();
         final Map<String, Long> commandTerm = new TreeMap<>();
+        /** nodes cut off from everyone (both ways) */
+        final java.util.Set<String> cut = new java.util.TreeSet<>();
+        /** how long each node's command takes to stop (default 1 ms) */
+        final Map<String, Long> stopDelay = new TreeMap<>();
         long now;
         long seq;
 
@@ -85,11 +90,12 @@ class NodeScenarioTest {
 
         void apply(String id, Effect f) {
             if (f instanceof Effect.Publish p) {
-                for (String o : nodes.keySet()) if (!o.equals(id)) at(now + MS, o, new Event.Received(p.keepAlive()));
+                for (String o : nodes.keySet()) if (!o.equals(id)) send(id, o, p.keepAlive());
             } else if (f instanceof Effect.Request r) {
-                at(now + MS, r.to(), new Event.Received(r.message()));
+                if (r.message() instanceof Message.HandOver) log.add(now / MS + " " + id + " HandOver to " + r.to());
+                send(id, r.to(), r.message());
             } else if (f instanceof Effect.Respond r) {
-                at(now + MS, r.to(), new Event.Received(r.message()));
+                send(id, r.to(), r.message());
             } else if (f instanceof Effect.Persist p) {
                 at(now + MS, id, new Event.Persisted(p.seq()));
             } else if (f instanceof Effect.StartCommand s) {
@@ -101,7 +107,7 @@ class NodeScenarioTest {
             } else if (f instanceof Effect.StopCommand s) {
                 commandStartedAt.remove(id);
                 log.add(now / MS + " " + id + " StopCommand");
-                at(now + MS, id, new Event.CommandStopped(s.term()));
+                at(now + stopDelay.getOrDefault(id, MS), id, new Event.CommandStopped(s.term()));
             } else if (f instanceof Effect.RoleChanged r) {
                 log.add(now / MS + " " + id + " " + r.role() + " term " + r.term() + ": " + r.reason());
             } else if (f instanceof Effect.Trace t) {
@@ -109,6 +115,10 @@ class NodeScenarioTest {
             } else if (f instanceof Effect.ReadyToExit) {
                 log.add(now / MS + " " + id + " ReadyToExit");
             }
+        }
+
+        void send(String from, String to, Message m) {
+            if (!cut.contains(from) && !cut.contains(to)) at(now + MS, to, new Event.Received(m));
         }
 
         String master() {
@@ -209,5 +219,32 @@ class NodeScenarioTest {
         assertNotNull(m, w.dump());
         long failover = w.commandStartedAt.get(m) - crashAt;
         assertTrue(failover < 500 * MS, failover / MS + " ms\n" + w.dump());
+    }
+
+    /**
+     * Simulator seed 15816: a master asked to step down loses its lease while its command takes
+     * the whole stop_timeout to die. When the command is finally gone it is no master any more, and
+     * someone else rules a newer term: it must not ask a peer to campaign (that unseated the new
+     * master and cost a second wait), only publish that its command is gone.
+     */
+    @Test
+    void aMasterThatLostItsLeaseWhileStoppingDoesNotHandOver() {
+        World w = new World(3);
+        w.runUntil(3000 * MS);
+        String old = w.master();
+        long t0 = w.now;
+        w.stopDelay.put(old, 2500 * MS);
+        w.at(t0, old, new Event.StepDownRequested(null));
+        w.cut.add(old);   // the step-down's hand-over cannot reach anyone; the lease runs out
+        w.runUntil(t0 + 2000 * MS);
+        String next = w.master();
+        assertNotNull(next, w.dump());
+        long term = w.nodes.get(next).term();
+        w.cut.clear();
+        w.runUntil(t0 + 6000 * MS);   // the old command stopped at t0 + 2.5 s
+        assertFalse(w.dump().contains(old + " HandOver to"), w.dump());
+        assertEquals(next, w.master(), w.dump());
+        assertEquals(term, w.nodes.get(next).term(), "the new master kept its term\n" + w.dump());
+        assertTrue(w.commandStartedAt.containsKey(next), w.dump());
     }
 }

@@ -41,8 +41,12 @@ final class Checker {
     final long stepDownBoundNanos;
     boolean met;
     long metAtNanos = -1;
-    private final long[] outCutSince;
-    private final long[] inCutSince;
+    // per master i and peer j: link state as of the last recompute (see recomputeIsolation)
+    private final boolean[][] outOpen;
+    private final boolean[][] inOpen;
+    private final long[][] lastOutClose;
+    private final long[][] frozenConfirm;
+    private final long[] scheduledFrom;
 
     Checker(Simulation sim) {
         this.sim = sim;
@@ -51,10 +55,14 @@ final class Checker {
         for (int i = 0; i < n; i++) {
             votes.add(new TreeMap<>());
         }
-        outCutSince = new long[n];
-        inCutSince = new long[n];
-        Arrays.fill(outCutSince, Long.MAX_VALUE);
-        Arrays.fill(inCutSince, Long.MAX_VALUE);
+        outOpen = new boolean[n][n];
+        inOpen = new boolean[n][n];
+        lastOutClose = new long[n][n];
+        frozenConfirm = new long[n][n];
+        for (long[] row : lastOutClose) Arrays.fill(row, Long.MIN_VALUE);
+        for (long[] row : frozenConfirm) Arrays.fill(row, Long.MIN_VALUE);
+        scheduledFrom = new long[n];
+        Arrays.fill(scheduledFrom, Long.MAX_VALUE);
         Timing tm = p.timing;
         double rho = tm.clockDrift();
         long hb = tm.heartbeatNanos();
@@ -379,46 +387,65 @@ final class Checker {
     }
 
     /**
-     * A master's lease is bounded two ways: once its keep-alives reach fewer than a majority
-     * (outgoing cut: nothing newer can be echoed; a paused peer still counts, its socket buffers
-     * them), and while it hears fewer than a majority (incoming cut: no echo arrives; a paused peer
-     * sends nothing). Each, while it lasts, bounds the lease from the moment it began.
+     * A master's lease runs from the send time of a keep-alive (or vote request) that a majority
+     * echoed. Peer j can echo a keep-alive sent at s only if the link i>j was open at some s' >= s
+     * (j's echo is monotonic: it names the newest keep-alive it holds; a paused or frozen peer
+     * still counts, its socket buffers them) and j>i was open, with j's agent running, at some
+     * moment after s'. {@link #confirmable} is the latest such s per peer; {@code T} (the
+     * majority's) is the newest send time any echo can still vouch for, and the master must be gone
+     * {@link #stepDownBoundNanos} after it. Links that are never open together at one instant can
+     * still confirm (j hears at s', is cut off, echoes once j>i reopens), so this is judged per
+     * peer and over time, not by counting who hears whom at one moment.
      */
     private void recomputeIsolation() {
         if (sim.net == null || sim.hosts == null) return;
-        int majority = n / 2 + 1;
+        long now = sim.now();
         for (int i = 0; i < n; i++) {
-            int out = 1;
-            int in = 1;
             for (int j = 0; j < n; j++) {
                 Host o = sim.hosts[j];
                 if (j == i || o == null) continue;
-                if (sim.net.open(i, j) && o.up && o.agent != null) out++;
-                if (sim.net.open(j, i) && o.agentRunning()) in++;
+                boolean out = sim.net.open(i, j) && o.up && o.agent != null;
+                boolean in = sim.net.open(j, i) && o.agentRunning();
+                if (outOpen[i][j] && !out) lastOutClose[i][j] = now;
+                if (inOpen[i][j] && !in) frozenConfirm[i][j] = outOpen[i][j] ? now : lastOutClose[i][j];
+                outOpen[i][j] = out;
+                inOpen[i][j] = in;
             }
-            track(i, 0, out < majority);
-            track(i, 1, in < majority);
+            long t0 = majorityConfirmable(i, now);
+            if (t0 != Long.MIN_VALUE && t0 < now && t0 != scheduledFrom[i]) {
+                scheduledFrom[i] = t0;
+                long at = Math.max(now, t0 + stepDownBoundNanos);
+                int master = i;
+                sim.q.at(at, () -> checkStepDown(master, t0));
+            }
         }
     }
 
-    private void track(int i, int way, boolean cut) {
-        long[] since = way == 0 ? outCutSince : inCutSince;
-        if (cut && since[i] == Long.MAX_VALUE) {
-            long t0 = sim.now();
-            since[i] = t0;
-            sim.q.at(t0 + stepDownBoundNanos, () -> checkStepDown(i, way, t0));
-        } else if (!cut) {
-            since[i] = Long.MAX_VALUE;
-        }
+    /** The newest send time of i's that peer j can echo, as of now; Long.MIN_VALUE: none. */
+    private long confirmable(int i, int j, long now) {
+        if (!inOpen[i][j]) return frozenConfirm[i][j];
+        return outOpen[i][j] ? now : lastOutClose[i][j];
     }
 
-    private void checkStepDown(int i, int way, long since) {
-        if ((way == 0 ? outCutSince : inCutSince)[i] != since) return;
+    /** The newest send time a majority (i included, at now) can echo. */
+    private long majorityConfirmable(int i, long now) {
+        int need = n / 2;   // peers besides i
+        if (need == 0) return now;
+        long[] c = new long[n - 1];
+        int k = 0;
+        for (int j = 0; j < n; j++) if (j != i) c[k++] = confirmable(i, j, now);
+        Arrays.sort(c);
+        return c[c.length - need];
+    }
+
+    private void checkStepDown(int i, long since) {
+        long now = sim.now();
+        long t0 = majorityConfirmable(i, now);
+        if (t0 != since) return;   // an echo can vouch for a newer keep-alive: a later check judges it
         Host h = sim.hosts[i];
-        if (h.agentRunning() && h.role == Role.MASTER && h.activeSince <= since)
-            sim.violation(Violation.Kind.LIVENESS, "step down", h.id + "'s keep-alives " + (way == 0
-                    ? "have not reached" : "and echoes have not come back from") + " a majority since "
-                    + Trace.seconds(since) + "s, but it is still master of term " + h.roleTerm + " "
-                    + Trace.ms(sim.now() - since) + " later");
+        if (h.agentRunning() && h.role == Role.MASTER && h.activeSince <= since && now >= since + stepDownBoundNanos)
+            sim.violation(Violation.Kind.LIVENESS, "step down", h.id + ": no echo from a majority can vouch for a"
+                    + " keep-alive sent after " + Trace.seconds(since) + "s, but it is still master of term "
+                    + h.roleTerm + " " + Trace.ms(now - since) + " later");
     }
 }

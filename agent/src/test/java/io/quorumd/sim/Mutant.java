@@ -24,7 +24,7 @@ final class Mutant {
     }
 
     static final List<String> NAMES = List.of("none", "no-handover-wait", "forget-vote", "no-stickiness",
-            "send-before-persist");
+            "send-before-persist", "long-lease");
 
     /** The rules each mutant must break (what the checker must catch it by). */
     static java.util.Set<String> signature(String name) {
@@ -37,6 +37,8 @@ final class Mutant {
                 return java.util.Set.of("stickiness");
             case "send-before-persist":
                 return java.util.Set.of("persist-before-send");
+            case "long-lease":
+                return java.util.Set.of("step down");
             default:
                 return java.util.Set.of();
         }
@@ -69,6 +71,8 @@ final class Mutant {
                 return new Mutant(name, NoStickinessNode::new, false);
             case "send-before-persist":
                 return new Mutant(name, SendBeforePersistNode::new, false);
+            case "long-lease":
+                return new Mutant(name, LongLeaseNode::new, false);
             default:
                 throw new IllegalArgumentException("unknown mutant '" + name + "': use one of " + NAMES);
         }
@@ -125,6 +129,18 @@ final class Mutant {
             List<Effect> all = new ArrayList<>(out);
             for (Effect e : early) if (!out.contains(e)) all.add(e);
             return all;
+        }
+    }
+
+    /** Holds its lease for two election timeouts instead of t(1-ρ)/(1+ρ): it steps down too late. */
+    static final class LongLeaseNode extends Node {
+        LongLeaseNode(NodeConfig c, TermState s, long bootId, Proof cert, RandomGenerator r, long now) {
+            super(c, s, bootId, cert, r, now);
+        }
+
+        @Override
+        protected long leaseNanos() {
+            return 2 * timing.electionTimeoutNanos();
         }
     }
 }

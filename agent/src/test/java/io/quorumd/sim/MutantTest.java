@@ -16,7 +16,7 @@ class MutantTest {
     private static final long MAX_SEEDS = 10_000;
 
     @ParameterizedTest
-    @ValueSource(strings = {"no-handover-wait", "forget-vote", "no-stickiness", "send-before-persist"})
+    @ValueSource(strings = {"no-handover-wait", "forget-vote", "no-stickiness", "send-before-persist", "long-lease"})
     void theCheckerCatchesTheMutant(String name) {
         Mutant mutant = Mutant.byName(name);
         Set<String> rules = Mutant.signature(name);

@@ -1,0 +1,142 @@
+package io.quorumd.core;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Races the seeded simulator found (seeds 28625 and 15816 of the 40,000-schedule run), pinned as
+ * single-node exchanges: the answers a node gives, message by message.
+ */
+class NodeElectionRaceTest {
+    static final long MS = Timing.MS;
+    static final Timing TIMING = NodeScenarioTest.TIMING;   // t = 1000 ms, heartbeat 100 ms
+    static final List<Peer> PEERS = List.of(new Peer("n0", 100), new Peer("n1", 100), new Peer("n2", 100));
+
+    private final List<Effect> out = new ArrayList<>();
+    private Node node;
+    private long now;
+
+    private void boot(String self) {
+        node = new Node(new NodeConfig(new Peers(self, PEERS), TIMING, false), TermState.INITIAL, 7,
+                new Proof(Proof.Kind.CERTIFICATE, self, 0, true), new SplittableRandom(1), now);
+    }
+
+    /** Handles one event, acknowledging every persist at once (a fast disk). */
+    private void handle(Event e) {
+        List<Effect> fx = new ArrayList<>(node.handle(e, now));
+        for (int i = 0; i < fx.size(); i++) {
+            out.add(fx.get(i));
+            if (fx.get(i) instanceof Effect.Persist p) fx.addAll(node.handle(new Event.Persisted(p.seq()), now));
+        }
+    }
+
+    private Message.VoteRequest request(String from, long term, boolean preVote, long id) {
+        return new Message.VoteRequest(from, term, 99, id, preVote, now, 0, 0, null);
+    }
+
+    private Message.VoteResponse answerTo(long requestId) {
+        Message.VoteResponse found = null;
+        for (Effect f : out)
+            if (f instanceof Effect.Respond r && r.message() instanceof Message.VoteResponse v && v.requestId() == requestId) found = v;
+        assertNotNull(found, "no answer to request " + requestId + ": " + out);
+        return found;
+    }
+
+    @Test
+    void aVoterKeepsItsPreVoteFromRivalsWhileTheElectionItVotedInMayStillSucceed() {
+        boot("n0");
+        now = 1500 * MS;   // past the restart quiet time
+        handle(new Event.Tick());
+        handle(new Event.Received(request("n1", 1, false, 1)));
+        assertTrue(answerTo(1).granted(), "the real vote: " + answerTo(1));
+
+        now += 20 * MS;   // n2's pre-vote arrives before n1's first keep-alive as master
+        handle(new Event.Received(request("n2", 2, true, 2)));
+        Message.VoteResponse rival = answerTo(2);
+        assertFalse(rival.granted(), "a rival's pre-vote right after a real vote: " + rival);
+        assertTrue(rival.reason().contains("voted for n1 in term 1"), rival.reason());
+
+        handle(new Event.Received(request("n1", 2, true, 3)));
+        assertTrue(answerTo(3).granted(), "the candidate it voted for may retry: " + answerTo(3));
+
+        now += TIMING.electionTimeoutNanos() / 2;   // that election has had its chance
+        handle(new Event.Received(request("n2", 2, true, 4)));
+        assertTrue(answerTo(4).granted(), "half an election timeout later: " + answerTo(4));
+    }
+
+    @Test
+    void aCandidateKeepsItsPreVoteFromRivalsDuringItsOwnElection() {
+        boot("n0");
+        now = 2500 * MS;   // the election timer has fired by now: n0 pre-votes, then campaigns
+        handle(new Event.Tick());
+        handle(new Event.Received(new Message.VoteResponse("n1", 1, 98, lastPreVoteId(), true, true, "", -1,
+                MasterReport.NONE)));
+        assertEquals(Role.CANDIDATE, node.role(), "" + out);
+        now += 10 * MS;
+        handle(new Event.Received(request("n2", 2, true, 5)));
+        assertFalse(answerTo(5).granted(), "" + answerTo(5));
+    }
+
+    private long lastPreVoteId() {
+        long id = -1;
+        for (Effect f : out)
+            if (f instanceof Effect.Request r && r.message() instanceof Message.VoteRequest v && v.preVote()) id = v.requestId();
+        assertTrue(id >= 0, "no pre-vote sent: " + out);
+        return id;
+    }
+
+    @Test
+    void aHandOverFromANodeThatIsNotTheTermsMasterIsRefused() {
+        boot("n0");
+        now = 1500 * MS;
+        handle(new Event.Tick());
+        // n1 is master of term 3
+        handle(new Event.Received(new Message.KeepAlive("n1", 3, 98, now, "n1", -1, 0, false, null, 0, 0)));
+        assertEquals(3, node.term());
+        // n2, also in term 3 but not its master, asks n0 to campaign
+        now += 10 * MS;
+        handle(new Event.Received(new Message.HandOver("n2", 3, 97, 6, "n0", new Proof(Proof.Kind.HANDOVER, "n2", 2, true))));
+        Message.HandOverAck ack = null;
+        for (Effect f : out) if (f instanceof Effect.Respond r && r.message() instanceof Message.HandOverAck a) ack = a;
+        assertNotNull(ack, "" + out);
+        assertFalse(ack.accepted(), "" + ack);
+        assertEquals(3, node.term(), "no campaign against the term's master");
+        assertEquals(Role.FOLLOWER, node.role());
+    }
+
+    /**
+     * Simulator seed 43636: an agent resumed from a long pause works through its backlog at one
+     * instant. It votes (the grant waits for the disk), then hears the master of a newer term. The
+     * held grant can no longer make a master and must not go out once the disk answers.
+     */
+    @Test
+    void aHeldVoteGrantIsDroppedOnceANewerTermsMasterIsHeard() {
+        boot("n0");
+        now = 1500 * MS;
+        handle(new Event.Tick());
+        out.clear();
+        List<Effect> fx = new ArrayList<>(node.handle(new Event.Received(request("n1", 4, false, 8)), now));
+        Effect.Persist vote = null;
+        for (Effect f : fx) if (f instanceof Effect.Persist p) vote = p;
+        assertNotNull(vote, "a real vote is persisted first: " + fx);
+        assertEquals(1, fx.stream().filter(f -> f instanceof Effect.Persist).count(),
+                "adopting the term and voting is one disk write: " + fx);
+        assertTrue(fx.stream().noneMatch(f -> f instanceof Effect.Respond), "no answer before the disk: " + fx);
+        // n2 is master of term 5 (its keep-alive is read before the disk answers)
+        fx.addAll(node.handle(new Event.Received(new Message.KeepAlive("n2", 5, 96, now, "n2", -1, 0, true, null, 0, 0)), now));
+        List<Effect> after = new ArrayList<>();
+        for (long seq = vote.seq(); seq <= vote.seq() + 1; seq++) after.addAll(node.handle(new Event.Persisted(seq), now));
+        for (Effect f : after)
+            if (f instanceof Effect.Respond r && r.message() instanceof Message.VoteResponse v)
+                assertFalse(v.granted() && v.requestId() == 8, "a stale grant went out: " + v);
+        assertEquals(5, node.term());
+    }
+}
