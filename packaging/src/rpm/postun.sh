@@ -15,5 +15,7 @@ if [ $1 -ge 1 ]; then
 fi
 if [ $1 -eq 0 ]; then
     systemctl daemon-reload >/dev/null 2>&1 || :
+    # the JVM's class archive (CacheDirectory=): a cache, owned by no package
+    rm -rf /var/cache/quorumd
 fi
 exit 0
