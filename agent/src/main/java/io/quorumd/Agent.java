@@ -9,6 +9,7 @@ import io.quorumd.control.Status;
 import io.quorumd.core.Effect;
 import io.quorumd.core.Effects;
 import io.quorumd.core.Event;
+import io.quorumd.core.Timing;
 import io.quorumd.core.Node;
 import io.quorumd.core.NodeConfig;
 import io.quorumd.core.NodeView;
@@ -87,9 +88,17 @@ public final class Agent {
         this.lock = lock;
         this.bindDescription = bindDescription;
         this.startedNanos = startedNanos;
-        // a peer answers within a few ms on a LAN; two heartbeats leave room without wedging anything
-        this.requestTimeoutNanos = Math.max(2 * nodeConfig.timing().heartbeatNanos(), 200_000_000L);
+        // A voter answers only once its vote is fsynced, and under heavy disk load (a package
+        // install, a backup) one fsync can take hundreds of ms: an answer is worth waiting for as
+        // long as the shortest candidacy (t/2). A newer request to the same peer supersedes an
+        // outstanding one, so nothing waits behind it.
+        this.requestTimeoutNanos = requestTimeoutNanos(nodeConfig.timing());
         this.view = node.view(System.nanoTime());
+    }
+
+    /** How long a vote or hand-over request waits for its answer: max(2 heartbeats, t/2, 200 ms). */
+    static long requestTimeoutNanos(Timing timing) {
+        return Math.max(Math.max(2 * timing.heartbeatNanos(), timing.electionTimeoutNanos() / 2), 200_000_000L);
     }
 
     void attachControl(ControlServer c) {

@@ -234,11 +234,26 @@ public final class LocalCluster implements AutoCloseable {
 
     public String awaitMasterRunning(Duration within, String notThis) {
         String[] m = new String[1];
-        await(() -> {
-            m[0] = masterRunning();
-            return m[0] != null && !m[0].equals(notThis) && observer.running().size() == 1;
-        }, within, "a master" + (notThis != null ? " other than " + notThis : "") + " running its command");
+        try {
+            await(() -> {
+                m[0] = masterRunning();
+                return m[0] != null && !m[0].equals(notThis) && observer.running().size() == 1;
+            }, within, "a master" + (notThis != null ? " other than " + notThis : "") + " running its command");
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n" + describe(), e);
+        }
         return m[0];
+    }
+
+    /** What each agent says, what the observer sees running, and the agents' logs: for a failure's message. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder("command groups the observer sees alive: " + observer.running() + "\nstatuses:\n");
+        for (String id : members.keySet()) {
+            Member mem = member(id);
+            String st = !mem.alive() ? "not running" : mem.paused ? "paused" : String.valueOf(status(id));
+            sb.append("  ").append(id).append(": ").append(st).append('\n');
+        }
+        return sb.append(logs()).toString();
     }
 
     public static void await(BooleanSupplier cond, Duration within, String what) {
