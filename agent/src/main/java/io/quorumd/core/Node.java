@@ -654,15 +654,15 @@ public class Node {
     // Lease
     // =====================================================================================
 
-    /**
-     * The lease runs from the send time of the newest keep-alive a majority (this node included)
-     * has echoed, for {@link Timing#leaseNanos()}. Past it the master steps down.
-     */
     /** The lease length on this node's clock, {@link Timing#leaseNanos()}. */
     protected long leaseNanos() {
         return timing.leaseNanos();
     }
 
+    /**
+     * The lease runs from the send time of the newest keep-alive a majority (this node included)
+     * has echoed, for {@link #leaseNanos()}. Past it the master steps down.
+     */
     protected void updateLease(long now) {
         if (role != Role.MASTER) return;
         List<Long> newest = new ArrayList<>(echoes.values());
@@ -1044,16 +1044,12 @@ public class Node {
      * which on a slow disk decided whether the answer beat the candidate's time-out.
      */
     private void issuePersist() {
-        Effect.Persist p;
-        if (persistIndex >= 0) {
-            p = new Effect.Persist(persistSeq, state.term(), state.votedFor());
-            out.set(persistIndex, p);
-        } else {
+        if (persistIndex < 0) {
             persistSeq++;
-            p = new Effect.Persist(persistSeq, state.term(), state.votedFor());
             persistIndex = out.size();
-            out.add(p);
+            out.add(null);
         }
+        out.set(persistIndex, new Effect.Persist(persistSeq, state.term(), state.votedFor()));
     }
 
     private void onPersisted(long seq, long now) {
