@@ -131,6 +131,8 @@ public final class ZmqTransport implements AutoCloseable {
     private final Map<String, byte[]> errorFrames = new HashMap<>();
     private final AtomicLong probesCompleted = new AtomicLong();
     private final AtomicLong pollRounds = new AtomicLong();
+    private final AtomicLong missedWakeUps = new AtomicLong();
+    static final long IDLE_POLL_CAP_MILLIS = 1000;
     private Thread ioThread;
     private RefusalProber prober;
     private ScheduledExecutorService resolver;
@@ -441,12 +443,25 @@ public final class ZmqTransport implements AutoCloseable {
                     if (array[0].isReadable()) drainWakeUps();
                     runCommands();
                     more = false;
-                    if (array[1].isReadable()) more |= drainSub();
-                    if (array[2].isReadable()) more |= drainRouter();
+                    boolean timedOut = true;
+                    for (ZMQ.PollItem item : array) timedOut &= !item.isReadable();
+                    boolean subReady = array[1].isReadable() || (timedOut && hasInput(sub));
+                    boolean routerReady = array[2].isReadable() || (timedOut && hasInput(router));
+                    boolean missed = timedOut && (subReady || routerReady);
+                    if (subReady) more |= drainSub();
+                    if (routerReady) more |= drainRouter();
                     for (int i = 0; i < reqLinks.size(); i++) {
                         PeerLink link = reqLinks.get(i);
                         // a command may have replaced the socket since the poll
-                        if (array[3 + i].isReadable() && link.req == array[3 + i].getSocket()) takeReply(link);
+                        if (link.req != array[3 + i].getSocket()) continue;
+                        boolean ready = array[3 + i].isReadable() || (timedOut && hasInput(link.req));
+                        missed |= timedOut && ready;
+                        if (ready) takeReply(link);
+                    }
+                    if (missed) {
+                        // a capped poll timed out with input waiting: the poll missed a readiness change
+                        long n = missedWakeUps.incrementAndGet();
+                        LOG.debug("transport of {}: the poll missed input ({} times so far)", self, n);
                     }
                     checkDeadlines(System.nanoTime());
                     consecutiveErrors = 0;
@@ -480,13 +495,22 @@ public final class ZmqTransport implements AutoCloseable {
         return consecutive + 1;
     }
 
+    /**
+     * Until the next deadline, and at most {@link #IDLE_POLL_CAP_MILLIS}: a poll that missed a
+     * readiness change (a CI run once saw an idle transport leave a request unanswered for 3 s)
+     * then costs at most that, and an idle agent wakes once a second (its keep-alives wake it
+     * ten times as often anyway).
+     */
     private long pollTimeoutMillis(long now) {
-        long wait = pendingResponses.nanosUntilNextExpiry(now);
+        long wait = Math.min(pendingResponses.nanosUntilNextExpiry(now), IDLE_POLL_CAP_MILLIS * 1_000_000L);
         for (PeerLink link : links.values()) {
             if (link.outstanding != null) wait = Math.min(wait, Math.max(0, link.outstanding.deadlineNanos() - now));
         }
-        if (wait == Long.MAX_VALUE) return -1;
         return (wait + 999_999) / 1_000_000;
+    }
+
+    private static boolean hasInput(ZMQ.Socket socket) {
+        return (socket.getEvents() & ZMQ.Poller.POLLIN) != 0;
     }
 
     private void drainWakeUps() {
@@ -745,6 +769,11 @@ public final class ZmqTransport implements AutoCloseable {
     /** Times the I/O thread returned from its poll: a test uses it to prove the loop does not spin. */
     long pollRounds() {
         return pollRounds.get();
+    }
+
+    /** Times a capped poll timed out although a socket had input (see pollTimeoutMillis). */
+    long missedWakeUps() {
+        return missedWakeUps.get();
     }
 
     /** Probes whose outcome the I/O thread has taken into account: lets a test wait for one that reports nothing. */
