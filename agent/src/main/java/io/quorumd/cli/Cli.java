@@ -52,19 +52,59 @@ public final class Cli implements Callable<Integer> {
 
     /** Runs the command line; never calls System.exit. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        Path runConfig = plainRun(args);
+        if (runConfig != null) {
+            // `run` as the unit starts it skips building picocli's model: that is 200-300 ms of
+            // every agent start (picocli's class files predate Java 6, so the class archive cannot
+            // hold them), and a restarted agent's certificate fail-over waits for that start.
+            try {
+                return runAgent(runConfig, err);
+            } catch (Exception e) {
+                return failed(e, err);
+            } finally {
+                out.flush();
+                err.flush();
+            }
+        }
+        return withPicocli(args, out, err);
+    }
+
+    static int withPicocli(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new Cli(out, err));
         cl.setOut(out);
         cl.setErr(err);
-        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            err.println("quorumd: " + e.getMessage());
-            err.flush();
-            return FAILURE;
-        });
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> failed(e, err));
         int rc = cl.execute(args);
         out.flush();
         err.flush();
         return rc;
     }
+
+    private static int failed(Exception e, PrintWriter err) {
+        err.println("quorumd: " + e.getMessage());
+        err.flush();
+        return FAILURE;
+    }
+
+    /**
+     * The config file of a command line that is exactly {@code run}, {@code run -c FILE},
+     * {@code run --config FILE} or {@code run --config=FILE}; null for anything else (picocli
+     * parses those). The default is {@link ConfigMixin}'s: $QUORUMD_CONFIG, else
+     * /etc/quorumd/quorumd.yaml.
+     */
+    static Path plainRun(String[] args) {
+        if (args.length == 0 || !args[0].equals("run")) return null;
+        if (args.length == 1) {
+            String env = System.getenv("QUORUMD_CONFIG");
+            return Path.of(env != null ? env : DEFAULT_CONFIG);
+        }
+        String value = null;
+        if (args.length == 3 && (args[1].equals("-c") || args[1].equals("--config"))) value = args[2];
+        else if (args.length == 2 && args[1].startsWith("--config=")) value = args[1].substring("--config=".length());
+        return value == null || value.isEmpty() || value.startsWith("-") ? null : Path.of(value);
+    }
+
+    static final String DEFAULT_CONFIG = "/etc/quorumd/quorumd.yaml";
 
     @Override
     public Integer call() {
@@ -119,30 +159,35 @@ public final class Cli implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Config config = loadChecked(cfg.file, cli.err);
-            if (config == null) return USAGE;
-            Logging.configure(config.logLevel());
-            Agent agent;
-            try {
-                agent = AgentFactory.start(config);
-            } catch (AgentFactory.StartupException e) {
-                cli.err.println("quorumd: " + e.getMessage());
-                cli.err.flush();
-                return FAILURE;
-            }
-            long stopBudgetNanos = AgentFactory.shutdownBudgetNanos(config);
-            Thread hook = new Thread(() -> {
-                agent.requestShutdown();
-                try {
-                    agent.awaitExit(stopBudgetNanos);
-                } catch (InterruptedException ignored) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "quorumd-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            agent.run();
-            return OK;
+            return runAgent(cfg.file, cli.err);
         }
+    }
+
+    /** {@code quorumd run}: loads and checks the config, starts the agent, returns when it has exited. */
+    static int runAgent(Path configFile, PrintWriter err) throws InterruptedException {
+        Config config = loadChecked(configFile, err);
+        if (config == null) return USAGE;
+        Logging.configure(config.logLevel());
+        Agent agent;
+        try {
+            agent = AgentFactory.start(config);
+        } catch (AgentFactory.StartupException e) {
+            err.println("quorumd: " + e.getMessage());
+            err.flush();
+            return FAILURE;
+        }
+        long stopBudgetNanos = AgentFactory.shutdownBudgetNanos(config);
+        Thread hook = new Thread(() -> {
+            agent.requestShutdown();
+            try {
+                agent.awaitExit(stopBudgetNanos);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        }, "quorumd-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        agent.run();
+        return OK;
     }
 
     @Command(name = "check", mixinStandardHelpOptions = true, description = "Validate the config and print the resolved settings; exit 0 or 2.")

@@ -99,4 +99,36 @@ class CliTest {
         Result h = run("check", "-h");
         assertTrue(h.out().contains("/etc/quorumd/quorumd.yaml"), h.out());
     }
+
+    @Test
+    void plainRunIsRecognisedExactlyAndEverythingElseGoesToPicocli() {
+        assertEquals(Path.of("/x.yaml"), Cli.plainRun(new String[] {"run", "-c", "/x.yaml"}));
+        assertEquals(Path.of("/x.yaml"), Cli.plainRun(new String[] {"run", "--config", "/x.yaml"}));
+        assertEquals(Path.of("/x.yaml"), Cli.plainRun(new String[] {"run", "--config=/x.yaml"}));
+        String env = System.getenv("QUORUMD_CONFIG");
+        assertEquals(Path.of(env != null ? env : "/etc/quorumd/quorumd.yaml"), Cli.plainRun(new String[] {"run"}));
+        for (String[] other : new String[][] {{}, {"check"}, {"check", "-c", "/x.yaml"}, {"run", "-h"}, {"run", "--help"},
+                {"run", "-V"}, {"run", "--config"}, {"run", "-c", "-h"}, {"run", "--config="}, {"run", "-c", "/x", "more"},
+                {"run", "--bogus"}, {"demo"}}) {
+            assertEquals(null, Cli.plainRun(other), String.join(" ", other));
+        }
+    }
+
+    /** The fast path for `run` answers bad input exactly as picocli's Run does. */
+    @Test
+    void runWithoutPicocliFailsLikeRunWithIt() throws Exception {
+        Path bad = tmp.resolve("bad.yaml");
+        Files.writeString(bad, "cluster: c\nnode: a\npeers: 3\n");
+        for (String[] args : new String[][] {{"run", "-c", tmp.resolve("nope.yaml").toString()},
+                {"run", "--config=" + bad}, {"run", "--config", tmp.toString()}}) {
+            assertTrue(Cli.plainRun(args) != null);
+            Result fast = run(args);
+            StringWriter o = new StringWriter();
+            StringWriter e = new StringWriter();
+            int code = Cli.withPicocli(args, new PrintWriter(o), new PrintWriter(e));
+            assertEquals(new Result(code, o.toString(), e.toString()), fast, String.join(" ", args));
+            assertEquals(2, fast.code(), fast.err());
+            assertTrue(!fast.err().isEmpty());
+        }
+    }
 }
