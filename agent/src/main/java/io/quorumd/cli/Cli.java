@@ -215,7 +215,7 @@ public final class Cli implements Callable<Integer> {
     /** {@code -c FILE}, shared by the commands that read the config. */
     static final class ConfigMixin {
         @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-                defaultValue = "${env:QUORUMD_CONFIG:-/etc/quorumd/quorumd.yaml}",
+                defaultValue = "${env:QUORUMD_CONFIG:-" + DEFAULT_CONFIG + "}",
                 description = "config file (default: ${DEFAULT-VALUE})")
         Path file;
     }
