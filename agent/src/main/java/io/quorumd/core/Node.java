@@ -228,7 +228,9 @@ public class Node {
 
     private void onTime(long now) {
         if (!storageHealthy && persistRetryNanos >= 0 && now >= persistRetryNanos) {
-            persistRetryNanos = now + timing.heartbeatNanos();
+            // one retry at a time: the next waits for this one's failure (onPersistFailed), or a
+            // disk slower than a heartbeat would never see its newest write acknowledged
+            persistRetryNanos = -1;
             issuePersist();
         }
         if (role == Role.MASTER) {

@@ -139,4 +139,34 @@ class NodeElectionRaceTest {
                 assertFalse(v.granted() && v.requestId() == 8, "a stale grant went out: " + v);
         assertEquals(5, node.term());
     }
+
+    /**
+     * Simulator seed 249707: after a full disk, the node retried every heartbeat while each write
+     * took longer than that; the newest write was never the one acknowledged, so the node stayed
+     * "storage failing" (refusing to vote or campaign) long after the disk had recovered.
+     */
+    @Test
+    void aSlowDiskAfterAFailureIsRetriedOneWriteAtATimeAndRecovers() {
+        boot("n0");
+        now = 1500 * MS;
+        node.handle(new Event.Tick(), now);
+        List<Effect> fx = node.handle(new Event.Received(request("n1", 1, false, 9)), now);
+        long seq = fx.stream().filter(f -> f instanceof Effect.Persist).mapToLong(f -> ((Effect.Persist) f).seq()).max().orElseThrow();
+        node.handle(new Event.PersistFailed(seq, "No space left on device"), now);
+        assertFalse(node.view(now).storageHealthy());
+        long retries = 0;
+        long retrySeq = -1;
+        for (int i = 0; i < 10; i++) {   // a second of heartbeats while the retry's write is still under way
+            now += 100 * MS;
+            for (Effect f : node.handle(new Event.Tick(), now)) {
+                if (f instanceof Effect.Persist p) {
+                    retries++;
+                    retrySeq = p.seq();
+                }
+            }
+        }
+        assertEquals(1, retries, "one retry until its outcome is known");
+        node.handle(new Event.Persisted(retrySeq), now);
+        assertTrue(node.view(now).storageHealthy(), "the disk answered the newest write");
+    }
 }
