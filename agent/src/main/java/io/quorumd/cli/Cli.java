@@ -164,7 +164,7 @@ public final class Cli implements Callable<Integer> {
     }
 
     /** {@code quorumd run}: loads and checks the config, starts the agent, returns when it has exited. */
-    static int runAgent(Path configFile, PrintWriter err) throws InterruptedException {
+    static int runAgent(Path configFile, PrintWriter err) {
         Config config = loadChecked(configFile, err);
         if (config == null) return USAGE;
         Logging.configure(config.logLevel());

@@ -771,10 +771,6 @@ public final class ZmqTransport implements AutoCloseable {
         return pollRounds.get();
     }
 
-    /** Times a capped poll timed out although a socket had input (see pollTimeoutMillis). */
-    long missedWakeUps() {
-        return missedWakeUps.get();
-    }
 
     /** Probes whose outcome the I/O thread has taken into account: lets a test wait for one that reports nothing. */
     long probesCompleted() {

@@ -132,8 +132,10 @@ class NodeElectionRaceTest {
         assertTrue(fx.stream().noneMatch(f -> f instanceof Effect.Respond), "no answer before the disk: " + fx);
         // n2 is master of term 5 (its keep-alive is read before the disk answers)
         fx.addAll(node.handle(new Event.Received(new Message.KeepAlive("n2", 5, 96, now, "n2", -1, 0, true, null, 0, 0)), now));
-        List<Effect> after = new ArrayList<>();
-        for (long seq = vote.seq(); seq <= vote.seq() + 1; seq++) after.addAll(node.handle(new Event.Persisted(seq), now));
+        long newest = fx.stream().filter(f -> f instanceof Effect.Persist).mapToLong(f -> ((Effect.Persist) f).seq()).max().orElseThrow();
+        assertTrue(newest > vote.seq(), "the newer term is persisted too: " + fx);
+        List<Effect> after = new ArrayList<>(node.handle(new Event.Persisted(vote.seq()), now));
+        after.addAll(node.handle(new Event.Persisted(newest), now));
         for (Effect f : after)
             if (f instanceof Effect.Respond r && r.message() instanceof Message.VoteResponse v)
                 assertFalse(v.granted() && v.requestId() == 8, "a stale grant went out: " + v);

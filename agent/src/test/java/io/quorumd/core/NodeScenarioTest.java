@@ -133,6 +133,14 @@ class NodeScenarioTest {
         }
 
         String dump() { return String.join("\n", log); }
+
+        /** Runs the first 3 s (a fresh cluster elects and starts): the master then. */
+        String settle() {
+            runUntil(3000 * MS);
+            String m = master();
+            assertNotNull(m, dump());
+            return m;
+        }
     }
 
     @Test
@@ -150,8 +158,7 @@ class NodeScenarioTest {
     @Test
     void masterCrashWaitsForTheOldLeasePlusStopTimeout() {
         World w = new World(3);
-        w.runUntil(3000 * MS);
-        String old = w.master();
+        String old = w.settle();
         long crashAt = w.now;
         w.crash(old);
         w.runUntil(crashAt + 4000 * MS);
@@ -169,8 +176,7 @@ class NodeScenarioTest {
     @Test
     void stepDownHandsOverWithoutWaiting() {
         World w = new World(3);
-        w.runUntil(3000 * MS);
-        String old = w.master();
+        String old = w.settle();
         long t0 = w.now;
         w.at(t0, old, new Event.StepDownRequested(null));
         w.runUntil(t0 + 500 * MS);
@@ -184,8 +190,7 @@ class NodeScenarioTest {
     @Test
     void shutdownOfMasterHandsOverThenExits() {
         World w = new World(3);
-        w.runUntil(3000 * MS);
-        String old = w.master();
+        String old = w.settle();
         long t0 = w.now;
         w.at(t0, old, new Event.ShutdownRequested());
         w.runUntil(t0 + 500 * MS);
@@ -206,8 +211,7 @@ class NodeScenarioTest {
     @Test
     void restartedMasterWithCertificateLetsTheNextStartAtOnce() {
         World w = new World(3);
-        w.runUntil(3000 * MS);
-        String old = w.master();
+        String old = w.settle();
         long term = w.commandTerm.get(old);
         long crashAt = w.now;
         w.crash(old);
@@ -230,8 +234,7 @@ class NodeScenarioTest {
     @Test
     void aMasterThatLostItsLeaseWhileStoppingDoesNotHandOver() {
         World w = new World(3);
-        w.runUntil(3000 * MS);
-        String old = w.master();
+        String old = w.settle();
         long t0 = w.now;
         w.stopDelay.put(old, 2500 * MS);
         w.at(t0, old, new Event.StepDownRequested(null));
