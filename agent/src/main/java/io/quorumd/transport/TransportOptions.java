@@ -18,10 +18,12 @@ import java.net.InetAddress;
  *                                never "refused"
  * @param probeOnRequestTimeout   probe a peer whenever a request to it times out
  * @param resolver                resolves host names
+ * @param curve                   this node's CURVE key pair, or null for trusted mode (see {@link #withCurve})
  */
 public record TransportOptions(long reconnectIvlMillis, long reconnectIvlMaxMillis, long resolveIntervalNanos,
                                long pendingResponseTtlNanos, int maxPendingResponses, long probeTimeoutNanos,
-                               boolean probeOnRequestTimeout, HostResolver resolver) {
+                               boolean probeOnRequestTimeout, HostResolver resolver,
+                               io.quorumd.security.CurveKeys curve) {
 
     public TransportOptions {
         if (reconnectIvlMillis < 1) throw new IllegalArgumentException("reconnectIvlMillis must be positive, got " + reconnectIvlMillis);
@@ -37,26 +39,35 @@ public record TransportOptions(long reconnectIvlMillis, long reconnectIvlMaxMill
 
     public static TransportOptions defaults() {
         return new TransportOptions(50, 250, 5_000_000_000L, 10_000_000_000L, 1024, 500_000_000L, true,
-                InetAddress::getByName);
+                InetAddress::getByName, null);
     }
 
     public TransportOptions withResolver(HostResolver r) {
         return new TransportOptions(reconnectIvlMillis, reconnectIvlMaxMillis, resolveIntervalNanos,
-                pendingResponseTtlNanos, maxPendingResponses, probeTimeoutNanos, probeOnRequestTimeout, r);
+                pendingResponseTtlNanos, maxPendingResponses, probeTimeoutNanos, probeOnRequestTimeout, r, curve);
     }
 
     public TransportOptions withResolveIntervalNanos(long n) {
         return new TransportOptions(reconnectIvlMillis, reconnectIvlMaxMillis, n,
-                pendingResponseTtlNanos, maxPendingResponses, probeTimeoutNanos, probeOnRequestTimeout, resolver);
+                pendingResponseTtlNanos, maxPendingResponses, probeTimeoutNanos, probeOnRequestTimeout, resolver, curve);
     }
 
     public TransportOptions withPendingResponses(long ttlNanos, int max) {
         return new TransportOptions(reconnectIvlMillis, reconnectIvlMaxMillis, resolveIntervalNanos,
-                ttlNanos, max, probeTimeoutNanos, probeOnRequestTimeout, resolver);
+                ttlNanos, max, probeTimeoutNanos, probeOnRequestTimeout, resolver, curve);
     }
 
     public TransportOptions withProbe(long timeoutNanos, boolean onRequestTimeout) {
         return new TransportOptions(reconnectIvlMillis, reconnectIvlMaxMillis, resolveIntervalNanos,
-                pendingResponseTtlNanos, maxPendingResponses, timeoutNanos, onRequestTimeout, resolver);
+                pendingResponseTtlNanos, maxPendingResponses, timeoutNanos, onRequestTimeout, resolver, curve);
+    }
+
+    /**
+     * CURVE on every cluster socket with this node's key pair (every peer then needs a public key);
+     * null: trusted mode, where only the peers' addresses are admitted.
+     */
+    public TransportOptions withCurve(io.quorumd.security.CurveKeys keys) {
+        return new TransportOptions(reconnectIvlMillis, reconnectIvlMaxMillis, resolveIntervalNanos,
+                pendingResponseTtlNanos, maxPendingResponses, probeTimeoutNanos, probeOnRequestTimeout, resolver, keys);
     }
 }
