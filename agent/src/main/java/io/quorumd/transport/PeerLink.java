@@ -15,8 +15,8 @@ final class PeerLink {
 
     /** null until the host resolves */
     InetAddress address;
-    /** the endpoint the SUB socket is connected to for this peer, or null */
-    String subEndpoint;
+    /** the SUB socket connected to this peer's PUB only (so its frames speak for this peer only), or null */
+    ZMQ.Socket sub;
     /** the Lazy Pirate REQ socket; replaced after every time-out */
     ZMQ.Socket req;
     Outstanding outstanding;

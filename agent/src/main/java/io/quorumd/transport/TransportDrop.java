@@ -14,5 +14,7 @@ public enum TransportDrop {
     /** a frame that claims to come from this node: another node is configured with the same id */
     FROM_SELF,
     /** a reply that does not answer the request outstanding on that socket */
-    UNEXPECTED_REPLY
+    UNEXPECTED_REPLY,
+    /** a frame naming a sender other than the peer whose address or key authenticated its connection */
+    IMPOSTOR
 }

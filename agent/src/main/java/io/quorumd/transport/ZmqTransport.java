@@ -45,13 +45,23 @@ import java.util.regex.Pattern;
  * <h2>Sockets</h2>
  * <ul>
  *   <li>one PUB bound on {@code tcp://bind:port}: {@link #publish} sends every keep-alive there;</li>
- *   <li>one SUB connected to every peer's PUB, subscribed to everything;</li>
+ *   <li>one SUB per peer, connected to that peer's PUB only, so a keep-alive on it speaks for that
+ *       peer alone (any other sender named in it is dropped as {@code impostor});</li>
  *   <li>one ROUTER bound on {@code tcp://bind:port+1}: peers' REQ sockets talk to it; a ROUTER (not
  *       a REP) lets the agent answer out of order or not at all without wedging anything;</li>
  *   <li>one REQ per peer, connected to the peer's ROUTER, used the Lazy Pirate way: one request at
  *       a time, a deadline, the reply's request id checked, and the socket closed (linger 0) and
  *       replaced after a time-out, so a lost reply never wedges it.</li>
  * </ul>
+ * <h2>Who may speak</h2>
+ * PUB and ROUTER put every connection to a {@link ZapHandler} before its handshake ends: under
+ * CURVE ({@link TransportOptions#curve}) only the peers' public keys are admitted, and this node is
+ * the CURVE server of both while its SUB and REQ sockets dial each peer with that peer's key; in
+ * trusted mode only the addresses the peers' hosts resolve to. A refused connection is closed
+ * before any of its messages is read (counted as {@code unauthenticated}, with the address seen).
+ * A request speaks only for the peer(s) the ZAP handler named for its connection, a keep-alive
+ * only for the peer its SUB dialled; anything else is dropped as {@code impostor}.
+ *
  * Every socket has linger 0 and a maximum message size of {@link Codec#MAX_FRAME_BYTES} (a peer
  * sending more is disconnected by ZMQ), and reconnects every {@link TransportOptions#reconnectIvlMillis}
  * doubling up to {@link TransportOptions#reconnectIvlMaxMillis}, so a peer that is down at start or
@@ -123,8 +133,12 @@ public final class ZmqTransport implements AutoCloseable {
     // Set in start(), then owned by the I/O thread (Thread.start() publishes them to it).
     private ZContext ctx;
     private ZMQ.Socket pub;
-    private ZMQ.Socket sub;
     private ZMQ.Socket router;
+    private ZapHandler zap;
+    private HandshakeWatch pubWatch;
+    private HandshakeWatch routerWatch;
+    /** this node's CURVE keys, or null in trusted mode */
+    private final io.quorumd.security.CurveKeys curve;
     private ZMQ.Socket wakeRecv;
     private Selector selector;
     private PendingResponses pendingResponses;
@@ -168,10 +182,13 @@ public final class ZmqTransport implements AutoCloseable {
         this.drops = drops;
         this.sink = sink;
         this.options = options;
+        this.curve = options.curve();
         for (Map.Entry<String, PeerEndpoint> e : peers.entrySet()) {
             if (e.getKey().equals(self)) continue;
             if (!codec.knownPeers().contains(e.getKey()))
                 throw new IllegalArgumentException("peer " + e.getKey() + " is not among the codec's peers " + codec.knownPeers());
+            if (curve != null && e.getValue().publicKey() == null)
+                throw new IllegalArgumentException("CURVE mode: peer " + e.getKey() + " has no public key");
             links.put(e.getKey(), new PeerLink(e.getKey(), e.getValue()));
         }
     }
@@ -196,17 +213,19 @@ public final class ZmqTransport implements AutoCloseable {
             c.setLinger(0);
             try {
                 boolean v6 = bindAddress instanceof Inet6Address;
-                pub = newSocket(c, SocketType.PUB);
+                // the ZAP handler first: a socket with a ZAP domain and no handler would admit anyone
+                zap = new ZapHandler(c, links.values(), curve != null, drops);
+                pub = newServerSocket(c, SocketType.PUB);
                 pub.setSndHWM(HWM);
                 pub.setIPv6(v6);
+                String tag = self + "-" + System.identityHashCode(this);
+                pubWatch = new HandshakeWatch(c, pub, "keep-alive PUB", "inproc://quorumd-mon-pub-" + tag, drops);
                 bind(pub, "keep-alive PUB", port);
-                router = newSocket(c, SocketType.ROUTER);
+                router = newServerSocket(c, SocketType.ROUTER);
                 router.setRcvHWM(HWM);
                 router.setIPv6(v6);
+                routerWatch = new HandshakeWatch(c, router, "request ROUTER", "inproc://quorumd-mon-router-" + tag, drops);
                 bind(router, "request ROUTER", port + 1);
-                sub = newSocket(c, SocketType.SUB);
-                sub.setRcvHWM(HWM);
-                sub.subscribe(EMPTY);
                 String inproc = "inproc://quorumd-wake-" + self + "-" + System.identityHashCode(this);
                 wakeRecv = c.createSocket(SocketType.PAIR);
                 wakeRecv.setLinger(0);
@@ -261,8 +280,10 @@ public final class ZmqTransport implements AutoCloseable {
             ioThread.setDaemon(true);
             ioThread.start();
             wake(); // for anything handed over before start()
-            LOG.info("transport of {} listening: keep-alives on {}, requests on {}; {} peer(s)", self,
-                    PeerLink.tcp(bindAddress, port), PeerLink.tcp(bindAddress, port + 1), links.size());
+            LOG.info("transport of {} listening: keep-alives on {}, requests on {}; {} peer(s); {}", self,
+                    PeerLink.tcp(bindAddress, port), PeerLink.tcp(bindAddress, port + 1), links.size(),
+                    curve != null ? "CURVE, public key " + curve.publicKeyZ85()
+                            : "trusted mode: only the peers' addresses are admitted");
         }
     }
 
@@ -418,6 +439,7 @@ public final class ZmqTransport implements AutoCloseable {
     private void runLoop() {
         List<ZMQ.PollItem> items = new ArrayList<>();
         List<PeerLink> reqLinks = new ArrayList<>();
+        List<PeerLink> subLinks = new ArrayList<>();
         int consecutiveErrors = 0;
         try {
             boolean more = false;
@@ -425,9 +447,18 @@ public final class ZmqTransport implements AutoCloseable {
                 try {
                     items.clear();
                     reqLinks.clear();
+                    subLinks.clear();
                     items.add(new ZMQ.PollItem(wakeRecv, ZMQ.Poller.POLLIN));
-                    items.add(new ZMQ.PollItem(sub, ZMQ.Poller.POLLIN));
                     items.add(new ZMQ.PollItem(router, ZMQ.Poller.POLLIN));
+                    items.add(new ZMQ.PollItem(zap.socket(), ZMQ.Poller.POLLIN));
+                    items.add(new ZMQ.PollItem(pubWatch.socket(), ZMQ.Poller.POLLIN));
+                    items.add(new ZMQ.PollItem(routerWatch.socket(), ZMQ.Poller.POLLIN));
+                    for (PeerLink link : links.values()) {
+                        if (link.sub == null) continue;
+                        items.add(new ZMQ.PollItem(link.sub, ZMQ.Poller.POLLIN));
+                        subLinks.add(link);
+                    }
+                    int firstReq = items.size();
                     for (PeerLink link : links.values()) {
                         // a REQ socket only ever receives the reply to its outstanding request;
                         // polling idle ones would only add work to every round
@@ -441,20 +472,29 @@ public final class ZmqTransport implements AutoCloseable {
                     pollRounds.incrementAndGet();
                     if (!running) break;
                     if (array[0].isReadable()) drainWakeUps();
+                    // authentication before anything else: a handshake waits for its ZAP answer
+                    if (array[2].isReadable() || hasInput(zap.socket())) zap.handleAll();
+                    if (array[3].isReadable()) pubWatch.drain();
+                    if (array[4].isReadable()) routerWatch.drain();
                     runCommands();
                     more = false;
                     boolean timedOut = true;
                     for (ZMQ.PollItem item : array) timedOut &= !item.isReadable();
-                    boolean subReady = array[1].isReadable() || (timedOut && hasInput(sub));
-                    boolean routerReady = array[2].isReadable() || (timedOut && hasInput(router));
-                    boolean missed = timedOut && (subReady || routerReady);
-                    if (subReady) more |= drainSub();
+                    boolean routerReady = array[1].isReadable() || (timedOut && hasInput(router));
+                    boolean missed = timedOut && routerReady;
+                    for (int i = 0; i < subLinks.size(); i++) {
+                        PeerLink link = subLinks.get(i);
+                        if (link.sub != array[5 + i].getSocket()) continue; // replaced since the poll
+                        boolean ready = array[5 + i].isReadable() || (timedOut && hasInput(link.sub));
+                        missed |= timedOut && ready;
+                        if (ready) more |= drainSub(link);
+                    }
                     if (routerReady) more |= drainRouter();
                     for (int i = 0; i < reqLinks.size(); i++) {
                         PeerLink link = reqLinks.get(i);
                         // a command may have replaced the socket since the poll
-                        if (link.req != array[3 + i].getSocket()) continue;
-                        boolean ready = array[3 + i].isReadable() || (timedOut && hasInput(link.req));
+                        if (link.req != array[firstReq + i].getSocket()) continue;
+                        boolean ready = array[firstReq + i].isReadable() || (timedOut && hasInput(link.req));
                         missed |= timedOut && ready;
                         if (ready) takeReply(link);
                     }
@@ -619,7 +659,8 @@ public final class ZmqTransport implements AutoCloseable {
     // ---- keep-alives in (SUB)
 
     /** Returns true when frames may be left for the next round. */
-    private boolean drainSub() {
+    private boolean drainSub(PeerLink link) {
+        ZMQ.Socket sub = link.sub;
         for (int i = 0; i < BATCH; i++) {
             byte[] frame = sub.recv(ZMQ.DONTWAIT);
             if (frame == null) return false;
@@ -642,7 +683,13 @@ public final class ZmqTransport implements AutoCloseable {
                         + "): is another node configured with the same id?");
                 continue;
             }
-            heard(links.get(ka.from()));
+            if (!ka.from().equals(link.id)) {
+                // this socket dialled only link's address (and, under CURVE, link's server key)
+                drop(TransportDrop.IMPOSTOR, "a keep-alive claiming to come from " + ka.from()
+                        + " on the connection to " + link.id);
+                continue;
+            }
+            heard(link);
             deliver(new Event.Received(ka));
         }
         return true;
@@ -666,7 +713,8 @@ public final class ZmqTransport implements AutoCloseable {
                         + " frame(s) without the empty delimiter frame a REQ socket sends");
                 continue;
             }
-            byte[] body = router.hasReceiveMore() ? router.recv(ZMQ.DONTWAIT) : null;
+            zmq.Msg bodyMsg = router.hasReceiveMore() ? router.recvMsg(ZMQ.DONTWAIT) : null;
+            byte[] body = bodyMsg == null ? null : bodyMsg.data();
             int extra = drainMore(router);
             if (body == null || extra > 0) {
                 drop(TransportDrop.BAD_ENVELOPE, body == null ? "a request with a delimiter and no body"
@@ -692,12 +740,33 @@ public final class ZmqTransport implements AutoCloseable {
                 answerError(routingId, TransportDrop.FROM_SELF.name());
                 continue;
             }
+            String speaksFor = authenticatedAs(bodyMsg);
+            if (!speaksFor(speaksFor, m.from())) {
+                drop(TransportDrop.IMPOSTOR, "a " + m.type() + " claiming to come from " + m.from()
+                        + " on a connection authenticated as " + (speaksFor == null ? "nobody" : speaksFor));
+                answerError(routingId, TransportDrop.IMPOSTOR.name());
+                continue;
+            }
             if (pendingResponses.put(m.from(), requestIdOf(m), routingId, System.nanoTime()))
                 LOG.debug("too many unanswered inbound requests: forgot the oldest");
             heard(links.get(m.from()));
             deliver(new Event.Received(m));
         }
         return true;
+    }
+
+    /** The ZAP user id of the connection a message came on: the peer id(s) it may speak for. */
+    private static String authenticatedAs(zmq.Msg msg) {
+        zmq.io.Metadata md = msg == null ? null : msg.getMetadata();
+        return md == null ? null : md.get(zmq.io.Metadata.USER_ID);
+    }
+
+    static boolean speaksFor(String userId, String claimed) {
+        if (userId == null || userId.isEmpty()) return false;
+        for (String id : userId.split(",")) {
+            if (id.equals(claimed)) return true;
+        }
+        return false;
     }
 
     private void sendAnswer(Respond r) {
@@ -801,18 +870,17 @@ public final class ZmqTransport implements AutoCloseable {
 
     /** (Re)connects the SUB to the peer's current address and gives it a fresh REQ socket. */
     private void connectPeer(PeerLink link) {
-        if (link.subEndpoint != null) {
-            try {
-                sub.disconnect(link.subEndpoint);
-            } catch (ZMQException e) {
-                LOG.debug("peer {}: disconnecting from {}: {}", link.id, link.subEndpoint, e.toString());
-            }
-            link.subEndpoint = null;
+        if (link.sub != null) {
+            ctx.destroySocket(link.sub);
+            link.sub = null;
         }
+        // one SUB per peer: a keep-alive speaks only for the peer whose address (and key) it came from
+        ZMQ.Socket s = newClientSocket(ctx, SocketType.SUB, link);
+        s.setRcvHWM(HWM);
+        s.subscribe(EMPTY);
         String ep = link.pubEndpoint();
-        sub.setIPv6(link.address instanceof Inet6Address);
-        if (!sub.connect(ep)) LOG.error("peer {}: cannot connect to {} (ZMQ errno {})", link.id, ep, sub.errno());
-        else link.subEndpoint = ep;
+        if (!s.connect(ep)) LOG.error("peer {}: cannot connect to {} (ZMQ errno {})", link.id, ep, s.errno());
+        link.sub = s;
         if (link.outstanding != null) {
             fail(link.id, link.outstanding.requestId(), "address of " + link.id + " changed to " + link.address.getHostAddress());
             link.outstanding = null;
@@ -821,8 +889,7 @@ public final class ZmqTransport implements AutoCloseable {
     }
 
     private void openReq(PeerLink link) {
-        ZMQ.Socket s = newSocket(ctx, SocketType.REQ);
-        s.setIPv6(link.address instanceof Inet6Address);
+        ZMQ.Socket s = newClientSocket(ctx, SocketType.REQ, link);
         if (!s.connect(link.reqEndpoint()))
             LOG.error("peer {}: cannot connect to {} (ZMQ errno {})", link.id, link.reqEndpoint(), s.errno());
         link.req = s;
@@ -881,6 +948,29 @@ public final class ZmqTransport implements AutoCloseable {
         s.setHeartbeatIvl(ZMTP_HEARTBEAT_IVL_MS);
         s.setHeartbeatTimeout(3 * ZMTP_HEARTBEAT_IVL_MS);
         s.setHeartbeatTtl(3 * ZMTP_HEARTBEAT_IVL_MS);
+        return s;
+    }
+
+    /** PUB or ROUTER: every connection is put to the ZAP handler; under CURVE this node is the server. */
+    private ZMQ.Socket newServerSocket(ZContext c, SocketType type) {
+        ZMQ.Socket s = newSocket(c, type);
+        s.setZAPDomain(ZapHandler.DOMAIN);
+        if (curve != null) {
+            s.setCurveServer(true);
+            s.setCurveSecretKey(curve.secretKey());
+        }
+        return s;
+    }
+
+    /** SUB or REQ to one peer: under CURVE it dials with this node's keys and expects the peer's. */
+    private ZMQ.Socket newClientSocket(ZContext c, SocketType type, PeerLink link) {
+        ZMQ.Socket s = newSocket(c, type);
+        s.setIPv6(link.address instanceof Inet6Address);
+        if (curve != null) {
+            s.setCurvePublicKey(curve.publicKey());
+            s.setCurveSecretKey(curve.secretKey());
+            s.setCurveServerKey(link.endpoint.publicKey());
+        }
         return s;
     }
 

@@ -4,6 +4,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Collections;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -48,11 +49,12 @@ public final class DropCounters {
     /**
      * Counts one dropped frame.
      *
-     * @param reason a fixed name (an enum constant's name), never text from the frame
+     * @param reason a fixed name (an enum constant's name; counted and shown in lower case), never text from the frame
      * @param detail what was wrong, for the log line
      */
     public void record(String reason, String detail) {
         if (reason == null || reason.isEmpty()) throw new IllegalArgumentException("a drop needs a reason name");
+        reason = name(reason);
         String line = byReason.computeIfAbsent(reason, r -> new PerReason()).count(reason, detail, nanoClock.getAsLong());
         if (line != null) {
             try {
@@ -65,8 +67,13 @@ public final class DropCounters {
 
     /** Drops counted for {@code reason} so far. */
     public long count(String reason) {
-        PerReason p = byReason.get(reason);
+        PerReason p = byReason.get(name(reason));
         return p == null ? 0 : p.total();
+    }
+
+    /** Reasons are shown as SPEC names them ({@code bad_term}, {@code impostor}): lower case, whatever the caller's constant. */
+    private static String name(String reason) {
+        return reason.toLowerCase(Locale.ROOT);
     }
 
     /** Drops counted for every reason so far. */

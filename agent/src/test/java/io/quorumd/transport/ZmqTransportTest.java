@@ -255,7 +255,7 @@ class ZmqTransportTest {
             big.send(new byte[Codec.MAX_FRAME_BYTES + 1]);
 
             awaitCondition(() -> b.drops.total() == 5, 3_000, "five drops counted");
-            assertEquals(Map.of("BAD_ENVELOPE", 1L, "FROM_SELF", 1L, "MALFORMED", 1L, "MISPLACED", 1L, "NO_DELIMITER", 1L),
+            assertEquals(Map.of("bad_envelope", 1L, "from_self", 1L, "malformed", 1L, "misplaced", 1L, "no_delimiter", 1L),
                     b.drops.snapshot());
         }
         for (long id = 100; id < 103; id++) {

@@ -25,8 +25,8 @@ class DropCountersTest {
         drops.record(new DecodeFailure(DecodeFailure.Reason.BAD_FIELD, "z"));
         drops.record(new DecodeFailure(DecodeFailure.Reason.TRUNCATED, "x"));
         Map<String, Long> snap = drops.snapshot();
-        assertEquals(List.of("BAD_FIELD", "NO_DELIMITER", "TRUNCATED"), new ArrayList<>(snap.keySet()));
-        assertEquals(Map.of("BAD_FIELD", 1L, "NO_DELIMITER", 1L, "TRUNCATED", 2L), snap);
+        assertEquals(List.of("bad_field", "no_delimiter", "truncated"), new ArrayList<>(snap.keySet()));
+        assertEquals(Map.of("bad_field", 1L, "no_delimiter", 1L, "truncated", 2L), snap);
         assertEquals(4, drops.total());
         assertEquals(2, drops.count("TRUNCATED"));
         assertEquals(0, drops.count("MALFORMED"));
@@ -38,7 +38,7 @@ class DropCountersTest {
         // a flood claiming many different senders is still one reason: one line
         for (int i = 0; i < 500; i++) drops.record("UNKNOWN_SENDER", "sender 'node-" + i + "' is not a configured peer");
         assertEquals(1, lines.size(), lines::toString);
-        assertTrue(lines.get(0).contains("UNKNOWN_SENDER") && lines.get(0).contains("node-0"), lines.get(0));
+        assertTrue(lines.get(0).contains("unknown_sender") && lines.get(0).contains("node-0"), lines.get(0));
 
         drops.record("MALFORMED", "junk"); // another reason has its own allowance
         assertEquals(2, lines.size());
@@ -52,8 +52,8 @@ class DropCountersTest {
         assertEquals(3, lines.size());
         String line = lines.get(2);
         assertTrue(line.contains("a minute later"), line);
-        assertTrue(line.contains("500 more UNKNOWN_SENDER drops since the last such line were not logged"), line);
-        assertTrue(line.contains("502 UNKNOWN_SENDER drops in all"), line);
+        assertTrue(line.contains("500 more unknown_sender drops since the last such line were not logged"), line);
+        assertTrue(line.contains("502 unknown_sender drops in all"), line);
 
         clock.addAndGet(DropCounters.LOG_INTERVAL_NANOS);
         drops.record("UNKNOWN_SENDER", "quiet minute");

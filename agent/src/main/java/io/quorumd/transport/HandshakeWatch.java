@@ -1,0 +1,51 @@
+package io.quorumd.transport;
+
+import io.quorumd.wire.DropCounters;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+
+/**
+ * Counts connections to a server socket that closed before their handshake got as far as
+ * authentication: a client of another mechanism (NULL against CURVE), a wrong server key, or
+ * bytes that are not ZMTP. ZAP counts the refusals it decides itself; these never reach it.
+ * JeroMQ's monitor names no connection, so this counts connections accepted and not yet past
+ * the protocol exchange, and a disconnect while any is pending counts as one such failure (a
+ * peer's refusal probe, a bare TCP connect, is counted too).
+ */
+final class HandshakeWatch {
+    private static final int EVENTS = ZMQ.EVENT_ACCEPTED | ZMQ.EVENT_HANDSHAKE_PROTOCOL | ZMQ.EVENT_DISCONNECTED;
+    private final ZMQ.Socket monitor;
+    private final String what;
+    private final DropCounters drops;
+    private int pending;
+
+    HandshakeWatch(ZContext ctx, ZMQ.Socket watched, String what, String endpoint, DropCounters drops) {
+        this.what = what;
+        this.drops = drops;
+        if (!watched.monitor(endpoint, EVENTS)) throw new IllegalStateException("cannot monitor the " + what + " socket");
+        monitor = ctx.createSocket(SocketType.PAIR);
+        monitor.setLinger(0);
+        monitor.connect(endpoint);
+    }
+
+    ZMQ.Socket socket() {
+        return monitor;
+    }
+
+    void drain() {
+        ZMQ.Event e;
+        while ((e = ZMQ.Event.recv(monitor, ZMQ.DONTWAIT)) != null) {
+            int ev = e.getEvent();
+            if (ev == ZMQ.EVENT_ACCEPTED) {
+                pending++;
+            } else if (ev == ZMQ.EVENT_HANDSHAKE_PROTOCOL) {
+                if (pending > 0) pending--;
+            } else if (ev == ZMQ.EVENT_DISCONNECTED && pending > 0) {
+                pending--;
+                drops.record(ZapHandler.UNAUTHENTICATED, "a connection to the " + what
+                        + " closed before its handshake (another mechanism, a wrong server key, not ZMTP, or a refusal probe)");
+            }
+        }
+    }
+}

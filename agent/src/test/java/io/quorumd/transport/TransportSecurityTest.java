@@ -1,0 +1,201 @@
+package io.quorumd.transport;
+
+import io.quorumd.core.Event;
+import io.quorumd.core.Message;
+import io.quorumd.security.CurveKeys;
+import io.quorumd.wire.Codec;
+import io.quorumd.wire.Decoded;
+import org.junit.jupiter.api.Test;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static io.quorumd.transport.Harness.awaitCondition;
+import static io.quorumd.transport.Harness.awaitKeepAlive;
+import static io.quorumd.transport.Harness.received;
+import static io.quorumd.transport.Harness.voteRequest;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Who may speak to a transport at all (SPEC "Security"): strangers are refused before any of
+ * their messages is read, in trusted mode by address and under CURVE by key, and an admitted
+ * connection speaks only for the peer it authenticated as. Every refusal has a positive control:
+ * the same client, from an address or with a key that is admitted, does get through, so a test
+ * cannot pass because its attacker was broken.
+ */
+class TransportSecurityTest {
+    private static final InetAddress STRANGER = address("127.0.0.99");
+    private static final InetAddress LOOPBACK = address("127.0.0.1");
+    /** What a flood may push into the kernel's buffers before the refusal closes it; the heap sees none of it. */
+    private static final long BOMB_BYTES_MAX = 16L << 20;
+
+    private static InetAddress address(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A forged hand-over as the outside review sent it: delimiter, then the body, over raw ZMTP. */
+    private static void sendRequest(RawZmtp client, byte[] body) throws IOException {
+        client.frame(new byte[0], true);
+        client.frame(body, false);
+    }
+
+    @Test
+    void trustedModeNeverReadsAStrangersFramesButReadsAPeersAddress() throws Exception {
+        try (Harness h = new Harness("a", "b")) {
+            Harness.Node b = h.start("b");
+            Codec codec = h.codec();
+            byte[] forgedHandOver = codec.encode(new Message.HandOver("a", 7, 42, 1, "b",
+                    new io.quorumd.core.Proof(io.quorumd.core.Proof.Kind.HANDOVER, "a", 6, true)));
+            byte[] hugeTerm = codec.encode(new Message.VoteRequest("a", Long.MAX_VALUE, 42, 2, false, 0, 0, 0, null));
+
+            try (RawZmtp stranger = new RawZmtp(STRANGER, LOOPBACK, h.port("b") + 1).handshake("DEALER")) {
+                sendRequest(stranger, forgedHandOver);
+                sendRequest(stranger, hugeTerm);
+                assertTrue(stranger.closedByPeerWithin(3000), "b closes a stranger's connection");
+            }
+            awaitCondition(() -> b.drops.count("unauthenticated") >= 1, 3000, "the refusal counted");
+            // the positive control: the very same client from a peer's address is read
+            try (RawZmtp peer = new RawZmtp(LOOPBACK, LOOPBACK, h.port("b") + 1).handshake("DEALER")) {
+                sendRequest(peer, forgedHandOver);
+                b.await(received(Message.HandOver.class, "a", 1), 3000, "the hand-over from a's address");
+            }
+            assertEquals(0, b.count(e -> e instanceof Event.Received r && Harness.requestIdOf(r.message()) == 2),
+                    "the stranger's vote request never reached the agent");
+        }
+    }
+
+    @Test
+    void aStrangersEndlessPartsAreCutOffBeforeTheyAreBuffered() throws Exception {
+        try (Harness h = new Harness("a", "b")) {
+            Harness.Node a = h.start("a");
+            Harness.Node b = h.start("b");
+            byte[] part = new byte[60 * 1024];
+            for (int port : new int[] {h.port("b"), h.port("b") + 1}) {
+                long written = 0;
+                boolean cut = false;
+                try (RawZmtp stranger = new RawZmtp(STRANGER, LOOPBACK, port).handshake("DEALER")) {
+                    while (written < 256L << 20) {
+                        stranger.frame(part, true);
+                        written += part.length;
+                    }
+                } catch (IOException e) {
+                    cut = true;
+                }
+                assertTrue(cut, "a stranger streaming parts to port " + port + " was never cut off (" + written + " bytes)");
+                assertTrue(written < BOMB_BYTES_MAX, "port " + port + " took " + written + " bytes before cutting the stranger off");
+            }
+            // the agent is alive and its peers still get through
+            awaitKeepAlive(a, b, 3000);
+            awaitCondition(() -> b.drops.count("unauthenticated") >= 2, 3000, "both refusals counted");
+        }
+    }
+
+    @Test
+    void trustedModeDropsAFrameNamingAPeerAtAnotherAddress() throws Exception {
+        try (Harness h = new Harness("a", "b")) {
+            Map<String, PeerEndpoint> peers = new LinkedHashMap<>(h.endpoints);
+            peers.put("c", new PeerEndpoint("127.0.0.3", 40000));
+            Codec codec = new Codec(Harness.CLUSTER, peers.keySet());
+            Harness.Node b = h.start("b", codec, TransportOptions.defaults(), peers);
+            try (ZContext ctx = new ZContext(); RawZmtp fromA = new RawZmtp(LOOPBACK, LOOPBACK, h.port("b") + 1).handshake("DEALER")) {
+                sendRequest(fromA, codec.encode(voteRequest("c", 5))); // c lives at 127.0.0.3
+                sendRequest(fromA, codec.encode(voteRequest("a", 6)));
+                b.await(received(Message.VoteRequest.class, "a", 6), 3000, "a's own request");
+                assertEquals(1, b.drops.count("impostor"), () -> "drops: " + b.drops.snapshot());
+                assertEquals(0, b.count(received(Message.VoteRequest.class, "c", 5)));
+            }
+        }
+    }
+
+    @Test
+    void curveAdmitsOnlyListedKeysAndAKeySpeaksOnlyForItsPeer() throws Exception {
+        CurveKeys ka = CurveKeys.generate();
+        CurveKeys kb = CurveKeys.generate();
+        CurveKeys kc = CurveKeys.generate();
+        try (Harness h = new Harness("a", "b"); ZContext ctx = new ZContext()) {
+            Map<String, PeerEndpoint> peers = new LinkedHashMap<>();
+            peers.put("a", new PeerEndpoint("127.0.0.1", h.port("a"), ka.publicKey()));
+            peers.put("b", new PeerEndpoint("127.0.0.1", h.port("b"), kb.publicKey()));
+            peers.put("c", new PeerEndpoint("127.0.0.1", 40000, kc.publicKey()));
+            Codec codec = new Codec(Harness.CLUSTER, peers.keySet());
+            Harness.Node a = h.start("a", codec, TransportOptions.defaults().withCurve(ka), peers);
+            Harness.Node b = h.start("b", codec, TransportOptions.defaults().withCurve(kb), peers);
+
+            // peers get through, both ways and on both channels
+            awaitKeepAlive(a, b, 5000);
+            awaitKeepAlive(b, a, 5000);
+            a.transport.request("b", voteRequest("a", 11), 3_000_000_000L);
+            b.await(received(Message.VoteRequest.class, "a", 11), 3000, "a's request under CURVE");
+            b.transport.respond("a", Harness.voteResponse("b", 11));
+            a.await(received(Message.VoteResponse.class, "b", 11), 3000, "b's answer under CURVE");
+            String routerEp = "tcp://127.0.0.1:" + (h.port("b") + 1);
+
+            // 1. a NULL client from a peer's own address
+            long before = b.drops.count("unauthenticated");
+            ZMQ.Socket nul = dealer(ctx, null, null);
+            nul.connect(routerEp);
+            nul.sendMore(new byte[0]);
+            nul.send(codec.encode(voteRequest("a", 21)));
+            awaitCondition(() -> b.drops.count("unauthenticated") > before, 3000, "the NULL client counted");
+
+            // 2. a CURVE client with a key no peer has
+            long before2 = b.drops.count("unauthenticated");
+            ZMQ.Socket unlisted = dealer(ctx, CurveKeys.generate(), kb);
+            unlisted.connect(routerEp);
+            unlisted.sendMore(new byte[0]);
+            unlisted.send(codec.encode(voteRequest("a", 22)));
+            awaitCondition(() -> b.drops.count("unauthenticated") > before2, 5000, "the unlisted key counted (drops: " + b.drops.snapshot() + ")");
+
+            // 3. c's real key, claiming to be a: answered with an error, never delivered
+            ZMQ.Socket asC = dealer(ctx, kc, kb);
+            asC.setReceiveTimeOut(3000);
+            asC.connect(routerEp);
+            asC.sendMore(new byte[0]);
+            asC.send(codec.encode(voteRequest("a", 23)));
+            assertNotNull(asC.recv(), "delimiter of b's answer");
+            assertEquals(new Decoded.PeerError("b", "IMPOSTOR"), codec.decode(asC.recv()));
+            assertEquals(1, b.drops.count("impostor"));
+            // ...while speaking for c itself is fine: the control that the client works
+            asC.sendMore(new byte[0]);
+            asC.send(codec.encode(voteRequest("c", 24)));
+            b.await(received(Message.VoteRequest.class, "c", 24), 3000, "c's own request");
+
+            for (long id = 21; id <= 23; id++) {
+                assertEquals(0, b.count(received(Message.VoteRequest.class, "a", id)), "request " + id + " was delivered");
+            }
+            // a subscriber with an unlisted key hears nothing b publishes
+            ZMQ.Socket spy = ctx.createSocket(SocketType.SUB);
+            CurveKeys ks = CurveKeys.generate();
+            spy.setCurvePublicKey(ks.publicKey());
+            spy.setCurveSecretKey(ks.secretKey());
+            spy.setCurveServerKey(kb.publicKey());
+            spy.subscribe(new byte[0]);
+            spy.connect("tcp://127.0.0.1:" + h.port("b"));
+            awaitKeepAlive(b, a, 3000); // b publishes; a hears it, the spy must not
+            assertFalse(spy.recv(ZMQ.DONTWAIT) != null, "an unlisted subscriber received a keep-alive");
+        }
+    }
+
+    private static ZMQ.Socket dealer(ZContext ctx, CurveKeys mine, CurveKeys server) {
+        ZMQ.Socket s = ctx.createSocket(SocketType.DEALER);
+        s.setLinger(0);
+        if (mine != null) {
+            s.setCurvePublicKey(mine.publicKey());
+            s.setCurveSecretKey(mine.secretKey());
+            s.setCurveServerKey(server.publicKey());
+        }
+        return s;
+    }
+}
