@@ -75,8 +75,12 @@ final class Harness implements AutoCloseable {
     }
 
     Node start(String id, Codec codec, TransportOptions options, Map<String, PeerEndpoint> peers) {
+        return start(id, codec, options, peers, LOOPBACK);
+    }
+
+    Node start(String id, Codec codec, TransportOptions options, Map<String, PeerEndpoint> peers, InetAddress bind) {
         Node n = new Node(id);
-        n.transport = new ZmqTransport(id, LOOPBACK, port(id), peers, codec, n.drops, n::accept, options);
+        n.transport = new ZmqTransport(id, bind, port(id), peers, codec, n.drops, n::accept, options);
         try {
             n.transport.start();
         } catch (java.net.BindException e) {

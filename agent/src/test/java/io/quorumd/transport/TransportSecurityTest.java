@@ -188,6 +188,42 @@ class TransportSecurityTest {
         }
     }
 
+    /** IPv6 end to end: bind, peers and the ZAP allow-list, in both modes (the launcher no longer prefers IPv4). */
+    @Test
+    void aClusterOnIpv6LoopbackTalksInBothModesAndRefusesStrangers() throws Exception {
+        InetAddress v6 = address("::1");
+        for (boolean curve : new boolean[] {false, true}) {
+            CurveKeys ka = CurveKeys.generate();
+            CurveKeys kb = CurveKeys.generate();
+            try (Harness h = new Harness("a", "b")) {
+                Map<String, PeerEndpoint> peers = new LinkedHashMap<>();
+                peers.put("a", new PeerEndpoint("::1", h.port("a"), curve ? ka.publicKey() : null));
+                peers.put("b", new PeerEndpoint("::1", h.port("b"), curve ? kb.publicKey() : null));
+                Codec codec = new Codec(Harness.CLUSTER, peers.keySet());
+                Harness.Node a = h.start("a", codec, TransportOptions.defaults().withCurve(curve ? ka : null), peers, v6);
+                Harness.Node b = h.start("b", codec, TransportOptions.defaults().withCurve(curve ? kb : null), peers, v6);
+                awaitKeepAlive(a, b, 5000);
+                a.transport.request("b", voteRequest("a", 31), 3_000_000_000L);
+                b.await(received(Message.VoteRequest.class, "a", 31), 3000, "a's request over ::1, curve=" + curve);
+                b.transport.respond("a", Harness.voteResponse("b", 31));
+                a.await(received(Message.VoteResponse.class, "b", 31), 3000, "b's answer over ::1, curve=" + curve);
+                if (!curve) {
+                    // 127.0.0.1 is no peer's address here: the trusted allow-list compares IPv6 addresses as such
+                    try (RawZmtp v4 = new RawZmtp(LOOPBACK, LOOPBACK, h.port("b") + 1)) {
+                        throw new AssertionError("b listens on 127.0.0.1 although bound to ::1");
+                    } catch (IOException refused) {
+                        // expected: nothing listens there
+                    }
+                    try (RawZmtp peer = new RawZmtp(v6, v6, h.port("b") + 1).handshake("DEALER")) {
+                        sendRequest(peer, codec.encode(voteRequest("a", 32)));
+                        b.await(received(Message.VoteRequest.class, "a", 32), 3000, "a raw request from ::1");
+                    }
+                }
+                assertEquals(0, b.drops.count("impostor"), () -> "drops: " + b.drops.snapshot());
+            }
+        }
+    }
+
     private static ZMQ.Socket dealer(ZContext ctx, CurveKeys mine, CurveKeys server) {
         ZMQ.Socket s = ctx.createSocket(SocketType.DEALER);
         s.setLinger(0);
