@@ -13,13 +13,13 @@ import java.nio.charset.StandardCharsets;
  * mechanism from any local address (loopback's 127.0.0.0/8 lets a test be "a stranger") and can
  * send whatever frames an attacker would, including parts that never end.
  */
-final class RawZmtp implements AutoCloseable {
+public final class RawZmtp implements AutoCloseable {
     private final Socket socket;
     private final OutputStream out;
     private final DataInputStream in;
 
     /** Connects from {@code source} (port chosen by the kernel) to {@code host:port}. */
-    RawZmtp(InetAddress source, InetAddress host, int port) throws IOException {
+    public RawZmtp(InetAddress source, InetAddress host, int port) throws IOException {
         socket = new Socket();
         socket.setSoTimeout(3000);
         socket.bind(new InetSocketAddress(source, 0));
@@ -29,7 +29,7 @@ final class RawZmtp implements AutoCloseable {
     }
 
     /** Greeting and READY as a DEALER with the NULL mechanism, after the server's greeting. */
-    RawZmtp handshake(String socketType) throws IOException {
+    public RawZmtp handshake(String socketType) throws IOException {
         byte[] greeting = new byte[64];
         greeting[0] = (byte) 0xFF;
         greeting[8] = 1; // the signature's padding, as libzmq and JeroMQ send it
@@ -58,7 +58,7 @@ final class RawZmtp implements AutoCloseable {
     }
 
     /** One message frame; {@code more} marks that another part follows. */
-    void frame(byte[] body, boolean more) throws IOException {
+    public void frame(byte[] body, boolean more) throws IOException {
         if (body.length < 256) {
             out.write(more ? 0x01 : 0x00);
             out.write(body.length);
@@ -72,7 +72,7 @@ final class RawZmtp implements AutoCloseable {
     }
 
     /** Reads until the server closes the connection or {@code millis} pass; true when it closed. */
-    boolean closedByPeerWithin(long millis) {
+    public boolean closedByPeerWithin(long millis) {
         long deadline = System.nanoTime() + millis * 1_000_000;
         byte[] buf = new byte[4096];
         try {

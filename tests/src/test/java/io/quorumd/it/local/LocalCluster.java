@@ -89,6 +89,15 @@ public final class LocalCluster implements AutoCloseable {
      */
     public LocalCluster(Path dir, List<Placement> placements, String stopTimeout, String extraCommandYaml, String logLevel)
             throws IOException {
+        this(dir, placements, stopTimeout, extraCommandYaml, logLevel, false);
+    }
+
+    /**
+     * @param curve CURVE on every cluster socket: each node's key pair made by the launcher's
+     *              {@code quorumd keygen}, the public keys in every peer list; false: trusted mode
+     */
+    public LocalCluster(Path dir, List<Placement> placements, String stopTimeout, String extraCommandYaml, String logLevel,
+                        boolean curve) throws IOException {
         if (!Files.isExecutable(LAUNCHER)) throw new IllegalStateException("no launcher at " + LAUNCHER + ": run `make build`");
         this.dir = dir;
         this.stopTimeout = stopTimeout;
@@ -112,7 +121,9 @@ public final class LocalCluster implements AutoCloseable {
         StringBuilder peers = new StringBuilder();
         for (int i = 0; i < n; i++) {
             Placement p = placements.get(i);
-            peers.append("  - {id: n").append(i + 1).append(", host: ").append(p.host()).append(", port: ").append(p.port()).append("}\n");
+            peers.append("  - {id: n").append(i + 1).append(", host: \"").append(p.host()).append("\", port: ").append(p.port());
+            if (curve) peers.append(", public_key: \"").append(keygen(dir.resolve("n" + (i + 1) + ".key"))).append('"');
+            peers.append("}\n");
         }
         for (int i = 0; i < n; i++) {
             String id = "n" + (i + 1);
@@ -130,12 +141,30 @@ public final class LocalCluster implements AutoCloseable {
                     + extraCommandYaml
                     + "state_dir: " + state + "\n"
                     + "control_socket: " + socket + "\n"
-                    + "log_level: " + logLevel + "\n");
+                    + "log_level: " + logLevel + "\n"
+                    + (curve ? "security: {curve: {key: " + dir.resolve(id + ".key_secret") + "}}\n" : ""));
             members.put(id, new Member(id, config, socket, state, placements.get(i)));
         }
         observer = new CommandObserver(run);
     }
 
+
+    /** {@code quorumd keygen --out PATH} through the launcher; returns the public key it printed. */
+    public static String keygen(Path out) throws IOException {
+        Process p = new ProcessBuilder(LAUNCHER.toAbsolutePath().toString(), "keygen", "--out", out.toString())
+                .redirectErrorStream(true).start();
+        String text = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            if (p.waitFor() != 0) throw new IOException("quorumd keygen --out " + out + " exited " + p.exitValue() + ": " + text);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        for (String line : text.split("\n")) {
+            if (io.quorumd.security.CurveKeys.isZ85Key(line.trim())) return line.trim();
+        }
+        throw new IOException("quorumd keygen printed no public key: " + text);
+    }
 
     public Member member(String id) {
         Member m = members.get(id);
