@@ -877,6 +877,14 @@ public final class ZmqTransport implements AutoCloseable {
         // one SUB per peer: a keep-alive speaks only for the peer whose address (and key) it came from
         ZMQ.Socket s = newClientSocket(ctx, SocketType.SUB, link);
         s.setRcvHWM(HWM);
+        // ZMTP heartbeats on the SUB side only: a connection that went dead while a link was down
+        // (no RST ever came) is dropped and re-made instead of swallowing keep-alives after the
+        // link is back. The other end answers PINGs without sending its own; REQ sockets need none
+        // (a request that times out replaces its socket), so an idle agent sends 1 PING a second
+        // per peer, not 4.
+        s.setHeartbeatIvl(ZMTP_HEARTBEAT_IVL_MS);
+        s.setHeartbeatTimeout(3 * ZMTP_HEARTBEAT_IVL_MS);
+        s.setHeartbeatTtl(3 * ZMTP_HEARTBEAT_IVL_MS);
         s.subscribe(EMPTY);
         String ep = link.pubEndpoint();
         if (!s.connect(ep)) LOG.error("peer {}: cannot connect to {} (ZMQ errno {})", link.id, ep, s.errno());
@@ -943,11 +951,6 @@ public final class ZmqTransport implements AutoCloseable {
         s.setMaxMsgSize(Codec.MAX_FRAME_BYTES);
         s.setReconnectIVL(options.reconnectIvlMillis());
         s.setReconnectIVLMax(options.reconnectIvlMaxMillis());
-        // ZMTP heartbeats: a connection that went dead while a link was down (no RST ever came)
-        // is dropped and re-made, instead of swallowing keep-alives after the link is back.
-        s.setHeartbeatIvl(ZMTP_HEARTBEAT_IVL_MS);
-        s.setHeartbeatTimeout(3 * ZMTP_HEARTBEAT_IVL_MS);
-        s.setHeartbeatTtl(3 * ZMTP_HEARTBEAT_IVL_MS);
         return s;
     }
 
