@@ -4,6 +4,7 @@ MVN ?= mvn -B -q
 SEEDS ?= 10000
 NODES ?=
 SEED ?=
+FIRST_SEED ?=
 MUTANT ?=
 MINUTES ?= 5
 JAVA ?= java
@@ -16,7 +17,7 @@ help:
 	@echo "make build   build the agent (launcher: agent/target/quorumd)"
 	@echo "make demo    build and run a 3-node cluster on 127.0.0.1 showing election and fail-over"
 	@echo "make test    build and run every test, including the multi-process and multi-host ones"
-	@echo "make sim     seeded fault simulator: SEEDS=N [NODES=k] [SEED=s] [MUTANT=name]"
+	@echo "make sim     seeded fault simulator: SEEDS=N [FIRST_SEED=f] [NODES=k] [SEED=s] [MUTANT=name]"
 	@echo "make bench   benchmarks (QUICK=1 for a smoke run); prints the report's path"
 	@echo "make soak    exclusive-command soak on loopback: MINUTES=n"
 	@echo "make deb / make rpm / make package-check   packages and their checks (lintian, rpm -qp, systemd-analyze)"
@@ -34,7 +35,7 @@ test:
 
 sim:
 	$(MVN) -pl agent -DskipTests test-compile dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=target/lib
-	$(JAVA) -cp "$(AGENT_CP)" io.quorumd.sim.SimMain --seeds $(SEEDS) \
+	$(JAVA) -cp "$(AGENT_CP)" io.quorumd.sim.SimMain --seeds $(SEEDS) $(if $(FIRST_SEED),--first-seed $(FIRST_SEED)) \
 	  $(if $(NODES),--nodes $(NODES)) $(if $(SEED),--seed $(SEED)) $(if $(MUTANT),--mutant $(MUTANT))
 
 demo: build

@@ -85,6 +85,79 @@ class NodeElectionRaceTest {
         assertFalse(answerTo(5).granted(), "" + answerTo(5));
     }
 
+    /**
+     * Simulator seed 753205 (t = 200 ms, disk writes up to 60 ms): a candidate's vote requests left
+     * after its own disk write (37 ms) and the grant came back after the voter's (72 ms), 135 ms
+     * after it voted for itself. At 112 ms, past the t/2 during which it kept its pre-vote from
+     * rivals, it granted a rival's pre-vote; the rival raised the term, and its keep-alive of the
+     * newer term unseated the fresh master 14 ms after it won (the next master then waited out that
+     * master's lease: no command 1.2 s after the heal). A candidate keeps its pre-vote for its whole
+     * candidacy; once that has timed out it grants again. Here at t = 1000 ms, the times scaled.
+     */
+    @Test
+    void aCandidateOnASlowDiskKeepsItsPreVoteFromRivalsUntilItsElectionEnds() {
+        long voteRequest = campaignOnASlowDisk(185 * MS);
+        long votedAt = now - 185 * MS;
+
+        for (long at = votedAt + 100 * MS; at < votedAt + 560 * MS; at += 100 * MS) tickAt(at);
+        now = votedAt + 560 * MS;   // the rival's pre-vote: past t/2, before this candidate's grant
+        assertEquals(Role.CANDIDATE, node.role(), "its election is still running: " + out);
+        handle(new Event.Received(request("n2", 2, true, 20)));
+        Message.VoteResponse rival = answerTo(20);
+        assertFalse(rival.granted(), "a rival's pre-vote during the candidacy: " + rival);
+        assertTrue(rival.reason().contains("voted for n0 in term 1"), rival.reason());
+
+        now = votedAt + 675 * MS;   // the voter's grant, after its own slow disk write
+        handle(new Event.Received(new Message.VoteResponse("n1", 1, 98, voteRequest, false, true, "", votedAt,
+                MasterReport.NONE)));
+        assertEquals(Role.MASTER, node.role(), "" + out);
+        assertEquals(1, node.term());
+    }
+
+    @Test
+    void aCandidateWhoseElectionTimedOutGrantsARivalsPreVote() {
+        campaignOnASlowDisk(185 * MS);
+        long votedAt = now - 185 * MS;
+        // no grant comes: a candidacy lasts at most t
+        for (long at = votedAt + 100 * MS; at <= votedAt + TIMING.electionTimeoutNanos(); at += 100 * MS) tickAt(at);
+        tickAt(votedAt + TIMING.electionTimeoutNanos() + MS);
+        assertEquals(Role.FOLLOWER, node.role(), "" + out);
+        handle(new Event.Received(request("n2", 2, true, 21)));
+        assertTrue(answerTo(21).granted(), "after the candidacy: " + answerTo(21));
+    }
+
+    /**
+     * n0 pre-votes, n1 grants, n0 campaigns in term 1; its vote is on disk {@code diskNanos} later,
+     * and only then do its vote requests leave. Returns the vote request's id; {@code now} is then.
+     */
+    private long campaignOnASlowDisk(long diskNanos) {
+        boot("n0");
+        now = 2500 * MS;   // the election timer has fired by now
+        out.addAll(node.handle(new Event.Tick(), now));
+        List<Effect> fx = node.handle(new Event.Received(new Message.VoteResponse("n1", 1, 98, lastPreVoteId(), true,
+                true, "", -1, MasterReport.NONE)), now);
+        out.addAll(fx);
+        assertEquals(Role.CANDIDATE, node.role(), "" + out);
+        Effect.Persist vote = null;
+        for (Effect f : fx) if (f instanceof Effect.Persist p) vote = p;
+        assertNotNull(vote, "the candidate's vote for itself: " + fx);
+        assertTrue(fx.stream().noneMatch(f -> f instanceof Effect.Request r && !((Message.VoteRequest) r.message()).preVote()),
+                "no vote request before the disk: " + fx);
+        now += diskNanos;
+        fx = node.handle(new Event.Persisted(vote.seq()), now);
+        out.addAll(fx);
+        long id = -1;
+        for (Effect f : fx)
+            if (f instanceof Effect.Request r && r.message() instanceof Message.VoteRequest v && !v.preVote()) id = v.requestId();
+        assertTrue(id >= 0, "the vote requests leave once the vote is on disk: " + fx);
+        return id;
+    }
+
+    private void tickAt(long at) {
+        now = at;
+        handle(new Event.Tick());
+    }
+
     private long lastPreVoteId() {
         long id = -1;
         for (Effect f : out)
