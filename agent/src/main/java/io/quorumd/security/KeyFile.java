@@ -92,25 +92,26 @@ public final class KeyFile {
     }
 
     /**
-     * This node's key pair from a {@code PATH_secret} file, checked: a regular file, not readable
-     * by group or others, in the certificate format, its secret key the one of its public key.
+     * This node's key pair from a {@code PATH_secret} file, checked: a regular file in the
+     * certificate format, with a secret key (a public certificate is named as such), not readable
+     * by group or others, its secret key the one of its public key.
      *
      * @throws KeyFileException saying what is wrong, never with the secret key or a line of the file
      */
     public static CurveKeys readSecret(Path file) throws KeyFileException {
         PosixFileAttributes attrs = attributes(file);
-        Set<PosixFilePermission> perms = attrs.permissions();
-        if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
-            throw new KeyFileException(file, "is readable by group or others (mode " + mode(perms)
-                    + "); it holds this node's secret key: chmod 600 it, and make a new key pair if others"
-                    + " may have read it");
-        }
         Map<String, Key> curve = parse(file, read(file));
         Key pub = curve.get("public-key");
         Key sec = curve.get("secret-key");
         if (sec == null) {
             throw new KeyFileException(file, "has no secret-key in its curve section: it is a public certificate;"
                     + " security.curve.key names the " + SECRET_SUFFIX + " file that quorumd keygen wrote");
+        }
+        Set<PosixFilePermission> perms = attrs.permissions();
+        if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
+            throw new KeyFileException(file, "is readable by group or others (mode " + mode(perms)
+                    + "); it holds this node's secret key: chmod 600 it, and make a new key pair if others"
+                    + " may have read it");
         }
         if (pub == null) throw new KeyFileException(file, "has no public-key in its curve section");
         byte[] derived = new byte[32];
