@@ -1,5 +1,8 @@
 package io.quorumd.config;
 
+import io.quorumd.security.CurveKeys;
+import io.quorumd.security.KeyFile;
+import io.quorumd.security.KeyFileException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -54,6 +57,7 @@ public final class ConfigChecker {
         } catch (UnresolvedBindException e) {
             report.add("bind", e.getMessage(), c.bind());
         }
+        if (c.security() != null) curveKey(report, c);
         if (c.command() != null) {
             CommandConfig cmd = c.command();
             if (!cmd.shell()) {
@@ -91,6 +95,32 @@ public final class ConfigChecker {
     @FunctionalInterface
     private interface Reporter {
         void add(String key, String what, String got);
+    }
+
+    /**
+     * {@code security.curve.key}: readable by this user only, a key pair in the certificate format,
+     * and the one whose public key the peers have for this node. Only file names and public keys
+     * appear in the messages, never the secret key.
+     */
+    private static void curveKey(Reporter report, Config c) {
+        Path file = c.security().curveKey();
+        CurveKeys keys;
+        try {
+            keys = KeyFile.readSecret(file);
+        } catch (KeyFileException e) {
+            report.add("security.curve.key", e.getMessage(), file.toString());
+            return;
+        }
+        for (int i = 0; i < c.peers().size(); i++) {
+            PeerConfig p = c.peers().get(i);
+            if (!p.id().equals(c.node()) || p.publicKey() == null) continue;
+            if (!p.publicKey().equals(keys.publicKeyZ85())) {
+                report.add("security.curve.key", "holds the public key " + keys.publicKeyZ85() + ", not this node's"
+                        + " peers[" + i + "].public_key " + p.publicKey() + "; the peers would refuse this node:"
+                        + " name the right key file, or put its public key in the peer list of every node",
+                        file.toString());
+            }
+        }
     }
 
     /** The first executable {@code name} in {@code searchPath}, as execvp would find it. */

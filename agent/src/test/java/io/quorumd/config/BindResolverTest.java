@@ -90,12 +90,12 @@ class BindResolverTest {
 
     @Test
     void describeSaysWhatBindResolvesToOrWhyNot() throws Exception {
-        Config c = new Config(null, "c", "a", "127.0.0.1", List.of(new PeerConfig("a", "127.0.0.1", 40001, 100)),
-                TimingConfig.defaults(), null, null, dir, dir.resolve("s"), "info");
+        Config c = new Config(null, "c", "a", "127.0.0.1", List.of(new PeerConfig("a", "127.0.0.1", 40001, 100, null)),
+                null, TimingConfig.defaults(), null, null, dir, dir.resolve("s"), "info");
         assertEquals("bind: 127.0.0.1 (lo)", BindResolver.describe(c));
         InetAddress foreign = InetAddress.getByName("203.0.113.77");
         assumeTrue(NetworkInterface.getByInetAddress(foreign) == null, "203.0.113.77 is on this host");
-        Config far = new Config(null, "c", "a", "203.0.113.77", c.peers(), c.timing(), null, null, dir, dir, "info");
+        Config far = new Config(null, "c", "a", "203.0.113.77", c.peers(), null, c.timing(), null, null, dir, dir, "info");
         assertEquals("bind: 203.0.113.77 does not resolve: this host cannot bind 203.0.113.77: Cannot assign"
                 + " requested address; set bind to one of this host's addresses, or auto", BindResolver.describe(far));
     }

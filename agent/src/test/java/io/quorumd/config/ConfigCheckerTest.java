@@ -191,8 +191,8 @@ class ConfigCheckerTest {
     @Test
     void aConfigBuiltInCodeHasNoLines() throws Exception {
         Path p = plain("plain.sh");
-        Config c = new Config(null, "c", "a", "127.0.0.1", List.of(new PeerConfig("a", "127.0.0.1", 40001, 100)),
-                TimingConfig.defaults(), CommandConfig.of(List.of(p.toString())), null, state,
+        Config c = new Config(null, "c", "a", "127.0.0.1", List.of(new PeerConfig("a", "127.0.0.1", 40001, 100, null)),
+                null, TimingConfig.defaults(), CommandConfig.of(List.of(p.toString())), null, state,
                 Config.DEFAULT_CONTROL_SOCKET, "info");
         assertEquals(List.of("command.exec[0]: is not executable; chmod +x it (got " + p + ")"),
                 ConfigChecker.check(c));
