@@ -29,7 +29,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The agent's start with and without {@code security.curve}: key loading, peer keys, the start-up log. */
+/**
+ * The agent's start with and without {@code security.curve} (key loading, peer keys, the start-up
+ * log), and on a bind address that no interface lists but this host binds.
+ */
 class AgentFactorySecurityTest {
     @TempDir
     Path dir;
@@ -123,7 +126,12 @@ class AgentFactorySecurityTest {
     }
 
     private String yaml(int port, String security, String publicKey) {
-        return "cluster: c\nnode: a\nbind: 127.0.0.1\n" + security + "peers:\n  - {id: a, host: 127.0.0.1, port: " + port
+        return yaml("127.0.0.1", port, security, publicKey);
+    }
+
+    private String yaml(String address, int port, String security, String publicKey) {
+        return "cluster: c\nnode: a\nbind: \"" + address + "\"\n" + security + "peers:\n  - {id: a, host: \"" + address
+                + "\", port: " + port
                 + publicKey + "}\nstate_dir: " + dir.resolve("state") + "\ncontrol_socket: " + dir.resolve("control.sock")
                 + "\n";
     }
@@ -147,5 +155,12 @@ class AgentFactorySecurityTest {
                 + ")"), log);
         assertFalse(log.contains("trusted mode"), log);
         assertFalse(log.contains(CurveKeys.encodeZ85(a.secretKey())), log);
+    }
+
+    /** SPEC: bind accepts any address this host can bind; 127.0.0.11 is on no interface's list. */
+    @Test
+    void theAgentRunsOnALoopbackAddressNoInterfaceLists() throws Exception {
+        List<String> lines = runUntil(yaml("127.0.0.11", freePortPair(), "", ""), "became master");
+        assertTrue(lines.stream().anyMatch(l -> l.contains("bind: 127.0.0.11 (lo)")), String.join("\n", lines));
     }
 }
