@@ -236,7 +236,13 @@ public final class Cli implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            Path secret = KeyFile.secretPath(out);
+            Path secret;
+            try {
+                secret = KeyFile.secretPath(out);
+            } catch (IllegalArgumentException e) {
+                cli.err.println("quorumd keygen: --out " + e.getMessage() + "; give the public key's file name");
+                return USAGE;
+            }
             CurveKeys keys = CurveKeys.generate();
             try {
                 KeyFile.write(out, keys);

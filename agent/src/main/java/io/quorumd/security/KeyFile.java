@@ -48,9 +48,15 @@ public final class KeyFile {
 
     private KeyFile() {}
 
-    /** {@code PATH_secret}: where the key pair of the public certificate {@code publicPath} is. */
+    /**
+     * {@code PATH_secret}: where the key pair of the public certificate {@code publicPath} is.
+     *
+     * @throws IllegalArgumentException when {@code publicPath} names no file ({@code /})
+     */
     public static Path secretPath(Path publicPath) {
-        return publicPath.resolveSibling(publicPath.getFileName() + SECRET_SUFFIX);
+        Path name = publicPath.getFileName();
+        if (name == null) throw new IllegalArgumentException(publicPath + " names no file");
+        return publicPath.resolveSibling(name + SECRET_SUFFIX);
     }
 
     /**

@@ -191,6 +191,8 @@ class CliTest {
         assertFalse(Files.exists(out));
 
         assertEquals(2, run("keygen").code(), "--out is required");
+        assertEquals(new Result(2, "", "quorumd keygen: --out / names no file; give the public key's file name\n"),
+                run("keygen", "--out", "/"));
         Result noDir = run("keygen", "--out", tmp.resolve("no/such/dir/k").toString());
         assertEquals(1, noDir.code());
         assertEquals("quorumd keygen: cannot write " + tmp.resolve("no/such/dir/k_secret") + ": no such file or"
