@@ -15,8 +15,9 @@ import java.util.List;
 /**
  * What {@code quorumd check} refuses beyond the file's syntax: settings that are well formed but
  * would fail at run time on this host. It touches the host only as the agent would: it resolves
- * {@code bind}, looks at executables, and creates {@code state_dir} (and writes and deletes a
- * scratch file in it) when it is missing.
+ * {@code bind} (an IP literal by binding a throwaway socket to it), reads the CURVE key file,
+ * looks at executables, and creates {@code state_dir} (and writes and deletes a scratch file in
+ * it) when it is missing. Its messages name files and public keys, never a secret key.
  */
 public final class ConfigChecker {
     /** The search path when neither {@code command.env} nor the environment sets one. */
