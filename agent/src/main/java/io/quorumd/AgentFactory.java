@@ -24,7 +24,11 @@ import io.quorumd.storage.StateDirLock;
 import io.quorumd.storage.StateFile;
 import io.quorumd.storage.StateFileException;
 import io.quorumd.systemd.SdNotify;
+import io.quorumd.security.CurveKeys;
+import io.quorumd.security.KeyFile;
+import io.quorumd.security.KeyFileException;
 import io.quorumd.transport.PeerEndpoint;
+import io.quorumd.transport.TransportOptions;
 import io.quorumd.transport.ZmqTransport;
 import io.quorumd.wire.Codec;
 import io.quorumd.wire.DropCounters;
@@ -32,6 +36,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -67,6 +72,9 @@ public final class AgentFactory {
     public static Agent start(Config config) throws StartupException {
         long startedNanos = System.nanoTime();
         NodeConfig nodeConfig = config.nodeConfig();
+        // before the state dir is locked: a bad key file leaves nothing to undo
+        CurveKeys keys = curveKeys(config);
+        Map<String, PeerEndpoint> peers = peerEndpoints(config);
         StateDirLock lock;
         TermState termState;
         StateFile stateFile = new StateFile(config.stateDir());
@@ -90,14 +98,10 @@ public final class AgentFactory {
         log.info("{}", bind.description());
         DropCounters drops = new DropCounters(System::nanoTime);
         List<String> ids = new ArrayList<>();
-        Map<String, PeerEndpoint> peers = new LinkedHashMap<>();
-        for (PeerConfig p : config.peers()) {
-            ids.add(p.id());
-            if (!p.id().equals(config.node())) peers.put(p.id(), new PeerEndpoint(p.host(), p.port()));
-        }
+        for (PeerConfig p : config.peers()) ids.add(p.id());
         Codec codec = new Codec(config.cluster(), new LinkedHashSet<>(ids));
         ZmqTransport transport = new ZmqTransport(config.node(), bind.address(), config.self().port(), peers, codec,
-                drops, queue::add);
+                drops, queue::add, TransportOptions.defaults().withCurve(keys));
         Supervisor supervisor;
         Persister persister = new Persister(stateFile, queue::add);
         try {
@@ -120,6 +124,46 @@ public final class AgentFactory {
             throw new StartupException(e.getMessage(), e);
         }
         return agent;
+    }
+
+    /**
+     * This node's CURVE key pair from {@code security.curve.key}, or null in trusted mode (which
+     * is logged as a warning: SPEC "Security").
+     */
+    static CurveKeys curveKeys(Config config) throws StartupException {
+        if (config.security() == null) {
+            log.warn("{}", Config.TRUSTED_MODE_WARNING);
+            return null;
+        }
+        Path file = config.security().curveKey();
+        CurveKeys keys;
+        try {
+            keys = KeyFile.readSecret(file);
+        } catch (KeyFileException e) {
+            throw new StartupException("security.curve.key: " + file + " " + e.getMessage(), e);
+        }
+        String own = config.self().publicKey();
+        if (own != null && !own.equals(keys.publicKeyZ85())) {
+            throw new StartupException("security.curve.key: " + file + " holds the public key " + keys.publicKeyZ85()
+                    + ", not this node's public_key " + own, null);
+        }
+        log.info("security: CURVE with the key pair in {} (public key {})", file, keys.publicKeyZ85());
+        return keys;
+    }
+
+    /** Every other peer's address, with its CURVE public key when {@code security} is set. */
+    static Map<String, PeerEndpoint> peerEndpoints(Config config) throws StartupException {
+        Map<String, PeerEndpoint> peers = new LinkedHashMap<>();
+        for (PeerConfig p : config.others()) {
+            byte[] key = null;
+            if (config.security() != null) {
+                if (p.publicKey() == null)
+                    throw new StartupException("peer " + p.id() + " has no public_key, which security.curve needs", null);
+                key = CurveKeys.decodeZ85(p.publicKey());
+            }
+            peers.put(p.id(), new PeerEndpoint(p.host(), p.port(), key));
+        }
+        return peers;
     }
 
     /**

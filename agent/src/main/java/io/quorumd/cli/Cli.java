@@ -18,7 +18,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
+import io.quorumd.security.CurveKeys;
+import io.quorumd.security.KeyFile;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -28,7 +35,7 @@ import java.util.concurrent.Callable;
 @Command(name = "quorumd", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "Elects one master by majority quorum and runs your command on the master only.",
         subcommands = {Cli.Run.class, Cli.Check.class, Cli.StatusCmd.class, Cli.Leader.class, Cli.StepDown.class,
-                Cli.DemoCmd.class},
+                Cli.DemoCmd.class, Cli.Keygen.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:ok", "1:runtime failure", "2:usage or config error", "3:agent not reachable / no master"},
         footer = {"", "The config file defaults to /etc/quorumd/quorumd.yaml, or $QUORUMD_CONFIG."})
@@ -207,9 +214,60 @@ public final class Cli implements Callable<Integer> {
             } catch (UnresolvedBindException e) {
                 // the checker already reported it
             }
+            if (config.trustedMode()) {
+                cli.err.println("quorumd: warning: " + Config.TRUSTED_MODE_WARNING);
+                cli.err.flush();
+            }
             cli.out.print(ConfigPrinter.toYaml(config, bind));
             return OK;
         }
+    }
+
+    @Command(name = "keygen", mixinStandardHelpOptions = true,
+            description = {"Write a CURVE key pair: PATH (the public key) and PATH_secret (both keys, mode 0600),"
+                    + " in ZeroMQ's certificate format; print the public key for the peer list.",
+                    "Never overwrites: exits 2 when either file exists."})
+    static final class Keygen implements Callable<Integer> {
+        @ParentCommand
+        Cli cli;
+        @Option(names = "--out", paramLabel = "PATH", required = true,
+                description = "the public certificate; the key pair goes to PATH_secret (security.curve.key)")
+        Path out;
+
+        @Override
+        public Integer call() {
+            Path secret;
+            try {
+                secret = KeyFile.secretPath(out);
+            } catch (IllegalArgumentException e) {
+                cli.err.println("quorumd keygen: --out " + e.getMessage() + "; give the public key's file name");
+                return USAGE;
+            }
+            CurveKeys keys = CurveKeys.generate();
+            try {
+                KeyFile.write(out, keys);
+            } catch (FileAlreadyExistsException e) {
+                cli.err.println("quorumd keygen: " + e.getFile() + " already exists; refusing to overwrite a key"
+                        + " (move it away first, or choose another --out)");
+                return USAGE;
+            } catch (IOException e) {
+                cli.err.println("quorumd keygen: cannot write " + writeFailure(e, out));
+                return FAILURE;
+            }
+            cli.err.println("quorumd keygen: wrote " + out + " (public key) and " + secret
+                    + " (key pair, mode 0600: this node's security.curve.key)");
+            cli.out.println(keys.publicKeyZ85());
+            return OK;
+        }
+    }
+
+    /** {@code FILE: reason} of a failed write, worded as the OS would. */
+    static String writeFailure(IOException e, Path fallback) {
+        if (!(e instanceof FileSystemException f) || f.getFile() == null) return fallback + ": " + e.getMessage();
+        String reason = f instanceof NoSuchFileException ? "no such file or directory"
+                : f instanceof AccessDeniedException ? "permission denied"
+                : f.getReason() != null ? f.getReason() : f.getClass().getSimpleName();
+        return f.getFile() + ": " + reason;
     }
 
     /** {@code -c FILE}, shared by the commands that read the config. */

@@ -3,6 +3,8 @@ package io.quorumd.cli;
 import io.quorumd.control.ControlClient;
 import io.quorumd.control.Json;
 import io.quorumd.control.Reply;
+import io.quorumd.security.CurveKeys;
+import io.quorumd.security.KeyFile;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -112,9 +114,13 @@ public final class Demo {
             ports[i] = FreePorts.pair(taken);
             taken.add(ports[i]);
         }
+        // CURVE, as an operator would set it up: a key pair per node (quorumd keygen), every public key listed
         StringBuilder peers = new StringBuilder();
         for (int i = 0; i < IDS.length; i++) {
-            peers.append("  - {id: ").append(IDS[i]).append(", host: 127.0.0.1, port: ").append(ports[i]).append("}\n");
+            CurveKeys keys = CurveKeys.generate();
+            KeyFile.write(dir.resolve(IDS[i] + ".key"), keys);
+            peers.append("  - {id: ").append(IDS[i]).append(", host: 127.0.0.1, port: ").append(ports[i])
+                    .append(", public_key: \"").append(keys.publicKeyZ85()).append("\"}\n");
         }
         for (int i = 0; i < IDS.length; i++) {
             Path state = dir.resolve(IDS[i]);
@@ -124,6 +130,7 @@ public final class Demo {
             Files.writeString(config, "cluster: demo\n"
                     + "node: " + IDS[i] + "\n"
                     + "bind: 127.0.0.1\n"
+                    + "security: {curve: {key: " + KeyFile.secretPath(dir.resolve(IDS[i] + ".key")) + "}}\n"
                     + "peers:\n" + peers
                     + "timing: {heartbeat: 100ms, election_timeout: 1000ms, clock_drift: 1%}\n"
                     + "command:\n"

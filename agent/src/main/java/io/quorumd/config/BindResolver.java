@@ -3,6 +3,8 @@ package io.quorumd.config;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.InterfaceAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
@@ -10,6 +12,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -17,6 +20,12 @@ import java.util.List;
  * interface that carries the default route, as {@code ip route get} would pick it, read from
  * {@code /proc/net/route} so that no packet is sent and no command is run. Only IPv4 is guessed;
  * an IPv6-only host writes its address as {@code bind}.
+ *
+ * <p>An IP literal is accepted when this host can bind it, decided by binding it: a throwaway TCP
+ * socket is bound to the address on an ephemeral port and closed at once (never listening, never
+ * connecting, so no packet is sent). That accepts what the kernel accepts and an interface list
+ * does not show, such as {@code 127.0.0.11} on loopback's 127.0.0.0/8, and a refusal carries the
+ * kernel's reason.
  */
 public final class BindResolver {
     public static final Path ROUTE_TABLE = Path.of("/proc/net/route");
@@ -49,16 +58,31 @@ public final class BindResolver {
         InetAddress address = Hosts.ipLiteral(bind);
         if (address == null) throw new UnresolvedBindException("bind must be auto or an IP address, got " + bind);
         if (address.isAnyLocalAddress()) return new ResolvedBind(address, "bind: " + bind + " (every interface)");
-        NetworkInterface nic;
-        try {
-            nic = NetworkInterface.getByInetAddress(address);
-        } catch (SocketException e) {
-            throw new UnresolvedBindException("cannot list this host's interfaces: " + e.getMessage());
-        }
-        if (nic == null)
-            throw new UnresolvedBindException("no interface of this host has the address " + bind
+        try (Socket probe = new Socket()) {
+            probe.bind(new InetSocketAddress(address, 0));
+        } catch (IOException e) {
+            String why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            throw new UnresolvedBindException("this host cannot bind " + bind + ": " + why
                     + "; set bind to one of this host's addresses, or auto");
-        return new ResolvedBind(address, "bind: " + bind + " (" + nic.getName() + ")");
+        }
+        String nic = interfaceOf(address);
+        return new ResolvedBind(address, "bind: " + bind + " (" + (nic != null ? nic : "bindable on this host") + ")");
+    }
+
+    /** The interface that has {@code address}, or else the first whose subnet holds it; null when none does. */
+    private static String interfaceOf(InetAddress address) {
+        try {
+            NetworkInterface nic = NetworkInterface.getByInetAddress(address);
+            if (nic != null) return nic.getName();
+            for (NetworkInterface n : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                for (InterfaceAddress ia : n.getInterfaceAddresses()) {
+                    if (ia.getAddress().getClass() == address.getClass() && inSubnet(ia, address)) return n.getName();
+                }
+            }
+        } catch (SocketException e) {
+            // only the description suffers
+        }
+        return null;
     }
 
     private record Route(String iface, InetAddress gateway, long metric) {}

@@ -17,12 +17,13 @@ import java.util.Objects;
  *
  * @param source        the file it was read from, for messages (null when built in code)
  * @param bind          {@code auto} or an IP literal; see {@link BindResolver}
+ * @param security      null when the file has no {@code security} section: trusted mode
  * @param command       null when the file has no {@code command} section: quorumd only elects
  * @param hooks         null when the file has no {@code hooks} section
  * @param logLevel      one of {@link #LOG_LEVELS}
  */
 public record Config(Path source, String cluster, String node, String bind, List<PeerConfig> peers,
-                     TimingConfig timing, CommandConfig command, HooksConfig hooks, Path stateDir,
+                     SecurityConfig security, TimingConfig timing, CommandConfig command, HooksConfig hooks, Path stateDir,
                      Path controlSocket, String logLevel) {
     public static final String BIND_AUTO = "auto";
     public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/quorumd");
@@ -60,6 +61,18 @@ public record Config(Path source, String cluster, String node, String bind, List
         return List.copyOf(l);
     }
 
+    /**
+     * What {@code check} and the agent's start-up log say when there is no {@code security}
+     * section (SPEC "Security").
+     */
+    public static final String TRUSTED_MODE_WARNING =
+            "trusted mode: any process on a peer's host can speak for that peer; use CURVE (quorumd keygen)";
+
+    /** True without a {@code security} section: peers are admitted by address only. */
+    public boolean trustedMode() {
+        return security == null;
+    }
+
     /** {@code bind: auto}: take the address of the default-route interface. */
     public boolean bindAuto() {
         return BIND_AUTO.equals(bind);
@@ -67,7 +80,7 @@ public record Config(Path source, String cluster, String node, String bind, List
 
     /** The same config with another source file (the printer's round trip compares without it). */
     public Config withSource(Path newSource) {
-        return new Config(newSource, cluster, node, bind, peers, timing, command, hooks, stateDir, controlSocket,
+        return new Config(newSource, cluster, node, bind, peers, security, timing, command, hooks, stateDir, controlSocket,
                 logLevel);
     }
 

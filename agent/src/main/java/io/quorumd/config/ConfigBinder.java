@@ -2,6 +2,7 @@ package io.quorumd.config;
 
 import io.quorumd.config.ValueReader.Fields;
 import io.quorumd.core.Peers;
+import io.quorumd.security.CurveKeys;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,9 +31,11 @@ final class ConfigBinder {
     /** sun_path is 108 bytes with its terminating NUL. */
     static final int MAX_SOCKET_PATH_BYTES = 107;
 
-    private static final List<String> TOP_KEYS = List.of("cluster", "node", "bind", "peers", "timing", "command",
-            "hooks", "state_dir", "control_socket", "log_level");
-    private static final List<String> PEER_KEYS = List.of("id", "host", "port", "priority");
+    private static final List<String> TOP_KEYS = List.of("cluster", "node", "bind", "security", "peers", "timing",
+            "command", "hooks", "state_dir", "control_socket", "log_level");
+    private static final List<String> PEER_KEYS = List.of("id", "host", "port", "priority", "public_key");
+    private static final List<String> SECURITY_KEYS = List.of("curve");
+    private static final List<String> CURVE_KEYS = List.of("key");
     private static final List<String> TIMING_KEYS = List.of("heartbeat", "election_timeout", "clock_drift");
     private static final List<String> COMMAND_KEYS = List.of("exec", "workdir", "env", "stop_signal", "stop_timeout",
             "restart", "max_restarts", "restart_window");
@@ -43,6 +46,8 @@ final class ConfigBinder {
     private final ValueReader r;
     /** Every peer's id when each one was readable, for the check of {@code node}. */
     private List<String> peerIds;
+    /** Each peer's mapping (null where an item is not one), for the checks of {@code public_key}. */
+    private List<Fields> peerFields;
 
     ConfigBinder(Path file, SourceText source, Map<String, ConfigLoader.AliasUse> aliases) {
         this.file = file;
@@ -62,7 +67,9 @@ final class ConfigBinder {
         String cluster = r.name(top, "cluster", "the cluster's name");
         String node = r.name(top, "node", "this node's id, one of peers[].id");
         String bind = bind(top);
+        SecurityConfig security = security(top);
         List<PeerConfig> peers = peers(top);
+        if (peers != null) publicKeys(top, peers);
         if (node != null && peerIds != null && !peerIds.contains(node)) {
             r.problem(top.value("node"), "node", "must be one of the peer ids "
                     + String.join(", ", new LinkedHashSet<>(peerIds)) + "; list this node under peers too");
@@ -75,7 +82,7 @@ final class ConfigBinder {
         String logLevel = r.choice(top, "log_level", Config.DEFAULT_LOG_LEVEL, Config.LOG_LEVELS::contains,
                 "error, warn, info, debug or trace");
         if (r.hasProblems()) throw r.failure();
-        Config config = new Config(file, cluster, node, bind, peers, timing, command, hooks, stateDir, controlSocket,
+        Config config = new Config(file, cluster, node, bind, peers, security, timing, command, hooks, stateDir, controlSocket,
                 logLevel);
         return new LoadedConfig(config, r.positions());
     }
@@ -116,6 +123,7 @@ final class ConfigBinder {
         List<Node> portNodes = new ArrayList<>();
         List<Position> peerPositions = new ArrayList<>();
         List<String> ids = new ArrayList<>();
+        peerFields = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
             String path = ValueReader.item("peers", i);
             Node itemNode = items.get(i);
@@ -126,6 +134,7 @@ final class ConfigBinder {
                 idNodes.add(null);
                 portNodes.add(null);
                 peerPositions.add(null);
+                peerFields.add(null);
                 ids.add(null);
                 continue;
             }
@@ -136,11 +145,14 @@ final class ConfigBinder {
                     "a port number from 1 to 65534 (port + 1 is used too)");
             Integer priority = r.integer(pf, "priority", PeerConfig.DEFAULT_PRIORITY, 0, MAX_PRIORITY,
                     "a whole number from 0 to " + MAX_PRIORITY + "; higher is preferred as master");
-            boolean valid = id != null && host != null && port != null && priority != null;
-            peers.add(valid ? new PeerConfig(id, host, port, priority) : null);
+            String publicKey = publicKey(pf);
+            boolean valid = id != null && host != null && port != null && priority != null
+                    && (publicKey != null || !pf.has("public_key"));
+            peers.add(valid ? new PeerConfig(id, host, port, priority, publicKey) : null);
             idNodes.add(pf.value("id"));
             portNodes.add(pf.value("port"));
             peerPositions.add(pf.at);
+            peerFields.add(pf);
             ok &= valid;
             ids.add(id);
         }
@@ -176,6 +188,73 @@ final class ConfigBinder {
             }
         }
         return ok ? peers : null;
+    }
+
+    /**
+     * {@code security: {curve: {key: PATH}}}, or null (trusted mode) when the file has no
+     * {@code security} key. A {@code security} key that is there but says nothing is refused: an
+     * operator who wrote it believes in authentication the cluster would not have.
+     */
+    private SecurityConfig security(Fields top) {
+        String expected = "a mapping with curve: {key: PATH}; leave security out for trusted mode";
+        Fields sf = r.section(top, "security", SECURITY_KEYS, expected);
+        if (sf == null) return null;
+        if (sf.absent) {
+            if (top.has("security")) r.problem(top.value("security"), "security", "must be " + expected);
+            return null;
+        }
+        Fields cf = r.section(sf, "curve", CURVE_KEYS, "a mapping with key: the path of this node's key pair");
+        if (cf == null) return null;
+        if (cf.absent) {
+            if (sf.has("curve")) {
+                r.problem(sf.value("curve"), sf.keyPath("curve"), "must be a mapping with key: the path of this"
+                        + " node's key pair (the PATH_secret file of quorumd keygen --out PATH)");
+            } else {
+                r.missing(sf, "curve");
+            }
+            return null;
+        }
+        if (!cf.has("key")) {
+            r.missing(cf, "key");
+            return null;
+        }
+        Path key = r.absolutePath(cf, "key", null, "an absolute path to this node's key pair (the PATH_secret file"
+                + " of quorumd keygen --out PATH)");
+        return key == null ? null : new SecurityConfig(key);
+    }
+
+    /** {@code peers[i].public_key}: null when absent or wrong (a problem then). */
+    private String publicKey(Fields pf) {
+        if (!pf.has("public_key")) return null;
+        String s = r.string(pf, "public_key", null, "a CURVE public key: 40 Z85 characters, as quorumd keygen prints it");
+        if (s == null) return null;
+        if (!CurveKeys.isZ85Key(s)) {
+            r.problem(pf.value("public_key"), pf.keyPath("public_key"), "must be a CURVE public key: 40 Z85"
+                    + " characters, as quorumd keygen prints it (quote it: Z85 has characters YAML reads specially)");
+            return null;
+        }
+        return s;
+    }
+
+    /**
+     * CURVE is all or nothing: with {@code security.curve} every peer needs its public key, and a
+     * public key without {@code security.curve} is authentication the operator believes in but does
+     * not have.
+     */
+    private void publicKeys(Fields top, List<PeerConfig> peers) {
+        boolean curve = top.has("security");   // a wrong security section is reported already
+        for (int i = 0; i < peers.size(); i++) {
+            Fields pf = peerFields.get(i);
+            if (pf == null) continue;   // not a mapping: reported already
+            String path = ValueReader.item("peers", i) + ".public_key";
+            if (curve && !pf.has("public_key")) {
+                r.add(pf.at, path, "required with security.curve: every peer's CURVE public key (quorumd keygen"
+                        + " prints it on the peer's host)", null);
+            } else if (!curve && pf.has("public_key")) {
+                r.problem(pf.value("public_key"), path, "is set but there is no security.curve, so no key would be"
+                        + " checked: add security: {curve: {key: PATH_secret}} or remove every public_key");
+            }
+        }
     }
 
     private TimingConfig timing(Fields top) {

@@ -1,5 +1,8 @@
 package io.quorumd.config;
 
+import io.quorumd.security.CurveKeys;
+import io.quorumd.security.KeyFile;
+import io.quorumd.security.KeyFileException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -12,8 +15,9 @@ import java.util.List;
 /**
  * What {@code quorumd check} refuses beyond the file's syntax: settings that are well formed but
  * would fail at run time on this host. It touches the host only as the agent would: it resolves
- * {@code bind}, looks at executables, and creates {@code state_dir} (and writes and deletes a
- * scratch file in it) when it is missing.
+ * {@code bind} (an IP literal by binding a throwaway socket to it), reads the CURVE key file,
+ * looks at executables, and creates {@code state_dir} (and writes and deletes a scratch file in
+ * it) when it is missing. Its messages name files and public keys, never a secret key.
  */
 public final class ConfigChecker {
     /** The search path when neither {@code command.env} nor the environment sets one. */
@@ -54,6 +58,7 @@ public final class ConfigChecker {
         } catch (UnresolvedBindException e) {
             report.add("bind", e.getMessage(), c.bind());
         }
+        if (c.security() != null) curveKey(report, c);
         if (c.command() != null) {
             CommandConfig cmd = c.command();
             if (!cmd.shell()) {
@@ -91,6 +96,32 @@ public final class ConfigChecker {
     @FunctionalInterface
     private interface Reporter {
         void add(String key, String what, String got);
+    }
+
+    /**
+     * {@code security.curve.key}: readable by this user only, a key pair in the certificate format,
+     * and the one whose public key the peers have for this node. Only file names and public keys
+     * appear in the messages, never the secret key.
+     */
+    private static void curveKey(Reporter report, Config c) {
+        Path file = c.security().curveKey();
+        CurveKeys keys;
+        try {
+            keys = KeyFile.readSecret(file);
+        } catch (KeyFileException e) {
+            report.add("security.curve.key", e.getMessage(), file.toString());
+            return;
+        }
+        for (int i = 0; i < c.peers().size(); i++) {
+            PeerConfig p = c.peers().get(i);
+            if (!p.id().equals(c.node()) || p.publicKey() == null) continue;
+            if (!p.publicKey().equals(keys.publicKeyZ85())) {
+                report.add("security.curve.key", "holds the public key " + keys.publicKeyZ85() + ", not this node's"
+                        + " peers[" + i + "].public_key " + p.publicKey() + "; the peers would refuse this node:"
+                        + " name the right key file, or put its public key in the peer list of every node",
+                        file.toString());
+            }
+        }
     }
 
     /** The first executable {@code name} in {@code searchPath}, as execvp would find it. */

@@ -7,15 +7,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
  * The resolved settings as YAML, every default written out, keys in SPEC's order: what
  * {@code quorumd check} prints. The output loads back ({@link ConfigLoader}) to an equal
- * {@link Config}; what is derived rather than set (the master's lease, what {@code bind: auto}
- * resolved to, absent sections) appears as comments.
+ * {@link Config}, but for {@code command.env}'s values, which are printed as {@value #HIDDEN} (they
+ * may hold secrets; their names are shown). What is derived rather than set (the master's lease,
+ * what {@code bind: auto} resolved to, absent sections, trusted mode) appears as comments. The
+ * key file's path is printed, never its contents.
  */
 public final class ConfigPrinter {
     private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_/][A-Za-z0-9_./@%+=-]*");
@@ -24,6 +25,9 @@ public final class ConfigPrinter {
             + "|([0-9][0-9_]*)?\\.[0-9_]*([eE][-+]?[0-9]+)?|[0-9][0-9_]*[eE][-+]?[0-9]+"
             + "|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*");
     private static final Set<String> RESERVED = Set.of("y", "n", "yes", "no", "true", "false", "on", "off", "null");
+
+    /** What {@code command.env}'s values are printed as. */
+    public static final String HIDDEN = "<hidden>";
 
     private ConfigPrinter() {}
 
@@ -41,12 +45,21 @@ public final class ConfigPrinter {
         out.add("cluster: " + scalar(c.cluster()));
         out.add("node: " + scalar(c.node()));
         out.add("bind: " + scalar(c.bind()) + (bind != null ? "   # " + bind.description() : ""));
+        SecurityConfig s = c.security();
+        if (s == null) {
+            out.add("# security: none; " + Config.TRUSTED_MODE_WARNING);
+        } else {
+            out.add("security:");
+            out.add("  curve:");
+            out.add("    key: " + path(s.curveKey()));
+        }
         out.add("peers:");
         for (PeerConfig p : c.peers()) {
             out.add("  - id: " + scalar(p.id()));
             out.add("    host: " + scalar(p.host()));
             out.add("    port: " + p.port());
             out.add("    priority: " + p.priority());
+            if (p.publicKey() != null) out.add("    public_key: " + quoted(p.publicKey()));
         }
         TimingConfig t = c.timing();
         out.add("timing:");
@@ -69,7 +82,7 @@ public final class ConfigPrinter {
             out.add(cmd.workdir() != null ? "  workdir: " + path(cmd.workdir())
                     : "  # workdir: not set; the agent's working directory");
             List<String> env = new ArrayList<>();
-            for (Map.Entry<String, String> e : cmd.env().entrySet()) env.add(scalar(e.getKey()) + ": " + scalar(e.getValue()));
+            for (String name : cmd.env().keySet()) env.add(scalar(name) + ": " + HIDDEN);
             out.add("  env: {" + String.join(", ", env) + "}");
             out.add("  stop_signal: " + cmd.stopSignal().name());
             out.add("  stop_timeout: " + Durations.format(cmd.stopTimeout()));

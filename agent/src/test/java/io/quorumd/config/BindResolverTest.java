@@ -69,23 +69,35 @@ class BindResolverTest {
         Path none = dir.resolve("unused");
         assertEquals("bind: 127.0.0.1 (lo)", BindResolver.resolve("127.0.0.1", none).description());
         assertEquals("bind: 0.0.0.0 (every interface)", BindResolver.resolve("0.0.0.0", none).description());
+        // bound, not looked up: 127.0.0.11 is in loopback's 127.0.0.0/8, on no interface's list
+        ResolvedBind eleven = BindResolver.resolve("127.0.0.11", none);
+        assertEquals(InetAddress.getByName("127.0.0.11"), eleven.address());
+        assertEquals("bind: 127.0.0.11 (lo)", eleven.description());
+        if (NetworkInterface.getByInetAddress(InetAddress.getByName("::1")) != null) {
+            assertEquals("bind: ::1 (lo)", BindResolver.resolve("::1", none).description());
+        }
+        InetAddress benchmarking = InetAddress.getByName("198.18.255.254");
+        assumeTrue(NetworkInterface.getByInetAddress(benchmarking) == null, "198.18.255.254 is on this host");
+        assertEquals("this host cannot bind 198.18.255.254: Cannot assign requested address; set bind to one of this"
+                + " host's addresses, or auto", assertThrows(UnresolvedBindException.class,
+                () -> BindResolver.resolve("198.18.255.254", none)).getMessage());
         InetAddress foreign = InetAddress.getByName("203.0.113.77");
         assumeTrue(NetworkInterface.getByInetAddress(foreign) == null, "203.0.113.77 is on this host");
-        assertEquals("no interface of this host has the address 203.0.113.77; set bind to one of this host's"
-                + " addresses, or auto", assertThrows(UnresolvedBindException.class,
+        assertEquals("this host cannot bind 203.0.113.77: Cannot assign requested address; set bind to one of this"
+                + " host's addresses, or auto", assertThrows(UnresolvedBindException.class,
                 () -> BindResolver.resolve("203.0.113.77", none)).getMessage());
     }
 
     @Test
     void describeSaysWhatBindResolvesToOrWhyNot() throws Exception {
-        Config c = new Config(null, "c", "a", "127.0.0.1", List.of(new PeerConfig("a", "127.0.0.1", 40001, 100)),
-                TimingConfig.defaults(), null, null, dir, dir.resolve("s"), "info");
+        Config c = new Config(null, "c", "a", "127.0.0.1", List.of(new PeerConfig("a", "127.0.0.1", 40001, 100, null)),
+                null, TimingConfig.defaults(), null, null, dir, dir.resolve("s"), "info");
         assertEquals("bind: 127.0.0.1 (lo)", BindResolver.describe(c));
         InetAddress foreign = InetAddress.getByName("203.0.113.77");
         assumeTrue(NetworkInterface.getByInetAddress(foreign) == null, "203.0.113.77 is on this host");
-        Config far = new Config(null, "c", "a", "203.0.113.77", c.peers(), c.timing(), null, null, dir, dir, "info");
-        assertEquals("bind: 203.0.113.77 does not resolve: no interface of this host has the address 203.0.113.77;"
-                + " set bind to one of this host's addresses, or auto", BindResolver.describe(far));
+        Config far = new Config(null, "c", "a", "203.0.113.77", c.peers(), null, c.timing(), null, null, dir, dir, "info");
+        assertEquals("bind: 203.0.113.77 does not resolve: this host cannot bind 203.0.113.77: Cannot assign"
+                + " requested address; set bind to one of this host's addresses, or auto", BindResolver.describe(far));
     }
 
     @Test

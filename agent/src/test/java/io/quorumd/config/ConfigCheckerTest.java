@@ -166,19 +166,33 @@ class ConfigCheckerTest {
         assertEquals(List.of(at(1, 1, "bind: no default route in " + noDefault + ", so auto has no address to pick;"
                         + " set bind to this host's IP address (got auto)")),
                 lines(ConfigChecker.problems(ConfigLoader.loadWithPositions(f), noDefault)));
-        InetAddress foreign = InetAddress.getByName("203.0.113.77");
-        assumeTrue(NetworkInterface.getByInetAddress(foreign) == null, "203.0.113.77 is on this host");
-        f = ConfigFiles.write(dir, MINIMAL + "bind: 203.0.113.77\nstate_dir: " + state + "\n");
-        assertEquals(List.of(at(10, 7, "bind: no interface of this host has the address 203.0.113.77; set bind to one"
-                        + " of this host's addresses, or auto (got 203.0.113.77)")),
+        InetAddress foreign = InetAddress.getByName("198.18.255.254");
+        assumeTrue(NetworkInterface.getByInetAddress(foreign) == null, "198.18.255.254 is on this host");
+        f = ConfigFiles.write(dir, MINIMAL + "bind: 198.18.255.254\nstate_dir: " + state + "\n");
+        // the kernel's reason (EADDRNOTAVAIL), as the JDK words it
+        assertEquals(List.of(at(10, 7, "bind: this host cannot bind 198.18.255.254: Cannot assign requested address;"
+                        + " set bind to one of this host's addresses, or auto (got 198.18.255.254)")),
                 lines(ConfigChecker.problems(ConfigLoader.loadWithPositions(f), routes)));
+    }
+
+    /** SPEC: any address this host can bind, decided by binding it, not by the interface list. */
+    @Test
+    void bindAcceptsWhatThisHostCanBind() throws Exception {
+        // 127.0.0.11 is on no interface's list, but loopback's 127.0.0.0/8 binds it
+        assertEquals(null, NetworkInterface.getByInetAddress(InetAddress.getByName("127.0.0.11")));
+        for (String address : List.of("127.0.0.11", "127.0.0.1", "\"::1\"", "0.0.0.0")) {
+            if (address.contains("::")) assumeTrue(NetworkInterface.getByInetAddress(InetAddress.getByName("::1")) != null,
+                    "no IPv6 loopback on this host");
+            Path f = ConfigFiles.write(dir, MINIMAL + "bind: " + address + "\nstate_dir: " + state + "\n");
+            assertEquals(List.of(), lines(ConfigChecker.problems(ConfigLoader.loadWithPositions(f), routes)), address);
+        }
     }
 
     @Test
     void aConfigBuiltInCodeHasNoLines() throws Exception {
         Path p = plain("plain.sh");
-        Config c = new Config(null, "c", "a", "127.0.0.1", List.of(new PeerConfig("a", "127.0.0.1", 40001, 100)),
-                TimingConfig.defaults(), CommandConfig.of(List.of(p.toString())), null, state,
+        Config c = new Config(null, "c", "a", "127.0.0.1", List.of(new PeerConfig("a", "127.0.0.1", 40001, 100, null)),
+                null, TimingConfig.defaults(), CommandConfig.of(List.of(p.toString())), null, state,
                 Config.DEFAULT_CONTROL_SOCKET, "info");
         assertEquals(List.of("command.exec[0]: is not executable; chmod +x it (got " + p + ")"),
                 ConfigChecker.check(c));

@@ -40,9 +40,10 @@ class ConfigLoaderTest {
     void specExampleLoadsWithEveryValue() throws Exception {
         Config c = ConfigFiles.load(dir, SPEC_EXAMPLE);
         Config expected = new Config(file(), "payments", "node-a", "auto",
-                List.of(new PeerConfig("node-a", "198.18.0.11", 51621, 100),
-                        new PeerConfig("node-b", "198.18.0.12", 51621, 100),
-                        new PeerConfig("node-c", "198.18.0.13", 51621, 100)),
+                List.of(new PeerConfig("node-a", "198.18.0.11", 51621, 100, null),
+                        new PeerConfig("node-b", "198.18.0.12", 51621, 100, null),
+                        new PeerConfig("node-c", "198.18.0.13", 51621, 100, null)),
+                null,
                 new TimingConfig(Duration.ofMillis(100), Duration.ofMillis(1000), 0.01),
                 new CommandConfig(List.of("/usr/bin/my-service", "--primary"), false, Path.of("/var/lib/my-service"),
                         Map.of("KEY", "value"), Signal.TERM, Duration.ofSeconds(5), RestartPolicy.ON_FAILURE, 5,
@@ -66,7 +67,7 @@ class ConfigLoaderTest {
                   - {id: a, host: 198.18.0.11}
                 """);
         assertEquals("auto", c.bind());
-        assertEquals(new PeerConfig("a", "198.18.0.11", 51621, 100), c.self());
+        assertEquals(new PeerConfig("a", "198.18.0.11", 51621, 100, null), c.self());
         assertEquals(TimingConfig.defaults(), c.timing());
         assertNull(c.command());
         assertNull(c.hooks());
@@ -125,8 +126,8 @@ class ConfigLoaderTest {
                   max_restarts: 0
                 """);
         assertEquals("yes", c.cluster());
-        assertEquals(List.of(new PeerConfig("1", "host-1.example.", 51621, 0), new PeerConfig("off", "::1", 1, 100),
-                new PeerConfig("2", "0:0:0:0:0:0:0:1", 65534, 100)), c.peers());
+        assertEquals(List.of(new PeerConfig("1", "host-1.example.", 51621, 0, null), new PeerConfig("off", "::1", 1, 100, null),
+                new PeerConfig("2", "0:0:0:0:0:0:0:1", 65534, 100, null)), c.peers());
         assertEquals(new TimingConfig(Duration.ofSeconds(90), Duration.ofSeconds(270), 0.005), c.timing());
         assertEquals(List.of("/bin/echo", "1", "true", "", "null-ish"), c.command().argv());
         assertEquals(Map.of("PORT", "8080", "EMPTY", "", "ON", "on"), c.command().env());
@@ -184,7 +185,7 @@ class ConfigLoaderTest {
     void unknownKeysAreReportedAtTheKey() throws IOException {
         assertEquals(at(11, 3, "timing.heartbeet: unknown key; did you mean heartbeat? (got heartbeet)"),
                 errorWith("timing:\n  heartbeet: 100ms\n"));
-        assertEquals(at(10, 1, "election_timeout: unknown key; expected one of cluster, node, bind, peers, timing,"
+        assertEquals(at(10, 1, "election_timeout: unknown key; expected one of cluster, node, bind, security, peers, timing,"
                         + " command, hooks, state_dir, control_socket, log_level (got election_timeout)"),
                 errorWith("election_timeout: 1s\n"));
         assertEquals(at(6, 5, "peers[0].prio: unknown key; did you mean priority? (got prio)"),
@@ -462,7 +463,7 @@ class ConfigLoaderTest {
                 at(1, 12, "log_level: must be one of error, warn, info, debug or trace (got loud)"),
                 at(5, 36, "peers[0].port: must be a port number from 1 to 65534 (port + 1 is used too) (got 99999)"),
                 at(6, 21, "timing.heartbeat: a duration needs a unit (ms, s, m or h), e.g. 5ms or 5s (got 5)"),
-                at(7, 1, "colour: unknown key; expected one of cluster, node, bind, peers, timing, command, hooks,"
+                at(7, 1, "colour: unknown key; expected one of cluster, node, bind, security, peers, timing, command, hooks,"
                         + " state_dir, control_socket, log_level (got colour)")), msg);
     }
 
