@@ -53,8 +53,23 @@ public final class AgentFactory {
 
     /** Why the agent could not start; the message is for the operator as it is. */
     public static final class StartupException extends Exception {
+        private final boolean needsOperator;
+
         public StartupException(String message, Throwable cause) {
+            this(message, cause, false);
+        }
+
+        /**
+         * @param needsOperator true when starting again cannot help (a damaged state file, a term
+         *                      beyond the largest): the agent exits 2, which the unit does not restart
+         */
+        public StartupException(String message, Throwable cause, boolean needsOperator) {
             super(message, cause);
+            this.needsOperator = needsOperator;
+        }
+
+        public boolean needsOperator() {
+            return needsOperator;
         }
     }
 
@@ -72,9 +87,15 @@ public final class AgentFactory {
         StateFile stateFile = new StateFile(config.stateDir());
         try {
             lock = StateDirLock.acquire(config.stateDir());
+        } catch (StateFileException e) {
+            throw new StartupException(e.getMessage(), e);   // another agent: it may be gone soon
+        }
+        try {
             termState = stateFile.load();
         } catch (StateFileException e) {
-            throw new StartupException(e.getMessage(), e);
+            lock.close();
+            // a restart would read the same file again: exit 2, which the unit does not restart
+            throw new StartupException(e.getMessage(), e, true);
         }
         Proof certificate = restartCertificate(config, nodeConfig);
         long bootId = new SecureRandom().nextLong();
