@@ -39,7 +39,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.LinkedBlockingQueue;
 
 /**
  * Builds a running agent from a checked config, in the order that keeps the guarantees: lock
@@ -80,6 +79,11 @@ public final class AgentFactory {
     }
 
     public static Agent start(Config config) throws StartupException {
+        return start(config, SdNotify.fromEnvironment());
+    }
+
+    /** {@link #start(Config)} telling systemd through {@code sd} (a test passes its own socket). */
+    public static Agent start(Config config, SdNotify sd) throws StartupException {
         long startedNanos = System.nanoTime();
         NodeConfig nodeConfig = config.nodeConfig();
         StateDirLock lock;
@@ -99,7 +103,6 @@ public final class AgentFactory {
         }
         Proof certificate = restartCertificate(config, nodeConfig);
         long bootId = new SecureRandom().nextLong();
-        LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>();
         Node node = new Node(nodeConfig, termState, bootId, certificate, new SplittableRandom(bootId), System.nanoTime());
 
         ResolvedBind bind;
@@ -110,6 +113,7 @@ public final class AgentFactory {
         }
         log.info("{}", bind.description());
         DropCounters drops = new DropCounters(System::nanoTime);
+        Inbox inbox = new Inbox(drops);   // adapters offer and never block; frames beyond its bound are shed
         List<String> ids = new ArrayList<>();
         Map<String, PeerEndpoint> peers = new LinkedHashMap<>();
         for (PeerConfig p : config.peers()) {
@@ -118,22 +122,29 @@ public final class AgentFactory {
         }
         Codec codec = new Codec(config.cluster(), new LinkedHashSet<>(ids));
         ZmqTransport transport = new ZmqTransport(config.node(), bind.address(), config.self().port(), peers, codec,
-                drops, queue::add);
+                drops, inbox::offer);
         Supervisor supervisor;
-        Persister persister = new Persister(stateFile, queue::add);
+        Persister persister = new Persister(stateFile, inbox::offer);
         try {
             transport.start();
             supervisor = new Supervisor(commandSpec(config.command()), hookSpec(config.hooks()),
-                    new BaseEnv(config.cluster(), config.node(), ids), config.stateDir(), queue::add);
+                    new BaseEnv(config.cluster(), config.node(), ids), config.stateDir(), inbox::offer);
         } catch (Exception e) {
             transport.close();
             persister.close();
             lock.close();
             throw new StartupException(e.getMessage(), e);
         }
-        SdNotify sd = SdNotify.fromEnvironment();
-        Agent agent = new Agent(config, nodeConfig, node, bootId, queue, drops, transport, persister, supervisor, sd, lock,
+        Agent agent = new Agent(config, nodeConfig, node, bootId, inbox, drops, transport, persister, supervisor, sd, lock,
                 bind.address().getHostAddress() + ":" + config.self().port(), startedNanos);
+        ThreadWatch threads = agent.threads();
+        threads.watch("state file writer", persister.thread());
+        threads.watch("command spawner", supervisor.spawnerThread(), supervisor::runOnSpawner);
+        // the transport does not expose its I/O thread; its name is documented (ZmqTransport's Threads)
+        String ioName = "quorumd-transport-" + config.node();
+        Thread io = ThreadWatch.findThread(ioName);
+        if (io != null) threads.watch("transport", io);
+        else log.warn("no thread named {}: the transport's I/O thread is not watched", ioName);
         try {
             agent.attachControl(ControlServer.start(config.controlSocket(), agent.controlHandler()));
         } catch (ControlSocketException e) {

@@ -187,8 +187,7 @@ public final class Cli implements Callable<Integer> {
             }
         }, "quorumd-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        agent.run();
-        return OK;
+        return agent.run() == 0 ? OK : FAILURE;
     }
 
     @Command(name = "check", mixinStandardHelpOptions = true, description = "Validate the config and print the resolved settings; exit 0 or 2.")

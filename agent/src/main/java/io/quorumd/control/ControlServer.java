@@ -125,6 +125,17 @@ public final class ControlServer implements AutoCloseable {
         return socket;
     }
 
+    /** The server thread (for the agent's watch over its threads). */
+    public Thread thread() {
+        return thread;
+    }
+
+    /** Runs {@code task} on the server thread soon; returns at once. */
+    public void runOnThread(Runnable task) {
+        fromOtherThreads.add(task);
+        selector.wakeup();
+    }
+
     /** Stops serving and removes the socket file (if it is still ours). Idempotent. */
     @Override
     public void close() {
