@@ -43,7 +43,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One thread ({@code quorumd-control}) runs a selector over non-blocking channels: a client that
  * connects and says nothing, or never reads its reply, is dropped after 5 s and never holds up
- * another. The handler is called on that thread and must not block (see {@link ControlHandler}).
+ * another. At most {@value #MAX_CONNECTIONS} connections are open; under that pressure a new
+ * client takes the place of the oldest idle one (connected without a whole request yet, or not
+ * reading its reply), so idle connections cannot lock anyone out: only requests the agent is
+ * still working on (a step-down) are kept, and a client finds the agent busy only when all
+ * {@value #MAX_CONNECTIONS} are such. The handler is called on that thread and must not block
+ * (see {@link ControlHandler}).
  */
 public final class ControlServer implements AutoCloseable {
     public static final Path DEFAULT_SOCKET = Path.of("/run/quorumd/control.sock");
@@ -55,6 +60,7 @@ public final class ControlServer implements AutoCloseable {
     /** Requests that change the agent's state: only for {@link ControlAccess}'s callers. */
     static final Set<String> STATE_CHANGING = Set.of("step-down");
     private static final long IO_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final long EVICTION_LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
 
     private final Path socket;
@@ -66,6 +72,8 @@ public final class ControlServer implements AutoCloseable {
     private final Selector selector;
     private final Thread thread;
     private final Set<Conn> conns = new HashSet<>();   // only touched by the server thread
+    private long evicted;                                // idle connections closed under pressure (server thread)
+    private long lastEvictionLogNanos;
     private final ConcurrentLinkedQueue<Runnable> fromOtherThreads = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
@@ -227,6 +235,7 @@ public final class ControlServer implements AutoCloseable {
         final SelectionKey key;
         final ByteBuffer in = ByteBuffer.allocate(MAX_REQUEST_BYTES);
         ByteBuffer out;
+        final long acceptedNanos;
         String request;
         PeerCredentials peer;   // null when SO_PEERCRED failed: reads only
         boolean waiting;
@@ -235,7 +244,13 @@ public final class ControlServer implements AutoCloseable {
         Conn(SocketChannel ch, SelectionKey key, long now) {
             this.ch = ch;
             this.key = key;
+            this.acceptedNanos = now;
             this.deadlineNanos = now + IO_TIMEOUT_NANOS;
+        }
+
+        /** Waiting for the client: for its request, or for it to read its reply. */
+        boolean idle() {
+            return !waiting;
         }
     }
 
@@ -288,6 +303,7 @@ public final class ControlServer implements AutoCloseable {
         SocketChannel ch;
         while ((ch = server.accept()) != null) {
             ch.configureBlocking(false);
+            if (conns.size() >= MAX_CONNECTIONS) evictOldestIdle();
             if (conns.size() >= MAX_CONNECTIONS) {
                 // best effort: a short reply fits the socket buffer, so this write does not block
                 try (SocketChannel busy = ch) {
@@ -308,6 +324,24 @@ public final class ControlServer implements AutoCloseable {
             key.attach(c);
             conns.add(c);
         }
+    }
+
+    /** Under pressure: closes the connection idle for longest, making room for a new client. */
+    private void evictOldestIdle() {
+        Conn oldest = null;
+        for (Conn c : conns) {
+            if (c.idle() && (oldest == null || c.acceptedNanos - oldest.acceptedNanos < 0)) oldest = c;
+        }
+        if (oldest == null) return;   // every one is a request in progress
+        long now = System.nanoTime();
+        evicted++;
+        if (lastEvictionLogNanos == 0 || now - lastEvictionLogNanos >= EVICTION_LOG_INTERVAL_NANOS) {
+            log.warn("control socket {}: {} connections open; closing the oldest idle ones to serve new clients "
+                    + "({} closed so far)", socket, MAX_CONNECTIONS, evicted);
+            lastEvictionLogNanos = now;
+        }
+        drop(oldest, "idle for " + (now - oldest.acceptedNanos) / 1_000_000 + " ms while " + MAX_CONNECTIONS
+                + " connections were open");
     }
 
     private void read(Conn c) throws IOException {
