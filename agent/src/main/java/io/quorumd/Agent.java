@@ -60,6 +60,8 @@ public final class Agent {
     private final CountDownLatch exited = new CountDownLatch(1);
     private final ConcurrentLinkedQueue<PendingStepDown> stepDowns = new ConcurrentLinkedQueue<>();
     private ControlServer control;
+    /** Requests made through the transport, for the watch over its progress; null: not watched. */
+    private ThreadWatch.Answers transportAnswers;
 
     /** Written by the loop, read by the control thread: the node as of the last event. */
     private volatile NodeView view;
@@ -107,6 +109,11 @@ public final class Agent {
     void attachControl(ControlServer c) {
         this.control = c;
         threads.watch("control socket", c.thread(), c::runOnThread);
+    }
+
+    /** Every request through the transport is reported to {@code a} (its events are counted there). */
+    void watchTransportAnswers(ThreadWatch.Answers a) {
+        this.transportAnswers = a;
     }
 
     /** The command's supervisor (its spawner thread is one of those watched). */
@@ -305,6 +312,7 @@ public final class Agent {
 
         @Override
         public void request(Effect.Request e) {
+            if (transportAnswers != null) transportAnswers.asked(System.nanoTime());
             transport.request(e.to(), e.message(), requestTimeoutNanos);
         }
 

@@ -121,8 +121,15 @@ public final class AgentFactory {
             if (!p.id().equals(config.node())) peers.put(p.id(), new PeerEndpoint(p.host(), p.port()));
         }
         Codec codec = new Codec(config.cluster(), new LinkedHashSet<>(ids));
+        // every request through the transport ends in an event (a reply or its failure): counted, so
+        // that a transport thread alive but wedged is noticed
+        ThreadWatch.Answers transportAnswers = ThreadWatch.answers("transport",
+                Agent.requestTimeoutNanos(nodeConfig.timing()));
         ZmqTransport transport = new ZmqTransport(config.node(), bind.address(), config.self().port(), peers, codec,
-                drops, inbox::offer);
+                drops, e -> {
+                    transportAnswers.answered();
+                    inbox.offer(e);
+                });
         Supervisor supervisor;
         Persister persister = new Persister(stateFile, inbox::offer);
         try {
@@ -143,8 +150,10 @@ public final class AgentFactory {
         // the transport does not expose its I/O thread; its name is documented (ZmqTransport's Threads)
         String ioName = "quorumd-transport-" + config.node();
         Thread io = ThreadWatch.findThread(ioName);
-        if (io != null) threads.watch("transport", io);
-        else log.warn("no thread named {}: the transport's I/O thread is not watched", ioName);
+        if (io != null) {
+            threads.watch("transport", io, transportAnswers);
+            agent.watchTransportAnswers(transportAnswers);
+        } else log.warn("no thread named {}: the transport's I/O thread is not watched", ioName);
         try {
             agent.attachControl(ControlServer.start(config.controlSocket(), agent.controlHandler()));
         } catch (ControlSocketException e) {

@@ -18,7 +18,10 @@ import java.util.function.Consumer;
  * failed task, like the spawner's, pass the failure to the same handler); a thread found dead
  * counts too (whatever ended it). A thread that can run a task on request is also asked every
  * {@link #PROBE_INTERVAL_NANOS} to run a no-op; one that has not run it {@link #STALL_NANOS}
- * later is wedged. The loop calls {@link #check} on each turn, feeds the watchdog only while it
+ * later is wedged. A thread that takes no tasks but answers every request the loop makes through
+ * it (the transport: each request ends in a reply or a failure event) is wedged when a request
+ * has had no event at all from it for its time-out plus {@link #STALL_NANOS} ({@link Answers}).
+ * The loop calls {@link #check} on each turn, feeds the watchdog only while it
  * answers null, and stops the agent (exit 1, so that systemd restarts it) as soon as it does not.
  * Threads are found through their objects or, for an adapter that does not expose them (the
  * transport), by the name it documents.
@@ -31,6 +34,7 @@ final class ThreadWatch {
     static final long LOOP_GAP_NANOS = 2_000_000_000L;
 
     private final List<Watched> watched = new CopyOnWriteArrayList<>();
+    private final List<Answers> answering = new CopyOnWriteArrayList<>();
     private final AtomicReference<String> failure = new AtomicReference<>();
     private final Runnable wake;
     private long lastCheckNanos = Long.MIN_VALUE;
@@ -57,7 +61,7 @@ final class ThreadWatch {
 
     /** Watches {@code thread} for death. */
     void watch(String what, Thread thread) {
-        watch(what, thread, null);
+        watch(what, thread, (Consumer<Runnable>) null);
     }
 
     /**
@@ -71,6 +75,66 @@ final class ThreadWatch {
             fail("the " + what + " thread (" + t.getName() + ") failed: " + e);
         });
         watched.add(new Watched(what, thread, runOnThread));
+    }
+
+    /**
+     * Progress of a thread that owes the loop an event for every request (see the class comment).
+     * {@link #asked} on the loop's thread, {@link #answered} on the adapter's.
+     */
+    static final class Answers {
+        final String what;
+        final long limitNanos;
+        private volatile long answeredCount;
+        private long seenCount;              // the loop's
+        private long unansweredSinceNanos = -1;
+
+        Answers(String what, long limitNanos) {
+            this.what = what;
+            this.limitNanos = limitNanos;
+        }
+
+        /** The loop made a request through the thread at {@code nowNanos}. */
+        void asked(long nowNanos) {
+            if (unansweredSinceNanos < 0) unansweredSinceNanos = nowNanos;
+        }
+
+        /** The thread delivered an event (any: it is making progress); from that one thread only. */
+        void answered() {
+            answeredCount = answeredCount + 1;   // a single writer: a volatile write is enough
+        }
+
+        /** Why the thread is wedged, or null. */
+        private String check(long nowNanos, boolean gap) {
+            long n = answeredCount;
+            if (n != seenCount) {
+                seenCount = n;
+                unansweredSinceNanos = -1;
+                return null;
+            }
+            if (unansweredSinceNanos < 0) return null;
+            if (gap) {
+                unansweredSinceNanos = nowNanos;
+                return null;
+            }
+            long silent = nowNanos - unansweredSinceNanos;
+            return silent > limitNanos ? "the " + what + " delivered nothing for " + silent / 1_000_000
+                    + " ms, not even the failure of a request" : null;
+        }
+    }
+
+    /**
+     * Answers for requests through the {@code what} thread: a request with no event from it for
+     * {@code requestTimeoutNanos} plus {@link #STALL_NANOS} means it is wedged. Made before the
+     * thread starts (its events feed {@link Answers#answered}); see {@link #watch(String, Thread, Answers)}.
+     */
+    static Answers answers(String what, long requestTimeoutNanos) {
+        return new Answers(what, requestTimeoutNanos + STALL_NANOS);
+    }
+
+    /** Watches {@code thread} for death and for {@code answers}. */
+    void watch(String what, Thread thread, Answers answers) {
+        watch(what, thread);
+        answering.add(answers);
     }
 
     /** The live thread named {@code name} (an adapter's documented thread name), or null. */
@@ -100,6 +164,13 @@ final class ThreadWatch {
         boolean gap = lastCheckNanos != Long.MIN_VALUE && nowNanos - lastCheckNanos > LOOP_GAP_NANOS;
         lastCheckNanos = nowNanos;
         if (failure.get() != null) return failure.get();
+        for (Answers a : answering) {
+            String why = a.check(nowNanos, gap);
+            if (why != null) {
+                fail(why);
+                return failure.get();
+            }
+        }
         for (Watched w : watched) {
             if (!w.thread.isAlive()) {
                 fail("the " + w.what + " thread (" + w.thread.getName() + ") is gone");

@@ -114,4 +114,36 @@ class ThreadWatchTest {
             ex.shutdownNow();
         }
     }
+
+    /** The transport's kind of progress: every request the loop makes through it must bring some event. */
+    @Test
+    void aThreadThatStopsAnsweringRequestsIsWedged() throws Exception {
+        ThreadWatch.Answers answers = ThreadWatch.answers("transport", S);
+        Thread io = new Thread(() -> {
+            try {
+                Thread.sleep(60_000);
+            } catch (InterruptedException ignored) {
+                // the test ends
+            }
+        }, "test-io");
+        io.start();
+        try {
+            watch.watch("transport", io, answers);
+            long limit = S + ThreadWatch.STALL_NANOS;
+            assertNull(watch.check(0));
+            assertNull(watch.check(30 * S), "no request, nothing owed");
+            answers.asked(31 * S);
+            assertNull(watch.check(31 * S + limit), "within the request's time-out and the stall limit");
+            Thread t = new Thread(answers::answered);   // an event (a reply or a failure) from the thread
+            t.start();
+            t.join();
+            assertNull(watch.check(31 * S + limit + S / 2), "answered");
+            answers.asked(40 * S);
+            for (long now = 40 * S; now <= 40 * S + limit; now += S / 2) assertNull(watch.check(now));
+            String why = watch.check(40 * S + limit + S / 2);
+            assertTrue(why != null && why.startsWith("the transport delivered nothing for 11500 ms"), why);
+        } finally {
+            io.interrupt();
+        }
+    }
 }
