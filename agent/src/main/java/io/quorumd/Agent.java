@@ -24,7 +24,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -48,7 +47,8 @@ public final class Agent {
     private final Node node;
     private final long bootId;
     private final long startedNanos;
-    private final BlockingQueue<Event> queue;
+    private final Inbox inbox;
+    private final ThreadWatch threads;
     private final DropCounters drops;
     private final ZmqTransport transport;
     private final Persister persister;
@@ -60,10 +60,14 @@ public final class Agent {
     private final CountDownLatch exited = new CountDownLatch(1);
     private final ConcurrentLinkedQueue<PendingStepDown> stepDowns = new ConcurrentLinkedQueue<>();
     private ControlServer control;
+    /** Requests made through the transport, for the watch over its progress; null: not watched. */
+    private ThreadWatch.Answers transportAnswers;
 
     /** Written by the loop, read by the control thread: the node as of the last event. */
     private volatile NodeView view;
     private volatile boolean readyToExit;
+    /** Why the agent stops on its own (a dead or wedged thread, an exception in the core); null until then. */
+    private volatile String fatal;
     private long lastWatchdogPingNanos;
     private long lastProbeNanos;
     private boolean firstKeepAliveLogged;
@@ -72,14 +76,15 @@ public final class Agent {
 
     private record PendingStepDown(CompletableFuture<Reply> reply, long sinceNanos) {}
 
-    Agent(Config config, NodeConfig nodeConfig, Node node, long bootId, BlockingQueue<Event> queue, DropCounters drops, ZmqTransport transport,
+    Agent(Config config, NodeConfig nodeConfig, Node node, long bootId, Inbox inbox, DropCounters drops, ZmqTransport transport,
           Persister persister, Supervisor supervisor, SdNotify sd, StateDirLock lock, String bindDescription,
           long startedNanos) {
         this.config = config;
         this.nodeConfig = nodeConfig;
         this.node = node;
         this.bootId = bootId;
-        this.queue = queue;
+        this.inbox = inbox;
+        this.threads = new ThreadWatch(() -> inbox.offer(new Event.Tick()));
         this.drops = drops;
         this.transport = transport;
         this.persister = persister;
@@ -103,6 +108,22 @@ public final class Agent {
 
     void attachControl(ControlServer c) {
         this.control = c;
+        threads.watch("control socket", c.thread(), c::runOnThread);
+    }
+
+    /** Every request through the transport is reported to {@code a} (its events are counted there). */
+    void watchTransportAnswers(ThreadWatch.Answers a) {
+        this.transportAnswers = a;
+    }
+
+    /** The command's supervisor (its spawner thread is one of those watched). */
+    Supervisor supervisor() {
+        return supervisor;
+    }
+
+    /** The adapter threads this loop depends on; the factory registers them. */
+    ThreadWatch threads() {
+        return threads;
     }
 
     /** Closes what was opened when start-up fails after the sockets were bound. */
@@ -112,7 +133,7 @@ public final class Agent {
 
     /** Asks the loop to hand over and stop; returns at once. */
     public void requestShutdown() {
-        queue.add(new Event.ShutdownRequested());
+        inbox.offer(new Event.ShutdownRequested());
     }
 
     /** Blocks until the loop has ended, at most {@code nanos}; true if it has. */
@@ -120,18 +141,37 @@ public final class Agent {
         return exited.await(nanos, TimeUnit.NANOSECONDS);
     }
 
-    /** Runs the loop on the calling thread until the node is ready to exit. */
-    public void run() {
+    /**
+     * Runs the loop on the calling thread until the node is ready to exit, or until the agent
+     * cannot go on (a thread it depends on died or is wedged, the core threw): then it stops at
+     * once with a message, and returns 1 so that systemd restarts it. Returns 0 after a normal stop.
+     */
+    public int run() {
         try {
             log.info("{}: cluster {}, term {}, boot id {}, {}; ready in {} ms", config.node(), config.cluster(),
                     node.term(), Long.toHexString(bootId), bindDescription, (System.nanoTime() - startedNanos) / 1_000_000);
             sd.ready();
-            loop();
+            try {
+                loop();
+            } catch (RuntimeException | Error e) {
+                fatal = "the event loop failed: " + e;
+                log.error("{}: the event loop failed on an unexpected exception", config.node(), e);
+            }
+            if (fatal != null) {
+                log.error("{}: stopping: {}. Exit status 1: systemd restarts the agent", config.node(), fatal);
+                return 1;
+            }
             log.info("{}: stopped", config.node());
+            return 0;
         } finally {
             closeAll();
             exited.countDown();
         }
+    }
+
+    /** Why the agent stopped on its own, or null. */
+    public String fatal() {
+        return fatal;
     }
 
     private void loop() {
@@ -141,10 +181,10 @@ public final class Agent {
             long now = System.nanoTime();
             List<Effect> effects = node.handle(event, now);
             Effects.apply(effects, handler);
-            afterEvent(now);
+            if (!afterEvent(now)) return;
             long wait = Math.min(node.nextDeadlineNanos() - System.nanoTime(), MAX_SLEEP_NANOS);
             try {
-                Event next = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
+                Event next = inbox.poll(wait);
                 event = next != null ? next : new Event.Tick();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -153,10 +193,19 @@ public final class Agent {
         }
     }
 
-    private void afterEvent(long now) {
+    /** After each event: false when the agent must stop now (see {@link #run}). */
+    private boolean afterEvent(long now) {
+        String why = threads.check(now);
+        if (why == null) why = inbox.failure();
+        if (why != null) {
+            fatal = why;
+            return false;   // and no more watchdog pings
+        }
         long interval = sd.watchdogIntervalNanos();
         if (interval > 0 && now - lastWatchdogPingNanos >= interval / 2) {
-            sd.watchdog();   // from the loop itself: a wedged loop stops pinging and systemd restarts it
+            // from the loop itself, and only while every thread it depends on is alive and making
+            // progress: a wedged loop or adapter stops the pings and systemd restarts the agent
+            sd.watchdog();
             lastWatchdogPingNanos = now;
         }
         NodeView v = node.view(now);
@@ -178,6 +227,7 @@ public final class Agent {
                         + " ms; its command is stopped and mastership handed over\n"));
             }
         }
+        return true;
     }
 
     /**
@@ -243,7 +293,7 @@ public final class Agent {
                 }
                 CompletableFuture<Reply> f = new CompletableFuture<>();
                 stepDowns.add(new PendingStepDown(f, System.nanoTime()));
-                queue.add(new Event.StepDownRequested(to));
+                inbox.offer(new Event.StepDownRequested(to));
                 return f;
             }
         };
@@ -262,6 +312,7 @@ public final class Agent {
 
         @Override
         public void request(Effect.Request e) {
+            if (transportAnswers != null) transportAnswers.asked(System.nanoTime());
             transport.request(e.to(), e.message(), requestTimeoutNanos);
         }
 

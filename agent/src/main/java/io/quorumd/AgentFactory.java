@@ -44,7 +44,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.LinkedBlockingQueue;
 
 /**
  * Builds a running agent from a checked config, in the order that keeps the guarantees: lock
@@ -58,8 +57,23 @@ public final class AgentFactory {
 
     /** Why the agent could not start; the message is for the operator as it is. */
     public static final class StartupException extends Exception {
+        private final boolean needsOperator;
+
         public StartupException(String message, Throwable cause) {
+            this(message, cause, false);
+        }
+
+        /**
+         * @param needsOperator true when starting again cannot help (a damaged state file, a term
+         *                      beyond the largest): the agent exits 2, which the unit does not restart
+         */
+        public StartupException(String message, Throwable cause, boolean needsOperator) {
             super(message, cause);
+            this.needsOperator = needsOperator;
+        }
+
+        public boolean needsOperator() {
+            return needsOperator;
         }
     }
 
@@ -70,6 +84,11 @@ public final class AgentFactory {
     }
 
     public static Agent start(Config config) throws StartupException {
+        return start(config, SdNotify.fromEnvironment());
+    }
+
+    /** {@link #start(Config)} telling systemd through {@code sd} (a test passes its own socket). */
+    public static Agent start(Config config, SdNotify sd) throws StartupException {
         long startedNanos = System.nanoTime();
         NodeConfig nodeConfig = config.nodeConfig();
         // before the state dir is locked: a bad key file leaves nothing to undo
@@ -80,13 +99,18 @@ public final class AgentFactory {
         StateFile stateFile = new StateFile(config.stateDir());
         try {
             lock = StateDirLock.acquire(config.stateDir());
+        } catch (StateFileException e) {
+            throw new StartupException(e.getMessage(), e);   // another agent: it may be gone soon
+        }
+        try {
             termState = stateFile.load();
         } catch (StateFileException e) {
-            throw new StartupException(e.getMessage(), e);
+            lock.close();
+            // a restart would read the same file again: exit 2, which the unit does not restart
+            throw new StartupException(e.getMessage(), e, true);
         }
         Proof certificate = restartCertificate(config, nodeConfig);
         long bootId = new SecureRandom().nextLong();
-        LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>();
         Node node = new Node(nodeConfig, termState, bootId, certificate, new SplittableRandom(bootId), System.nanoTime());
 
         ResolvedBind bind;
@@ -97,26 +121,43 @@ public final class AgentFactory {
         }
         log.info("{}", bind.description());
         DropCounters drops = new DropCounters(System::nanoTime);
+        Inbox inbox = new Inbox(drops);   // adapters offer and never block; frames beyond its bound are shed
         List<String> ids = new ArrayList<>();
         for (PeerConfig p : config.peers()) ids.add(p.id());
         Codec codec = new Codec(config.cluster(), new LinkedHashSet<>(ids));
+        // every request through the transport ends in an event (a reply or its failure): counted, so
+        // that a transport thread alive but wedged is noticed
+        ThreadWatch.Answers transportAnswers = ThreadWatch.answers("transport",
+                Agent.requestTimeoutNanos(nodeConfig.timing()));
         ZmqTransport transport = new ZmqTransport(config.node(), bind.address(), config.self().port(), peers, codec,
-                drops, queue::add, TransportOptions.defaults().withCurve(keys));
+                drops, e -> {
+                    transportAnswers.answered();
+                    inbox.offer(e);
+                }, TransportOptions.defaults().withCurve(keys));
         Supervisor supervisor;
-        Persister persister = new Persister(stateFile, queue::add);
+        Persister persister = new Persister(stateFile, inbox::offer);
         try {
             transport.start();
             supervisor = new Supervisor(commandSpec(config.command()), hookSpec(config.hooks()),
-                    new BaseEnv(config.cluster(), config.node(), ids), config.stateDir(), queue::add);
+                    new BaseEnv(config.cluster(), config.node(), ids), config.stateDir(), inbox::offer);
         } catch (Exception e) {
             transport.close();
             persister.close();
             lock.close();
             throw new StartupException(e.getMessage(), e);
         }
-        SdNotify sd = SdNotify.fromEnvironment();
-        Agent agent = new Agent(config, nodeConfig, node, bootId, queue, drops, transport, persister, supervisor, sd, lock,
+        Agent agent = new Agent(config, nodeConfig, node, bootId, inbox, drops, transport, persister, supervisor, sd, lock,
                 bind.address().getHostAddress() + ":" + config.self().port(), startedNanos);
+        ThreadWatch threads = agent.threads();
+        threads.watch("state file writer", persister.thread());
+        threads.watch("command spawner", supervisor.spawnerThread(), supervisor::runOnSpawner);
+        // the transport does not expose its I/O thread; its name is documented (ZmqTransport's Threads)
+        String ioName = "quorumd-transport-" + config.node();
+        Thread io = ThreadWatch.findThread(ioName);
+        if (io != null) {
+            threads.watch("transport", io, transportAnswers);
+            agent.watchTransportAnswers(transportAnswers);
+        } else log.warn("no thread named {}: the transport's I/O thread is not watched", ioName);
         try {
             agent.attachControl(ControlServer.start(config.controlSocket(), agent.controlHandler()));
         } catch (ControlSocketException e) {

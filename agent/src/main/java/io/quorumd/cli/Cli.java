@@ -37,7 +37,7 @@ import java.util.concurrent.Callable;
         subcommands = {Cli.Run.class, Cli.Check.class, Cli.StatusCmd.class, Cli.Leader.class, Cli.StepDown.class,
                 Cli.DemoCmd.class, Cli.Keygen.class},
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:ok", "1:runtime failure", "2:usage or config error", "3:agent not reachable / no master"},
+        exitCodeList = {"0:ok", "1:runtime failure", "2:usage, config or state file error", "3:agent not reachable / no master"},
         footer = {"", "The config file defaults to /etc/quorumd/quorumd.yaml, or $QUORUMD_CONFIG."})
 public final class Cli implements Callable<Integer> {
     public static final int OK = 0;
@@ -179,9 +179,10 @@ public final class Cli implements Callable<Integer> {
         try {
             agent = AgentFactory.start(config);
         } catch (AgentFactory.StartupException e) {
-            err.println("quorumd: " + e.getMessage());
+            String m = e.getMessage();
+            err.println(m.startsWith("quorumd: ") ? m : "quorumd: " + m);
             err.flush();
-            return FAILURE;
+            return e.needsOperator() ? USAGE : FAILURE;
         }
         long stopBudgetNanos = AgentFactory.shutdownBudgetNanos(config);
         Thread hook = new Thread(() -> {
@@ -193,8 +194,7 @@ public final class Cli implements Callable<Integer> {
             }
         }, "quorumd-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        agent.run();
-        return OK;
+        return agent.run() == 0 ? OK : FAILURE;
     }
 
     @Command(name = "check", mixinStandardHelpOptions = true, description = "Validate the config and print the resolved settings; exit 0 or 2.")

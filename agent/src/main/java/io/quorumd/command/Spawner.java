@@ -98,12 +98,32 @@ public final class Spawner implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code task}; what it throws is logged and passed to the thread's own
+     * {@link Thread.UncaughtExceptionHandler} when one is set (the agent's, which stops the agent:
+     * a supervisor whose task failed half way cannot be trusted with the command), while the
+     * thread itself lives on for the tasks that stop the command.
+     */
     static void guarded(String what, Runnable task) {
         try {
             task.run();
         } catch (RuntimeException | Error e) {
             log.error("{} failed: {}", what, e.toString(), e);
+            Thread t = Thread.currentThread();
+            Thread.UncaughtExceptionHandler h = t.getUncaughtExceptionHandler();
+            if (h != null && h != t.getThreadGroup()) {
+                try {
+                    h.uncaughtException(t, new IllegalStateException(what + " failed: " + e, e));
+                } catch (RuntimeException ignored) {
+                    // the handler's own failure must not end the thread either
+                }
+            }
         }
+    }
+
+    /** The spawner thread (for the agent's watch over its threads). */
+    Thread thread() {
+        return thread;
     }
 
     boolean onThread() {

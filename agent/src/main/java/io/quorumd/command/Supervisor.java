@@ -144,6 +144,16 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
+    /** The spawner thread, which runs every start, stop and hook (for the agent's watch over its threads). */
+    public Thread spawnerThread() {
+        return spawner.thread();
+    }
+
+    /** Runs {@code task} on the spawner thread soon; returns at once. */
+    public void runOnSpawner(Runnable task) {
+        spawner.execute("a probe from the agent", task);
+    }
+
     /** The hooks, which share this supervisor's spawner thread. */
     public Hooks hooks() {
         return hooks;

@@ -36,9 +36,19 @@ import org.slf4j.LoggerFactory;
  * Requests: {@code status} (the table), {@code status-json}, {@code leader} (the master's id, or
  * exit 3), {@code step-down [NODE]}, {@code ping} ({@code pong <pid>}). Anything else: exit 2.
  *
+ * <p>Anyone who can connect may read; a request that changes state ({@code step-down}) is taken
+ * only from uid 0, the agent's own uid or a member of the socket's group (see
+ * {@link ControlAccess}), as the kernel names the peer ({@code SO_PEERCRED}, read on accept), and
+ * is logged with the caller's uid and pid. Others get exit 1 and "permission denied".
+ *
  * <p>One thread ({@code quorumd-control}) runs a selector over non-blocking channels: a client that
  * connects and says nothing, or never reads its reply, is dropped after 5 s and never holds up
- * another. The handler is called on that thread and must not block (see {@link ControlHandler}).
+ * another. At most {@value #MAX_CONNECTIONS} connections are open; under that pressure a new
+ * client takes the place of the oldest idle one (connected without a whole request yet, or not
+ * reading its reply), so idle connections cannot lock anyone out: only requests the agent is
+ * still working on (a step-down) are kept, and a client finds the agent busy only when all
+ * {@value #MAX_CONNECTIONS} are such. The handler is called on that thread and must not block
+ * (see {@link ControlHandler}).
  */
 public final class ControlServer implements AutoCloseable {
     public static final Path DEFAULT_SOCKET = Path.of("/run/quorumd/control.sock");
@@ -47,24 +57,31 @@ public final class ControlServer implements AutoCloseable {
     static final String REPLY_HEADER = "quorumd/1 ";
     static final int MAX_REQUEST_BYTES = 1024;
     static final int MAX_CONNECTIONS = 32;
+    /** Requests that change the agent's state: only for {@link ControlAccess}'s callers. */
+    static final Set<String> STATE_CHANGING = Set.of("step-down");
     private static final long IO_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final long EVICTION_LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
 
     private final Path socket;
     private final ControlHandler handler;
+    private final ControlAccess access;
     private final long stepDownTimeoutNanos;
     private final ServerSocketChannel server;
     private final Object fileKey;
     private final Selector selector;
     private final Thread thread;
     private final Set<Conn> conns = new HashSet<>();   // only touched by the server thread
+    private long evicted;                                // idle connections closed under pressure (server thread)
+    private long lastEvictionLogNanos;
     private final ConcurrentLinkedQueue<Runnable> fromOtherThreads = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
-    private ControlServer(Path socket, ControlHandler handler, long stepDownTimeoutNanos, ServerSocketChannel server,
-                          Object fileKey, Selector selector) {
+    private ControlServer(Path socket, ControlHandler handler, ControlAccess access, long stepDownTimeoutNanos,
+                          ServerSocketChannel server, Object fileKey, Selector selector) {
         this.socket = socket;
         this.handler = handler;
+        this.access = access;
         this.stepDownTimeoutNanos = stepDownTimeoutNanos;
         this.server = server;
         this.fileKey = fileKey;
@@ -109,7 +126,11 @@ public final class ControlServer implements AutoCloseable {
             Object key = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
             selector = Selector.open();
             server.register(selector, SelectionKey.OP_ACCEPT);
-            ControlServer s = new ControlServer(socket, handler, stepDownTimeout.toNanos(), server, key, selector);
+            ControlAccess access = ControlAccess.forThisProcess(group);
+            if (!PeerCredentials.exact())
+                log.warn("control socket: peers are known by user and primary group name only (the JVM lacks "
+                        + "--add-exports java.base/sun.nio.ch=ALL-UNNAMED, which the quorumd launcher passes)");
+            ControlServer s = new ControlServer(socket, handler, access, stepDownTimeout.toNanos(), server, key, selector);
             s.thread.start();
             log.info("control socket {} is ready", socket);
             return s;
@@ -123,6 +144,17 @@ public final class ControlServer implements AutoCloseable {
 
     public Path socket() {
         return socket;
+    }
+
+    /** The server thread (for the agent's watch over its threads). */
+    public Thread thread() {
+        return thread;
+    }
+
+    /** Runs {@code task} on the server thread soon; returns at once. */
+    public void runOnThread(Runnable task) {
+        fromOtherThreads.add(task);
+        selector.wakeup();
     }
 
     /** Stops serving and removes the socket file (if it is still ours). Idempotent. */
@@ -203,14 +235,22 @@ public final class ControlServer implements AutoCloseable {
         final SelectionKey key;
         final ByteBuffer in = ByteBuffer.allocate(MAX_REQUEST_BYTES);
         ByteBuffer out;
+        final long acceptedNanos;
         String request;
+        PeerCredentials peer;   // null when SO_PEERCRED failed: reads only
         boolean waiting;
         long deadlineNanos;
 
         Conn(SocketChannel ch, SelectionKey key, long now) {
             this.ch = ch;
             this.key = key;
+            this.acceptedNanos = now;
             this.deadlineNanos = now + IO_TIMEOUT_NANOS;
+        }
+
+        /** Waiting for the client: for its request, or for it to read its reply. */
+        boolean idle() {
+            return !waiting;
         }
     }
 
@@ -263,6 +303,7 @@ public final class ControlServer implements AutoCloseable {
         SocketChannel ch;
         while ((ch = server.accept()) != null) {
             ch.configureBlocking(false);
+            if (conns.size() >= MAX_CONNECTIONS) evictOldestIdle();
             if (conns.size() >= MAX_CONNECTIONS) {
                 // best effort: a short reply fits the socket buffer, so this write does not block
                 try (SocketChannel busy = ch) {
@@ -275,9 +316,32 @@ public final class ControlServer implements AutoCloseable {
             }
             SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
             Conn c = new Conn(ch, key, System.nanoTime());
+            try {
+                c.peer = PeerCredentials.of(ch);   // as the kernel saw the peer connect
+            } catch (IOException | RuntimeException e) {
+                log.warn("control connection: cannot read its credentials ({}); it may only read", e.toString());
+            }
             key.attach(c);
             conns.add(c);
         }
+    }
+
+    /** Under pressure: closes the connection idle for longest, making room for a new client. */
+    private void evictOldestIdle() {
+        Conn oldest = null;
+        for (Conn c : conns) {
+            if (c.idle() && (oldest == null || c.acceptedNanos - oldest.acceptedNanos < 0)) oldest = c;
+        }
+        if (oldest == null) return;   // every one is a request in progress
+        long now = System.nanoTime();
+        evicted++;
+        if (lastEvictionLogNanos == 0 || now - lastEvictionLogNanos >= EVICTION_LOG_INTERVAL_NANOS) {
+            log.warn("control socket {}: {} connections open; closing the oldest idle ones to serve new clients "
+                    + "({} closed so far)", socket, MAX_CONNECTIONS, evicted);
+            lastEvictionLogNanos = now;
+        }
+        drop(oldest, "idle for " + (now - oldest.acceptedNanos) / 1_000_000 + " ms while " + MAX_CONNECTIONS
+                + " connections were open");
     }
 
     private void read(Conn c) throws IOException {
@@ -309,7 +373,7 @@ public final class ControlServer implements AutoCloseable {
         c.deadlineNanos = System.nanoTime() + stepDownTimeoutNanos;
         CompletionStage<Reply> stage;
         try {
-            stage = dispatch(line);
+            stage = dispatch(line, c.peer);
         } catch (RuntimeException e) {
             log.error("answering control request '{}' failed", line, e);
             answer(c, Reply.error(Reply.FAILURE, "quorumd: the agent failed to answer '" + line + "': " + e));
@@ -326,10 +390,21 @@ public final class ControlServer implements AutoCloseable {
         });
     }
 
-    private CompletionStage<Reply> dispatch(String line) {
+    private CompletionStage<Reply> dispatch(String line, PeerCredentials peer) {
         String[] words = line.trim().split("[ \t]+");
         String cmd = words[0];
         int args = words.length - 1;
+        if (STATE_CHANGING.contains(cmd)) {
+            String who = peer == null ? "an unknown peer" : peer.describe();
+            String refusal = access.refusal(peer);
+            if (refusal != null) {
+                log.warn("control: refused '{}' from {}: {}", printable(line), who, refusal);
+                return done(Reply.error(Reply.FAILURE, "quorumd: permission denied: '" + printable(cmd) + "' changes "
+                        + "the agent's state, and " + refusal + ". Run it as root, as the agent's user, or as a member "
+                        + "of group " + (access.group() != null ? access.group() : "quorumd") + "."));
+            }
+            log.info("control: '{}' requested by {}", printable(line), who);
+        }
         switch (cmd) {
             case "status":
                 if (args == 0) return done(Reply.ok(handler.status().toTable()));

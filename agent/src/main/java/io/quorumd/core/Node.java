@@ -339,6 +339,12 @@ public class Node {
             trace("dropped %s from %s: not a peer", m.type(), m.from());
             return;
         }
+        String badTerm = badTerm(m);
+        if (badTerm != null) {
+            // the codec drops these (bad_term); checked here too so no caller can overflow a term
+            trace("dropped %s from %s: %s beyond the largest term %d", m.type(), m.from(), badTerm, TermState.MAX_TERM);
+            return;
+        }
         PeerState ps = peerStates.get(m.from());
         ps.lastHeardNanos = now;
         ps.term = Math.max(ps.term, m.term());
@@ -543,6 +549,7 @@ public class Node {
         else if (role == Role.MASTER) why = "this node is master";
         else if (knownMaster != null && knownMasterTerm == h.term() && !knownMaster.equals(h.from()))
             why = knownMaster + " is master of term " + h.term() + ", not " + h.from();
+        else if (state.exhausted()) why = "term " + state.term() + " is the largest a term may be";
         else if (!storageHealthy) why = "storage failing: " + storageProblem;
         else if (shuttingDown) why = "shutting down";
         else if (gaveUp && noCampaignUntilNanos > now) why = "this node's command failed too often";
@@ -573,8 +580,31 @@ public class Node {
     // Elections
     // =====================================================================================
 
+    /** The term field of {@code m} that no node may hold (negative or over {@link TermState#MAX_TERM}), or null. */
+    static String badTerm(Message m) {
+        if (!TermState.validTerm(m.term())) return "term " + m.term();
+        Proof p = null;
+        long lastLogTerm = 0;
+        if (m instanceof KeepAlive k) {
+            p = k.proof();
+            lastLogTerm = k.lastLogTerm();
+        } else if (m instanceof VoteRequest v) {
+            p = v.transfer();
+            lastLogTerm = v.lastLogTerm();
+        } else if (m instanceof VoteResponse v) {
+            if (v.report() != null && !TermState.validTerm(v.report().masterTerm()))
+                return "report.masterTerm " + v.report().masterTerm();
+        } else if (m instanceof HandOver h) {
+            p = h.proof();
+        }
+        if (p != null && !TermState.validTerm(p.masterTerm())) return "proof.masterTerm " + p.masterTerm();
+        if (!TermState.validTerm(lastLogTerm)) return "lastLogTerm " + lastLogTerm;
+        return null;
+    }
+
     /** Why this node may not campaign now, or null. */
     private String campaignRefusal(long now, boolean handedOver) {
+        if (state.exhausted()) return "term " + state.term() + " is the largest a term may be";
         if (!storageHealthy) return "storage failing: " + storageProblem;
         if (shuttingDown) return "shutting down";
         if (gaveUp && now < noCampaignUntilNanos) return "command failed too often; no campaign for another "
@@ -584,10 +614,11 @@ public class Node {
     }
 
     private void startPreVote(long now) {
-        if (!preVoting || preVoteTerm != state.term() + 1) {
+        long nextTerm = Math.addExact(state.term(), 1);   // campaignRefusal keeps it within MAX_TERM
+        if (!preVoting || preVoteTerm != nextTerm) {
             // a new round; answers to the previous rounds of the same term still count
             preVotes.clear();
-            preVoteTerm = state.term() + 1;
+            preVoteTerm = nextTerm;
             preVoteRequestId = nextRequestId();
         }
         preVoting = true;
@@ -597,9 +628,9 @@ public class Node {
             startElection(now, null);
             return;
         }
-        trace("pre-vote for term %d", state.term() + 1);
+        trace("pre-vote for term %d", nextTerm);
         for (String p : peers.others()) {
-            send(new Effect.Request(p, new VoteRequest(self, state.term() + 1, bootId, preVoteRequestId, true, now,
+            send(new Effect.Request(p, new VoteRequest(self, nextTerm, bootId, preVoteRequestId, true, now,
                     lastLogTerm(), lastLogIndex(), null)));
         }
     }
@@ -607,7 +638,7 @@ public class Node {
     private void startElection(long now, Proof handedOver) {
         preVoting = false;
         MasterReport own = report(now);
-        state = state.withTerm(state.term() + 1).withVote(self);
+        state = state.next().withVote(self);
         votedAtNanos = now;
         issuePersist();
         setRole(Role.CANDIDATE, null, now, handedOver != null

@@ -77,6 +77,11 @@ public final class Persister implements AutoCloseable {
         submit(p.seq(), new TermState(p.term(), p.votedFor()));
     }
 
+    /** The writer thread (for the agent's watch over its threads). */
+    public Thread thread() {
+        return thread;
+    }
+
     /** True unless the last write failed. */
     public boolean healthy() {
         return lastError == null;

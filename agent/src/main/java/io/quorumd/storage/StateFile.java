@@ -180,6 +180,12 @@ public final class StateFile {
         } catch (NumberFormatException e) {
             throw corrupt("its term is out of range (got '" + abbreviate(lines[1]) + "')");
         }
+        if (term > TermState.MAX_TERM)
+            throw new StateFileException("quorumd: state file " + file + " holds term " + term + ", beyond the largest "
+                    + "term a node may hold (2^62-1 = " + TermState.MAX_TERM + "); no correct cluster reaches it, so a "
+                    + "peer sent a forged or corrupt term before this version dropped such frames. quorumd will not "
+                    + "start with it. Stop the agents whose state files hold such a term, move those files away, and "
+                    + "start the nodes again: they begin at term 0 and elect a master among themselves.");
         if (!lines[2].startsWith("voted_for="))
             throw corrupt("line 3 is not 'voted_for=' (got '" + abbreviate(lines[2]) + "')");
         String voted = lines[2].substring(10);

@@ -3,6 +3,7 @@ package io.quorumd.wire;
 import io.quorumd.core.MasterReport;
 import io.quorumd.core.Message;
 import io.quorumd.core.Proof;
+import io.quorumd.core.TermState;
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessageFormat;
 import org.msgpack.core.MessageInsufficientBufferException;
@@ -28,7 +29,7 @@ import java.util.regex.Pattern;
  * One frame is one MessagePack array of exactly 7 elements; strings are MessagePack str (UTF-8),
  * integers are MessagePack int (any width), {@code nil} marks an absent optional field:
  * <pre>
- * [version:int = 1, cluster:str, from:str, term:int &gt;= 0, bootId:int, type:str, body:array]
+ * [version:int = 1, cluster:str, from:str, term:int in [0, 2^62), bootId:int, type:str, body:array]
  *
  * type "KeepAlive"    body [sentAtNanos, master:str|nil, echoNanos, lastContactAgoNanos &gt;= -1,
  *                           cleared:bool, proof:Proof|nil, lastLogTerm &gt;= 0, lastLogIndex &gt;= 0]
@@ -113,6 +114,8 @@ public final class Codec {
         if (m == null) throw new IllegalArgumentException("cannot encode a null message");
         String problem = problem(m);
         if (problem != null) throw new IllegalArgumentException("cannot encode " + m.type() + ": " + problem);
+        String tooLarge = termProblem(m);
+        if (tooLarge != null) throw new IllegalArgumentException("cannot encode " + m.type() + ": " + tooLarge);
         try {
             Writer w = new Writer();
             w.envelope(cluster, m.from(), m.term(), m.bootId(), typeOf(m));
@@ -251,6 +254,7 @@ public final class Codec {
             throw new Fail(DecodeFailure.Reason.UNKNOWN_SENDER, "sender " + sanitize(from) + " is not a configured peer");
         long term = r.i64("term");
         if (term < 0) throw new Fail(DecodeFailure.Reason.BAD_FIELD, "term: negative (" + term + ")");
+        checkTerm("term", term);
         long bootId = r.i64("bootId");
         String type = r.str("type");
         r.shapeReason = DecodeFailure.Reason.BAD_FIELD;
@@ -304,8 +308,39 @@ public final class Codec {
         if (result instanceof Decoded.Ok ok) {
             String problem = problem(ok.message());
             if (problem != null) throw new Fail(DecodeFailure.Reason.BAD_FIELD, problem);
+            String tooLarge = termProblem(ok.message());
+            if (tooLarge != null) throw new Fail(DecodeFailure.Reason.BAD_TERM, tooLarge);
         }
         return result;
+    }
+
+    private static void checkTerm(String field, long term) throws Fail {
+        if (term > TermState.MAX_TERM) throw new Fail(DecodeFailure.Reason.BAD_TERM, tooLarge(field, term));
+    }
+
+    private static String tooLarge(String field, long term) {
+        return field + ": " + term + " is beyond the largest term, 2^62-1";
+    }
+
+    /** The first term field of {@code m} over {@link TermState#MAX_TERM}, or null (negative ones are {@link #problem}'s). */
+    private static String termProblem(Message m) {
+        String t = m.type();
+        if (m.term() > TermState.MAX_TERM) return tooLarge(t + ".term", m.term());
+        Proof p = null;
+        if (m instanceof Message.KeepAlive k) {
+            if (k.lastLogTerm() > TermState.MAX_TERM) return tooLarge(t + ".lastLogTerm", k.lastLogTerm());
+            p = k.proof();
+        } else if (m instanceof Message.VoteRequest v) {
+            if (v.lastLogTerm() > TermState.MAX_TERM) return tooLarge(t + ".lastLogTerm", v.lastLogTerm());
+            p = v.transfer();
+        } else if (m instanceof Message.VoteResponse v) {
+            if (v.report() != null && v.report().masterTerm() > TermState.MAX_TERM)
+                return tooLarge(t + ".report.masterTerm", v.report().masterTerm());
+        } else if (m instanceof Message.HandOver h) {
+            p = h.proof();
+        }
+        if (p != null && p.masterTerm() > TermState.MAX_TERM) return tooLarge(t + ".proof.masterTerm", p.masterTerm());
+        return null;
     }
 
     // -------------------------------------------------------------------------------- validation

@@ -22,7 +22,13 @@ public record DecodeFailure(Reason reason, String detail) implements Decoded {
         /** a message type this version does not know */
         UNKNOWN_TYPE,
         /** a body field is missing, of the wrong type, null where required or out of range */
-        BAD_FIELD
+        BAD_FIELD,
+        /**
+         * a term (the envelope's, a proof's or report's master term, a last log term) of 2^62 or
+         * more: no node may hold it ({@link io.quorumd.core.TermState#MAX_TERM}), so no term
+         * arithmetic can overflow; a negative term is {@link #BAD_FIELD}
+         */
+        BAD_TERM
     }
 
     public DecodeFailure {

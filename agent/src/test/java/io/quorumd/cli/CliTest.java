@@ -125,6 +125,22 @@ class CliTest {
         }
     }
 
+    /** A state file the agent cannot use is refused with exit 2 (the unit's RestartPreventExitStatus), not a crash loop. */
+    @Test
+    void runRefusesAStateFileWithATermBeyondTheLargest() throws Exception {
+        Path c = config("");
+        Files.createDirectories(tmp.resolve("state"));
+        String body = "quorumd-state v1\nterm=" + (1L << 62) + "\nvoted_for=\n";
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Files.writeString(tmp.resolve("state/state"), body + String.format("crc32=%08x%n", crc.getValue()));
+        Result r = run("run", "-c", c.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("quorumd: state file " + tmp.resolve("state/state") + " holds term " + (1L << 62)
+                + ", beyond the largest term"), r.err());
+        assertTrue(!Files.exists(tmp.resolve("state/control.sock")), "nothing was started");
+    }
+
     /** The fast path for `run` answers bad input exactly as picocli's Run does. */
     @Test
     void runWithoutPicocliFailsLikeRunWithIt() throws Exception {

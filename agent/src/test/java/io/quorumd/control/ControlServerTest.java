@@ -197,27 +197,81 @@ class ControlServerTest {
         }
     }
 
+    private SocketChannel connectIdle() throws Exception {
+        SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
+        c.connect(UnixDomainSocketAddress.of(sock()));
+        return c;
+    }
+
+    /** True once the server has closed {@code c} (EOF), false if it is still open after {@code ms}. */
+    private static boolean closedByServer(SocketChannel c, long ms) throws Exception {
+        c.configureBlocking(false);
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        ByteBuffer b = ByteBuffer.allocate(256);
+        do {
+            b.clear();
+            if (c.read(b) < 0) return true;
+            Thread.sleep(5);
+        } while (System.nanoTime() < end);
+        return false;
+    }
+
+    /** Once, 32 idle connections made every new client hear "the agent is busy" for 5 s. */
     @Test
-    void tooManyConnectionsAreTurnedAwayNotQueuedForever() throws Exception {
+    void idleConnectionsNeverLockOutANewClient() throws Exception {
         start(sock(), T);
         List<SocketChannel> idle = new ArrayList<>();
         try {
-            for (int i = 0; i < ControlServer.MAX_CONNECTIONS; i++) {
-                SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
-                c.connect(UnixDomainSocketAddress.of(sock()));
-                idle.add(c);
+            for (int i = 0; i < ControlServer.MAX_CONNECTIONS; i++) idle.add(connectIdle());
+            for (int round = 0; round < 100; round++) {
+                long t0 = System.nanoTime();
+                Reply r = ControlClient.call(sock(), "status", T);
+                assertEquals(new Reply(0, StatusTest.master().toTable()), r, "round " + round);
+                assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(1), "served at once, round " + round);
+                idle.add(connectIdle());   // the pressure goes on
             }
-            Reply r = ControlClient.call(sock(), "status", T);
-            assertEquals(new Reply(3, "quorumd: the agent is busy (32 control connections open); try again\n"), r);
+            assertTrue(closedByServer(idle.get(0), 2000), "the oldest idle connection was closed");
+            assertTrue(closedByServer(idle.get(99), 2000), "and the next oldest ones");
+            assertFalse(closedByServer(idle.get(idle.size() - 1), 100), "the newest is still open");
         } finally {
             for (SocketChannel c : idle) c.close();
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        Reply r;
-        do {
-            r = ControlClient.call(sock(), "status", T);
-        } while (r.exitCode() != 0 && System.nanoTime() < deadline);
-        assertEquals(0, r.exitCode(), "serves again once the idle ones are gone: " + r);
+    }
+
+    @Test
+    void requestsInProgressAreKeptAndOnlyThemMakeTheAgentBusy() throws Exception {
+        CompletableFuture<Reply> pending = new CompletableFuture<>();
+        agent.stepDownResult = pending;
+        start(sock(), Duration.ofSeconds(30));
+        List<SocketChannel> conns = new ArrayList<>();
+        try {
+            SocketChannel idleOne = connectIdle();   // the oldest, and idle
+            conns.add(idleOne);
+            for (int i = 1; i < ControlServer.MAX_CONNECTIONS; i++) {
+                SocketChannel c = connectIdle();
+                c.write(ByteBuffer.wrap("step-down\n".getBytes(StandardCharsets.UTF_8)));
+                conns.add(c);
+            }
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (agent.stepDowns.size() < ControlServer.MAX_CONNECTIONS - 1 && System.nanoTime() < end) Thread.sleep(5);
+            assertEquals(ControlServer.MAX_CONNECTIONS - 1, agent.stepDowns.size());
+            // 31 step-downs in progress and one idle connection: the idle one makes room
+            assertEquals(0, ControlClient.call(sock(), "status", T).exitCode());
+            assertTrue(closedByServer(idleOne, 2000));
+            // all 32 in progress: now, and only now, the agent is busy
+            SocketChannel c = connectIdle();
+            c.write(ByteBuffer.wrap("step-down\n".getBytes(StandardCharsets.UTF_8)));
+            conns.add(c);
+            end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (agent.stepDowns.size() < ControlServer.MAX_CONNECTIONS && System.nanoTime() < end) Thread.sleep(5);
+            assertEquals(new Reply(3, "quorumd: the agent is busy (32 control connections open); try again\n"),
+                    ControlClient.call(sock(), "status", T));
+            pending.complete(Reply.ok("handed over"));
+            for (SocketChannel s : conns.subList(1, conns.size())) assertTrue(closedByServer(s, 2000), "answered and closed");
+            assertEquals(0, ControlClient.call(sock(), "status", T).exitCode());
+        } finally {
+            for (SocketChannel c : conns) c.close();
+        }
     }
 
     @Test

@@ -30,8 +30,8 @@ class StateFileTest {
         assertEquals(new TermState(7, "node-b"), new StateFile(dir).load(), "a new instance (a restart) reads it");
         f.store(new TermState(8, null));
         assertEquals(new TermState(8, null), f.load());
-        f.store(new TermState(Long.MAX_VALUE, "nöde-ü"));
-        assertEquals(new TermState(Long.MAX_VALUE, "nöde-ü"), f.load());
+        f.store(new TermState(TermState.MAX_TERM, "nöde-ü"));
+        assertEquals(new TermState(TermState.MAX_TERM, "nöde-ü"), f.load());
     }
 
     @Test
@@ -106,6 +106,21 @@ class StateFileTest {
         Files.writeString(dir.resolve("state"), "quorumd-state v2\nwhatever\n");
         StateFileException e = assertThrows(StateFileException.class, () -> new StateFile(dir).load());
         assertTrue(e.getMessage().contains("has format v2, written by a newer quorumd"), e.getMessage());
+    }
+
+    /** A term no node may hold (2^62 or more, say from a forged frame an older version took) is refused, not a crash. */
+    @Test
+    void aTermBeyondTheLargestIsRefusedWithAClearMessage() throws Exception {
+        Files.write(dir.resolve("state"), withCrc("quorumd-state v1\nterm=" + ((1L << 62) - 1) + "\nvoted_for=\n"));
+        assertEquals(new TermState(TermState.MAX_TERM, null), new StateFile(dir).load(), "2^62-1 is the largest term");
+        for (long t : new long[] {1L << 62, Long.MAX_VALUE}) {
+            Files.write(dir.resolve("state"), withCrc("quorumd-state v1\nterm=" + t + "\nvoted_for=node-a\n"));
+            StateFileException e = assertThrows(StateFileException.class, () -> new StateFile(dir).load());
+            String m = e.getMessage();
+            assertTrue(m.startsWith("quorumd: state file " + dir.resolve("state") + " holds term " + t
+                    + ", beyond the largest term a node may hold (2^62-1"), m);
+            assertTrue(m.contains("move those files away"), m);
+        }
     }
 
     @Test

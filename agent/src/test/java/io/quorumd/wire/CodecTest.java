@@ -34,17 +34,19 @@ class CodecTest {
         }
     }
 
+    private static final long MAX_TERM = (1L << 62) - 1;
+
     @Test
     void extremesRoundTrip() {
-        Proof proof = new Proof(Proof.Kind.CERTIFICATE, "node-c", Long.MAX_VALUE, true);
+        Proof proof = new Proof(Proof.Kind.CERTIFICATE, "node-c", MAX_TERM, true);
         List<Message> extremes = List.of(
                 new Message.KeepAlive("node-a", 0, Long.MIN_VALUE, Long.MIN_VALUE, null, -1, -1, false, null, 0, 0),
-                new Message.KeepAlive("node-a", Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, "node-a", Long.MAX_VALUE,
-                        Long.MAX_VALUE, true, proof, Long.MAX_VALUE, Long.MAX_VALUE),
-                new Message.VoteRequest("node-b", Long.MAX_VALUE, -1, Long.MIN_VALUE, true, Long.MIN_VALUE, 0, 0, null),
+                new Message.KeepAlive("node-a", MAX_TERM, Long.MAX_VALUE, Long.MAX_VALUE, "node-a", Long.MAX_VALUE,
+                        Long.MAX_VALUE, true, proof, MAX_TERM, Long.MAX_VALUE),
+                new Message.VoteRequest("node-b", MAX_TERM, -1, Long.MIN_VALUE, true, Long.MIN_VALUE, 0, 0, null),
                 new Message.VoteResponse("node-c", 0, 0, 0, false, false, "", Long.MIN_VALUE, MasterReport.NONE),
                 new Message.VoteResponse("node-c", 1, 2, 3, true, true, "ü✓😀".repeat(10), -1,
-                        new MasterReport("node-a", Long.MAX_VALUE, true, Long.MAX_VALUE, true)),
+                        new MasterReport("node-a", MAX_TERM, true, Long.MAX_VALUE, true)),
                 new Message.HandOver("node-a", 3, 4, 5, "node-b", new Proof(Proof.Kind.HANDOVER, "node-a", 0, false)),
                 new Message.HandOverAck("node-b", 3, 4, 5, false, "x".repeat(Codec.MAX_TEXT_CHARS)),
                 new Message.HandOverAck("node-b", 3, 4, 5, true, null));
@@ -225,6 +227,35 @@ class CodecTest {
         assertFailure(DecodeFailure.Reason.BAD_FIELD, pack(env("node-a", 1, 0, "HandOverAck", new Object[] {1L, true, 1.5})));
         assertFailure(DecodeFailure.Reason.BAD_FIELD, pack(env("node-a", 1, 0, "KeepAlive",
                 new Object[] {0L, "node-q", 0L, -1L, false, null, 0L, 0L}))); // master unknown
+    }
+
+    /** A term of 2^62 or more, anywhere in a frame, is BAD_TERM: the largest, 2^62-1, still decodes. */
+    @Test
+    void badTerm() {
+        long[] accepted = {MAX_TERM, MAX_TERM - 1};
+        long[] dropped = {1L << 62, (1L << 62) + 1, Long.MAX_VALUE};
+        Object[] body = {1L, false, 0L, 0L, 0L, null};
+        for (long t : accepted) {
+            Decoded d = codec.decode(pack(env("node-a", t, 0, "VoteRequest", body)));
+            assertEquals(t, assertInstanceOf(Decoded.Ok.class, d, d::toString).message().term());
+        }
+        for (long t : dropped) {
+            assertFailure(DecodeFailure.Reason.BAD_TERM, pack(env("node-a", t, 0, "VoteRequest", body)));
+            assertFailure(DecodeFailure.Reason.BAD_TERM, pack(env("node-a", t, 0, "KeepAlive",
+                    new Object[] {0L, null, 0L, -1L, false, null, 0L, 0L})));
+            // the terms inside a body too: a last log term, a proof's and a report's master term
+            assertFailure(DecodeFailure.Reason.BAD_TERM, pack(env("node-a", 1, 0, "VoteRequest",
+                    new Object[] {1L, false, 0L, t, 0L, null})));
+            assertFailure(DecodeFailure.Reason.BAD_TERM, pack(env("node-a", 1, 0, "HandOver",
+                    new Object[] {1L, "node-b", new Object[] {"HANDOVER", "node-a", t, true}})));
+            assertFailure(DecodeFailure.Reason.BAD_TERM, pack(env("node-a", 1, 0, "VoteResponse",
+                    new Object[] {1L, false, true, null, 0L, new Object[] {"node-b", t, true, 0L, false}})));
+        }
+        assertEquals("BAD_TERM", DecodeFailure.Reason.BAD_TERM.name());
+        // and encode refuses what a peer would drop
+        refuses("beyond the largest term", new Message.VoteRequest("node-a", 1L << 62, 0, 0, false, 0, 0, 0, null));
+        refuses("proof.masterTerm", new Message.HandOver("node-a", 1, 0, 0, "node-b",
+                new Proof(Proof.Kind.HANDOVER, "node-a", Long.MAX_VALUE, true)));
     }
 
     private void assertFailure(DecodeFailure.Reason expected, byte[] frame) {

@@ -3,6 +3,7 @@ package io.quorumd.wire;
 import io.quorumd.core.MasterReport;
 import io.quorumd.core.Message;
 import io.quorumd.core.Proof;
+import io.quorumd.core.TermState;
 
 import java.util.List;
 import java.util.Random;
@@ -42,6 +43,13 @@ public final class TestMessages {
         return v == Long.MIN_VALUE ? Long.MAX_VALUE : Math.max(min, -v);
     }
 
+    /** A term a node may hold (0 to 2^62-1), often an edge value: larger ones are dropped as BAD_TERM. */
+    public long term() {
+        long v = atLeast(0);
+        if (v <= TermState.MAX_TERM) return v;
+        return random.nextBoolean() ? TermState.MAX_TERM : v >>> 2;
+    }
+
     public String peer() {
         return peers.get(random.nextInt(peers.size()));
     }
@@ -56,7 +64,7 @@ public final class TestMessages {
 
     public Proof proof() {
         Proof.Kind[] kinds = Proof.Kind.values();
-        return new Proof(kinds[random.nextInt(kinds.length)], peer(), atLeast(0), random.nextBoolean());
+        return new Proof(kinds[random.nextInt(kinds.length)], peer(), term(), random.nextBoolean());
     }
 
     public Proof proofOrNull() {
@@ -65,21 +73,21 @@ public final class TestMessages {
 
     public MasterReport report() {
         if (random.nextInt(5) == 0) return MasterReport.NONE;
-        return new MasterReport(peerOrNull(), atLeast(0), random.nextBoolean(), atLeast(-1), random.nextBoolean());
+        return new MasterReport(peerOrNull(), term(), random.nextBoolean(), atLeast(-1), random.nextBoolean());
     }
 
     public Message keepAlive(String from) {
-        return new Message.KeepAlive(from, atLeast(0), anyLong(), anyLong(), peerOrNull(), anyLong(), atLeast(-1),
-                random.nextBoolean(), proofOrNull(), atLeast(0), atLeast(0));
+        return new Message.KeepAlive(from, term(), anyLong(), anyLong(), peerOrNull(), anyLong(), atLeast(-1),
+                random.nextBoolean(), proofOrNull(), term(), atLeast(0));
     }
 
     public Message voteRequest(String from) {
-        return new Message.VoteRequest(from, atLeast(0), anyLong(), anyLong(), random.nextBoolean(), anyLong(),
-                atLeast(0), atLeast(0), proofOrNull());
+        return new Message.VoteRequest(from, term(), anyLong(), anyLong(), random.nextBoolean(), anyLong(),
+                term(), atLeast(0), proofOrNull());
     }
 
     public Message voteResponse(String from) {
-        return new Message.VoteResponse(from, atLeast(0), anyLong(), anyLong(), random.nextBoolean(),
+        return new Message.VoteResponse(from, term(), anyLong(), anyLong(), random.nextBoolean(),
                 random.nextBoolean(), text(), anyLong(), report());
     }
 
@@ -88,11 +96,11 @@ public final class TestMessages {
         do {
             to = peer();
         } while (to.equals(from));
-        return new Message.HandOver(from, atLeast(0), anyLong(), anyLong(), to, proof());
+        return new Message.HandOver(from, term(), anyLong(), anyLong(), to, proof());
     }
 
     public Message handOverAck(String from) {
-        return new Message.HandOverAck(from, atLeast(0), anyLong(), anyLong(), random.nextBoolean(), text());
+        return new Message.HandOverAck(from, term(), anyLong(), anyLong(), random.nextBoolean(), text());
     }
 
     /** A random valid message of a random type from a random peer. */
