@@ -195,7 +195,9 @@ public final class Supervisor implements AutoCloseable {
 
     /**
      * Stops the command and waits until its group is empty (at most stop_timeout + 5 s; past
-     * that the watchdog finishes the job), then ends the spawner thread.
+     * that the watchdog finishes the job), then lets the hooks that run or wait finish (at most
+     * hooks.timeout, then their groups are killed: see {@link Hooks#drain}), then ends the spawner
+     * thread, whose end SIGKILLs every child still alive through the parent-death signal.
      */
     @Override
     public void close() {
@@ -217,6 +219,16 @@ public final class Supervisor implements AutoCloseable {
         } catch (ExecutionException | TimeoutException e) {
             log.error("the command's group was not empty {} ms after the stop began; its watchdog keeps at it",
                     TimeUnit.NANOSECONDS.toMillis(waitNanos));
+        }
+        long hooksNanos = hooks.timeoutNanos();
+        long hooksWaitNanos = hooksNanos + Hooks.REAP_NANOS + TimeUnit.SECONDS.toNanos(1);
+        try {
+            hooks.drain(hooksNanos).get(hooksWaitNanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.error("the hooks had not finished {} ms after the agent began to exit",
+                    TimeUnit.NANOSECONDS.toMillis(hooksWaitNanos));
         }
         spawner.close();
     }
