@@ -64,4 +64,22 @@ class CommandEnvironmentTest {
         expected.putAll(Map.of("PATH", "/usr/bin", "LANG", "C.UTF-8", "KEY", "value"));
         assertEquals(expected, env);
     }
+
+    /** Item 4 of issue 11: command.env PATH made the wrapper fail ("mv: not found", exit 126). */
+    @Test
+    void aCommandEnvPathDoesNotBreakTheAgentsOwnScripts(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("path.txt");
+        String probe = "echo \"$PATH\" > " + out + ".tmp; /bin/mv " + out + ".tmp " + out + "; exec /bin/sleep 1000";
+        CommandSpec spec = new CommandSpec(List.of("/bin/sh", "-c", probe), null, Map.of("PATH", "/nonexistent"),
+                Signals.SIGTERM, TimeUnit.SECONDS.toNanos(1), RestartPolicy.NEVER, 0, TimeUnit.MINUTES.toNanos(1));
+        TestSupport.Events ev = new TestSupport.Events();
+        try (Supervisor s = new Supervisor(spec, HookSpec.none(), BASE, dir.resolve("state"), ev::accept)) {
+            s.start(5, "node-a", leaseIn(Duration.ofMinutes(1)));
+            SupervisorStopTest.awaitRunning(s);
+            await("the command ran and wrote its PATH", LONG, () -> Files.exists(out));
+            assertEquals("/nonexistent", readOrEmpty(out).trim(), "the command keeps the PATH of its env");
+            s.stop("test");
+            assertEquals(new Event.CommandStopped(5), ev.nextEvent(Event.CommandStopped.class, LONG));
+        }
+    }
 }
