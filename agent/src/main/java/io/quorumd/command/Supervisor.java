@@ -114,12 +114,13 @@ public final class Supervisor implements AutoCloseable {
     /**
      * @param spec the command, or null when the config has none (then start does nothing and
      *     stop answers at once)
-     * @param stateDir where the restart certificate's records, the scripts ({@code scripts/}) and
-     *     the watchdog's log ({@code watchdog.log}) live
+     * @param stateDir where the restart certificate's records and the watchdog's log ({@code
+     *     watchdog.log}) live; the wrapper and the watchdog run from the installation ({@link
+     *     Spawner#scriptsDir})
      * @param sink receives {@link Event.CommandStopped}, {@link Event.CommandGaveUp} and {@link
      *     Event.FenceResult}, on the spawner thread
-     * @throws IOException when state_dir cannot be written or setpriv, setsid, sh or bash is
-     *     missing (the message names it)
+     * @throws IOException when state_dir cannot be written, or setpriv, setsid, sh, bash or the
+     *     installed scripts are missing (the message names it)
      */
     public Supervisor(CommandSpec spec, HookSpec hookSpec, BaseEnv base, Path stateDir, Consumer<Event> sink)
             throws IOException {
@@ -133,7 +134,8 @@ public final class Supervisor implements AutoCloseable {
         if (Files.isRegularFile(watchdogLog) && Files.size(watchdogLog) > WATCHDOG_LOG_MAX_BYTES) {
             Files.move(watchdogLog, this.stateDir.resolve("watchdog.log.1"), StandardCopyOption.REPLACE_EXISTING);
         }
-        this.spawner = new Spawner(this.stateDir.resolve("scripts"));
+        removeOldScripts(this.stateDir.resolve("scripts"));
+        this.spawner = new Spawner();
         this.hooks = new Hooks(hookSpec, base, sink, spawner);
         if (spec != null) {
             for (String k : spec.env().keySet()) {
@@ -141,6 +143,27 @@ public final class Supervisor implements AutoCloseable {
                     log.warn("command.env: {} is ignored: the QUORUMD_ variables are set by the agent", k);
                 }
             }
+        }
+    }
+
+    /**
+     * Versions before 0.1 wrote the wrapper and the watchdog into state_dir/scripts and ran them
+     * from there, where the command could rewrite them; they now run from the installation.
+     * Removes what such a version left, so nobody takes it for what runs.
+     */
+    private static void removeOldScripts(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try {
+            for (String name : List.of(Spawner.WRAPPER, Spawner.WATCHDOG, Spawner.WRAPPER + ".tmp",
+                    Spawner.WATCHDOG + ".tmp")) {
+                Files.deleteIfExists(dir.resolve(name));
+            }
+            Files.deleteIfExists(dir);
+            log.info("removed {}: the wrapper and the watchdog now run from {}", dir, Spawner.scriptsDir());
+        } catch (IOException e) {
+            log.warn("cannot remove the old scripts in {} ({}); they are no longer used", dir, e.toString());
         }
     }
 
@@ -332,14 +355,14 @@ public final class Supervisor implements AutoCloseable {
         argv.add(r.id);
         argv.addAll(spec.argv());
         ProcessBuilder pb = new ProcessBuilder(spawner.groupLeader(argv));
-        if (spec.workdir() != null) {
-            pb.directory(spec.workdir().toFile());
-        }
+        // Not the agent's own (under systemd the state directory, which holds the restart
+        // certificate's records): the configured workdir, else /.
+        pb.directory(spec.workdir() != null ? spec.workdir().toFile() : new java.io.File("/"));
         BaseEnv.apply(pb.environment(), spec.env(), base.variables("master", term, master));
         try {
             r.process = spawner.start(pb);
         } catch (IOException e) {
-            startFailed(r, "cannot start " + spec.argv().get(0) + " (workdir " + spec.workdir() + "): " + e.getMessage());
+            startFailed(r, "cannot start " + spec.argv().get(0) + " (workdir " + (spec.workdir() != null ? spec.workdir() : "/") + "): " + e.getMessage());
             return;
         }
         r.pgid = (int) r.process.pid();

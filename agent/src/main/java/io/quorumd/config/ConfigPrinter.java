@@ -67,7 +67,7 @@ public final class ConfigPrinter {
                 out.add("  exec: [" + String.join(", ", args) + "]");
             }
             out.add(cmd.workdir() != null ? "  workdir: " + path(cmd.workdir())
-                    : "  # workdir: not set; the agent's working directory");
+                    : "  # workdir: not set; the command runs in /");
             List<String> env = new ArrayList<>();
             for (Map.Entry<String, String> e : cmd.env().entrySet()) env.add(scalar(e.getKey()) + ": " + scalar(e.getValue()));
             out.add("  env: {" + String.join(", ", env) + "}");

@@ -82,4 +82,40 @@ class CommandEnvironmentTest {
             assertEquals(new Event.CommandStopped(5), ev.nextEvent(Event.CommandStopped.class, LONG));
         }
     }
+
+    /**
+     * Item 7 of issue 11: the wrapper and the watchdog were written to state_dir/scripts, where the
+     * command they guard (same user) could rewrite them, and the command ran in the agent's working
+     * directory (the state directory under systemd).
+     */
+    @Test
+    void theAgentsScriptsRunFromTheInstallationAndTheCommandRunsInSlash(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Path out = dir.resolve("cmd.txt");
+        String probe = "pwd > " + out + ".tmp; mv " + out + ".tmp " + out + "; exec sleep 1000";
+        CommandSpec spec = new CommandSpec(List.of("/bin/sh", "-c", probe), null, Map.of(), Signals.SIGTERM,
+                TimeUnit.SECONDS.toNanos(1), RestartPolicy.NEVER, 0, TimeUnit.MINUTES.toNanos(1));
+        TestSupport.Events ev = new TestSupport.Events();
+        try (Supervisor s = new Supervisor(spec, HookSpec.none(), BASE, state, ev::accept)) {
+            s.start(9, "node-a", leaseIn(Duration.ofMinutes(1)));
+            SupervisorStopTest.awaitRunning(s);
+            await("the probe wrote its working directory", LONG, () -> Files.exists(out));
+            assertEquals("/", readOrEmpty(out).trim(), "without workdir the command runs in /");
+            Path scripts = Spawner.scriptsDir();
+            assertFalse(scripts.startsWith(state), scripts.toString());
+            assertTrue(Files.isRegularFile(scripts.resolve(Spawner.WRAPPER)), scripts.toString());
+            assertFalse(Files.exists(state.resolve("scripts")), "nothing is written to state_dir/scripts");
+            try (var files = Files.walk(state)) {
+                assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".sh")), "no script in state_dir");
+            }
+            try (Spawner sp = new Spawner()) {
+                assertEquals(List.of(scripts.resolve(Spawner.WRAPPER).toString()), sp.wrapper().subList(1, 2));
+            }
+            long watchdog = s.watchdogPid();
+            String watchdogArgv = readOrEmpty(Path.of("/proc/" + watchdog + "/cmdline")).replace('\0', ' ');
+            assertTrue(watchdogArgv.contains(" " + scripts.resolve(Spawner.WATCHDOG) + " "), watchdogArgv);
+            s.stop("test");
+            assertEquals(new Event.CommandStopped(9), ev.nextEvent(Event.CommandStopped.class, LONG));
+        }
+    }
 }
