@@ -147,7 +147,7 @@ public final class Supervisor implements AutoCloseable {
     }
 
     /**
-     * Versions before 0.1 wrote the wrapper and the watchdog into state_dir/scripts and ran them
+     * Earlier builds wrote the wrapper and the watchdog into state_dir/scripts and ran them
      * from there, where the command could rewrite them; they now run from the installation.
      * Removes what such a version left, so nobody takes it for what runs.
      */
