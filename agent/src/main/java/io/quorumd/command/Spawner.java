@@ -181,13 +181,24 @@ public final class Spawner implements AutoCloseable {
             throw new IOException("cannot tell where the agent's classes are loaded from (" + e
                     + "): set -Dquorumd.scripts=DIR to the directory of " + WRAPPER + " and " + WATCHDOG, e);
         }
-        // .../lib/quorumd.jar or .../classes: scripts/ is a sibling of lib/ or classes/
-        Path parent = code.toAbsolutePath().getParent();
-        if (parent == null) {
+        return scriptsDirFor(code);
+    }
+
+    /**
+     * {@code scripts/} beside the directory that holds the agent's code: {@code
+     * /usr/share/quorumd/lib/quorumd.jar} and {@code agent/target/lib/quorumd.jar} give {@code
+     * scripts/} beside {@code lib/}; {@code agent/target/classes} (tests) gives {@code
+     * agent/target/scripts}.
+     */
+    static Path scriptsDirFor(Path codeSource) throws IOException {
+        Path code = codeSource.toAbsolutePath().normalize();
+        Path dir = Files.isDirectory(code) ? code : code.getParent();
+        Path home = dir == null ? null : dir.getParent();
+        if (home == null) {
             throw new IOException("the agent's classes are loaded from " + code + ", which has no parent directory:"
-                    + " set -Dquorumd.scripts=DIR");
+                    + " set -Dquorumd.scripts=DIR to the directory of " + WRAPPER + " and " + WATCHDOG);
         }
-        return parent.resolve("scripts");
+        return home.resolve("scripts");
     }
 
     private static Path script(Path dir, String name) throws IOException {

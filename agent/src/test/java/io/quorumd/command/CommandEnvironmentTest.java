@@ -118,4 +118,14 @@ class CommandEnvironmentTest {
             assertEquals(new Event.CommandStopped(9), ev.nextEvent(Event.CommandStopped.class, LONG));
         }
     }
+
+    /** Where the agent looks for its scripts: beside lib/ when packaged or launched, beside classes/ in tests. */
+    @Test
+    void theScriptsAreFoundBesideTheAgentsLibOrClasses(@TempDir Path dir) throws Exception {
+        Path lib = Files.createDirectories(dir.resolve("usr/share/quorumd/lib"));
+        Path jar = Files.createFile(lib.resolve("quorumd.jar"));
+        assertEquals(dir.resolve("usr/share/quorumd/scripts"), Spawner.scriptsDirFor(jar));
+        Path classes = Files.createDirectories(dir.resolve("agent/target/classes"));
+        assertEquals(dir.resolve("agent/target/scripts"), Spawner.scriptsDirFor(classes));
+    }
 }
