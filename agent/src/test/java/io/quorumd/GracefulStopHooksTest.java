@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.quorumd.cli.FreePorts;
+import io.quorumd.systemd.DatagramReceiver;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
@@ -20,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Item 1 of issue 11, end to end: a real agent JVM ({@code quorumd run}) of a one-node cluster
  * becomes master, gets SIGTERM (what {@code systemctl stop} sends), steps down and runs {@code
  * on_follower}; the hook must run to its end before the JVM exits. Before the fix it wrote "start"
- * and was SIGKILLed through its parent-death signal when the spawner thread ended.
+ * and was SIGKILLed through its parent-death signal when the spawner thread ended. And systemd
+ * hears (EXTEND_TIMEOUT_USEC) how long the stop may take, so TimeoutStopSec does not cut it short.
  */
 class GracefulStopHooksTest {
 
@@ -38,17 +42,38 @@ class GracefulStopHooksTest {
                 + "\n  timeout: 10s\nstate_dir: " + dir.resolve("state") + "\ncontrol_socket: "
                 + dir.resolve("control.sock") + "\n", StandardCharsets.UTF_8);
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process agent = new ProcessBuilder(java, "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
                 System.getProperty("java.class.path"), Main.class.getName(), "run", "-c", config.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
-        try {
-            await("the agent became master and ran on_master", 30, () -> Files.exists(masterRan), dir);
-            agent.destroy();   // SIGTERM
-            assertTrue(agent.waitFor(30, TimeUnit.SECONDS), "the agent exits within 30 s of SIGTERM");
-            assertEquals("start\ndone\n", Files.readString(followerOut),
-                    "on_follower ran to its end before the agent exited; log:\n" + log(dir));
-        } finally {
-            agent.destroyForcibly();
+                .redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile());
+        Path notify = dir.resolve("notify");
+        pb.environment().put("NOTIFY_SOCKET", notify.toString());
+        List<String> notes = new CopyOnWriteArrayList<>();
+        AtomicBoolean listening = new AtomicBoolean(true);
+        try (DatagramReceiver systemd = new DatagramReceiver(notify.toString())) {
+            Thread listener = new Thread(() -> {
+                while (listening.get()) {
+                    String m = systemd.receive(50);
+                    if (m != null) notes.add(m);
+                }
+            });
+            listener.start();
+            Process agent = pb.start();
+            try {
+                await("the agent became master and ran on_master", 30, () -> Files.exists(masterRan), dir);
+                agent.destroy();   // SIGTERM
+                assertTrue(agent.waitFor(30, TimeUnit.SECONDS), "the agent exits within 30 s of SIGTERM");
+                assertEquals("start\ndone\n", Files.readString(followerOut),
+                        "on_follower ran to its end before the agent exited; log:\n" + log(dir));
+                // stop_timeout 5 s (default) + hooks.timeout 10 s + 10 s, in microseconds
+                await("systemd heard how long the stop may take", 5,
+                        () -> notes.contains("EXTEND_TIMEOUT_USEC=25000000"), dir);
+                assertTrue(notes.indexOf("STOPPING=1") >= 0 && notes.indexOf("STOPPING=1")
+                        < notes.indexOf("EXTEND_TIMEOUT_USEC=25000000"), notes.toString());
+            } finally {
+                agent.destroyForcibly();
+                listening.set(false);
+                listener.join(5000);
+            }
         }
     }
 

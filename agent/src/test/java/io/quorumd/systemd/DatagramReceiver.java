@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
  * The systemd side of sd_notify, for tests: a bound AF_UNIX datagram socket (the JDK has none), made
  * with libc through JNA.
  */
-final class DatagramReceiver implements AutoCloseable {
+public final class DatagramReceiver implements AutoCloseable {
     interface TestLibC extends Library {
         int socket(int domain, int type, int protocol) throws LastErrorException;
 
@@ -29,14 +29,14 @@ final class DatagramReceiver implements AutoCloseable {
     private final int fd;
 
     /** Binds {@code address}: an absolute path or {@code @abstract}. */
-    DatagramReceiver(String address) {
+    public DatagramReceiver(String address) {
         fd = C.socket(SdNotify.AF_UNIX, SdNotify.SOCK_DGRAM | SdNotify.SOCK_CLOEXEC, 0);
         byte[] addr = SdNotify.sockaddr(address);
         C.bind(fd, addr, addr.length);
     }
 
     /** The next datagram, or null if none arrives within {@code timeoutMs}. */
-    String receive(int timeoutMs) {
+    public String receive(int timeoutMs) {
         ByteBuffer pollfd = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
         pollfd.putInt(fd).putShort((short) 1 /* POLLIN */).putShort((short) 0);
         if (C.poll(pollfd.array(), new NativeLong(1), timeoutMs) == 0) return null;
