@@ -91,6 +91,11 @@ class CommandEnvironmentTest {
     @Test
     void theAgentsScriptsRunFromTheInstallationAndTheCommandRunsInSlash(@TempDir Path dir) throws Exception {
         Path state = dir.resolve("state");
+        // what an earlier build left, and what the command could have rewritten: never run, removed
+        Path old = Files.createDirectories(state.resolve("scripts"));
+        Path planted = dir.resolve("planted");
+        Files.writeString(old.resolve(Spawner.WRAPPER), "touch " + planted + "\nexec \"$@\"\n");
+        Files.writeString(old.resolve(Spawner.WATCHDOG), "touch " + planted + "\n");
         Path out = dir.resolve("cmd.txt");
         String probe = "pwd > " + out + ".tmp; mv " + out + ".tmp " + out + "; exec sleep 1000";
         CommandSpec spec = new CommandSpec(List.of("/bin/sh", "-c", probe), null, Map.of(), Signals.SIGTERM,
@@ -104,7 +109,8 @@ class CommandEnvironmentTest {
             Path scripts = Spawner.scriptsDir();
             assertFalse(scripts.startsWith(state), scripts.toString());
             assertTrue(Files.isRegularFile(scripts.resolve(Spawner.WRAPPER)), scripts.toString());
-            assertFalse(Files.exists(state.resolve("scripts")), "nothing is written to state_dir/scripts");
+            assertFalse(Files.exists(state.resolve("scripts")), "state_dir/scripts is gone, nothing written there");
+            assertFalse(Files.exists(planted), "the scripts left in state_dir/scripts never ran");
             try (var files = Files.walk(state)) {
                 assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".sh")), "no script in state_dir");
             }
