@@ -37,6 +37,9 @@ dpkg-deb -c "$deb" | awk '{print $1, $2, $NF}' | sed 's# \./# /#' > "$work/deb.l
 has_entry() { grep -qxF -- "$1" "$work/deb.list"; }
 for e in "-rwxr-xr-x root/root /usr/bin/quorumd" \
          "-rw-r--r-- root/root /usr/share/quorumd/lib/quorumd.jar" \
+         "drwxr-xr-x root/root /usr/share/quorumd/scripts/" \
+         "-rw-r--r-- root/root /usr/share/quorumd/scripts/quorumd-watchdog.sh" \
+         "-rw-r--r-- root/root /usr/share/quorumd/scripts/quorumd-wrapper.sh" \
          "-rw-r--r-- root/root /etc/quorumd/quorumd.yaml" \
          "-rw-r--r-- root/root /etc/default/quorumd" \
          "-rw-r--r-- root/root /lib/systemd/system/quorumd.service" \
@@ -50,6 +53,10 @@ if [ "$jars" = "$agent_jars" ]; then ok "deb has all $jars jars of agent/target/
 # the launcher is the same script as the checkout's
 dpkg-deb -x "$deb" "$work/root"
 if cmp -s "$work/root/usr/bin/quorumd" "$root/agent/src/main/sh/quorumd"; then ok "/usr/bin/quorumd is agent/src/main/sh/quorumd"; else bad "/usr/bin/quorumd differs from agent/src/main/sh/quorumd"; fi
+# the scripts the agent runs are the checkout's, byte for byte
+for f in quorumd-watchdog.sh quorumd-wrapper.sh; do
+  if cmp -s "$work/root/usr/share/quorumd/scripts/$f" "$root/agent/src/main/scripts/$f"; then ok "/usr/share/quorumd/scripts/$f is agent/src/main/scripts/$f"; else bad "/usr/share/quorumd/scripts/$f differs from agent/src/main/scripts/$f"; fi
+done
 conffiles=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)
 for c in /etc/quorumd/quorumd.yaml /etc/default/quorumd; do
   if grep -qxF -- "$c" <<<"$conffiles"; then ok "conffile $c"; else bad "$c is not a conffile (conffiles: $conffiles)"; fi
@@ -87,15 +94,29 @@ mkdir "$work/unit"
 sed "s#/usr/bin/quorumd#$work/root/usr/bin/quorumd#g" "$work/root/lib/systemd/system/quorumd.service" > "$work/unit/quorumd.service"
 out=$(systemd-analyze verify --man=no "$work/unit/quorumd.service" 2>&1 || true)
 if [ -z "$out" ]; then ok "systemd-analyze verify quorumd.service"; else bad "systemd-analyze verify quorumd.service:"; sed 's/^/     /' <<<"$out"; fi
-for k in Type=notify WatchdogSec= KillMode=mixed Restart=on-failure User=quorumd RuntimeDirectory=quorumd; do
-  expect "unit sets $k" grep -q "^$k" "$work/root/lib/systemd/system/quorumd.service"
+unit=$work/root/lib/systemd/system/quorumd.service
+for k in Type=notify WatchdogSec= KillMode=mixed Restart=on-failure User=quorumd RuntimeDirectory=quorumd \
+         TimeoutStopSec= StartLimitIntervalSec= StartLimitBurst=; do
+  expect "unit sets $k" grep -q "^$k" "$unit"
 done
+# the start limit belongs to [Unit] (systemd ignores it, with a warning, under [Service])
+expect "StartLimitIntervalSec= and StartLimitBurst= are in [Unit]" \
+  test "$(sed -n '/^\[Unit\]/,/^\[/p' "$unit" | grep -c '^StartLimit\(IntervalSec\|Burst\)=')" = 2
+# ProtectClock=yes implies DeviceAllow= rules that, before systemd 252, deny the command
+# /dev/net/tun, /dev/fuse, GPUs and serial ports
+if grep -q '^ProtectClock=' "$unit"; then bad "unit sets $(grep '^ProtectClock=' "$unit"): it blocks devices for the command before systemd 252"; else ok "unit leaves ProtectClock= off"; fi
+# TimeoutStopSec must cover the defaults: stop_timeout 5s + hooks.timeout 10s + 10s
+stop_sec=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s$/\1/p' "$unit")
+if [ -n "$stop_sec" ] && [ "$stop_sec" -ge 25 ]; then ok "TimeoutStopSec=${stop_sec}s covers stop_timeout + hooks.timeout + 10s with the defaults"; else bad "TimeoutStopSec='$stop_sec' is under 25s (5s + 10s + 10s)"; fi
 
 # --- .rpm: files, flags, owners, dependencies, scriptlets, digests ---------------------------
 rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]' "$rpmf" \
   | sed 's/^ *//' > "$work/rpm.list"
 for e in "-rwxr-xr-x root:root /usr/bin/quorumd" \
          "-rw-r--r-- root:root /usr/share/quorumd/lib/quorumd.jar" \
+         "drwxr-xr-x root:root /usr/share/quorumd/scripts" \
+         "-rw-r--r-- root:root /usr/share/quorumd/scripts/quorumd-watchdog.sh" \
+         "-rw-r--r-- root:root /usr/share/quorumd/scripts/quorumd-wrapper.sh" \
          "cn -rw-r----- root:quorumd /etc/quorumd/quorumd.yaml" \
          "cn -rw-r--r-- root:root /etc/sysconfig/quorumd" \
          "-rw-r--r-- root:root /usr/lib/systemd/system/quorumd.service" \
@@ -105,7 +126,7 @@ done
 rjars=$(grep -c '/usr/share/quorumd/lib/.*\.jar$' "$work/rpm.list" || true)
 if [ "$rjars" = "$agent_jars" ]; then ok "rpm has all $rjars jars"; else bad "rpm has $rjars jars, agent/target/lib has $agent_jars"; fi
 requires=$(rpm -qpR "$rpmf" 2>/dev/null)
-for r in "java-headless >= 1:17" "bash >= 4" "shadow-utils"; do
+for r in "java-headless >= 1:17" "bash >= 4" "util-linux" "shadow-utils"; do
   if grep -qxF -- "$r" <<<"$requires"; then ok "rpm requires $r"; else bad "rpm does not require '$r' (requires: $(tr '\n' ',' <<<"$requires"))"; fi
 done
 scripts=$(rpm -qp --scripts "$rpmf" 2>/dev/null)

@@ -23,6 +23,7 @@ import io.quorumd.wire.DropCounters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -71,6 +72,7 @@ public final class Agent {
     private long lastWatchdogPingNanos;
     private long lastProbeNanos;
     private boolean firstKeepAliveLogged;
+    private boolean stopAnnounced;
     private String lastStatusLine = "";
     private String lastMasterLogged;
 
@@ -178,6 +180,9 @@ public final class Agent {
         Handler handler = new Handler();
         Event event = new Event.Tick();
         while (!readyToExit) {
+            if (event instanceof Event.ShutdownRequested && !stopAnnounced) {
+                announceStop();
+            }
             long now = System.nanoTime();
             List<Effect> effects = node.handle(event, now);
             Effects.apply(effects, handler);
@@ -191,6 +196,19 @@ public final class Agent {
                 event = new Event.ShutdownRequested();
             }
         }
+    }
+
+    /**
+     * Tells systemd that the stop has begun and how long it may take (stop the command, hand
+     * over, let the hooks finish): a TimeoutStopSec shorter than that is extended, so that a long
+     * stop_timeout or hooks.timeout is not cut short by a SIGKILL.
+     */
+    private void announceStop() {
+        stopAnnounced = true;
+        long budget = AgentFactory.shutdownBudgetNanos(config);
+        sd.stopping();
+        sd.extendTimeout(Duration.ofNanos(budget));
+        log.info("stopping: the command, the hand-over and the hooks have up to {} ms", budget / 1_000_000);
     }
 
     /** After each event: false when the agent must stop now (see {@link #run}). */

@@ -77,10 +77,14 @@ public final class AgentFactory {
         }
     }
 
-    /** How long a SIGTERM may take: stop the command, hand over, exit. */
+    /**
+     * How long a SIGTERM may take: stop the command, hand over, let the hooks finish (the
+     * {@code on_follower} of the hand-over above all), exit. The unit's TimeoutStopSec must cover
+     * it: stop_timeout + hooks.timeout + 10 s.
+     */
     public static long shutdownBudgetNanos(Config config) {
         long stop = config.nodeConfig().timing().stopTimeoutNanos();
-        return stop + 5_000_000_000L;
+        return stop + hookSpec(config.hooks()).timeoutNanos() + 10_000_000_000L;
     }
 
     public static Agent start(Config config) throws StartupException {

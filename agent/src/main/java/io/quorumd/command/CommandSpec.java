@@ -10,7 +10,8 @@ import java.util.TreeMap;
  *
  * @param argv the program and its arguments, no shell; the config's string form arrives here as
  *     {@code [/bin/sh, -c, text]}
- * @param workdir working directory, or null for the agent's own
+ * @param workdir working directory, or null for {@code /} (never the agent's own: under systemd
+ *     that is the state directory)
  * @param env added to the environment (the {@code QUORUMD_*} variables win over these)
  * @param stopSignal signal number sent to the whole group first ({@link Signals#number})
  * @param stopTimeoutNanos then SIGKILL to the group; 0 sends SIGKILL at once

@@ -1,10 +1,8 @@
 package io.quorumd.command;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -46,18 +44,18 @@ public final class Spawner implements AutoCloseable {
     private final Path watchdog;
 
     /**
-     * Finds setpriv, setsid, sh and bash, and writes the wrapper and watchdog scripts into
-     * {@code scriptDir} (they are run as {@code sh FILE} and {@code bash FILE}, so a noexec mount
-     * does not matter).
+     * Finds setpriv, setsid, sh and bash, and the wrapper and watchdog scripts in {@link
+     * #scriptsDir()} (they are run as {@code sh FILE} and {@code bash FILE}, so they need no
+     * execute bit).
      */
-    public Spawner(Path scriptDir) throws IOException {
+    public Spawner() throws IOException {
         setpriv = find("setpriv", "util-linux");
         setsid = find("setsid", "util-linux");
         sh = find("sh", "dash or bash");
         bash = find("bash", "bash");
-        Files.createDirectories(scriptDir);
-        wrapper = extract(scriptDir, WRAPPER);
-        watchdog = extract(scriptDir, WATCHDOG);
+        Path dir = scriptsDir();
+        wrapper = script(dir, WRAPPER);
+        watchdog = script(dir, WATCHDOG);
         Thread[] holder = new Thread[1];
         executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "quorumd-spawner");
@@ -183,22 +181,53 @@ public final class Spawner implements AutoCloseable {
         throw new IOException(name + " not found in PATH or /usr/bin, /bin, /usr/sbin, /sbin: install " + pkg);
     }
 
-    private static Path extract(Path dir, String name) throws IOException {
-        byte[] content;
-        try (InputStream in = Spawner.class.getResourceAsStream(name)) {
-            if (in == null) {
-                throw new IOException("resource io/quorumd/command/" + name + " missing from the agent's jar");
-            }
-            content = in.readAllBytes();
+    /**
+     * Where the wrapper and the watchdog are installed: the {@code scripts} directory beside the
+     * agent's {@code lib/} (its jar's directory) or {@code classes/}: {@code
+     * /usr/share/quorumd/scripts} when packaged (root-owned and read-only, so that the command,
+     * which runs as the agent's user, cannot rewrite the dead man's switch that guards it), {@code
+     * agent/target/scripts} in a checkout. The system property {@code quorumd.scripts} overrides
+     * it.
+     */
+    static Path scriptsDir() throws IOException {
+        String override = System.getProperty("quorumd.scripts");
+        if (override != null && !override.isEmpty()) {
+            return Path.of(override).toAbsolutePath();
         }
-        Path target = dir.resolve(name);
-        if (Files.isRegularFile(target) && Arrays.equals(Files.readAllBytes(target), content)) {
-            return target;
+        Path code;
+        try {
+            code = Path.of(Spawner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (Exception e) {
+            throw new IOException("cannot tell where the agent's classes are loaded from (" + e
+                    + "): set -Dquorumd.scripts=DIR to the directory of " + WRAPPER + " and " + WATCHDOG, e);
         }
-        Path tmp = dir.resolve(name + ".tmp");
-        Files.write(tmp, content);
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        return target;
+        return scriptsDirFor(code);
+    }
+
+    /**
+     * {@code scripts/} beside the directory that holds the agent's code: {@code
+     * /usr/share/quorumd/lib/quorumd.jar} and {@code agent/target/lib/quorumd.jar} give {@code
+     * scripts/} beside {@code lib/}; {@code agent/target/classes} (tests) gives {@code
+     * agent/target/scripts}.
+     */
+    static Path scriptsDirFor(Path codeSource) throws IOException {
+        Path code = codeSource.toAbsolutePath().normalize();
+        Path dir = Files.isDirectory(code) ? code : code.getParent();
+        Path home = dir == null ? null : dir.getParent();
+        if (home == null) {
+            throw new IOException("the agent's classes are loaded from " + code + ", which has no parent directory:"
+                    + " set -Dquorumd.scripts=DIR to the directory of " + WRAPPER + " and " + WATCHDOG);
+        }
+        return home.resolve("scripts");
+    }
+
+    private static Path script(Path dir, String name) throws IOException {
+        Path p = dir.resolve(name);
+        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+            throw new IOException(p + " is missing or unreadable: the agent's installation is incomplete"
+                    + " (reinstall the package; in a checkout, build the agent: make build)");
+        }
+        return p;
     }
 
     /** Ends the spawner thread; children still alive then get their parent-death SIGKILL. */

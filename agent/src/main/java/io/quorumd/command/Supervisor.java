@@ -114,12 +114,13 @@ public final class Supervisor implements AutoCloseable {
     /**
      * @param spec the command, or null when the config has none (then start does nothing and
      *     stop answers at once)
-     * @param stateDir where the restart certificate's records, the scripts ({@code scripts/}) and
-     *     the watchdog's log ({@code watchdog.log}) live
+     * @param stateDir where the restart certificate's records and the watchdog's log ({@code
+     *     watchdog.log}) live; the wrapper and the watchdog run from the installation ({@link
+     *     Spawner#scriptsDir})
      * @param sink receives {@link Event.CommandStopped}, {@link Event.CommandGaveUp} and {@link
      *     Event.FenceResult}, on the spawner thread
-     * @throws IOException when state_dir cannot be written or setpriv, setsid, sh or bash is
-     *     missing (the message names it)
+     * @throws IOException when state_dir cannot be written, or setpriv, setsid, sh, bash or the
+     *     installed scripts are missing (the message names it)
      */
     public Supervisor(CommandSpec spec, HookSpec hookSpec, BaseEnv base, Path stateDir, Consumer<Event> sink)
             throws IOException {
@@ -133,7 +134,8 @@ public final class Supervisor implements AutoCloseable {
         if (Files.isRegularFile(watchdogLog) && Files.size(watchdogLog) > WATCHDOG_LOG_MAX_BYTES) {
             Files.move(watchdogLog, this.stateDir.resolve("watchdog.log.1"), StandardCopyOption.REPLACE_EXISTING);
         }
-        this.spawner = new Spawner(this.stateDir.resolve("scripts"));
+        removeOldScripts(this.stateDir.resolve("scripts"));
+        this.spawner = new Spawner();
         this.hooks = new Hooks(hookSpec, base, sink, spawner);
         if (spec != null) {
             for (String k : spec.env().keySet()) {
@@ -152,6 +154,27 @@ public final class Supervisor implements AutoCloseable {
     /** Runs {@code task} on the spawner thread soon; returns at once. */
     public void runOnSpawner(Runnable task) {
         spawner.execute("a probe from the agent", task);
+    }
+
+    /**
+     * Earlier builds wrote the wrapper and the watchdog into state_dir/scripts and ran them
+     * from there, where the command could rewrite them; they now run from the installation.
+     * Removes what such a version left, so nobody takes it for what runs.
+     */
+    private static void removeOldScripts(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try {
+            for (String name : List.of(Spawner.WRAPPER, Spawner.WATCHDOG, Spawner.WRAPPER + ".tmp",
+                    Spawner.WATCHDOG + ".tmp")) {
+                Files.deleteIfExists(dir.resolve(name));
+            }
+            Files.deleteIfExists(dir);
+            log.info("removed {}: the wrapper and the watchdog now run from {}", dir, Spawner.scriptsDir());
+        } catch (IOException e) {
+            log.warn("cannot remove the old scripts in {} ({}); they are no longer used", dir, e.toString());
+        }
     }
 
     /** The hooks, which share this supervisor's spawner thread. */
@@ -205,7 +228,9 @@ public final class Supervisor implements AutoCloseable {
 
     /**
      * Stops the command and waits until its group is empty (at most stop_timeout + 5 s; past
-     * that the watchdog finishes the job), then ends the spawner thread.
+     * that the watchdog finishes the job), then lets the hooks that run or wait finish (at most
+     * hooks.timeout, then their groups are killed: see {@link Hooks#drain}), then ends the spawner
+     * thread, whose end SIGKILLs every child still alive through the parent-death signal.
      */
     @Override
     public void close() {
@@ -227,6 +252,16 @@ public final class Supervisor implements AutoCloseable {
         } catch (ExecutionException | TimeoutException e) {
             log.error("the command's group was not empty {} ms after the stop began; its watchdog keeps at it",
                     TimeUnit.NANOSECONDS.toMillis(waitNanos));
+        }
+        long hooksNanos = hooks.timeoutNanos();
+        long hooksWaitNanos = hooksNanos + Hooks.REAP_NANOS + TimeUnit.SECONDS.toNanos(1);
+        try {
+            hooks.drain(hooksNanos).get(hooksWaitNanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.error("the hooks had not finished {} ms after the agent began to exit",
+                    TimeUnit.NANOSECONDS.toMillis(hooksWaitNanos));
         }
         spawner.close();
     }
@@ -330,14 +365,14 @@ public final class Supervisor implements AutoCloseable {
         argv.add(r.id);
         argv.addAll(spec.argv());
         ProcessBuilder pb = new ProcessBuilder(spawner.groupLeader(argv));
-        if (spec.workdir() != null) {
-            pb.directory(spec.workdir().toFile());
-        }
+        // Not the agent's own (under systemd the state directory, which holds the restart
+        // certificate's records): the configured workdir, else /.
+        pb.directory(spec.workdir() != null ? spec.workdir().toFile() : new java.io.File("/"));
         BaseEnv.apply(pb.environment(), spec.env(), base.variables("master", term, master));
         try {
             r.process = spawner.start(pb);
         } catch (IOException e) {
-            startFailed(r, "cannot start " + spec.argv().get(0) + " (workdir " + spec.workdir() + "): " + e.getMessage());
+            startFailed(r, "cannot start " + spec.argv().get(0) + " (workdir " + (spec.workdir() != null ? spec.workdir() : "/") + "): " + e.getMessage());
             return;
         }
         r.pgid = (int) r.process.pid();

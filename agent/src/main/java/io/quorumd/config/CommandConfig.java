@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param argv          the program and its arguments; for a string {@code exec} (shell form) it is
  *                      {@code [/bin/sh, -c, string]}
  * @param shell         {@code exec} was written as a string, to be run by {@code /bin/sh -c}
- * @param workdir       working directory, or null for the agent's own
+ * @param workdir       working directory, or null for / (not the agent's own)
  * @param env           extra environment, in file order, on top of the agent's and the
  *                      {@code QUORUMD_*} variables
  * @param stopTimeout   from {@code stopSignal} to SIGKILL of the whole group; zero means SIGKILL at once

@@ -80,7 +80,7 @@ public final class ConfigPrinter {
                 out.add("  exec: [" + String.join(", ", args) + "]");
             }
             out.add(cmd.workdir() != null ? "  workdir: " + path(cmd.workdir())
-                    : "  # workdir: not set; the agent's working directory");
+                    : "  # workdir: not set; the command runs in /");
             List<String> env = new ArrayList<>();
             for (String name : cmd.env().keySet()) env.add(scalar(name) + ": " + HIDDEN);
             out.add("  env: {" + String.join(", ", env) + "}");

@@ -64,4 +64,74 @@ class CommandEnvironmentTest {
         expected.putAll(Map.of("PATH", "/usr/bin", "LANG", "C.UTF-8", "KEY", "value"));
         assertEquals(expected, env);
     }
+
+    /** Item 4 of issue 11: command.env PATH made the wrapper fail ("mv: not found", exit 126). */
+    @Test
+    void aCommandEnvPathDoesNotBreakTheAgentsOwnScripts(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("path.txt");
+        String probe = "echo \"$PATH\" > " + out + ".tmp; /bin/mv " + out + ".tmp " + out + "; exec /bin/sleep 1000";
+        CommandSpec spec = new CommandSpec(List.of("/bin/sh", "-c", probe), null, Map.of("PATH", "/nonexistent"),
+                Signals.SIGTERM, TimeUnit.SECONDS.toNanos(1), RestartPolicy.NEVER, 0, TimeUnit.MINUTES.toNanos(1));
+        TestSupport.Events ev = new TestSupport.Events();
+        try (Supervisor s = new Supervisor(spec, HookSpec.none(), BASE, dir.resolve("state"), ev::accept)) {
+            s.start(5, "node-a", leaseIn(Duration.ofMinutes(1)));
+            SupervisorStopTest.awaitRunning(s);
+            await("the command ran and wrote its PATH", LONG, () -> Files.exists(out));
+            assertEquals("/nonexistent", readOrEmpty(out).trim(), "the command keeps the PATH of its env");
+            s.stop("test");
+            assertEquals(new Event.CommandStopped(5), ev.nextEvent(Event.CommandStopped.class, LONG));
+        }
+    }
+
+    /**
+     * Item 7 of issue 11: the wrapper and the watchdog were written to state_dir/scripts, where the
+     * command they guard (same user) could rewrite them, and the command ran in the agent's working
+     * directory (the state directory under systemd).
+     */
+    @Test
+    void theAgentsScriptsRunFromTheInstallationAndTheCommandRunsInSlash(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        // what an earlier build left, and what the command could have rewritten: never run, removed
+        Path old = Files.createDirectories(state.resolve("scripts"));
+        Path planted = dir.resolve("planted");
+        Files.writeString(old.resolve(Spawner.WRAPPER), "touch " + planted + "\nexec \"$@\"\n");
+        Files.writeString(old.resolve(Spawner.WATCHDOG), "touch " + planted + "\n");
+        Path out = dir.resolve("cmd.txt");
+        String probe = "pwd > " + out + ".tmp; mv " + out + ".tmp " + out + "; exec sleep 1000";
+        CommandSpec spec = new CommandSpec(List.of("/bin/sh", "-c", probe), null, Map.of(), Signals.SIGTERM,
+                TimeUnit.SECONDS.toNanos(1), RestartPolicy.NEVER, 0, TimeUnit.MINUTES.toNanos(1));
+        TestSupport.Events ev = new TestSupport.Events();
+        try (Supervisor s = new Supervisor(spec, HookSpec.none(), BASE, state, ev::accept)) {
+            s.start(9, "node-a", leaseIn(Duration.ofMinutes(1)));
+            SupervisorStopTest.awaitRunning(s);
+            await("the probe wrote its working directory", LONG, () -> Files.exists(out));
+            assertEquals("/", readOrEmpty(out).trim(), "without workdir the command runs in /");
+            Path scripts = Spawner.scriptsDir();
+            assertFalse(scripts.startsWith(state), scripts.toString());
+            assertTrue(Files.isRegularFile(scripts.resolve(Spawner.WRAPPER)), scripts.toString());
+            assertFalse(Files.exists(state.resolve("scripts")), "state_dir/scripts is gone, nothing written there");
+            assertFalse(Files.exists(planted), "the scripts left in state_dir/scripts never ran");
+            try (var files = Files.walk(state)) {
+                assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".sh")), "no script in state_dir");
+            }
+            try (Spawner sp = new Spawner()) {
+                assertEquals(List.of(scripts.resolve(Spawner.WRAPPER).toString()), sp.wrapper().subList(1, 2));
+            }
+            long watchdog = s.watchdogPid();
+            String watchdogArgv = readOrEmpty(Path.of("/proc/" + watchdog + "/cmdline")).replace('\0', ' ');
+            assertTrue(watchdogArgv.contains(" " + scripts.resolve(Spawner.WATCHDOG) + " "), watchdogArgv);
+            s.stop("test");
+            assertEquals(new Event.CommandStopped(9), ev.nextEvent(Event.CommandStopped.class, LONG));
+        }
+    }
+
+    /** Where the agent looks for its scripts: beside lib/ when packaged or launched, beside classes/ in tests. */
+    @Test
+    void theScriptsAreFoundBesideTheAgentsLibOrClasses(@TempDir Path dir) throws Exception {
+        Path lib = Files.createDirectories(dir.resolve("usr/share/quorumd/lib"));
+        Path jar = Files.createFile(lib.resolve("quorumd.jar"));
+        assertEquals(dir.resolve("usr/share/quorumd/scripts"), Spawner.scriptsDirFor(jar));
+        Path classes = Files.createDirectories(dir.resolve("agent/target/classes"));
+        assertEquals(dir.resolve("agent/target/scripts"), Spawner.scriptsDirFor(classes));
+    }
 }

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quorumd.core.Effect;
 import io.quorumd.core.Event;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -62,7 +63,7 @@ class HooksTest {
     }
 
     @Test
-    void aHookPastItsTimeoutIsKilledWithItsGroupAndBlocksNothing(@TempDir Path dir) throws Exception {
+    void aHookPastItsTimeoutIsKilledWithItsGroupThenTheNextRuns(@TempDir Path dir) throws Exception {
         Path pids = dir.resolve("pids");
         Path slow = script(dir, "slow.sh", "trap '' TERM; sleep 1000 & echo \"$$ $!\" > " + pids + "; wait");
         Path quick = dir.resolve("quick.ran");
@@ -77,10 +78,10 @@ class HooksTest {
             String[] p = readOrEmpty(pids).trim().split(" ");
             int pgid = Integer.parseInt(p[0]);
             assertEquals(pgid, Signals.pgrpOf(Integer.parseInt(p[1])), "the hook's job is in the hook's group");
-            await("the quick hook ran", LONG, () -> quick.toFile().exists());
-            assertEquals(2, liveMembers(pgid).size(), "the slow hook still runs: it blocked nothing");
+            assertFalse(quick.toFile().exists(), "hooks run one at a time: the next waits for the slow one");
             await("the slow hook's group is killed after its time-out", LONG, () -> liveMembers(pgid).isEmpty());
             assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(1500), "killed before its time-out");
+            await("the next hook ran once the slow one was killed", LONG, () -> quick.toFile().exists());
         }
     }
 
@@ -139,6 +140,96 @@ class HooksTest {
             Event.FenceResult r = ev.nextEvent(Event.FenceResult.class, LONG);
             assertFalse(r.succeeded());
             assertTrue(r.detail().contains("exit status 126"), r.detail());
+        }
+    }
+
+    /** Item 1 of issue 11: the on_follower of a graceful stop ran half-way and was SIGKILLed. */
+    @Test
+    void closeWaitsForTheRunningHookToFinish(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("follower.out");
+        Path onFollower = script(dir, "follower.sh", "echo start >> " + out + "; sleep 0.3; echo done >> " + out);
+        TestSupport.Events ev = new TestSupport.Events();
+        Supervisor s = new Supervisor(null, hooks(null, onFollower, null, 5000), BASE, dir.resolve("state"),
+                ev::accept);
+        s.runHook(Effect.Hook.ON_FOLLOWER, 3, "node-b");
+        await("the hook started", LONG, () -> readOrEmpty(out).startsWith("start"));
+        s.close();
+        assertEquals("start\ndone\n", readOrEmpty(out), "close() let the hook finish");
+    }
+
+    @Test
+    void closeWaitsAtMostHooksTimeoutThenKillsTheHook(@TempDir Path dir) throws Exception {
+        Path pid = dir.resolve("pid");
+        Path onFollower = script(dir, "follower.sh", "echo $$ > " + pid + ".tmp; mv " + pid + ".tmp " + pid
+                + "; exec sleep 1000");
+        TestSupport.Events ev = new TestSupport.Events();
+        Supervisor s = new Supervisor(null, hooks(null, onFollower, null, 800), BASE, dir.resolve("state"),
+                ev::accept);
+        s.runHook(Effect.Hook.ON_FOLLOWER, 3, "node-b");
+        await("the hook started", LONG, () -> Files.exists(pid));
+        int pgid = Integer.parseInt(readOrEmpty(pid).trim());
+        long t0 = System.nanoTime();
+        s.close();
+        long took = System.nanoTime() - t0;
+        assertTrue(liveMembers(pgid).isEmpty(), "the hook's group is gone once close() returns");
+        assertTrue(took < TimeUnit.MILLISECONDS.toNanos(800 + 3000), "close() took " + TestSupport.ms(took) + " ms");
+    }
+
+    /** Item 2 of issue 11: on_master and on_follower ran at the same time, or finished in reverse order. */
+    @Test
+    void hooksRunOneAtATimeInTheOrderOfTheRoleChanges(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("log");
+        String body = "echo \"$QUORUMD_ROLE $QUORUMD_TERM start\" >> " + log + "; sleep 0.2; "
+                + "echo \"$QUORUMD_ROLE $QUORUMD_TERM end\" >> " + log;
+        Path onMaster = script(dir, "master.sh", body);
+        Path onFollower = script(dir, "follower.sh", body);
+        TestSupport.Events ev = new TestSupport.Events();
+        try (Supervisor s = new Supervisor(null, hooks(onMaster, onFollower, null, 5000), BASE, dir.resolve("state"),
+                ev::accept)) {
+            s.runHook(Effect.Hook.ON_MASTER, 1, "node-a");
+            s.runHook(Effect.Hook.ON_FOLLOWER, 2, "node-b");
+            await("both hooks ran", LONG, () -> readOrEmpty(log).contains("follower 2 end"));
+            assertEquals("master 1 start\nmaster 1 end\nfollower 2 start\nfollower 2 end\n", readOrEmpty(log));
+        }
+    }
+
+    @Test
+    void aNewerRoleChangeCancelsAQueuedHookOfTheOppositeRole(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("log");
+        String body = "echo \"$QUORUMD_ROLE $QUORUMD_TERM start\" >> " + log + "; sleep 0.3; "
+                + "echo \"$QUORUMD_ROLE $QUORUMD_TERM end\" >> " + log;
+        Path onMaster = script(dir, "master.sh", body);
+        Path onFollower = script(dir, "follower.sh", body);
+        TestSupport.Events ev = new TestSupport.Events();
+        try (Supervisor s = new Supervisor(null, hooks(onMaster, onFollower, null, 5000), BASE, dir.resolve("state"),
+                ev::accept)) {
+            s.runHook(Effect.Hook.ON_MASTER, 1, "node-a");     // starts at once
+            s.runHook(Effect.Hook.ON_FOLLOWER, 2, "node-b");   // queued behind it...
+            s.runHook(Effect.Hook.ON_MASTER, 3, "node-a");     // ...and cancelled by this one
+            await("the newest hook ran", LONG, () -> readOrEmpty(log).contains("master 3 end"));
+            assertEquals("master 1 start\nmaster 1 end\nmaster 3 start\nmaster 3 end\n", readOrEmpty(log));
+        }
+    }
+
+    /** Item 3 of issue 11: `sleep 60 &` in a hook outlived it, and kept a reader thread blocked. */
+    @Test
+    void whatAHookLeavesInItsGroupEndsWithIt(@TempDir Path dir) throws Exception {
+        Path pids = dir.resolve("pids");
+        Path onMaster = script(dir, "master.sh", "sleep 60 & echo \"$$ $!\" > " + pids + ".tmp; mv " + pids
+                + ".tmp " + pids + "; exit 0");
+        TestSupport.Events ev = new TestSupport.Events();
+        try (Supervisor s = new Supervisor(null, hooks(onMaster, null, null, 30_000), BASE, dir.resolve("state"),
+                ev::accept)) {
+            s.runHook(Effect.Hook.ON_MASTER, 1, "node-a");
+            await("the hook wrote its pids", LONG, () -> Files.exists(pids));
+            String[] p = readOrEmpty(pids).trim().split(" ");
+            int pgid = Integer.parseInt(p[0]);
+            int child = Integer.parseInt(p[1]);
+            await("the hook's background child is killed with its group", LONG,
+                    () -> !Signals.processAlive(child) && liveMembers(pgid).isEmpty());
+            await("no thread reads the hook's output any more", LONG,
+                    () -> Thread.getAllStackTraces().keySet().stream()
+                            .noneMatch(t -> t.getName().equals("quorumd-hook-out-" + pgid) && t.isAlive()));
         }
     }
 }

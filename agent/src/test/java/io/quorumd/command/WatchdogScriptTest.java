@@ -49,7 +49,7 @@ class WatchdogScriptTest {
     }
 
     private Process watchdog(Path dir, int graceCs) throws Exception {
-        try (Spawner sp = new Spawner(dir.resolve("scripts"))) {
+        try (Spawner sp = new Spawner()) {
             List<String> cmd = new ArrayList<>(sp.watchdog());
             cmd.addAll(List.of("15", Integer.toString(graceCs), "test"));
             Process w = new ProcessBuilder(cmd).redirectError(dir.resolve("watchdog.log").toFile()).start();
@@ -158,7 +158,7 @@ class WatchdogScriptTest {
 
     @Test
     void theWrapperNeverExecsWithoutGo(@TempDir Path dir) throws Exception {
-        try (Spawner sp = new Spawner(dir.resolve("scripts"))) {
+        try (Spawner sp = new Spawner()) {
             Path marker = dir.resolve("ran");
             List<String> cmd = new ArrayList<>(sp.wrapper());
             cmd.addAll(List.of(dir.resolve(CommandRecord.PGID_FILE).toString(), "run-1", "touch", marker.toString()));
