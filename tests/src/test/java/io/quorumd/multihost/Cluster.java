@@ -121,6 +121,9 @@ final class Cluster implements AutoCloseable {
     private final DockerClient docker = DockerClientFactory.instance().client();
     private final ExecutorService pool;
     private final Map<String, String> extraConfig = new HashMap<>();
+    /** Each node's CURVE public key from the installed {@code quorumd keygen}; empty in trusted mode. */
+    private final Map<String, String> publicKeys = new HashMap<>();
+    static final String KEY_PATH = "/etc/quorumd/node.key";
 
     private Cluster(String name, int size) throws IOException {
         this.name = name;
@@ -174,11 +177,24 @@ final class Cluster implements AutoCloseable {
         throw new IllegalStateException("no free /24 in 198.19.128.0/17 after 20 attempts", last);
     }
 
-    /** Containers booted, package installed, config written, agents started. */
+    /**
+     * Containers booted, package installed, CURVE keys made on each node by the installed
+     * {@code quorumd keygen} (the normal set-up), config written, agents started.
+     */
     static Cluster start(String name, int size) {
+        return start(name, size, true);
+    }
+
+    /** As {@link #start(String, int)}, in trusted mode (no keys: only the peers' addresses are admitted). */
+    static Cluster startTrusted(String name, int size) {
+        return start(name, size, false);
+    }
+
+    private static Cluster start(String name, int size, boolean curve) {
         Cluster c = boot(name, size);
         try {
             c.install();
+            if (curve) c.keygenAll();
             c.configureAll();
             c.startAgents();
             return c;
@@ -242,6 +258,27 @@ final class Cluster implements AutoCloseable {
         report("dpkg -i on " + nodes.size() + " nodes (in parallel) took " + ms(System.nanoTime() - t) + " ms");
     }
 
+    /**
+     * {@code quorumd keygen} on every node as root, the secret file then given to the agent's
+     * user (mode 0600 stays); the printed public keys go into every node's peer list.
+     */
+    void keygenAll() {
+        long t = System.nanoTime();
+        onEach(n -> {
+            String out = n.execOk("quorumd", "keygen", "--out", KEY_PATH);
+            n.execOk("chown", "quorumd:quorumd", KEY_PATH + "_secret");
+            String key = null;
+            for (String line : out.split("\n")) {
+                if (io.quorumd.security.CurveKeys.isZ85Key(line.trim())) key = line.trim();
+            }
+            if (key == null) throw new AssertionError(n.id + ": quorumd keygen printed no public key: " + out);
+            synchronized (publicKeys) {
+                publicKeys.put(n.id, key);
+            }
+        });
+        report("quorumd keygen on " + nodes.size() + " nodes took " + ms(System.nanoTime() - t) + " ms");
+    }
+
     /** Adds a top-level YAML block to every node's config (written by the next configure). */
     void extraConfig(String key, String yaml) {
         extraConfig.put(key, yaml);
@@ -257,6 +294,11 @@ final class Cluster implements AutoCloseable {
         for (Node p : nodes) {
             y.append("  - id: ").append(p.id).append('\n');
             y.append("    host: ").append(p.ip).append('\n');
+            String key = publicKeys.get(p.id);
+            if (key != null) y.append("    public_key: \"").append(key).append("\"\n");
+        }
+        if (!publicKeys.isEmpty()) {
+            y.append("security:\n  curve:\n    key: ").append(KEY_PATH).append("_secret\n");
         }
         y.append("timing:\n");
         y.append("  heartbeat: ").append(HEARTBEAT_MS).append("ms\n");
