@@ -43,7 +43,7 @@ class InboxTest {
         assertEquals(kept, inbox.size());
         assertEquals(flood - kept, drops.count(Inbox.OVERLOAD));
         assertEquals(1, logged.size(), "one log line a minute: " + logged);
-        assertTrue(logged.get(0).startsWith("dropped a frame: OVERLOAD (the event loop is 896 events behind"), logged.get(0));
+        assertTrue(logged.get(0).startsWith("dropped a frame: overload (the event loop is 896 events behind"), logged.get(0));
         System.gc();
         long grewBy = rt.totalMemory() - rt.freeMemory() - usedBefore;
         assertTrue(grewBy < 16L << 20, "heap grew by " + (grewBy >> 20) + " MiB for " + flood + " frames");

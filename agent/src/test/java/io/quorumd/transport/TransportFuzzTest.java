@@ -31,7 +31,8 @@ class TransportFuzzTest {
     private static final String C = "node-c";
     private static final int VIA_ROUTER = 80_000;
     private static final int VIA_SUB = 20_000;
-    private static final int SUB_BATCH = 100;
+    /** half the SUB's high-water mark (100): ZMQ counts its HWM in credits, so a full batch could be dropped uncounted under load */
+    private static final int SUB_BATCH = 50;
 
     @Test
     void garbageThroughTheSocketsIsDeliveredOrCountedAndGoodFramesStillFlow() {

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class CodecTest {
+public class CodecTest {
     private final Codec codec = TestMessages.codec();
 
     // ------------------------------------------------------------------ round trips and layout
@@ -269,11 +269,12 @@ class CodecTest {
     /** Raw MessagePack bytes, written as they are. */
     record Raw(byte[] bytes) {}
 
-    static Object[] env(String from, long term, long bootId, String type, Object body) {
+    /** An envelope as the codec lays it out (cluster {@link TestMessages#CLUSTER}), for frames a test writes by hand. */
+    public static Object[] env(String from, long term, long bootId, String type, Object body) {
         return new Object[] {1L, TestMessages.CLUSTER, from, term, bootId, type, body};
     }
 
-    static byte[] pack(Object value) {
+    public static byte[] pack(Object value) {
         try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
             write(p, value);
             return p.toByteArray();
