@@ -151,7 +151,7 @@ public final class AgentFactory {
             throw new StartupException(e.getMessage(), e);
         }
         Agent agent = new Agent(config, nodeConfig, node, bootId, inbox, drops, transport, persister, supervisor, sd, lock,
-                bind.address().getHostAddress() + ":" + config.self().port(), startedNanos);
+                io.quorumd.transport.Addresses.hostPort(bind.address(), config.self().port()), startedNanos);
         ThreadWatch threads = agent.threads();
         threads.watch("state file writer", persister.thread());
         threads.watch("command spawner", supervisor.spawnerThread(), supervisor::runOnSpawner);

@@ -2,7 +2,6 @@ package io.quorumd.transport;
 
 import org.zeromq.ZMQ;
 
-import java.net.Inet6Address;
 import java.net.InetAddress;
 
 /** What the I/O thread knows about one peer. Touched by the I/O thread only. */
@@ -36,9 +35,9 @@ final class PeerLink {
     }
 
     static String tcp(InetAddress a, int port) {
-        String host = a.getHostAddress();
-        return "tcp://" + (a instanceof Inet6Address ? "[" + host + "]" : host) + ":" + port;
+        return "tcp://" + Addresses.hostPort(a, port);
     }
+
 
     String pubEndpoint() {
         return tcp(address, endpoint.port());

@@ -65,9 +65,13 @@ public final class LocalCluster implements AutoCloseable {
         this(dir, n, "1s", "");
     }
 
-    /** @param extraCommandYaml more lines under {@code command:} (two-space indented) */
+    /**
+     * n agents on 127.0.0.1 under CURVE, the normal set-up (keys from the launcher's keygen).
+     *
+     * @param extraCommandYaml more lines under {@code command:} (two-space indented)
+     */
     public LocalCluster(Path dir, int n, String stopTimeout, String extraCommandYaml) throws IOException {
-        this(dir, loopback(n), stopTimeout, extraCommandYaml, "debug");
+        this(dir, loopback(n), stopTimeout, extraCommandYaml, "debug", true);
     }
 
     /** Free port pairs on 127.0.0.1, no launch prefix. */
