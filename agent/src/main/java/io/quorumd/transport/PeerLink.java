@@ -16,7 +16,7 @@ final class PeerLink {
     InetAddress address;
     /** the SUB socket connected to this peer's PUB only (so its frames speak for this peer only), or null */
     ZMQ.Socket sub;
-    /** the Lazy Pirate REQ socket; replaced after every time-out */
+    /** the relaxed REQ socket to the peer's ROUTER; replaced only when its address changes or a send fails */
     ZMQ.Socket req;
     Outstanding outstanding;
 

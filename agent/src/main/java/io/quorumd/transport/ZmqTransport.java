@@ -49,9 +49,10 @@ import java.util.regex.Pattern;
  *       peer alone (any other sender named in it is dropped as {@code impostor});</li>
  *   <li>one ROUTER bound on {@code tcp://bind:port+1}: peers' REQ sockets talk to it; a ROUTER (not
  *       a REP) lets the agent answer out of order or not at all without wedging anything;</li>
- *   <li>one REQ per peer, connected to the peer's ROUTER, used the Lazy Pirate way: one request at
- *       a time, a deadline, the reply's request id checked, and the socket closed (linger 0) and
- *       replaced after a time-out, so a lost reply never wedges it.</li>
+ *   <li>one REQ per peer, connected to the peer's ROUTER and kept for the peer's lifetime: one
+ *       request at a time with a deadline, the reply's request id checked; the socket is relaxed
+ *       (ZMQ_REQ_RELAXED), so a lost reply never wedges it and a late one is dropped by its id, and
+ *       its connection (with its CURVE session) survives time-outs.</li>
  * </ul>
  * <h2>Who may speak</h2>
  * PUB and ROUTER put every connection to a {@link ZapHandler} before its handshake ends: under
@@ -106,6 +107,8 @@ public final class ZmqTransport implements AutoCloseable {
     /** ZMQ high-water marks: keep-alives are periodic, so a backlog is better dropped than kept. */
     private static final int HWM = 100;
     private static final byte[] EMPTY = new byte[0];
+    /** ZMQ_REQ_CORRELATE's request id frame, sent before the delimiter */
+    private static final int CORRELATION_ID_BYTES = 4;
     private static final Pattern IP_LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}|.*:.*");
 
     private final String self;
@@ -141,7 +144,8 @@ public final class ZmqTransport implements AutoCloseable {
     private final io.quorumd.security.CurveKeys curve;
     private ZMQ.Socket wakeRecv;
     private Selector selector;
-    private PendingResponses pendingResponses;
+    /** inbound requests to their ROUTER envelope (routing id, and a correlating REQ's request id frame) */
+    private PendingResponses<byte[][]> pendingResponses;
     private final Map<String, byte[]> errorFrames = new HashMap<>();
     private final AtomicLong probesCompleted = new AtomicLong();
     private final AtomicLong pollRounds = new AtomicLong();
@@ -242,7 +246,7 @@ public final class ZmqTransport implements AutoCloseable {
                 c.close();
                 throw e;
             }
-            pendingResponses = new PendingResponses(options.pendingResponseTtlNanos(), options.maxPendingResponses());
+            pendingResponses = new PendingResponses<>(options.pendingResponseTtlNanos(), options.maxPendingResponses());
             List<PeerLink> named = new ArrayList<>();
             for (PeerLink link : links.values()) {
                 String host = link.endpoint.host();
@@ -587,9 +591,10 @@ public final class ZmqTransport implements AutoCloseable {
             return;
         }
         if (link.outstanding != null) {
+            // a relaxed REQ sends again without its reply; a late reply to the old request is
+            // told apart by its request id in takeReply
             fail(link.id, link.outstanding.requestId(), "superseded by request " + r.requestId);
             link.outstanding = null;
-            replaceReq(link);
         }
         if (link.req == null) openReq(link);
         long now = System.nanoTime();
@@ -628,7 +633,16 @@ public final class ZmqTransport implements AutoCloseable {
             return;
         }
         Message m = ((Decoded.Ok) d).message();
-        if (!o.replyType().isInstance(m) || !m.from().equals(link.id) || requestIdOf(m) != o.requestId()) {
+        if (o.replyType().isInstance(m) && m.from().equals(link.id) && requestIdOf(m) != o.requestId()) {
+            // the answer to a request this relaxed socket sent before (superseded or timed out):
+            // the peer is alive; the request outstanding still waits for its own answer
+            heard(link);
+            link.outstanding = o;
+            drop(TransportDrop.UNEXPECTED_REPLY, "a late " + m.type() + " to request " + requestIdOf(m) + " from "
+                    + link.id + " while request " + o.requestId() + " waits");
+            return;
+        }
+        if (!o.replyType().isInstance(m) || !m.from().equals(link.id)) {
             drop(TransportDrop.UNEXPECTED_REPLY, m.type() + " " + requestIdOf(m) + " claiming to be from " + m.from()
                     + " in answer to request " + o.requestId() + " to " + link.id);
             fail(link.id, o.requestId(), "unexpected reply: " + m.type() + " " + requestIdOf(m));
@@ -644,7 +658,6 @@ public final class ZmqTransport implements AutoCloseable {
             if (o == null || o.deadlineNanos() - now > 0) continue;
             link.outstanding = null;
             fail(link.id, o.requestId(), "no reply from " + link.id + " within " + o.timeoutNanos() / 1_000_000 + " ms");
-            replaceReq(link);
             if (options.probeOnRequestTimeout()) startProbe(link.id);
         }
         int expired = pendingResponses.expire(now);
@@ -703,6 +716,12 @@ public final class ZmqTransport implements AutoCloseable {
             byte[] routingId = router.recv(ZMQ.DONTWAIT);
             if (routingId == null) return false;
             byte[] delimiter = router.hasReceiveMore() ? router.recv(ZMQ.DONTWAIT) : null;
+            byte[][] envelope = {routingId};
+            if (delimiter != null && delimiter.length == CORRELATION_ID_BYTES && router.hasReceiveMore()) {
+                // a relaxed, correlating REQ (ours) puts its request id before the delimiter: echo it
+                envelope = new byte[][] {routingId, delimiter};
+                delimiter = router.recv(ZMQ.DONTWAIT);
+            }
             if (delimiter == null) {
                 drop(TransportDrop.BAD_ENVELOPE, "a request of no frames");
                 continue;
@@ -719,35 +738,35 @@ public final class ZmqTransport implements AutoCloseable {
             if (body == null || extra > 0) {
                 drop(TransportDrop.BAD_ENVELOPE, body == null ? "a request with a delimiter and no body"
                         : "a request of " + (extra + 2) + " frames after the delimiter");
-                answerError(routingId, TransportDrop.BAD_ENVELOPE.name());
+                answerError(envelope, TransportDrop.BAD_ENVELOPE.name());
                 continue;
             }
             Decoded d = codec.decode(body);
             if (d instanceof DecodeFailure f) {
                 drops.record(f);
-                answerError(routingId, f.reason().name());
+                answerError(envelope, f.reason().name());
                 continue;
             }
             Message m = d instanceof Decoded.Ok ok ? ok.message() : null;
             if (!(m instanceof Message.VoteRequest) && !(m instanceof Message.HandOver)) {
                 drop(TransportDrop.MISPLACED, describe(d) + " on the request port");
-                answerError(routingId, TransportDrop.MISPLACED.name());
+                answerError(envelope, TransportDrop.MISPLACED.name());
                 continue;
             }
             if (m.from().equals(self)) {
                 drop(TransportDrop.FROM_SELF, "a request claiming to come from this node (" + self
                         + "): is another node configured with the same id?");
-                answerError(routingId, TransportDrop.FROM_SELF.name());
+                answerError(envelope, TransportDrop.FROM_SELF.name());
                 continue;
             }
             String speaksFor = authenticatedAs(bodyMsg);
             if (!speaksFor(speaksFor, m.from())) {
                 drop(TransportDrop.IMPOSTOR, "a " + m.type() + " claiming to come from " + m.from()
                         + " on a connection authenticated as " + (speaksFor == null ? "nobody" : speaksFor));
-                answerError(routingId, TransportDrop.IMPOSTOR.name());
+                answerError(envelope, TransportDrop.IMPOSTOR.name());
                 continue;
             }
-            if (pendingResponses.put(m.from(), requestIdOf(m), routingId, System.nanoTime()))
+            if (pendingResponses.put(m.from(), requestIdOf(m), envelope, System.nanoTime()))
                 LOG.debug("too many unanswered inbound requests: forgot the oldest");
             heard(links.get(m.from()));
             deliver(new Event.Received(m));
@@ -770,25 +789,26 @@ public final class ZmqTransport implements AutoCloseable {
     }
 
     private void sendAnswer(Respond r) {
-        byte[] routingId = pendingResponses.take(r.to, r.requestId, System.nanoTime());
-        if (routingId == null) {
+        byte[][] envelope = pendingResponses.take(r.to, r.requestId, System.nanoTime());
+        if (envelope == null) {
             LOG.debug("answer to request {} of {} dropped: no such request is waiting (answered, expired or never received)",
                     r.requestId, r.to);
             return;
         }
-        sendRouted(routingId, r.frame);
+        sendRouted(envelope, r.frame);
     }
 
-    private void answerError(byte[] routingId, String reason) {
+    private void answerError(byte[][] envelope, String reason) {
         byte[] frame = errorFrames.computeIfAbsent(reason, k -> codec.encodeError(self, k));
-        sendRouted(routingId, frame);
+        sendRouted(envelope, frame);
     }
 
     /** An unknown or gone routing id is silently dropped by the ROUTER: the requester gave up. */
-    private void sendRouted(byte[] routingId, byte[] frame) {
-        if (router.send(routingId, ZMQ.SNDMORE | ZMQ.DONTWAIT) && router.send(EMPTY, ZMQ.SNDMORE | ZMQ.DONTWAIT)) {
-            router.send(frame, ZMQ.DONTWAIT);
+    private void sendRouted(byte[][] envelope, byte[] frame) {
+        for (byte[] part : envelope) {
+            if (!router.send(part, ZMQ.SNDMORE | ZMQ.DONTWAIT)) return;
         }
+        if (router.send(EMPTY, ZMQ.SNDMORE | ZMQ.DONTWAIT)) router.send(frame, ZMQ.DONTWAIT);
     }
 
     // ---- refusal probes
@@ -877,14 +897,7 @@ public final class ZmqTransport implements AutoCloseable {
         // one SUB per peer: a keep-alive speaks only for the peer whose address (and key) it came from
         ZMQ.Socket s = newClientSocket(ctx, SocketType.SUB, link);
         s.setRcvHWM(HWM);
-        // ZMTP heartbeats on the SUB side only: a connection that went dead while a link was down
-        // (no RST ever came) is dropped and re-made instead of swallowing keep-alives after the
-        // link is back. The other end answers PINGs without sending its own; REQ sockets need none
-        // (a request that times out replaces its socket), so an idle agent sends 1 PING a second
-        // per peer, not 4.
-        s.setHeartbeatIvl(ZMTP_HEARTBEAT_IVL_MS);
-        s.setHeartbeatTimeout(3 * ZMTP_HEARTBEAT_IVL_MS);
-        s.setHeartbeatTtl(3 * ZMTP_HEARTBEAT_IVL_MS);
+        heartbeats(s);
         s.subscribe(EMPTY);
         String ep = link.pubEndpoint();
         if (!s.connect(ep)) LOG.error("peer {}: cannot connect to {} (ZMQ errno {})", link.id, ep, s.errno());
@@ -896,14 +909,37 @@ public final class ZmqTransport implements AutoCloseable {
         replaceReq(link);
     }
 
+    /**
+     * One long-lived REQ per peer, relaxed and correlated (ZMQ_REQ_RELAXED, ZMQ_REQ_CORRELATE): a
+     * lost reply never wedges it, so it is not thrown away after a time-out as a Lazy Pirate
+     * socket would be, and ZMQ drops a late reply to an older request by the request id frame it
+     * puts before the delimiter (which the ROUTER echoes); its connection (and CURVE session: a handshake costs a few Curve25519
+     * operations, slow in a cold JVM) lives on. ZMTP heartbeats drop a connection that went dead
+     * without a reset, and ZMQ reconnects it.
+     */
     private void openReq(PeerLink link) {
         ZMQ.Socket s = newClientSocket(ctx, SocketType.REQ, link);
+        s.setReqRelaxed(true);
+        s.setReqCorrelate(true);
+        heartbeats(s);
         if (!s.connect(link.reqEndpoint()))
             LOG.error("peer {}: cannot connect to {} (ZMQ errno {})", link.id, link.reqEndpoint(), s.errno());
         link.req = s;
     }
 
-    /** Lazy Pirate: a REQ socket that may still wait for a reply is thrown away, never reused. */
+    /**
+     * ZMTP heartbeats on the connecting side only (SUB and REQ): a connection that went dead while
+     * a link was down (no RST ever came) is dropped and re-made instead of swallowing frames after
+     * the link is back. The other end answers PINGs without sending its own, so an idle agent
+     * sends 2 PINGs a second per peer, not 4.
+     */
+    private static void heartbeats(ZMQ.Socket s) {
+        s.setHeartbeatIvl(ZMTP_HEARTBEAT_IVL_MS);
+        s.setHeartbeatTimeout(3 * ZMTP_HEARTBEAT_IVL_MS);
+        s.setHeartbeatTtl(3 * ZMTP_HEARTBEAT_IVL_MS);
+    }
+
+    /** A fresh REQ socket for the peer (its address changed, or a send failed). */
     private void replaceReq(PeerLink link) {
         if (link.req != null) {
             ctx.destroySocket(link.req);

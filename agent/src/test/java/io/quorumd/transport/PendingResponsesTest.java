@@ -14,7 +14,7 @@ class PendingResponsesTest {
 
     @Test
     void answersOnceByClaimedSenderAndRequestId() {
-        PendingResponses p = new PendingResponses(1_000, 10);
+        PendingResponses<byte[]> p = new PendingResponses<>(1_000, 10);
         p.put("node-a", 7, R1, 0);
         p.put("node-b", 7, R2, 0);
         assertArrayEquals(R2, p.take("node-b", 7, 10));
@@ -25,7 +25,7 @@ class PendingResponsesTest {
 
     @Test
     void forgetsUnansweredRequestsAfterTheirTtl() {
-        PendingResponses p = new PendingResponses(1_000, 10);
+        PendingResponses<byte[]> p = new PendingResponses<>(1_000, 10);
         p.put("node-a", 1, R1, 0);
         p.put("node-a", 2, R2, 500);
         assertEquals(1_000, p.nanosUntilNextExpiry(0));
@@ -38,7 +38,7 @@ class PendingResponsesTest {
 
     @Test
     void boundedInSizeOldestFirst() {
-        PendingResponses p = new PendingResponses(1_000, 2);
+        PendingResponses<byte[]> p = new PendingResponses<>(1_000, 2);
         assertFalse(p.put("node-a", 1, R1, 0));
         assertFalse(p.put("node-a", 2, R1, 0));
         assertTrue(p.put("node-a", 3, R1, 0));
@@ -49,7 +49,7 @@ class PendingResponsesTest {
 
     @Test
     void aRepeatedRequestTakesTheNewRoutingIdAndDeadline() {
-        PendingResponses p = new PendingResponses(1_000, 10);
+        PendingResponses<byte[]> p = new PendingResponses<>(1_000, 10);
         p.put("node-a", 1, R1, 0);
         p.put("node-a", 1, R2, 800);
         assertEquals(1, p.size());

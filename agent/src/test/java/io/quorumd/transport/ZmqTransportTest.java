@@ -104,10 +104,13 @@ class ZmqTransportTest {
         Harness.Node b = h.start(B);
         a.transport.request(B, voteRequest(A, 2), 5_000_000_000L);
         b.await(received(Message.VoteRequest.class, A, 2), 5_000, "request 2");
+        // the relaxed socket kept request 1 queued: b may see it late, as any delayed request;
+        // its answer, after request 2's, never reaches a as an answer (correlated away by ZMQ)
+        if (b.count(received(Message.VoteRequest.class, A, 1)) > 0) b.transport.respond(A, voteResponse(B, 1));
         b.transport.respond(A, voteResponse(B, 2));
         a.await(received(Message.VoteResponse.class, B, 2), 3_000, "answer 2");
-        // Lazy Pirate threw the first socket away with its request: b never saw request 1
-        assertEquals(0, b.count(received(Message.VoteRequest.class, A, 1)));
+        Harness.awaitKeepAlive(b, a, 3_000); // anything b sent before has arrived by now
+        assertEquals(0, a.count(received(Message.VoteResponse.class, B, 1)), "a late answer was taken for a fresh one");
     }
 
     @Test
@@ -121,7 +124,7 @@ class ZmqTransportTest {
         Event.RequestFailed f = (Event.RequestFailed) a.await(failed(B, 1), 2_000, "request 1 superseded");
         assertTrue(f.reason().contains("superseded"), f.reason());
         b.await(received(Message.VoteRequest.class, A, 2), 5_000, "request 2");
-        b.transport.respond(A, voteResponse(B, 1)); // too late: a's socket for it is gone
+        b.transport.respond(A, voteResponse(B, 1)); // too late: a's relaxed socket waits for request 2's
         b.transport.respond(A, voteResponse(B, 2));
         a.await(received(Message.VoteResponse.class, B, 2), 3_000, "answer 2");
         assertEquals(0, a.count(received(Message.VoteResponse.class, B, 1)));
