@@ -23,7 +23,11 @@ import java.util.Map;
  * <pre>
  * java -cp TEST_CLASSPATH io.quorumd.bench.BenchMain [--quick] [--out bench-results] [--trials N]
  *      [--sizes 3,5,9] [--window-s 20] [--scenarios KILL_RESTART,KILL,...] [--scale scale.json] [--keep] [--log-level debug]
+ *      [--no-trusted]
  * </pre>
+ * The agents run under CURVE (the normal set-up); the same fail-over scenarios (3 nodes) and the
+ * overhead of 3 nodes run again in trusted mode, and {@code curve.md} puts the two side by side
+ * ({@code --no-trusted} skips that second pass).
  * Not a JUnit test (no class here ends in Test): {@code make test} never runs it.
  */
 public final class BenchMain {
@@ -33,6 +37,7 @@ public final class BenchMain {
         System.setProperty("java.awt.headless", "true");
         boolean quick = false;
         boolean keep = false;
+        boolean trusted = true;
         String logLevel = "info";
         Path out = Path.of("bench-results");
         Integer trials = null;
@@ -46,6 +51,7 @@ public final class BenchMain {
             switch (a) {
                 case "--quick" -> quick = true;
                 case "--keep" -> keep = true;
+                case "--no-trusted" -> trusted = false;
                 case "--log-level" -> logLevel = value(args, ++i, a);
                 case "--out" -> out = Path.of(value(args, ++i, a));
                 case "--trials" -> trials = Integer.parseInt(value(args, ++i, a));
@@ -75,11 +81,18 @@ public final class BenchMain {
 
         long began = System.nanoTime();
         List<FailoverBench.Result> failovers = new ArrayList<>();
-        FailoverBench fb = new FailoverBench(work, trials, 20261202L, logLevel);
+        FailoverBench fb = new FailoverBench(work, trials, 20261202L, logLevel, true);
         for (FailoverBench.Scenario sc : scenarios) failovers.add(fb.run(sc));
         List<OverheadBench.Result> overheads = new ArrayList<>();
-        OverheadBench ob = new OverheadBench(work, Duration.ofSeconds(quick ? 3 : 5), Duration.ofSeconds(windowS));
+        OverheadBench ob = new OverheadBench(work, Duration.ofSeconds(quick ? 3 : 5), Duration.ofSeconds(windowS), true);
         for (int n : sizes) overheads.add(ob.run(n));
+        List<FailoverBench.Result> trustedFailovers = new ArrayList<>();
+        OverheadBench.Result trustedOverhead = null;
+        if (trusted) {
+            FailoverBench tfb = new FailoverBench(work, trials, 20261202L, logLevel, false);
+            for (FailoverBench.Scenario sc : scenarios) trustedFailovers.add(tfb.run(sc));
+            trustedOverhead = new OverheadBench(work, Duration.ofSeconds(quick ? 3 : 5), Duration.ofSeconds(windowS), false).run(3);
+        }
         Object scaleData = null;
         if (scale != null && Files.exists(scale)) scaleData = Json.parse(Files.readString(scale, StandardCharsets.UTF_8));
         double minutes = (System.nanoTime() - began) / 6e10;
@@ -123,6 +136,10 @@ public final class BenchMain {
         Files.writeString(dir.resolve("samples.json"), pretty(json), StandardCharsets.UTF_8);
 
         Report.write(dir, stamp, quick, machine, loadEnd, minutes, failovers, overheads, scaleData, trials, windowS);
+        if (trusted) {
+            OverheadBench.Result curve3 = overheads.stream().filter(r -> r.size() == 3).findFirst().orElse(null);
+            CurveReport.write(dir, failovers, trustedFailovers, curve3, trustedOverhead);
+        }
         if (keep) System.out.println("bench: the agents' configs and logs are kept in " + work);
         else deleteTree(work);
         System.out.println("bench: report " + dir.resolve("report.md"));

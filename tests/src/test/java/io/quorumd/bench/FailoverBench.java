@@ -82,12 +82,15 @@ final class FailoverBench {
     record Result(Scenario scenario, List<Sample> samples, List<String> overlaps, Path dir, String error) {}
 
     private final Path work;
+    private final boolean curve;
     private final int trials;
     private final SplittableRandom random;
 
     private final String logLevel;
 
-    FailoverBench(Path work, int trials, long seed, String logLevel) {
+    /** @param curve CURVE on every cluster socket (the normal set-up), or trusted mode */
+    FailoverBench(Path work, int trials, long seed, String logLevel, boolean curve) {
+        this.curve = curve;
         this.work = work;
         this.logLevel = logLevel;
         this.trials = trials;
@@ -95,7 +98,7 @@ final class FailoverBench {
     }
 
     Result run(Scenario sc) throws IOException {
-        Path dir = Files.createDirectories(work.resolve("failover-" + sc.name().toLowerCase()));
+        Path dir = Files.createDirectories(work.resolve("failover-" + sc.name().toLowerCase() + (curve ? "-curve" : "-trusted")));
         List<Sample> samples = new ArrayList<>();
         NetNs ns = null;
         LocalCluster cluster = null;
@@ -108,7 +111,7 @@ final class FailoverBench {
             } else {
                 where = LocalCluster.loopback(3);
             }
-            cluster = new LocalCluster(dir, where, STOP_TIMEOUT, "", logLevel);
+            cluster = new LocalCluster(dir, where, STOP_TIMEOUT, "", logLevel, curve);
             cluster.startAll();
             for (int i = 1; i <= trials; i++) {
                 Sample s = trial(cluster, ns, sc, i);

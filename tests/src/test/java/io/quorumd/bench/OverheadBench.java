@@ -57,22 +57,25 @@ final class OverheadBench {
     record Result(int size, double windowSeconds, List<NodeSample> nodes, String error) {}
 
     private final Path work;
+    private final boolean curve;
     private final Duration settle;
     private final Duration window;
 
-    OverheadBench(Path work, Duration settle, Duration window) {
+    /** @param curve CURVE on every cluster socket (the normal set-up), or trusted mode */
+    OverheadBench(Path work, Duration settle, Duration window, boolean curve) {
+        this.curve = curve;
         this.work = work;
         this.settle = settle;
         this.window = window;
     }
 
     Result run(int n) throws IOException {
-        Path dir = Files.createDirectories(work.resolve("overhead-" + n));
+        Path dir = Files.createDirectories(work.resolve("overhead-" + n + (curve ? "-curve" : "-trusted")));
         LocalCluster c = null;
         List<NodeSample> out = new ArrayList<>();
         String error = null;
         try {
-            c = new LocalCluster(dir, LocalCluster.loopback(n), "1s", "", "info");
+            c = new LocalCluster(dir, LocalCluster.loopback(n), "1s", "", "info", curve);
             Map<String, LocalTime> spawned = new HashMap<>();
             for (String id : c.members.keySet()) {
                 spawned.put(id, LocalTime.now());
