@@ -38,7 +38,7 @@ public record TransportOptions(long reconnectIvlMillis, long reconnectIvlMaxMill
     }
 
     public static TransportOptions defaults() {
-        return new TransportOptions(50, 250, 5_000_000_000L, 10_000_000_000L, 1024, 500_000_000L, true,
+        return new TransportOptions(50, 100, 5_000_000_000L, 10_000_000_000L, 1024, 500_000_000L, true,
                 InetAddress::getByName, null);
     }
 
