@@ -76,7 +76,8 @@ class UpgradeTest {
                             + Cluster.ms(next.startNanos() - gone.lastSeenNanos()) + " ms after the old one was last seen");
                 } else {
                     c.report("upgrade of follower " + n.id + ": dpkg -i took " + Cluster.ms(installed - t) + " ms");
-                    assertTrue(c.liveOn(c.nodeOf(master)).isPresent(), "upgrading a follower must not disturb the master");
+                    assertTrue(c.liveOn(c.nodeOf(master)).isPresent(), () -> "upgrading a follower must not disturb the master\n"
+                            + c.journal(c.nodeOf(master), 40) + "\n" + c.journal(n, 40));
                 }
             }
             Run settled = c.awaitSingleMaster();
