@@ -7,6 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.quorumd.core.TermState;
 import io.quorumd.storage.StateFile;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -83,6 +84,8 @@ class ClusterProcessTest {
         long failoverMs = (System.nanoTime() - t0) / 1_000_000;
         long newTerm = LocalCluster.term(cluster.status(m));
         assertTrue(newTerm > oldTerm, "fencing token grows: " + oldTerm + " -> " + newTerm);
+        // no proof from a killed agent that was not restarted: the new master waited, and says so
+        assertCleared(m, newTerm, "lease_expiry", old, oldTerm, "lease expiry: waited out the old lease plus stop_timeout of " + old);
         cluster.start(old);
         LocalCluster.await(() -> {
             Map<String, Object> s = cluster.status(old);
@@ -172,6 +175,7 @@ class ClusterProcessTest {
     void stepDownHandsOverWithProofAndNoWait() throws Exception {
         cluster.startAll();
         String old = cluster.awaitMasterRunning(ELECT, null);
+        long oldTerm = LocalCluster.term(cluster.status(old));
         long t0 = System.nanoTime();
         io.quorumd.control.Reply r = io.quorumd.control.ControlClient.call(cluster.member(old).socket, "step-down",
                 Duration.ofSeconds(10));
@@ -181,6 +185,7 @@ class ClusterProcessTest {
         // Without proof the successor must wait at least t + stop_timeout (2 s here) by design:
         // anything under one election timeout shows the hand-over's proof was used.
         assertTrue(ms < 1000, "hand-over took " + ms + " ms: the successor did not use the proof\n" + cluster.logs());
+        assertCleared(m, LocalCluster.term(cluster.status(m)), "handover", old, oldTerm, "hand-over from " + old);
         System.out.printf("[%s] step-down of %s: %s runs the command %d ms later%n", name, old, m, ms);
     }
 
@@ -235,6 +240,21 @@ class ClusterProcessTest {
         cluster.startAll();
         String m2 = cluster.awaitMasterRunning(ELECT, null);
         assertTrue(LocalCluster.term(cluster.status(m2)) > term, "terms survive the restart");
+    }
+
+    /**
+     * {@code master} says in its status and its log what cleared it in {@code term}: {@code by}
+     * (cleared_by), about {@code oldMaster} in {@code oldTerm}; its log line starts so.
+     */
+    private void assertCleared(String master, long term, String by, String oldMaster, long oldTerm, String logged) throws Exception {
+        Map<String, Object> s = cluster.status(master);
+        assertEquals(term, LocalCluster.term(s), "still the master of term " + term + ": " + s);
+        assertEquals(by, s.get("cleared_by"), s.toString());
+        assertEquals(oldMaster, s.get("old_master"), s.toString());
+        assertEquals(oldTerm, ((Number) s.get("old_master_term")).longValue(), s.toString());
+        String line = "cleared to start the command in term " + term + " by " + logged;
+        String log = Files.readString(cluster.log(master));
+        assertTrue(log.contains(line), "the log of " + master + " lacks \"" + line + "\"\n" + log);
     }
 
     /** The node's state file, read and checked (format, CRC) as the agent reads it. */
