@@ -75,6 +75,7 @@ public final class Agent {
     private boolean stopAnnounced;
     private String lastStatusLine = "";
     private String lastMasterLogged;
+    private long lastClearanceLogged = -1;
 
     private record PendingStepDown(CompletableFuture<Reply> reply, long sinceNanos) {}
 
@@ -237,6 +238,11 @@ public final class Agent {
             log.info("following {} (master in term {})", v.master(), v.term());
         }
         lastMasterLogged = v.master();
+        if (v.clearedBy() != null && v.term() != lastClearanceLogged) {
+            // which proof (or the wait) let this master start its command: what a fail-over cost
+            lastClearanceLogged = v.term();
+            log.info("cleared to start the command in term {} by {}", v.term(), v.clearedBy().describe());
+        }
         probeSilentMaster(v, now);
         if (!stepDowns.isEmpty() && v.role() != Role.MASTER) {
             PendingStepDown p;

@@ -206,8 +206,28 @@ public final class Cli implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            Config config = loadChecked(cfg.file, cli.err);
-            if (config == null) return USAGE;
+            LoadedConfig l = loadWithPositions(cfg.file, cli.err);
+            if (l == null) return USAGE;
+            // as root on the packaged config, judge as the user the unit runs the agent as, and
+            // create nothing (a root-owned state_dir would lock that user out). The two properties
+            // let the tests point this at a file and a user of their own.
+            ConfigChecker.Judge judge = ConfigChecker.Judge.forCheck(cfg.file, callerUid(),
+                    Path.of(System.getProperty("quorumd.check.packagedConfig", ConfigChecker.PACKAGED_CONFIG.toString())),
+                    System.getProperty("quorumd.check.unitUser", ConfigChecker.UNIT_USER), Path.of("/etc/passwd"));
+            List<String> problems = new java.util.ArrayList<>();
+            for (io.quorumd.config.ConfigProblem p : ConfigChecker.problems(l, io.quorumd.config.BindResolver.ROUTE_TABLE, judge))
+                problems.add(p.toString());
+            for (String m : io.quorumd.command.Programs.missing()) problems.add("quorumd: " + m);
+            if (judge.user() != null) {
+                cli.err.println("quorumd: state_dir judged as user " + judge.user() + " (uid " + judge.uid()
+                        + "), the user the unit runs the agent as; nothing was created");
+            }
+            if (!problems.isEmpty()) {
+                problems.forEach(cli.err::println);
+                cli.err.flush();
+                return USAGE;
+            }
+            Config config = l.config();
             ResolvedBind bind = null;
             try {
                 bind = BindResolver.resolve(config);
@@ -220,6 +240,15 @@ public final class Cli implements Callable<Integer> {
             }
             cli.out.print(ConfigPrinter.toYaml(config, bind));
             return OK;
+        }
+    }
+
+    /** The effective uid of this process (the owner of /proc/self); -1 if unknown. */
+    static int callerUid() {
+        try {
+            return (Integer) java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (Exception e) {
+            return -1;
         }
     }
 

@@ -24,8 +24,9 @@ import java.util.stream.Stream;
 /**
  * {@code quorumd demo}: three real agents on 127.0.0.1 (separate JVMs, free ports, state in a
  * temporary directory), each with a small demo command; a live table refreshing in place; keys
- * (or a timer with {@code --auto}) to kill -9, pause and restart the master; each fail-over
- * measured from the fault to the next master's command running.
+ * (or a timer with {@code --auto}) to kill -9, pause and restart the master, or kill -9 its agent
+ * and restart it 100 ms later as systemd would; each fail-over measured from the fault to the next
+ * master's command running, with the proof that master used (or the wait it sat out).
  */
 public final class Demo {
     private static final String[] IDS = {"node-a", "node-b", "node-c"};
@@ -190,13 +191,14 @@ public final class Demo {
     private int autoFault(int step) throws Exception {
         String master = master();
         if (master == null) return step;
-        switch (step % 4) {
+        switch (step % 5) {
             case 0 -> killMaster();
             case 1 -> restartDown();
             case 2 -> pauseMaster();
-            default -> stepDown();
+            case 3 -> stepDown();
+            default -> killAndRestartMaster();
         }
-        if (step % 4 == 2) {
+        if (step % 5 == 2) {
             // resume the paused node after three election timeouts: it must step down, not fight
             Member m = members.get(master);
             new Thread(() -> {
@@ -214,6 +216,7 @@ public final class Demo {
     private void key(int c) throws Exception {
         switch (c) {
             case 'k' -> killMaster();
+            case 'R' -> killAndRestartMaster();
             case 'p' -> pauseMaster();
             case 'r' -> restartDown();
             case 's' -> stepDown();
@@ -228,6 +231,23 @@ public final class Demo {
         pendingFault = new Fault("kill -9 " + m.id, m.id, commandPid(m), System.nanoTime());
         m.process.destroyForcibly();   // SIGKILL by PID
         event("kill -9 master " + m.id + " (agent pid " + m.process.pid() + ")");
+    }
+
+    /**
+     * kill -9 of the master's agent, restarted 100 ms later as systemd's {@code Restart=on-failure}
+     * would: its watchdog stops the command at once, and the restarted agent finds the process group
+     * empty and offers its restart certificate, so the next master need not wait out the lease.
+     */
+    private void killAndRestartMaster() throws Exception {
+        Member m = members.get(master());
+        if (m == null) return;
+        pendingFault = new Fault("kill -9 + restart " + m.id, m.id, commandPid(m), System.nanoTime());
+        long pid = m.process.pid();
+        m.process.destroyForcibly();   // SIGKILL by PID
+        m.process.waitFor();
+        event("kill -9 master " + m.id + " (agent pid " + pid + "); restarting it in 100 ms");
+        Thread.sleep(100);
+        start(m);
     }
 
     private void pauseMaster() throws Exception {
@@ -316,11 +336,29 @@ public final class Demo {
                 long ms = (System.nanoTime() - f.atNanos()) / 1_000_000;
                 lastFailover = ms + " ms (" + f.what() + " -> " + m.id + ")";
                 event("fail-over after " + f.what() + ": " + m.id + " runs the command " + ms + " ms later (term "
-                        + m.status.get("term") + ", ±" + POLL_NANOS / 1_000_000 + " ms polling)");
+                        + m.status.get("term") + ", cleared by " + clearedBy(m.status) + ", ±" + POLL_NANOS / 1_000_000
+                        + " ms polling)");
                 pendingFault = null;
                 return;
             }
         }
+    }
+
+    /** {@code restart certificate of node-a (term 4)}, from the new master's status. */
+    static String clearedBy(Map<String, Object> status) {
+        Object by = status.get("cleared_by");
+        if (by == null) return "? (an agent without cleared_by)";
+        String what = switch (String.valueOf(by)) {
+            case "certificate" -> "restart certificate of";
+            case "handover" -> "hand-over from";
+            case "fence" -> "fence of";
+            case "own_stop" -> "own stop of";
+            case "lease_expiry" -> "lease expiry (no proof: waited out the old lease + stop_timeout) of";
+            case "no_master" -> "no earlier master";
+            default -> String.valueOf(by);
+        };
+        Object old = status.get("old_master");
+        return old == null ? what : what + " " + old + " (term " + status.get("old_master_term") + ")";
     }
 
     private void event(String s) {
@@ -358,7 +396,8 @@ public final class Demo {
             sb.append(String.format("%-8s %-7s %-10s %-5s %-8s %-12s %s\r\n", m.id, agent, role, term, master, pid, cmd));
         }
         sb.append("\r\nlast fail-over: ").append(lastFailover).append("\r\n\r\n");
-        sb.append("keys: k kill -9 master   p pause/resume master   r restart down nodes   s step-down   q quit\r\n\r\n");
+        sb.append("keys: k kill -9 master   R kill -9 master's agent, restart it 100 ms later   p pause/resume master\r\n"
+                + "      r restart down nodes   s step-down   q quit\r\n\r\n");
         int from = Math.max(0, events.size() - 12);
         for (String e : events.subList(from, events.size())) sb.append(e).append("\r\n");
         out.print(sb);

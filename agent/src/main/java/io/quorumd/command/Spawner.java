@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Delayed;
@@ -49,10 +48,10 @@ public final class Spawner implements AutoCloseable {
      * execute bit).
      */
     public Spawner() throws IOException {
-        setpriv = find("setpriv", "util-linux");
-        setsid = find("setsid", "util-linux");
-        sh = find("sh", "dash or bash");
-        bash = find("bash", "bash");
+        setpriv = Programs.require("setpriv");
+        setsid = Programs.require("setsid");
+        sh = Programs.require("sh");
+        bash = Programs.require("bash");
         Path dir = scriptsDir();
         wrapper = script(dir, WRAPPER);
         watchdog = script(dir, WATCHDOG);
@@ -160,25 +159,6 @@ public final class Spawner implements AutoCloseable {
      */
     List<String> watchdog() {
         return List.of(setsid.toString(), "--", bash.toString(), watchdog.toString());
-    }
-
-    private static Path find(String name, String pkg) throws IOException {
-        List<String> dirs = new ArrayList<>();
-        String path = System.getenv("PATH");
-        if (path != null) {
-            dirs.addAll(Arrays.asList(path.split(":")));
-        }
-        dirs.addAll(List.of("/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"));
-        for (String d : dirs) {
-            if (d.isEmpty()) {
-                continue;
-            }
-            Path p = Path.of(d, name);
-            if (Files.isRegularFile(p) && Files.isExecutable(p)) {
-                return p;
-            }
-        }
-        throw new IOException(name + " not found in PATH or /usr/bin, /bin, /usr/sbin, /sbin: install " + pkg);
     }
 
     /**

@@ -23,7 +23,58 @@ public final class ConfigChecker {
     /** The search path when neither {@code command.env} nor the environment sets one. */
     static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+    /** The config path the packages install and the unit reads. */
+    public static final Path PACKAGED_CONFIG = Path.of("/etc/quorumd/quorumd.yaml");
+    /** The user the packaged unit runs as ({@code User=quorumd}). */
+    public static final String UNIT_USER = "quorumd";
+    /** The unit's {@code StateDirectory=quorumd}: systemd creates it and gives it to the unit's user at start. */
+    public static final Path UNIT_STATE_DIRECTORY = Path.of("/var/lib/quorumd");
+
     private ConfigChecker() {}
+
+    /**
+     * For whom {@code state_dir} is judged, and whether the check may create it.
+     *
+     * @param user   the user the agent will run as, or null: this process's user
+     * @param uid    that user's uid (with {@code gid} its primary group); -1 with a null user
+     * @param create create a missing state_dir and write a scratch file in it ({@code run}), or
+     *               touch nothing and judge by permissions ({@code check})
+     */
+    public record Judge(String user, int uid, int gid, boolean create) {
+        /** {@code quorumd run}: as this process, creating state_dir. */
+        public static final Judge RUN = new Judge(null, -1, -1, true);
+        /** {@code quorumd check} as the caller: creates nothing. */
+        public static final Judge CALLER = new Judge(null, -1, -1, false);
+
+        /**
+         * What {@code quorumd check} judges as: run as root on the packaged config while the unit's user
+         * exists, that user (the agent will run as it, not as root); else the caller. Creates nothing.
+         *
+         * @param passwd the user database, {@code /etc/passwd}
+         */
+        public static Judge forCheck(Path configFile, int callerUid, Path packagedConfig, String unitUser, Path passwd) {
+            if (callerUid != 0 || !configFile.toAbsolutePath().normalize().equals(packagedConfig)) return CALLER;
+            int[] ids = lookUpUser(unitUser, passwd);
+            return ids == null ? CALLER : new Judge(unitUser, ids[0], ids[1], false);
+        }
+
+        String who() {
+            return user == null ? "this user" : "user " + user;
+        }
+    }
+
+    /** {@code [uid, gid]} of {@code name} in a passwd file, or null. */
+    static int[] lookUpUser(String name, Path passwd) {
+        try {
+            for (String line : Files.readAllLines(passwd)) {
+                String[] f = line.split(":", -1);
+                if (f.length >= 4 && f[0].equals(name)) return new int[] {Integer.parseInt(f[2]), Integer.parseInt(f[3])};
+            }
+        } catch (IOException | NumberFormatException e) {
+            return null;
+        }
+        return null;
+    }
 
     /**
      * The problems as the operator reads them, one line each. A config from
@@ -43,11 +94,16 @@ public final class ConfigChecker {
         return problems(loaded, BindResolver.ROUTE_TABLE);
     }
 
+    public static List<ConfigProblem> problems(LoadedConfig loaded, Path routeTable) {
+        return problems(loaded, routeTable, Judge.RUN);
+    }
+
     /**
      * @param routeTable where to look for the default route (tests pass their own)
+     * @param judge      for whom state_dir is judged, and whether it may be created
      * @return every problem found, in the order of the file's keys; empty when all is well
      */
-    public static List<ConfigProblem> problems(LoadedConfig loaded, Path routeTable) {
+    public static List<ConfigProblem> problems(LoadedConfig loaded, Path routeTable, Judge judge) {
         Config c = loaded.config();
         Positions at = loaded.positions();
         List<ConfigProblem> problems = new ArrayList<>();
@@ -86,7 +142,7 @@ public final class ConfigChecker {
             if (h.onFollower() != null) executable(report, "hooks.on_follower", h.onFollower(), h.onFollower().toString());
             if (h.fence() != null) executable(report, "hooks.fence", h.fence(), h.fence().toString());
         }
-        String stateDirProblem = writableDirectory(c.stateDir());
+        String stateDirProblem = judge.create() ? writableDirectory(c.stateDir()) : judgeDirectory(c.stateDir(), judge);
         if (stateDirProblem != null) report.add("state_dir", stateDirProblem, c.stateDir().toString());
         String socketProblem = socketDirectory(c.controlSocket());
         if (socketProblem != null) report.add("control_socket", socketProblem, c.controlSocket().toString());
@@ -173,6 +229,71 @@ public final class ConfigChecker {
             return "cannot be written: " + reason(e) + "; the agent keeps its term and vote there";
         }
         return null;
+    }
+
+    /**
+     * Null when {@code judge}'s user could create {@code dir} or write in it; creates nothing. As
+     * another user, asks the kernel as that user ({@code setpriv ... test -w}), so that ACLs and
+     * supplementary groups count as they will for the agent. The unit's own StateDirectory is
+     * created and given to the unit's user by systemd at start, whoever owns it now.
+     */
+    public static String judgeDirectory(Path dir, Judge judge) {
+        Path blocker = nonDirectoryAncestor(dir);
+        if (blocker != null) {
+            return blocker.equals(dir) ? "is not a directory"
+                    : "cannot be created: " + blocker + " is not a directory";
+        }
+        Path abs = dir.toAbsolutePath().normalize();
+        if (judge.user() != null && abs.equals(UNIT_STATE_DIRECTORY)) return null;
+        Path existing = abs;
+        while (existing != null && !Files.exists(existing)) existing = existing.getParent();
+        if (existing == null) return "cannot be created: no ancestor exists";
+        boolean missing = !existing.equals(abs);
+        String access = writableBy(existing, judge);
+        if (access == null) return null;
+        String tail = judge.user() != null ? " (" + judge.user() + " is the user the unit runs the agent as)" : "";
+        return missing ? "cannot be created by " + judge.who() + ": " + existing + " " + access + tail
+                : "cannot be written by " + judge.who() + ": " + access + tail + "; the agent keeps its term and vote there";
+    }
+
+    /** Null when {@code dir} is writable and searchable by the judge's user; else why not. */
+    private static String writableBy(Path dir, Judge judge) {
+        if (judge.user() == null) {
+            return Files.isWritable(dir) && Files.isExecutable(dir) ? null : "is not writable and searchable (" + mode(dir) + ")";
+        }
+        Path setpriv = lookUp("setpriv", DEFAULT_PATH);
+        Path test = lookUp("test", DEFAULT_PATH);
+        if (setpriv == null || test == null) return "cannot be judged: setpriv or test is missing (install util-linux and coreutils)";
+        try {
+            Process p = new ProcessBuilder(setpriv.toString(), "--reuid=" + judge.uid(), "--regid=" + judge.gid(), "--init-groups",
+                    "--", test.toString(), "-w", dir.toString(), "-a", "-x", dir.toString())
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return "cannot be judged: setpriv did not answer";
+            }
+            return switch (p.exitValue()) {
+                case 0 -> null;
+                case 1 -> "is not writable and searchable by " + judge.user() + " (" + mode(dir) + ")";
+                default -> "cannot be judged: setpriv --reuid=" + judge.uid() + " failed (exit " + p.exitValue() + ")";
+            };
+        } catch (IOException e) {
+            return "cannot be judged: " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "cannot be judged: interrupted";
+        }
+    }
+
+    /** {@code owner root:root, mode 0755}, for the messages. */
+    private static String mode(Path p) {
+        try {
+            java.nio.file.attribute.PosixFileAttributes a = Files.readAttributes(p, java.nio.file.attribute.PosixFileAttributes.class);
+            return "owner " + a.owner().getName() + ":" + a.group().getName() + ", mode "
+                    + java.nio.file.attribute.PosixFilePermissions.toString(a.permissions());
+        } catch (IOException | UnsupportedOperationException e) {
+            return "mode unknown";
+        }
     }
 
     private static String socketDirectory(Path socket) {

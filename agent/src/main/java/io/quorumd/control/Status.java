@@ -1,5 +1,6 @@
 package io.quorumd.control;
 
+import io.quorumd.core.Clearance;
 import io.quorumd.core.NodeView;
 import io.quorumd.core.Role;
 import java.util.ArrayList;
@@ -23,11 +24,44 @@ import java.util.TreeMap;
  * @param bind             address and port this node listens on, e.g. {@code 198.18.0.11:51621}
  * @param bootId           this agent run's random id (not the kernel's)
  * @param dropped          dropped frames by reason, sorted by reason
+ * @param clearedBy        on a master cleared to run its command: the proof it used or the wait it
+ *                         sat out, and the old master that was about; null otherwise
  */
 public record Status(String cluster, String node, Role role, long term, String votedFor, String master,
                      Long leaseMs, boolean commandPermitted, String bind, String bootId, long uptimeMs,
                      StorageStatus storage, List<PeerStatus> peers, CommandStatus command,
-                     Map<String, Long> dropped) {
+                     Map<String, Long> dropped, ClearedBy clearedBy) {
+
+    /** A status that does not say what cleared the master (an older agent's). */
+    public Status(String cluster, String node, Role role, long term, String votedFor, String master,
+                  Long leaseMs, boolean commandPermitted, String bind, String bootId, long uptimeMs,
+                  StorageStatus storage, List<PeerStatus> peers, CommandStatus command,
+                  Map<String, Long> dropped) {
+        this(cluster, node, role, term, votedFor, master, leaseMs, commandPermitted, bind, bootId, uptimeMs,
+                storage, peers, command, dropped, null);
+    }
+
+    /**
+     * @param by        {@code certificate}, {@code handover}, {@code fence}, {@code own_stop},
+     *                  {@code lease_expiry} (no proof: the old lease plus stop_timeout was waited
+     *                  out), {@code no_master} or {@code self}
+     * @param oldMaster the earlier master it is about, or null when none was known
+     * @param oldTerm   that master's term, or null
+     */
+    public record ClearedBy(String by, String oldMaster, Long oldTerm) {
+        public ClearedBy {
+            if (by == null) throw new IllegalArgumentException("cleared_by needs its kind");
+        }
+
+        static ClearedBy of(Clearance c) {
+            return c == null ? null : new ClearedBy(c.by().label(), c.oldMaster(), c.oldMaster() == null ? null : c.oldTerm());
+        }
+
+        /** {@code certificate of node-b (term 4)}. */
+        String text() {
+            return by + (oldMaster == null ? "" : " of " + oldMaster + " (term " + oldTerm + ")");
+        }
+    }
 
     /**
      * @param state         {@code up}, {@code silent}, {@code refused} or {@code never}
@@ -88,7 +122,8 @@ public record Status(String cluster, String node, Role role, long term, String v
         StorageStatus storage = view.storageHealthy() && storageError == null
                 ? StorageStatus.OK : new StorageStatus(false, storageError);
         return new Status(cluster, view.node(), view.role(), view.term(), view.votedFor(), view.master(), leaseMs,
-                view.commandPermitted(), bind, bootId, uptimeMs, storage, peers, command, dropped);
+                view.commandPermitted(), bind, bootId, uptimeMs, storage, peers, command, dropped,
+                ClearedBy.of(view.clearedBy()));
     }
 
     /** The object {@code quorumd status --json} prints, keys in a fixed order. */
@@ -102,6 +137,9 @@ public record Status(String cluster, String node, Role role, long term, String v
         m.put("master", master);
         m.put("lease_ms", leaseMs);
         m.put("command_permitted", commandPermitted);
+        m.put("cleared_by", clearedBy == null ? null : clearedBy.by());
+        m.put("old_master", clearedBy == null ? null : clearedBy.oldMaster());
+        m.put("old_master_term", clearedBy == null ? null : clearedBy.oldTerm());
         m.put("bind", bind);
         m.put("boot_id", bootId);
         m.put("uptime_ms", uptimeMs);
@@ -155,6 +193,10 @@ public record Status(String cluster, String node, Role role, long term, String v
             if (!(e.getValue() instanceof Long n)) throw new JsonException("status: dropped." + e.getKey() + " is not an integer");
             dropped.put((String) e.getKey(), n);
         }
+        // absent from an older agent's answer
+        String clearedByKind = m.containsKey("cleared_by") ? get(m, "cleared_by", String.class, true) : null;
+        ClearedBy clearedBy = clearedByKind == null ? null : new ClearedBy(clearedByKind,
+                get(m, "old_master", String.class, true), get(m, "old_master_term", Long.class, true));
         String role = get(m, "role", String.class, false);
         Role r;
         try {
@@ -171,7 +213,7 @@ public record Status(String cluster, String node, Role role, long term, String v
                 peers,
                 new CommandStatus(get(cm, "state", String.class, false), get(cm, "pid", Long.class, true),
                         get(cm, "term", Long.class, true), Math.toIntExact(get(cm, "restarts", Long.class, false))),
-                dropped);
+                dropped, clearedBy);
     }
 
     private static <T> T get(Map<?, ?> m, String key, Class<T> type, boolean nullable) {
@@ -198,6 +240,7 @@ public record Status(String cluster, String node, Role role, long term, String v
         if (role == Role.MASTER) {
             rows.add(new String[] {"lease", leaseMs == null ? "none yet" : duration(leaseMs) + " left"});
             if (!commandPermitted) rows.add(new String[] {"permission", "waiting: the old master's command may still run"});
+            else if (clearedBy != null) rows.add(new String[] {"cleared", "by " + clearedBy.text()});
         }
         rows.add(new String[] {"command", commandText()});
         rows.add(new String[] {"storage", storage.healthy() ? "ok"

@@ -86,7 +86,8 @@ public class Node {
     private long leaseEndNanos = -1;
     private boolean cleared;
     private long clearAtNanos = -1;
-    private String clearReason = "";
+    private Clearance clearedBy;              // what cleared this master (null: not yet)
+    private Clearance waitClearance;          // what the wait under way would clear it by
     private boolean fenceRequested;
     private String fenceTarget;
     private long fenceTargetTerm;
@@ -242,8 +243,9 @@ public class Node {
                 }
                 if (!cleared && clearAtNanos >= 0 && now >= clearAtNanos) {
                     cleared = true;
-                    if (clearReason.isEmpty()) clearReason = "waited out the old lease plus stop_timeout";
-                    trace("cleared to run the command in term %d: %s", state.term(), clearReason);
+                    if (clearedBy == null) clearedBy = waitClearance != null ? waitClearance
+                            : new Clearance(Clearance.By.LEASE_EXPIRY, null, 0, "waited out the old lease plus stop_timeout");
+                    trace("cleared to run the command in term %d: %s", state.term(), clearedBy.reason());
                 }
                 maybeStartCommand(now);
             }
@@ -669,7 +671,8 @@ public class Node {
         fenceProof = null;
         fenceTarget = null;
         fenceAtNanos = -1;
-        clearReason = "";
+        clearedBy = null;
+        waitClearance = null;
         handOver = null;
         offeredProof = null;
         setRole(Role.MASTER, self, now, "became master in term " + state.term() + ": " + grants.size() + " of "
@@ -747,20 +750,22 @@ public class Node {
         // Failing that, if every node answered and each amnesic one certified its own old command
         // gone, any forgotten master is among them and covered too (fresh or whole-cluster restart).
         if (nonAmnesic >= peers.majority() || everyNodeAccounted) {
-            String proof = proofFor(x, xTerm);
+            Clearance proof = proofFor(x, xTerm);
             if (proof != null) {
                 cleared = true;
-                clearReason = proof;
-                trace("cleared to run the command in term %d: %s", state.term(), proof);
+                clearedBy = proof;
+                trace("cleared to run the command in term %d: %s", state.term(), proof.reason());
                 return;
             }
         }
         if (fenceCovers(x, xTerm) && nonAmnesic >= peers.majority() && fenceProof.masterTerm() == xTerm) {
             cleared = true;
-            clearReason = "fence of " + x + " (term " + xTerm + ") succeeded after its lease ended";
-            trace("cleared to run the command in term %d: %s", state.term(), clearReason);
+            clearedBy = new Clearance(Clearance.By.FENCE, x, xTerm,
+                    "fence of " + x + " (term " + xTerm + ") succeeded after its lease ended");
+            trace("cleared to run the command in term %d: %s", state.term(), clearedBy.reason());
             return;
         }
+        waitClearance = new Clearance(Clearance.By.LEASE_EXPIRY, x, xTerm, "waited out the old lease plus stop_timeout");
         long waitUntil = clearance(now);
         if (waitUntil != clearAtNanos) {
             clearAtNanos = waitUntil;
@@ -782,18 +787,20 @@ public class Node {
     }
 
     /** Which proof clears this master given that {@code x} was the newest master (term {@code xTerm}); null if none. */
-    private String proofFor(String x, long xTerm) {
-        if (x == null) return "no master known to the voters, and none could have been forgotten";
+    private Clearance proofFor(String x, long xTerm) {
+        if (x == null) return new Clearance(Clearance.By.NO_MASTER, null, 0,
+                "no master known to the voters, and none could have been forgotten");
         boolean sawCleared = false;
         for (Grant g : grants.values()) {
             MasterReport r = g.report();
             if (x.equals(r.master()) && r.masterTerm() == xTerm && r.cleared()) sawCleared = true;
         }
-        if (x.equals(self) && xTerm == state.term()) return "this node is that master";
+        if (x.equals(self) && xTerm == state.term()) return new Clearance(Clearance.By.SELF, x, xTerm, "this node is that master");
         Proof p = proofs.get(x);
         if (p != null && p.masterTerm() == xTerm && p.cleared()
                 && (p.kind() == Proof.Kind.HANDOVER || p.kind() == Proof.Kind.SELF || p.kind() == Proof.Kind.CERTIFICATE)) {
-            return p.kind().name().toLowerCase() + " from " + x + " for term " + xTerm;
+            return new Clearance(Clearance.By.of(p.kind()), x, xTerm,
+                    p.kind().name().toLowerCase() + " from " + x + " for term " + xTerm);
         }
         // A certificate only speaks for commands started before that boot: one recorded for an older
         // term says nothing about a command the node started after it came back.
@@ -1177,9 +1184,9 @@ public class Node {
         return new NodeView(self, role, state.term(), state.votedFor(), role == Role.MASTER ? self : master,
                 role == Role.MASTER ? leaseEndNanos : -1, role == Role.MASTER && cleared,
                 role == Role.MASTER ? clearAtNanos : -1, role == Role.MASTER && commandActive,
-                storageHealthy, pv);
+                storageHealthy, pv, role == Role.MASTER && cleared ? clearedBy : null);
     }
 
     /** Why the current master is (or is not yet) cleared to run its command, for logs and status. */
-    public String clearReason() { return clearReason; }
+    public String clearReason() { return clearedBy == null ? "" : clearedBy.reason(); }
 }

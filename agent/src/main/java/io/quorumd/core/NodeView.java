@@ -9,10 +9,19 @@ import java.util.List;
  * @param cleared         this master has permission to run its command (proof, or the wait is over)
  * @param clearAtNanos    when the wait for the old lease ends, or -1
  * @param storageHealthy  false while persisting fails (the node then neither votes nor campaigns)
+ * @param clearedBy       on a cleared master: the proof it used, or the wait it sat out; else null
  */
 public record NodeView(String node, Role role, long term, String votedFor, String master,
                        long leaseEndNanos, boolean cleared, long clearAtNanos, boolean commandPermitted,
-                       boolean storageHealthy, List<PeerView> peers) {
+                       boolean storageHealthy, List<PeerView> peers, Clearance clearedBy) {
+
+    /** A view that does not say what cleared the master. */
+    public NodeView(String node, Role role, long term, String votedFor, String master,
+                    long leaseEndNanos, boolean cleared, long clearAtNanos, boolean commandPermitted,
+                    boolean storageHealthy, List<PeerView> peers) {
+        this(node, role, term, votedFor, master, leaseEndNanos, cleared, clearAtNanos, commandPermitted,
+                storageHealthy, peers, null);
+    }
 
     /**
      * @param lastContactAgoNanos since the last frame from it, -1 if never

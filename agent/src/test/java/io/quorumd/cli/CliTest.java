@@ -103,12 +103,46 @@ class CliTest {
         }
     }
 
+    /** {@code quorumd ARGS} in a child JVM whose environment has QUORUMD_CONFIG set to {@code config}, or unset (null). */
+    private static Result child(String config, String... args) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new java.util.ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), "io.quorumd.Main"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        if (config == null) pb.environment().remove("QUORUMD_CONFIG");
+        else pb.environment().put("QUORUMD_CONFIG", config);
+        Path out = Files.createTempFile("cli-out", ".txt");
+        Path err = Files.createTempFile("cli-err", ".txt");
+        try {
+            Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "quorumd " + String.join(" ", args) + " did not exit");
+            return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
     @Test
-    void configFromEnvironmentDefault() {
-        // picocli resolves ${env:QUORUMD_CONFIG:-/etc/quorumd/quorumd.yaml}; without the variable the default shows
-        if (System.getenv("QUORUMD_CONFIG") != null) return;
-        Result h = run("check", "-h");
-        assertTrue(h.out().contains("/etc/quorumd/quorumd.yaml"), h.out());
+    void configFromEnvironmentDefault() throws Exception {
+        // picocli resolves ${env:QUORUMD_CONFIG:-/etc/quorumd/quorumd.yaml}: run in a child whose
+        // environment this test sets, whatever the environment the tests run in
+        Result h = child(null, "check", "-h");
+        assertEquals(0, h.code(), h.err());
+        assertTrue(h.out().contains("/etc/quorumd/quorumd.yaml"), "without QUORUMD_CONFIG the default shows:\n" + h.out());
+
+        Path c = config("");
+        Result r = child(c.toString(), "check");
+        assertEquals(0, r.code(), "check without -c reads $QUORUMD_CONFIG: " + r.err());
+        assertTrue(r.out().contains("port: 47300"), r.out());
+        Result hc = child(c.toString(), "check", "-h");
+        assertTrue(hc.out().replaceAll("\\s+", "").contains(c.toString()), "the help shows the path from QUORUMD_CONFIG:\n" + hc.out());
+
+        Result missing = child(tmp.resolve("nope.yaml").toString(), "check");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().startsWith("quorumd: cannot read " + tmp.resolve("nope.yaml")), missing.err());
+        Result flag = child(tmp.resolve("nope.yaml").toString(), "check", "-c", c.toString());
+        assertEquals(0, flag.code(), "-c wins over QUORUMD_CONFIG: " + flag.err());
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.quorumd.core.Clearance;
 import io.quorumd.core.NodeView;
 import io.quorumd.core.Role;
 import java.util.List;
@@ -18,7 +19,7 @@ class StatusTest {
                 "198.18.0.11:51621", "5f3c9a1e7d2b4c60", 3_723_000, Status.StorageStatus.OK,
                 List.of(new Status.PeerStatus("node-b", "up", 45L, 7), new Status.PeerStatus("node-c", "never", null, 0)),
                 new Status.CommandStatus("running", 4242L, 7L, 1),
-                Map.of("wrong-cluster", 3L, "undecodable", 12L));
+                Map.of("wrong-cluster", 3L, "undecodable", 12L), new Status.ClearedBy("certificate", "node-b", 6L));
     }
 
     static Status follower() {
@@ -43,8 +44,11 @@ class StatusTest {
         assertNull(never.get("last_contact_ms"));
         assertEquals(Map.of("state", "running", "pid", 4242L, "term", 7L, "restarts", 1L), m.get("command"));
         assertEquals(Map.of("undecodable", 12L, "wrong-cluster", 3L), m.get("dropped"));
+        assertEquals("certificate", m.get("cleared_by"));
+        assertEquals("node-b", m.get("old_master"));
+        assertEquals(6L, m.get("old_master_term"));
         assertEquals(List.of("cluster", "node", "role", "term", "voted_for", "master", "lease_ms", "command_permitted",
-                "bind", "boot_id", "uptime_ms", "storage", "peers", "command", "dropped"), List.copyOf(m.keySet()));
+                "cleared_by", "old_master", "old_master_term", "bind", "boot_id", "uptime_ms", "storage", "peers", "command", "dropped"), List.copyOf(m.keySet()));
     }
 
     @Test
@@ -62,6 +66,9 @@ class StatusTest {
         assertEquals(follower(), Status.fromJson(follower().toJson()));
         String extra = master().toJson().replaceFirst("\\{", "{\"added_later\":[1,2],");
         assertEquals(master(), Status.fromJson(extra), "unknown keys are ignored");
+        String older = master().toJson().replace("\"cleared_by\":\"certificate\",\"old_master\":\"node-b\",\"old_master_term\":6,", "");
+        assertTrue(!older.contains("cleared_by"), older);
+        assertNull(Status.fromJson(older).clearedBy(), "an older agent's answer has no cleared_by");
         JsonException e = assertThrows(JsonException.class,
                 () -> Status.fromJson(master().toJson().replace("\"term\":7,", "\"term\":\"7\",")));
         assertEquals("status: \"term\" should be a Long (got \"7\")", e.getMessage());
@@ -77,6 +84,7 @@ class StatusTest {
                 term     7 (voted for node-a)
                 master   node-a
                 lease    812 ms left
+                cleared  by certificate of node-b (term 6)
                 command  running, pid 4242, term 7, restarts 1
                 storage  ok
                 dropped  undecodable 12, wrong-cluster 3
@@ -110,6 +118,13 @@ class StatusTest {
                 s.peers(), "this node is not its own peer");
         assertEquals(Status.StorageStatus.OK, s.storage());
         assertTrue(s.toTable().contains("permission  waiting: the old master's command may still run"), s.toTable());
+        assertNull(s.clearedBy());
+
+        NodeView c = new NodeView("node-a", Role.MASTER, 9, "node-a", "node-a", now + 640_500_000L, true, -1,
+                true, true, List.of(), new Clearance(Clearance.By.LEASE_EXPIRY, "node-c", 8, "waited"));
+        Status cs = Status.of(c, now, "payments", null, null, 1, null, Status.CommandStatus.NONE, Map.of());
+        assertEquals(new Status.ClearedBy("lease_expiry", "node-c", 8L), cs.clearedBy());
+        assertTrue(cs.toJson().contains("\"cleared_by\":\"lease_expiry\",\"old_master\":\"node-c\",\"old_master_term\":8,"), cs.toJson());
 
         NodeView f = new NodeView("node-a", Role.FOLLOWER, 9, null, "node-b", -1, false, -1, false, false, List.of());
         Status fs = Status.of(f, now, "payments", null, null, 1, "disk full", Status.CommandStatus.NONE, Map.of());

@@ -12,6 +12,7 @@ import java.util.TreeMap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -153,6 +154,8 @@ class NodeScenarioTest {
         // nobody ever heard a master: nothing to wait for
         long started = w.commandStartedAt.get(m);
         assertTrue(started < 1300 * MS, "started at " + started / MS + " ms\n" + w.dump());
+        assertEquals(new Clearance(Clearance.By.NO_MASTER, null, 0, "no master known to the voters, and none could have been forgotten"),
+                w.nodes.get(m).view(w.now).clearedBy());
     }
 
     @Test
@@ -171,6 +174,11 @@ class NodeScenarioTest {
         assertTrue(failover >= TIMING.electionTimeoutNanos() - 100 * MS + TIMING.stopWaitNanos(), failover / MS + " ms\n" + w.dump());
         assertTrue(failover <= 2 * TIMING.electionTimeoutNanos() + TIMING.stopWaitNanos() + 100 * MS, failover / MS + " ms\n" + w.dump());
         assertTrue(w.commandTerm.get(m) > 1);
+        Clearance c = w.nodes.get(m).view(w.now).clearedBy();
+        assertEquals(Clearance.By.LEASE_EXPIRY, c.by(), w.dump());
+        assertEquals(old, c.oldMaster());
+        assertEquals("lease expiry: waited out the old lease plus stop_timeout of " + old + " (master in term " + c.oldTerm() + ")",
+                c.describe());
     }
 
     @Test
@@ -185,6 +193,10 @@ class NodeScenarioTest {
         assertTrue(!m.equals(old), w.dump());
         long started = w.commandStartedAt.get(m);
         assertTrue(started - t0 < 50 * MS, "hand-over took " + (started - t0) / MS + " ms\n" + w.dump());
+        Clearance c = w.nodes.get(m).view(w.now).clearedBy();
+        assertEquals(Clearance.By.HANDOVER, c.by(), w.dump());
+        assertEquals(old, c.oldMaster());
+        assertEquals("hand-over from " + old + " (master in term " + c.oldTerm() + ")", c.describe());
     }
 
     @Test
@@ -223,6 +235,11 @@ class NodeScenarioTest {
         assertNotNull(m, w.dump());
         long failover = w.commandStartedAt.get(m) - crashAt;
         assertTrue(failover < 500 * MS, failover / MS + " ms\n" + w.dump());
+        Clearance c = w.nodes.get(m).view(w.now).clearedBy();
+        assertEquals(new Clearance(Clearance.By.CERTIFICATE, old, term, "certificate from " + old + " for term " + term), c, w.dump());
+        assertEquals("restart certificate of " + old + " (master in term " + term + ")", c.describe());
+        for (String id : w.nodes.keySet())
+            if (!id.equals(m)) assertNull(w.nodes.get(id).view(w.now).clearedBy(), "only the master says what cleared it");
     }
 
     /**

@@ -430,6 +430,48 @@ final class Cluster implements AutoCloseable {
         }, () -> "last status: " + last[0]);
     }
 
+    /**
+     * What cleared the master that started {@code run} to start it, from that node's
+     * {@code status --json} ({@code cleared_by}, {@code old_master}, {@code old_master_term}), checked
+     * against the line its agent logged ("cleared to start the command in term N by ..."). Fails
+     * when the node is no longer master of that term, or never says.
+     */
+    Map<String, Object> clearance(Run run) {
+        Node n = node(run.node());
+        @SuppressWarnings("unchecked")
+        Map<String, Object>[] last = new Map[1];
+        await(n.id + " says what cleared it in term " + run.term(), Duration.ofSeconds(5), () -> {
+            Map<String, Object> s = n.status();
+            last[0] = s;
+            return s.get("cleared_by") != null;
+        }, () -> "last status: " + last[0]);
+        Map<String, Object> s = last[0];
+        if (!"master".equals(s.get("role")) || !Long.valueOf(run.term()).equals(s.get("term")))
+            throw new AssertionError(n.id + " is no longer the master of term " + run.term() + ": " + s);
+        String line = clearanceLogLine(n, run.term());
+        String by = String.valueOf(s.get("cleared_by"));
+        String expected = switch (by) {
+            case "certificate" -> "by restart certificate of " + s.get("old_master");
+            case "handover" -> "by hand-over from " + s.get("old_master");
+            case "fence" -> "by fence of " + s.get("old_master");
+            case "lease_expiry" -> "by lease expiry";
+            default -> "by ";
+        };
+        if (line == null || !line.contains(expected))
+            throw new AssertionError(n.id + ": status says cleared_by " + by + " but the log says " + line
+                    + " (expected \"" + expected + "\")\n" + journal(n, 60));
+        return s;
+    }
+
+    /** The agent's log line saying what cleared it in {@code term}, or null. */
+    String clearanceLogLine(Node n, long term) {
+        ExecResult r = n.exec("journalctl", "-u", "quorumd", "--no-pager", "-o", "cat");
+        String needle = "cleared to start the command in term " + term + " by ";
+        String found = null;
+        for (String l : r.getStdout().split("\n")) if (l.contains(needle)) found = l;
+        return found;
+    }
+
     // ---------------------------------------------------------------------------------------
     // faults; each returns the host's monotonic instant just before it was injected
 

@@ -201,8 +201,17 @@ class PackageTest {
         // SIGSTOP: the event loop stops, so do its WATCHDOG=1 pings and lease renewals
         node.execOk("kill", "-STOP", mainPid);
         Run gone = cluster.awaitGone(before, Duration.ofSeconds(10));
-        cluster.report("agent SIGSTOPped: the watchdog outside the JVM stopped its command " + Cluster.ms(gone.goneNanos() - t)
+        long goneMs = Cluster.ms(gone.goneNanos() - t);
+        cluster.report("agent SIGSTOPped: the watchdog outside the JVM stopped its command " + goneMs
                 + " ms later (lease " + Cluster.LEASE_MS + " ms)");
+        // At the lease's end, not at systemd's watchdog (WatchdogSec=10s) nor before the lease: the
+        // last lease renewal was at most two heartbeats before the stop (a keep-alive sent, its
+        // echoes not yet counted), and the command (sleep) dies at once on stop_signal; the
+        // observer polls every 5 ms. 500 ms covers the watchdog's timer and a loaded machine.
+        assertTrue(goneMs >= Cluster.LEASE_MS - 2 * Cluster.HEARTBEAT_MS,
+                "the command was stopped " + goneMs + " ms after the agent froze, before its lease could have ended");
+        assertTrue(goneMs <= Cluster.LEASE_MS + 500, "the command was stopped " + goneMs
+                + " ms after the agent froze, not at the lease's end (" + Cluster.LEASE_MS + " ms)");
         Cluster.await("systemd's watchdog to restart the agent", Duration.ofSeconds(40), () -> {
             String pid = node.execOk("systemctl", "show", "-p", "MainPID", "--value", "quorumd").trim();
             return !pid.equals(mainPid) && !pid.equals("0");

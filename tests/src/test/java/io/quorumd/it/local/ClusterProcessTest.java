@@ -5,6 +5,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.quorumd.core.TermState;
+import io.quorumd.storage.StateFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,10 +79,13 @@ class ClusterProcessTest {
         long oldTerm = LocalCluster.term(cluster.status(old));
         long t0 = System.nanoTime();
         cluster.kill9(old);
+        TermState persistedAtKill = persisted(old);
         String m = cluster.awaitMasterRunning(ELECT, old);
         long failoverMs = (System.nanoTime() - t0) / 1_000_000;
         long newTerm = LocalCluster.term(cluster.status(m));
         assertTrue(newTerm > oldTerm, "fencing token grows: " + oldTerm + " -> " + newTerm);
+        // no proof from a killed agent that was not restarted: the new master waited, and says so
+        assertCleared(m, newTerm, "lease_expiry", old, oldTerm, "lease expiry: waited out the old lease plus stop_timeout of " + old);
         cluster.start(old);
         LocalCluster.await(() -> {
             Map<String, Object> s = cluster.status(old);
@@ -88,27 +93,30 @@ class ClusterProcessTest {
         }, ELECT, old + " to rejoin as follower of " + m);
         assertTrue(LocalCluster.term(cluster.status(old)) >= newTerm);
         assertEquals(m, cluster.masterRunning(), "the rejoining node did not disturb the master");
-        String persisted = Files.readString(cluster.member(old).stateDir.resolve("state"));
-        assertTrue(persisted.contains("term="), persisted);
+        // what it persisted before the kill: the term it was master in, with its vote for itself
+        assertEquals(new TermState(oldTerm, old), persistedAtKill, "the killed master's state file");
+        // and after rejoining, the newer term it learned (written asynchronously: poll)
+        LocalCluster.await(() -> persisted(old).term() >= newTerm, ELECT, old + "'s state file to hold term " + newTerm);
         System.out.printf("[%s] kill -9 of %s (term %d): %s runs the command after %d ms (term %d)%n", name, old, oldTerm,
                 m, failoverMs, newTerm);
     }
 
+    /**
+     * Every lease any node held, sampled from outside on the one clock they share: the paused
+     * master through its last answer before the SIGSTOP (taken just before it), the others every
+     * 10 ms. No two leases of different nodes may cover the same instant.
+     */
     @Test
     void pausedMasterStepsDownAndNeverTwoMastersWithALease() throws Exception {
         cluster.startAll();
         String old = cluster.awaitMasterRunning(ELECT, null);
-        List<String> doubleLease = new ArrayList<>();
+        List<Held> held = java.util.Collections.synchronizedList(new ArrayList<>());
         Thread sampler = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {
-                List<String> leased = new ArrayList<>();
                 for (String id : cluster.members.keySet()) {
-                    Map<String, Object> s = cluster.status(id);
-                    if ("master".equals(LocalCluster.role(s)) && s.get("lease_ms") instanceof Number n && n.longValue() > 0) {
-                        leased.add(id + "(term " + s.get("term") + ", lease " + n + " ms)");
-                    }
+                    Held h = heldLease(id);
+                    if (h != null && h.toNanos() > h.fromNanos()) held.add(h);
                 }
-                if (leased.size() > 1) doubleLease.add(leased.toString());
                 try {
                     Thread.sleep(10);
                 } catch (InterruptedException e) {
@@ -117,10 +125,21 @@ class ClusterProcessTest {
             }
         });
         sampler.start();
+        Held oldLease;
+        long pausedAt;
+        String m;
         try {
+            // the paused master's lease as it stands at the pause: its last answer, just before
+            Held h;
+            do {
+                h = heldLease(old);
+            } while (h == null || h.toNanos() <= h.fromNanos());
+            oldLease = h;
             cluster.pause(old);
+            pausedAt = System.nanoTime();
+            held.add(oldLease);
             long t0 = System.nanoTime();
-            String m = cluster.awaitMasterRunning(ELECT, old);
+            m = cluster.awaitMasterRunning(ELECT, old);
             long failoverMs = (System.nanoTime() - t0) / 1_000_000;
             long pausedFor = 3000 - (System.nanoTime() - t0) / 1_000_000;
             if (pausedFor > 0) Thread.sleep(pausedFor);   // hold the pause for 3 election timeouts
@@ -133,13 +152,30 @@ class ClusterProcessTest {
             sampler.interrupt();
             sampler.join();
         }
-        assertTrue(doubleLease.isEmpty(), "two masters held a lease at once: " + doubleLease);
+        List<Held> all;
+        synchronized (held) {
+            all = new ArrayList<>(held);
+        }
+        assertTrue(oldLease.toNanos() > pausedAt, "the paused master's last answer covers the pause: " + oldLease
+                + ", paused at " + pausedAt / 1_000_000 + " ms");
+        String newMaster = m;
+        assertTrue(all.stream().anyMatch(h -> h.node().equals(newMaster)), "the new master's lease was sampled: " + all);
+        List<String> doubleLease = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++)
+            for (int j = i + 1; j < all.size(); j++)
+                if (!all.get(i).node().equals(all.get(j).node()) && all.get(i).overlaps(all.get(j)))
+                    doubleLease.add(all.get(i) + " and " + all.get(j));
+        assertTrue(doubleLease.isEmpty(), "two masters held a lease at once: " + doubleLease.subList(0, Math.min(5, doubleLease.size())));
+        long firstNew = all.stream().filter(h -> h.node().equals(newMaster)).mapToLong(Held::fromNanos).min().orElseThrow();
+        System.out.printf("[%s] the paused master's lease ran until %d ms after the pause; %s first seen with a lease %d ms after it%n",
+                name, (oldLease.toNanos() - pausedAt) / 1_000_000, newMaster, (firstNew - pausedAt) / 1_000_000);
     }
 
     @Test
     void stepDownHandsOverWithProofAndNoWait() throws Exception {
         cluster.startAll();
         String old = cluster.awaitMasterRunning(ELECT, null);
+        long oldTerm = LocalCluster.term(cluster.status(old));
         long t0 = System.nanoTime();
         io.quorumd.control.Reply r = io.quorumd.control.ControlClient.call(cluster.member(old).socket, "step-down",
                 Duration.ofSeconds(10));
@@ -149,6 +185,7 @@ class ClusterProcessTest {
         // Without proof the successor must wait at least t + stop_timeout (2 s here) by design:
         // anything under one election timeout shows the hand-over's proof was used.
         assertTrue(ms < 1000, "hand-over took " + ms + " ms: the successor did not use the proof\n" + cluster.logs());
+        assertCleared(m, LocalCluster.term(cluster.status(m)), "handover", old, oldTerm, "hand-over from " + old);
         System.out.printf("[%s] step-down of %s: %s runs the command %d ms later%n", name, old, m, ms);
     }
 
@@ -203,6 +240,56 @@ class ClusterProcessTest {
         cluster.startAll();
         String m2 = cluster.awaitMasterRunning(ELECT, null);
         assertTrue(LocalCluster.term(cluster.status(m2)) > term, "terms survive the restart");
+    }
+
+    /**
+     * {@code master} says in its status and its log what cleared it in {@code term}: {@code by}
+     * (cleared_by), about {@code oldMaster} in {@code oldTerm}; its log line starts so.
+     */
+    private void assertCleared(String master, long term, String by, String oldMaster, long oldTerm, String logged) throws Exception {
+        Map<String, Object> s = cluster.status(master);
+        assertEquals(term, LocalCluster.term(s), "still the master of term " + term + ": " + s);
+        assertEquals(by, s.get("cleared_by"), s.toString());
+        assertEquals(oldMaster, s.get("old_master"), s.toString());
+        assertEquals(oldTerm, ((Number) s.get("old_master_term")).longValue(), s.toString());
+        String line = "cleared to start the command in term " + term + " by " + logged;
+        String log = Files.readString(cluster.log(master));
+        assertTrue(log.contains(line), "the log of " + master + " lacks \"" + line + "\"\n" + log);
+    }
+
+    /** The node's state file, read and checked (format, CRC) as the agent reads it. */
+    private TermState persisted(String id) {
+        try {
+            return new StateFile(cluster.member(id).stateDir).load();
+        } catch (Exception e) {
+            throw new AssertionError(id + "'s state file: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A lease {@code node} certainly held from {@code fromNanos} to {@code toNanos}, on the clock all
+     * the agents and this test share (one host, CLOCK_MONOTONIC): a status answered between
+     * {@code send} and {@code recv} with {@code lease_ms} L says the lease ends at or after send + L.
+     * A paused master cannot shorten it: its last answer before the pause still holds.
+     */
+    record Held(String node, long term, long fromNanos, long toNanos) {
+        boolean overlaps(Held o) {
+            return Math.max(fromNanos, o.fromNanos) < Math.min(toNanos, o.toNanos);
+        }
+
+        @Override
+        public String toString() {
+            return node + "(term " + term + ", lease held over [" + fromNanos / 1_000_000 + ", " + toNanos / 1_000_000 + "] ms)";
+        }
+    }
+
+    /** Asks {@code id} once; null unless it answers as master with a lease. */
+    private Held heldLease(String id) {
+        long send = System.nanoTime();
+        Map<String, Object> s = cluster.status(id);
+        long recv = System.nanoTime();
+        if (!"master".equals(LocalCluster.role(s)) || !(s.get("lease_ms") instanceof Number n) || n.longValue() <= 0) return null;
+        return new Held(id, LocalCluster.term(s), recv, send + n.longValue() * 1_000_000);
     }
 
     @SuppressWarnings("unchecked")
