@@ -45,13 +45,7 @@ public class Node {
 
     // --- durable state and the outbox held back until it is on disk ---
     private TermState state;
-    private long persistSeq;          // last Persist issued
-    private int persistIndex = -1;    // where in this event's effects that Persist sits; -1: none yet
-    private long persistedSeq;        // last Persist acknowledged
-    private boolean storageHealthy = true;
-    private String storageProblem = "";
-    private long persistRetryNanos = -1;
-    private final List<Effect> held = new ArrayList<>();
+    private final Outbox outbox = new Outbox();
 
     // --- role ---
     private Role role = Role.FOLLOWER;
@@ -73,26 +67,11 @@ public class Node {
     private final Map<String, PeerState> peerStates = new TreeMap<>();
     private final Map<String, Proof> proofs = new TreeMap<>();   // newest proof offered by each node
 
-    // --- candidate ---
-    private boolean preVoting;
-    private long preVoteRequestId = -1;
-    private long preVoteTerm = -1;
-    private final Map<String, Boolean> preVotes = new TreeMap<>();
-    private final Map<String, Grant> grants = new LinkedHashMap<>();
-    private long campaignStartedNanos;        // when the vote requests of this term went out
-
-    // --- master ---
-    private final Map<String, Long> echoes = new TreeMap<>();
-    private long leaseEndNanos = -1;
-    private boolean cleared;
-    private long clearAtNanos = -1;
-    private String clearReason = "";
-    private boolean fenceRequested;
-    private String fenceTarget;
-    private long fenceTargetTerm;
-    private long fenceAtNanos = -1;
-    private Proof fenceProof;
-    private HandOverPlan handOver;
+    // --- role state: exists only while the role (or the round) does ---
+    private PreVote preVote;                  // a pre-vote round under way (as follower), or null
+    private CandidateState candidate;         // non-null exactly while candidate
+    private MasterState mastership;           // non-null exactly while master
+    private HandOverPlan handOver;            // a hand-over under way (outlives the master role)
     /** When this run cast its real vote of the current term (for itself or a peer); -1: none. */
     private long votedAtNanos = -1;
 
@@ -106,31 +85,11 @@ public class Node {
     private boolean exitAnnounced;
     private boolean keepAliveSuppressed;
 
-    private List<Effect> out = new ArrayList<>();
-
     private static final class PeerState {
         long lastHeardNanos = -1;
         long term;
         long bootId;
         boolean refused;
-    }
-
-    /** A vote granted to this node in its current term. */
-    private record Grant(MasterReport report, long receivedNanos) {}
-
-    private static final class HandOverPlan {
-        final String requestedTo;
-        final boolean shutdown;
-        final String reason;
-        final List<String> tried = new ArrayList<>();
-        long requestId = -1;
-        boolean resigned;
-
-        HandOverPlan(String requestedTo, boolean shutdown, String reason) {
-            this.requestedTo = requestedTo;
-            this.shutdown = shutdown;
-            this.reason = reason;
-        }
     }
 
     /**
@@ -177,8 +136,7 @@ public class Node {
 
     /** Handles one event at local time {@code nowNanos}; returns the effects to apply, in order. */
     public List<Effect> handle(Event event, long nowNanos) {
-        out = new ArrayList<>();
-        persistIndex = -1;
+        outbox.begin();
         if (event instanceof Event.Tick) {
             // time only
         } else if (event instanceof Event.Received r) {
@@ -205,7 +163,15 @@ public class Node {
             throw new IllegalArgumentException("unhandled event " + event);
         }
         onTime(nowNanos);
-        return out;
+        checkRoleState();
+        return outbox.effects();
+    }
+
+    /** The role and its state object go together; anything else is a bug in this class. */
+    private void checkRoleState() {
+        if ((role == Role.MASTER) != (mastership != null) || (role == Role.CANDIDATE) != (candidate != null))
+            throw new IllegalStateException("role " + role + " with master state " + (mastership != null)
+                    + " and candidate state " + (candidate != null) + " in term " + state.term());
     }
 
     /** The local time at which {@link #handle} should next be called with a {@link Event.Tick}. */
@@ -213,12 +179,13 @@ public class Node {
         long d = nextHeartbeatNanos;
         if (role != Role.MASTER && !shuttingDown) d = Math.min(d, electionDeadlineNanos);
         if (role == Role.MASTER) {
-            if (leaseEndNanos >= 0) d = Math.min(d, leaseEndNanos);
+            MasterState ms = mastership;
+            if (ms.lease.endNanos() >= 0) d = Math.min(d, ms.lease.endNanos());
             else d = Math.min(d, lastLiveMasterNanos + timing.electionTimeoutNanos());   // no echo yet: step down then
-            if (!cleared && clearAtNanos >= 0) d = Math.min(d, clearAtNanos);
-            if (!cleared && fenceTarget != null && !fenceRequested) d = Math.min(d, fenceAtNanos);
+            if (!ms.cleared && ms.clearAtNanos >= 0) d = Math.min(d, ms.clearAtNanos);
+            if (!ms.cleared && ms.fenceTarget != null && !ms.fenceRequested) d = Math.min(d, ms.fenceAtNanos);
         }
-        if (!storageHealthy && persistRetryNanos >= 0) d = Math.min(d, persistRetryNanos);
+        if (outbox.retryAtNanos() >= 0) d = Math.min(d, outbox.retryAtNanos());
         return d;
     }
 
@@ -227,23 +194,18 @@ public class Node {
     // =====================================================================================
 
     private void onTime(long now) {
-        if (!storageHealthy && persistRetryNanos >= 0 && now >= persistRetryNanos) {
-            // one retry at a time: the next waits for this one's failure (onPersistFailed), or a
-            // disk slower than a heartbeat would never see its newest write acknowledged
-            persistRetryNanos = -1;
-            issuePersist();
-        }
+        if (outbox.retryDue(now)) issuePersist();
         if (role == Role.MASTER) {
             updateLease(now);
             if (role == Role.MASTER) {
-                if (!cleared && fenceTarget != null && !fenceRequested && now >= fenceAtNanos) {
-                    fenceRequested = true;
-                    emit(new Effect.RunFence(fenceTarget, fenceTargetTerm, state.term()));
+                MasterState ms = mastership;
+                if (!ms.cleared && ms.fenceTarget != null && !ms.fenceRequested && now >= ms.fenceAtNanos) {
+                    ms.fenceRequested = true;
+                    emit(new Effect.RunFence(ms.fenceTarget, ms.fenceTargetTerm, state.term()));
                 }
-                if (!cleared && clearAtNanos >= 0 && now >= clearAtNanos) {
-                    cleared = true;
-                    if (clearReason.isEmpty()) clearReason = "waited out the old lease plus stop_timeout";
-                    trace("cleared to run the command in term %d: %s", state.term(), clearReason);
+                if (!ms.cleared && ms.clearAtNanos >= 0 && now >= ms.clearAtNanos) {
+                    ms.clear(ms.clearReason.isEmpty() ? "waited out the old lease plus stop_timeout" : ms.clearReason);
+                    trace("cleared to run the command in term %d: %s", state.term(), ms.clearReason);
                 }
                 maybeStartCommand(now);
             }
@@ -263,7 +225,7 @@ public class Node {
         if (role == Role.CANDIDATE) {
             // the real vote did not reach a majority in time: start over with a pre-vote
             becomeFollower(null, now, "election in term " + state.term() + " got "
-                    + grants.size() + " of " + peers.size() + " votes");
+                    + candidate.grants.size() + " of " + peers.size() + " votes");
         }
         startPreVote(now);
     }
@@ -383,7 +345,7 @@ public class Node {
             }
             if (role == Role.MASTER && self.equals(k.master())) {
                 if (k.echoNanos() >= 0 && k.echoNanos() <= now) {
-                    echoes.merge(k.from(), k.echoNanos(), Math::max);
+                    mastership.lease.echo(k.from(), k.echoNanos());
                     updateLease(now);
                 }
             }
@@ -403,7 +365,7 @@ public class Node {
         if (k.sentAtNanos() > masterEchoNanos) masterEchoNanos = k.sentAtNanos();
         lastLiveMasterNanos = now;
         // pre-vote grants still waiting for a Persist no longer hold: a live master is back
-        held.removeIf(e -> e instanceof Effect.Respond r && r.message() instanceof VoteResponse v && v.preVote() && v.granted());
+        outbox.dropHeld(e -> e instanceof Effect.Respond r && r.message() instanceof VoteResponse v && v.preVote() && v.granted());
         yielded = false;
         if (!from.equals(knownMaster) || knownMasterTerm != k.term()) {
             knownMaster = from;
@@ -412,7 +374,7 @@ public class Node {
         }
         knownMasterCleared |= k.cleared();
         electionDeadlineNanos = now + electionTimeout();
-        preVoting = false;
+        preVote = null;
         // echo at once (the heartbeat timer restarts): the lease never waits a follower's heartbeat
         publishKeepAlive(now);
     }
@@ -420,7 +382,7 @@ public class Node {
     private void rememberProof(Proof p, long now) {
         Proof old = proofs.get(p.node());
         if (old == null || p.masterTerm() >= old.masterTerm()) proofs.put(p.node(), p);
-        if (role == Role.MASTER && !cleared) evaluateClearance(now);
+        if (role == Role.MASTER && !mastership.cleared) evaluateClearance(now);
     }
 
     private void onVoteRequest(VoteRequest v, long now) {
@@ -461,7 +423,7 @@ public class Node {
 
     /** Why this node would not vote for the request's candidate, or null. Stickiness is checked here too. */
     private String voteRefusal(VoteRequest v, long now) {
-        if (!storageHealthy) return "storage failing: " + storageProblem;
+        if (!outbox.storageHealthy()) return "storage failing: " + outbox.storageProblem();
         if (shuttingDown) return "shutting down";
         if (v.preVote() && v.term() <= state.term()) return "stale term " + v.term() + " <= " + state.term();
         if (isSticky(now) && !transferAccepted(v)) return stickyReason(now);
@@ -494,8 +456,8 @@ public class Node {
     }
 
     private String stickyReason(long now) {
-        if (role == Role.MASTER) return leaseEndNanos > now
-                ? "this node is master with a lease for another " + ms(leaseEndNanos - now) + " ms"
+        if (role == Role.MASTER) return mastership.lease.endNanos() > now
+                ? "this node is master with a lease for another " + ms(mastership.lease.endNanos() - now) + " ms"
                 : "this node is master (its lease starts with the first echoes)";
         if (now - bootNanos < timing.electionTimeoutNanos() && (lastLiveMasterNanos < 0 || yielded))
             return "restarted " + ms(now - bootNanos) + " ms ago: it may have forgotten a live master";
@@ -517,10 +479,10 @@ public class Node {
 
     private void onVoteResponse(VoteResponse r, long now) {
         if (r.preVote()) {
-            if (!preVoting || r.requestId() != preVoteRequestId || (r.granted() && r.term() != preVoteTerm)) return;
+            PreVote round = preVote;
+            if (round == null || r.requestId() != round.requestId || (r.granted() && r.term() != round.term)) return;
             if (r.granted()) {
-                preVotes.put(r.from(), true);
-                if (preVotes.size() >= peers.majority()) startElection(now, null);
+                if (round.grant(r.from()) >= peers.majority()) startElection(now, null);
             } else if (r.term() > state.term() && !isSticky(now)) {
                 adoptTerm(r.term(), now, r.from() + " is in term " + r.term());
             }
@@ -532,13 +494,13 @@ public class Node {
         }
         if (r.term() < state.term() || !r.granted()) return;
         if (role == Role.CANDIDATE) {
-            grants.put(r.from(), new Grant(r.report(), now));
-            if (grants.size() >= peers.majority()) becomeMaster(now);
-        } else if (role == Role.MASTER && !grants.containsKey(r.from())) {
+            candidate.grants.put(r.from(), new Grant(r.report(), now));
+            if (candidate.grants.size() >= peers.majority()) becomeMaster(now);
+        } else if (role == Role.MASTER && !mastership.grants.containsKey(r.from())) {
             // a late grant still tells us what that voter knew; it may complete a proof
             // votes are not echoes (the voter is not sticky yet): no lease from them
-            grants.put(r.from(), new Grant(r.report(), now));
-            if (!cleared) evaluateClearance(now);
+            mastership.grants.put(r.from(), new Grant(r.report(), now));
+            if (!mastership.cleared) evaluateClearance(now);
         }
     }
 
@@ -550,7 +512,7 @@ public class Node {
         else if (knownMaster != null && knownMasterTerm == h.term() && !knownMaster.equals(h.from()))
             why = knownMaster + " is master of term " + h.term() + ", not " + h.from();
         else if (state.exhausted()) why = "term " + state.term() + " is the largest a term may be";
-        else if (!storageHealthy) why = "storage failing: " + storageProblem;
+        else if (!outbox.storageHealthy()) why = "storage failing: " + outbox.storageProblem();
         else if (shuttingDown) why = "shutting down";
         else if (gaveUp && noCampaignUntilNanos > now) why = "this node's command failed too often";
         if (h.proof() != null && h.proof().node().equals(h.from())) rememberProof(h.proof(), now);
@@ -605,7 +567,7 @@ public class Node {
     /** Why this node may not campaign now, or null. */
     private String campaignRefusal(long now, boolean handedOver) {
         if (state.exhausted()) return "term " + state.term() + " is the largest a term may be";
-        if (!storageHealthy) return "storage failing: " + storageProblem;
+        if (!outbox.storageHealthy()) return "storage failing: " + outbox.storageProblem();
         if (shuttingDown) return "shutting down";
         if (gaveUp && now < noCampaignUntilNanos) return "command failed too often; no campaign for another "
                 + ms(noCampaignUntilNanos - now) + " ms";
@@ -615,28 +577,25 @@ public class Node {
 
     private void startPreVote(long now) {
         long nextTerm = Math.addExact(state.term(), 1);   // campaignRefusal keeps it within MAX_TERM
-        if (!preVoting || preVoteTerm != nextTerm) {
+        if (preVote == null || preVote.term != nextTerm) {
             // a new round; answers to the previous rounds of the same term still count
-            preVotes.clear();
-            preVoteTerm = nextTerm;
-            preVoteRequestId = nextRequestId();
+            preVote = new PreVote(nextTerm, nextRequestId());
         }
-        preVoting = true;
-        preVotes.put(self, true);
+        int granted = preVote.grant(self);
         electionDeadlineNanos = now + retryDelay();
-        if (preVotes.size() >= peers.majority()) {
+        if (granted >= peers.majority()) {
             startElection(now, null);
             return;
         }
         trace("pre-vote for term %d", nextTerm);
         for (String p : peers.others()) {
-            send(new Effect.Request(p, new VoteRequest(self, nextTerm, bootId, preVoteRequestId, true, now,
+            send(new Effect.Request(p, new VoteRequest(self, nextTerm, bootId, preVote.requestId, true, now,
                     lastLogTerm(), lastLogIndex(), null)));
         }
     }
 
     private void startElection(long now, Proof handedOver) {
-        preVoting = false;
+        preVote = null;
         MasterReport own = report(now);
         state = state.next().withVote(self);
         votedAtNanos = now;
@@ -644,12 +603,10 @@ public class Node {
         setRole(Role.CANDIDATE, null, now, handedOver != null
                 ? "hand-over from " + handedOver.node() + ": campaigning in term " + state.term()
                 : "no live master: campaigning in term " + state.term());
-        grants.clear();
-        grants.put(self, new Grant(own, now));
-        campaignStartedNanos = now;
+        candidate.grants.put(self, new Grant(own, now));
         long t = timing.electionTimeoutNanos();
         electionDeadlineNanos = now + t / 2 + random.nextLong(Math.max(1, t / 2));
-        if (grants.size() >= peers.majority()) {
+        if (candidate.grants.size() >= peers.majority()) {
             becomeMaster(now);
             return;
         }
@@ -661,25 +618,18 @@ public class Node {
     }
 
     private void becomeMaster(long now) {
-        echoes.clear();
-        leaseEndNanos = -1;
-        cleared = false;
-        clearAtNanos = -1;
-        fenceRequested = false;
-        fenceProof = null;
-        fenceTarget = null;
-        fenceAtNanos = -1;
-        clearReason = "";
+        CandidateState won = candidate;
+        mastership = new MasterState(won.grants);
         handOver = null;
         offeredProof = null;
-        setRole(Role.MASTER, self, now, "became master in term " + state.term() + ": " + grants.size() + " of "
+        setRole(Role.MASTER, self, now, "became master in term " + state.term() + ": " + won.grants.size() + " of "
                 + peers.size() + " votes");
         knownMaster = self;
         knownMasterTerm = state.term();
         knownMasterCleared = false;
         // The votes say who could be reached when they were asked for: without echoes from a
         // majority within t of that, this master steps down.
-        lastLiveMasterNanos = campaignStartedNanos;
+        lastLiveMasterNanos = won.startedNanos;
         yielded = false;
         // Votes are not echoes: the lease starts with the first keep-alives the followers echo.
         publishKeepAlive(now);
@@ -702,20 +652,12 @@ public class Node {
      */
     protected void updateLease(long now) {
         if (role != Role.MASTER) return;
-        List<Long> newest = new ArrayList<>(echoes.values());
-        newest.add(now);
-        newest.sort((a, b) -> Long.compare(b, a));
-        int k = peers.majority();
-        if (newest.size() >= k) {
-            long end = newest.get(k - 1) + leaseNanos();
-            if (end > leaseEndNanos) {
-                leaseEndNanos = end;
-                if (end > now) emit(new Effect.LeaseRenewed(state.term(), leaseEndNanos));
-            }
-        }
-        if (leaseEndNanos >= 0 && now >= leaseEndNanos) {
+        Lease lease = mastership.lease;
+        if (lease.renew(now, peers.majority(), leaseNanos()) && lease.endNanos() > now)
+            emit(new Effect.LeaseRenewed(state.term(), lease.endNanos()));
+        if (lease.expired(now)) {
             stepDown(now, "lease expired: no majority confirmed this master within " + ms(leaseNanos()) + " ms");
-        } else if (leaseEndNanos < 0 && now - lastLiveMasterNanos >= timing.electionTimeoutNanos()) {
+        } else if (lease.endNanos() < 0 && now - lastLiveMasterNanos >= timing.electionTimeoutNanos()) {
             stepDown(now, "no majority echoed this master within " + ms(timing.electionTimeoutNanos()) + " ms");
         }
     }
@@ -729,85 +671,29 @@ public class Node {
      * See {@link Proof} for what counts as proof; silence never does.
      */
     protected void evaluateClearance(long now) {
-        if (cleared) return;
-        int nonAmnesic = 0;
-        boolean everyNodeAccounted = grants.size() == peers.size();
-        String x = null;
-        long xTerm = 0;
-        for (Map.Entry<String, Grant> g : grants.entrySet()) {
-            MasterReport r = g.getValue().report();
-            if (!r.amnesic()) nonAmnesic++;
-            else if (!certified(g.getKey())) everyNodeAccounted = false;
-            if (r.master() != null && r.masterTerm() > xTerm) {
-                x = r.master();
-                xTerm = r.masterTerm();
-            }
-        }
-        // A non-amnesic majority knows the newest master that ever had a lease (quorum intersection).
-        // Failing that, if every node answered and each amnesic one certified its own old command
-        // gone, any forgotten master is among them and covered too (fresh or whole-cluster restart).
-        if (nonAmnesic >= peers.majority() || everyNodeAccounted) {
-            String proof = proofFor(x, xTerm);
-            if (proof != null) {
-                cleared = true;
-                clearReason = proof;
-                trace("cleared to run the command in term %d: %s", state.term(), proof);
-                return;
-            }
-        }
-        if (fenceCovers(x, xTerm) && nonAmnesic >= peers.majority() && fenceProof.masterTerm() == xTerm) {
-            cleared = true;
-            clearReason = "fence of " + x + " (term " + xTerm + ") succeeded after its lease ended";
-            trace("cleared to run the command in term %d: %s", state.term(), clearReason);
+        if (role != Role.MASTER) return;
+        MasterState ms = mastership;
+        if (ms.cleared) return;
+        Clearance.Verdict v = Clearance.judge(ms.grants, proofs, ms.fenceProof, peers, state.term());
+        if (v.clearedBy() != null) {
+            ms.clear(v.clearedBy());
+            trace("cleared to run the command in term %d: %s", state.term(), v.clearedBy());
             return;
         }
         long waitUntil = clearance(now);
-        if (waitUntil != clearAtNanos) {
-            clearAtNanos = waitUntil;
+        if (waitUntil != ms.clearAtNanos) {
+            ms.clearAtNanos = waitUntil;
             trace("no proof the old command is gone: waiting %d ms for the old lease plus stop_timeout",
                     ms(Math.max(0, waitUntil - now)));
         }
-        if (x != null && !x.equals(self) && config.fenceConfigured() && !fenceRequested) {
+        String x = v.newestMaster();
+        if (x != null && !x.equals(self) && config.fenceConfigured() && !ms.fenceRequested) {
             // Fence only once the old lease has surely ended: before that the old agent could
             // restart what the fence stopped. Its success then spares the stop_timeout wait.
-            fenceTarget = x;
-            fenceTargetTerm = xTerm;
-            fenceAtNanos = leaseBound(now);
+            ms.fenceTarget = x;
+            ms.fenceTargetTerm = v.newestMasterTerm();
+            ms.fenceAtNanos = leaseBound(now);
         }
-    }
-
-    private boolean certified(String id) {
-        Proof p = proofs.get(id);
-        return p != null && p.kind() == Proof.Kind.CERTIFICATE && p.cleared();
-    }
-
-    /** Which proof clears this master given that {@code x} was the newest master (term {@code xTerm}); null if none. */
-    private String proofFor(String x, long xTerm) {
-        if (x == null) return "no master known to the voters, and none could have been forgotten";
-        boolean sawCleared = false;
-        for (Grant g : grants.values()) {
-            MasterReport r = g.report();
-            if (x.equals(r.master()) && r.masterTerm() == xTerm && r.cleared()) sawCleared = true;
-        }
-        if (x.equals(self) && xTerm == state.term()) return "this node is that master";
-        Proof p = proofs.get(x);
-        if (p != null && p.masterTerm() == xTerm && p.cleared()
-                && (p.kind() == Proof.Kind.HANDOVER || p.kind() == Proof.Kind.SELF || p.kind() == Proof.Kind.CERTIFICATE)) {
-            return p.kind().name().toLowerCase() + " from " + x + " for term " + xTerm;
-        }
-        // A certificate only speaks for commands started before that boot: one recorded for an older
-        // term says nothing about a command the node started after it came back.
-        return null;
-    }
-
-    /** A fence of {@code x} counts when it was the newest master and a voter saw it cleared in that term. */
-    private boolean fenceCovers(String x, long xTerm) {
-        if (x == null || fenceProof == null || !fenceProof.node().equals(x) || fenceProof.masterTerm() != xTerm) return false;
-        for (Grant g : grants.values()) {
-            MasterReport r = g.report();
-            if (x.equals(r.master()) && r.masterTerm() == xTerm && r.cleared()) return true;
-        }
-        return false;
     }
 
     /** When the old master's lease has surely ended (without the stop_timeout that follows it). */
@@ -825,39 +711,30 @@ public class Node {
         return oldLeaseEndPlus(now, timing.stopWaitNanos());
     }
 
-    /**
-     * The latest, over this master's grants, of: grant received + (t - heard ago) + {@code afterNanos}
-     * + the watchdog's slack. The old lease ended at most (t - ago)/(1+ρ) of real time after the
-     * grant (before it, if negative); on this clock that is at most t - ago. A voter that never
-     * heard a master echoed no lease and bounds nothing.
-     */
+    /** The latest end, over this master's grants, of the old lease plus {@code afterNanos} (see {@link Clearance}). */
     private long oldLeaseEndPlus(long now, long afterNanos) {
-        long until = now;
-        long t = timing.electionTimeoutNanos();
-        for (Grant g : grants.values()) {
-            long ago = g.report().heardAgoNanos();
-            if (ago < 0) continue;
-            until = Math.max(until, g.receivedNanos() + Math.max(0, t - ago + afterNanos) + WATCHDOG_SLACK_NANOS);
-        }
-        return until;
+        return Clearance.oldLeaseEndPlus(mastership.grants.values(), now, timing.electionTimeoutNanos(), afterNanos,
+                WATCHDOG_SLACK_NANOS);
     }
 
     private void maybeStartCommand(long now) {
         if (gaveUp && now >= noCampaignUntilNanos) gaveUp = false;
-        if (role != Role.MASTER || !cleared || commandActive || handOver != null || gaveUp) return;
-        if (leaseEndNanos < 0 || now >= leaseEndNanos) return;
+        if (role != Role.MASTER || !mastership.cleared || commandActive || handOver != null || gaveUp) return;
+        if (!mastership.lease.holds(now)) return;
         commandActive = true;
         commandTerm = state.term();
         knownMasterCleared = true;
-        emit(new Effect.StartCommand(state.term(), self, leaseEndNanos));
+        emit(new Effect.StartCommand(state.term(), self, mastership.lease.endNanos()));
         publishKeepAlive(now);   // tell the followers this master is cleared
     }
 
     private void onFenceResult(Event.FenceResult f, long now) {
-        if (role != Role.MASTER || f.oldTerm() <= 0 || !fenceRequested || !f.oldMaster().equals(fenceTarget)
-                || f.oldTerm() != fenceTargetTerm) return;
+        if (role != Role.MASTER) return;
+        MasterState ms = mastership;
+        if (f.oldTerm() <= 0 || !ms.fenceRequested || !f.oldMaster().equals(ms.fenceTarget)
+                || f.oldTerm() != ms.fenceTargetTerm) return;
         if (f.succeeded()) {
-            fenceProof = new Proof(Proof.Kind.FENCE, f.oldMaster(), f.oldTerm(), false);
+            ms.fenceProof = new Proof(Proof.Kind.FENCE, f.oldMaster(), f.oldTerm(), false);
             trace("fence of %s (term %d) succeeded: %s", f.oldMaster(), f.oldTerm(), f.detail());
             evaluateClearance(now);
         } else {
@@ -924,7 +801,7 @@ public class Node {
             finishHandOver(now);
             return;
         }
-        boolean wasCleared = cleared;
+        boolean wasCleared = mastership.cleared;
         long term = state.term();
         setRole(Role.FOLLOWER, null, now, plan.reason);
         Proof p = new Proof(Proof.Kind.HANDOVER, self, term, wasCleared);
@@ -940,14 +817,13 @@ public class Node {
     private void sendHandOver(long now) {
         HandOverPlan plan = handOver;
         if (plan == null) return;
-        String to = successor(plan, now);
+        String to = plan.successor(peers, id -> live(id, now));
         if (to == null) {
             trace("hand-over: no live peer to hand over to");
             finishHandOver(now);
             return;
         }
-        plan.tried.add(to);
-        plan.requestId = nextRequestId();
+        plan.asked(to, nextRequestId());
         trace("handing over to %s", to);
         send(new Effect.Request(to, new HandOver(self, state.term(), bootId, plan.requestId, to, offeredProof)));
     }
@@ -958,17 +834,10 @@ public class Node {
         if ((plan != null && plan.shutdown) || shuttingDown) announceExit();
     }
 
-    /** The named peer, else the most up-to-date then most preferred live peer not yet tried. */
-    private String successor(HandOverPlan plan, long now) {
-        if (plan.requestedTo != null && !plan.tried.contains(plan.requestedTo) && peers.contains(plan.requestedTo)
-                && !plan.requestedTo.equals(self)) return plan.requestedTo;
-        for (String id : peers.byPreference()) {
-            if (id.equals(self) || plan.tried.contains(id)) continue;
-            PeerState ps = peerStates.get(id);
-            if (ps.refused || ps.lastHeardNanos < 0 || now - ps.lastHeardNanos >= timing.electionTimeoutNanos()) continue;
-            return id;
-        }
-        return null;
+    /** A peer heard less than {@code t} ago whose agent did not refuse a connection since. */
+    private boolean live(String id, long now) {
+        PeerState ps = peerStates.get(id);
+        return !ps.refused && ps.lastHeardNanos >= 0 && now - ps.lastHeardNanos < timing.electionTimeoutNanos();
     }
 
     private void announceExit() {
@@ -1003,7 +872,7 @@ public class Node {
         votedAtNanos = -1;
         issuePersist();
         masterEchoNanos = -1;
-        preVoting = false;
+        preVote = null;
         if (role != Role.FOLLOWER) becomeFollower(null, now, why);
         else master = null;
     }
@@ -1014,14 +883,14 @@ public class Node {
             master = newMaster;
             return;
         }
-        preVoting = false;
+        preVote = null;
         if (role != Role.FOLLOWER) setRole(Role.FOLLOWER, newMaster, now, why);
         else master = newMaster;
         electionDeadlineNanos = now + electionTimeout();
     }
 
     private void stepDown(long now, String why) {
-        boolean wasCleared = cleared;
+        boolean wasCleared = mastership.cleared;
         long term = state.term();
         setRole(Role.FOLLOWER, null, now, why);
         if (commandActive) {
@@ -1041,13 +910,10 @@ public class Node {
         if (old == Role.MASTER && r != Role.MASTER) masterUntilNanos = now;
         role = r;
         master = newMaster;
-        if (r != Role.MASTER) {
-            echoes.clear();
-            leaseEndNanos = -1;
-            cleared = false;
-            clearAtNanos = -1;
-            if (r == Role.CANDIDATE) grants.clear();
-        }
+        // the state of the role left is dropped; a candidacy starts afresh (becomeMaster has
+        // already taken the grants along)
+        if (r != Role.MASTER) mastership = null;
+        candidate = r == Role.CANDIDATE ? new CandidateState(now) : null;
         emit(new Effect.RoleChanged(r, state.term(), newMaster, why));
         if (r == Role.MASTER) emit(new Effect.RunHook(Effect.Hook.ON_MASTER, state.term(), self));
         else if (old == Role.MASTER) emit(new Effect.RunHook(Effect.Hook.ON_FOLLOWER, state.term(), newMaster));
@@ -1059,7 +925,7 @@ public class Node {
 
     private void publishKeepAlive(long now) {
         nextHeartbeatNanos = now + timing.heartbeatNanos();
-        if (persistedSeq < persistSeq || !storageHealthy) {   // never announce an unpersisted term
+        if (!outbox.mayAnnounce()) {   // never announce an unpersisted term
             keepAliveSuppressed = true;
             return;
         }
@@ -1067,7 +933,7 @@ public class Node {
         boolean isMaster = role == Role.MASTER;
         long contactAgo = isMaster ? 0 : (lastLiveMasterNanos >= 0 ? now - lastLiveMasterNanos : -1);
         emit(new Effect.Publish(new KeepAlive(self, state.term(), bootId, now, isMaster ? self : master,
-                isMaster ? -1 : (master != null ? masterEchoNanos : -1), contactAgo, isMaster && cleared,
+                isMaster ? -1 : (master != null ? masterEchoNanos : -1), contactAgo, isMaster && mastership.cleared,
                 isMaster ? null : offeredProof, lastLogTerm(), lastLogIndex())));
     }
 
@@ -1075,43 +941,25 @@ public class Node {
     // Persistence and the held outbox
     // =====================================================================================
 
-    /**
-     * Asks for the term and vote to be made durable. Within one event the writes coalesce: a vote
-     * request in a newer term (adopt the term, then vote) costs one disk write, not two in a row,
-     * which on a slow disk decided whether the answer beat the candidate's time-out.
-     */
+    /** Asks for the term and vote to be made durable; the writes of one event coalesce (see {@link Outbox}). */
     private void issuePersist() {
-        if (persistIndex < 0) {
-            persistSeq++;
-            persistIndex = out.size();
-            out.add(null);
-        }
-        out.set(persistIndex, new Effect.Persist(persistSeq, state.term(), state.votedFor()));
+        outbox.persist(state);
     }
 
     private void onPersisted(long seq, long now) {
-        if (seq > persistedSeq) persistedSeq = seq;
-        if (!storageHealthy && seq == persistSeq) {
-            storageHealthy = true;
-            storageProblem = "";
-            persistRetryNanos = -1;
-            trace("storage works again");
-        }
-        if (persistedSeq >= persistSeq) {
-            for (Effect e : held) if (!stale(e, now)) out.add(e);
-            held.clear();
+        if (outbox.acknowledged(seq)) trace("storage works again");
+        if (outbox.allPersisted()) {
+            outbox.release(e -> stale(e, now));
             if (keepAliveSuppressed) publishKeepAlive(now);
         }
     }
 
     private void onPersistFailed(Event.PersistFailed f, long now) {
-        if (f.seq() < persistSeq) return;   // a newer write is on its way
-        if (storageHealthy) trace("cannot persist term and vote (%s): refusing to vote or campaign until it works", f.reason());
-        storageHealthy = false;
-        storageProblem = f.reason();
+        if (!outbox.isNewest(f.seq())) return;   // a newer write is on its way
+        if (outbox.storageHealthy())
+            trace("cannot persist term and vote (%s): refusing to vote or campaign until it works", f.reason());
         // what relied on the failed write must not go out
-        held.clear();
-        persistRetryNanos = now + timing.heartbeatNanos();
+        outbox.failed(f.reason(), now + timing.heartbeatNanos());
         if (role == Role.CANDIDATE) becomeFollower(null, now, "cannot persist the vote: " + f.reason());
     }
 
@@ -1130,22 +978,21 @@ public class Node {
             return v.term() < state.term() || (master != null && !master.equals(r.to()) && isSticky(now));
         }
         if (!(e instanceof Effect.Request r) || !(r.message() instanceof VoteRequest v)) return false;
-        if (v.preVote()) return !preVoting || v.requestId() != preVoteRequestId || v.term() <= state.term() || isSticky(now);
+        if (v.preVote()) return preVote == null || v.requestId() != preVote.requestId || v.term() <= state.term() || isSticky(now);
         return role != Role.CANDIDATE || v.term() != state.term();
     }
 
     /** Messages go out only once every term and vote they may rely on is on disk. */
     protected void send(Effect e) {
-        if (persistedSeq < persistSeq) held.add(e);
-        else out.add(e);
+        outbox.send(e);
     }
 
     private void emit(Effect e) {
-        out.add(e);
+        outbox.emit(e);
     }
 
     private void trace(String fmt, Object... args) {
-        out.add(new Effect.Trace(String.format(fmt, args)));
+        outbox.emit(new Effect.Trace(String.format(fmt, args)));
     }
 
     // =====================================================================================
@@ -1174,12 +1021,13 @@ public class Node {
             String st = ps.refused ? "refused" : ago < 0 ? "never" : ago < timing.electionTimeoutNanos() ? "up" : "silent";
             pv.add(new NodeView.PeerView(e.getKey(), ago, ps.term, st));
         }
-        return new NodeView(self, role, state.term(), state.votedFor(), role == Role.MASTER ? self : master,
-                role == Role.MASTER ? leaseEndNanos : -1, role == Role.MASTER && cleared,
-                role == Role.MASTER ? clearAtNanos : -1, role == Role.MASTER && commandActive,
-                storageHealthy, pv);
+        boolean isMaster = role == Role.MASTER;
+        return new NodeView(self, role, state.term(), state.votedFor(), isMaster ? self : master,
+                isMaster ? mastership.lease.endNanos() : -1, isMaster && mastership.cleared,
+                isMaster ? mastership.clearAtNanos : -1, isMaster && commandActive,
+                outbox.storageHealthy(), pv);
     }
 
-    /** Why the current master is (or is not yet) cleared to run its command, for logs and status. */
-    public String clearReason() { return clearReason; }
+    /** Why this master is (or is not yet) cleared to run its command, for logs and status; "" when not master. */
+    public String clearReason() { return mastership != null ? mastership.clearReason : ""; }
 }

@@ -1,0 +1,36 @@
+package io.quorumd.core;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What exists only while this node is master: its lease, the grants that elected it (and late
+ * ones), and its permission to run the command (proof, the wait, the fence). Created on entering
+ * the role and dropped on leaving it, so nothing of one term's mastership survives into the next.
+ */
+final class MasterState {
+    /** The grants of its election, then late ones: what each voter knew of the newest master. */
+    final Map<String, Grant> grants;
+    final Lease lease = new Lease();
+    /** Cleared to run the command; never goes back within the role. */
+    boolean cleared;
+    /** Without proof: when the old lease plus stop_timeout has surely passed; -1 not yet known. */
+    long clearAtNanos = -1;
+    String clearReason = "";
+    /** The old master to fence once its lease has surely ended, or null. */
+    String fenceTarget;
+    long fenceTargetTerm;
+    long fenceAtNanos = -1;
+    boolean fenceRequested;
+    Proof fenceProof;
+
+    MasterState(Map<String, Grant> grants) {
+        this.grants = new LinkedHashMap<>(grants);
+    }
+
+    /** Clears the master to run its command, for {@code reason}. */
+    void clear(String reason) {
+        cleared = true;
+        clearReason = reason;
+    }
+}
