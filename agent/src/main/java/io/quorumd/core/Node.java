@@ -312,6 +312,8 @@ public class Node {
         ps.term = Math.max(ps.term, m.term());
         ps.refused = false;
         ps.bootId = m.bootId();
+        offeredProof(m, now);
+        if (!termGate(m, now)) return;
         if (m instanceof KeepAlive k) onKeepAlive(k, now);
         else if (m instanceof VoteRequest v) onVoteRequest(v, now);
         else if (m instanceof VoteResponse v) onVoteResponse(v, now);
@@ -320,21 +322,88 @@ public class Node {
         else throw new IllegalArgumentException("unhandled message " + m);
     }
 
-    private void onKeepAlive(KeepAlive k, long now) {
-        if (k.proof() != null && k.proof().node().equals(k.from())) rememberProof(k.proof(), now);
-        if (k.term() > state.term()) {
-            if (k.claimsMastership()) {
-                adoptTerm(k.term(), now, k.from() + " is master in term " + k.term());
-            } else if (!isSticky(now) || role == Role.MASTER) {
-                // A master that sees a peer in a newer term steps down (as etcd does): otherwise a
-                // node that got ahead during a partition could never rejoin.
-                adoptTerm(k.term(), now, k.from() + " is in term " + k.term());
-            } else {
-                trace("ignored term %d from %s: still hearing master %s", k.term(), k.from(), knownMaster);
-                return;
+    /**
+     * What a message offers whatever its term: a node's proof about its own old command (on its
+     * keep-alives, and on a hand-over addressed to this node).
+     */
+    private void offeredProof(Message m, long now) {
+        Proof p = null;
+        if (m instanceof KeepAlive k) p = k.proof();
+        else if (m instanceof HandOver h && self.equals(h.to())) p = h.proof();
+        if (p != null && p.node().equals(m.from())) rememberProof(p, now);
+    }
+
+    /**
+     * The term gate, before any role's handling (etcd's {@code Step}): a newer term is adopted
+     * (persisted before anything that relies on it goes out), unless the message may not move this
+     * node's term; an older one is answered or dropped. Returns true when the message goes on to
+     * its handler, in a term it may act on.
+     */
+    private boolean termGate(Message m, long now) {
+        long ours = state.term();
+        if (m instanceof KeepAlive k) {
+            if (k.term() > ours) {
+                if (k.claimsMastership()) {
+                    adoptTerm(k.term(), now, k.from() + " is master in term " + k.term());
+                } else if (!isSticky(now) || role == Role.MASTER) {
+                    // A master that sees a peer in a newer term steps down (as etcd does): otherwise a
+                    // node that got ahead during a partition could never rejoin.
+                    adoptTerm(k.term(), now, k.from() + " is in term " + k.term());
+                } else {
+                    trace("ignored term %d from %s: still hearing master %s", k.term(), k.from(), knownMaster);
+                    return false;
+                }
             }
+            return k.term() >= state.term();   // stale: it will see our term in our keep-alives
         }
-        if (k.term() < state.term()) return;   // stale: it will see our term in our keep-alives
+        if (m instanceof VoteRequest v) {
+            // a pre-vote changes no state: its term is a question, judged with the rest in voteRefusal
+            if (v.preVote()) return true;
+            if (v.term() < ours) {
+                refuseVote(v, "stale term " + v.term() + " < " + ours);
+                return false;
+            }
+            // a sticky node does not let a candidate move its term (etcd's in-lease check)
+            if (isSticky(now) && !transferAccepted(v)) {
+                refuseVote(v, stickyReason(now));
+                return false;
+            }
+            if (v.term() > ours) adoptTerm(v.term(), now, v.from() + " campaigns in term " + v.term());
+            return true;
+        }
+        if (m instanceof VoteResponse r) {
+            if (r.preVote()) {
+                // a grant names the proposed term (checked against the round); a refusal from a
+                // newer term is adopted unless this node is sticky, and does nothing else
+                if (r.granted()) return true;
+                if (preVoteRoundOf(r) && r.term() > ours && !isSticky(now))
+                    adoptTerm(r.term(), now, r.from() + " is in term " + r.term());
+                return false;
+            }
+            if (r.term() > ours) {
+                adoptTerm(r.term(), now, r.from() + " answered from term " + r.term());
+                return false;
+            }
+            return r.term() == ours;
+        }
+        if (m instanceof HandOver h) {
+            if (!self.equals(h.to())) return false;
+            if (h.term() != ours) {
+                refuseHandOver(h, "hand-over from term " + h.term() + ", this node is in term " + ours);
+                return false;
+            }
+            return true;
+        }
+        if (m instanceof HandOverAck) return true;   // matched by its request id, whatever its term
+        throw new IllegalArgumentException("unhandled message " + m);
+    }
+
+    /** True when {@code r} answers this node's current pre-vote round. */
+    private boolean preVoteRoundOf(VoteResponse r) {
+        return preVote != null && r.requestId() == preVote.requestId;
+    }
+
+    private void onKeepAlive(KeepAlive k, long now) {
         if (k.claimsMastership()) {
             onMasterKeepAlive(k, now);
         } else {
@@ -354,10 +423,9 @@ public class Node {
 
     private void onMasterKeepAlive(KeepAlive k, long now) {
         String from = k.from();
-        if (role == Role.MASTER) {
-            trace("INVARIANT: %s also claims mastership of term %d", from, k.term());
-            return;
-        }
+        if (role == Role.MASTER)
+            throw new IllegalStateException("two masters in term " + k.term() + ": this node " + self + " and " + from
+                    + " (boot " + Long.toHexString(k.bootId()) + "), which broke the one vote per term");
         if (role == Role.CANDIDATE || (role == Role.FOLLOWER && !from.equals(master))) {
             becomeFollower(from, now, from + " is master in term " + k.term());
         }
@@ -395,15 +463,7 @@ public class Node {
                     bootId, v.requestId(), true, grant, grant ? "" : why, -1, MasterReport.NONE)));
             return;
         }
-        if (v.term() < state.term()) {
-            refuseVote(v, "stale term " + v.term() + " < " + state.term());
-            return;
-        }
-        if (isSticky(now) && !transferAccepted(v)) {
-            refuseVote(v, stickyReason(now));
-            return;
-        }
-        if (v.term() > state.term()) adoptTerm(v.term(), now, c + " campaigns in term " + v.term());
+        // past the term gate: the request's term is ours
         String why = voteRefusal(v, now);
         if (why != null) {
             refuseVote(v, why);
@@ -479,20 +539,13 @@ public class Node {
 
     private void onVoteResponse(VoteResponse r, long now) {
         if (r.preVote()) {
-            PreVote round = preVote;
-            if (round == null || r.requestId() != round.requestId || (r.granted() && r.term() != round.term)) return;
-            if (r.granted()) {
-                if (round.grant(r.from()) >= peers.majority()) startElection(now, null);
-            } else if (r.term() > state.term() && !isSticky(now)) {
-                adoptTerm(r.term(), now, r.from() + " is in term " + r.term());
-            }
+            // past the term gate: a grant
+            if (!preVoteRoundOf(r) || r.term() != preVote.term) return;
+            if (preVote.grant(r.from()) >= peers.majority()) startElection(now, null);
             return;
         }
-        if (r.term() > state.term()) {
-            adoptTerm(r.term(), now, r.from() + " answered from term " + r.term());
-            return;
-        }
-        if (r.term() < state.term() || !r.granted()) return;
+        // past the term gate: an answer in our term
+        if (!r.granted()) return;
         if (role == Role.CANDIDATE) {
             candidate.grants.put(r.from(), new Grant(r.report(), now));
             if (candidate.grants.size() >= peers.majority()) becomeMaster(now);
@@ -505,25 +558,27 @@ public class Node {
     }
 
     private void onHandOver(HandOver h, long now) {
-        if (!self.equals(h.to())) return;
+        // past the term gate: addressed to this node, in our term; its proof is remembered
         String why = null;
-        if (h.term() != state.term()) why = "hand-over from term " + h.term() + ", this node is in term " + state.term();
-        else if (role == Role.MASTER) why = "this node is master";
+        if (role == Role.MASTER) why = "this node is master";
         else if (knownMaster != null && knownMasterTerm == h.term() && !knownMaster.equals(h.from()))
             why = knownMaster + " is master of term " + h.term() + ", not " + h.from();
         else if (state.exhausted()) why = "term " + state.term() + " is the largest a term may be";
         else if (!outbox.storageHealthy()) why = "storage failing: " + outbox.storageProblem();
         else if (shuttingDown) why = "shutting down";
         else if (gaveUp && noCampaignUntilNanos > now) why = "this node's command failed too often";
-        if (h.proof() != null && h.proof().node().equals(h.from())) rememberProof(h.proof(), now);
-        send(new Effect.Respond(h.from(), new HandOverAck(self, state.term(), bootId, h.requestId(), why == null,
-                why == null ? "" : why)));
         if (why != null) {
-            trace("refused hand-over from %s: %s", h.from(), why);
+            refuseHandOver(h, why);
             return;
         }
+        send(new Effect.Respond(h.from(), new HandOverAck(self, state.term(), bootId, h.requestId(), true, "")));
         trace("hand-over from %s: campaigning at once", h.from());
         startElection(now, h.proof());
+    }
+
+    private void refuseHandOver(HandOver h, String why) {
+        send(new Effect.Respond(h.from(), new HandOverAck(self, state.term(), bootId, h.requestId(), false, why)));
+        trace("refused hand-over from %s: %s", h.from(), why);
     }
 
     private void onHandOverAck(HandOverAck a, long now) {
