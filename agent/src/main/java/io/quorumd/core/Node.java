@@ -6,8 +6,6 @@ import io.quorumd.core.Message.KeepAlive;
 import io.quorumd.core.Message.VoteRequest;
 import io.quorumd.core.Message.VoteResponse;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -16,8 +14,13 @@ import java.util.random.RandomGenerator;
 /**
  * The election, lease and command-permission state machine of one node.
  *
- * <p>Reads like etcd's {@code Step}: every event first passes the term rules, then the handler
- * of its type; every refusal says why. Time comes in as {@code nowNanos} (the local monotonic
+ * <p>Reads like etcd's {@code Step}: every message first passes the term gate ({@code termGate}),
+ * then the handler of its type; every refusal says why. The parts that each do one job (the
+ * {@link Outbox}, the {@link Lease}, {@link Clearance}, the {@link HandOverPlan},
+ * {@link MasterKnowledge}, the {@link PeerTable}) are wired here; what exists only while a role
+ * does lives in {@link MasterState} and {@link CandidateState}, created on entering the role and
+ * dropped on leaving it. A broken invariant throws (always on, not {@code assert}), with the values
+ * in its message; the simulator reports it as a violation with its seed. Time comes in as {@code nowNanos} (the local monotonic
  * clock), randomness from the {@link RandomGenerator} given at construction; nothing else is read.
  *
  * <p>Safety rests on three rules, each in one method:
@@ -40,8 +43,6 @@ public class Node {
     protected final RandomGenerator random;
     protected final String self;
     protected final long bootId;
-    private final long bootNanos;
-    private final long amnesicUntilNanos;
 
     // --- durable state and the outbox held back until it is on disk ---
     private TermState state;
@@ -55,16 +56,11 @@ public class Node {
     private long requestCounter;
 
     // --- what this node knows of the newest master (for stickiness and for MasterReports) ---
-    private long lastLiveMasterNanos = -1;    // local time of the newest master keep-alive heard
-    private long masterUntilNanos = -1;       // when this node itself last stopped being master
-    private boolean yielded;                  // stickiness ended early (resign, certificate, refused)
+    private final MasterKnowledge knowledge;
     private long masterEchoNanos = -1;        // sentAt of the newest keep-alive of `master` this term
-    private String knownMaster;               // newest master heard (id), kept across terms
-    private long knownMasterTerm;
-    private boolean knownMasterCleared;
 
     // --- per peer ---
-    private final Map<String, PeerState> peerStates = new TreeMap<>();
+    private final PeerTable peerTable;
     private final Map<String, Proof> proofs = new TreeMap<>();   // newest proof offered by each node
 
     // --- role state: exists only while the role (or the round) does ---
@@ -85,13 +81,6 @@ public class Node {
     private boolean exitAnnounced;
     private boolean keepAliveSuppressed;
 
-    private static final class PeerState {
-        long lastHeardNanos = -1;
-        long term;
-        long bootId;
-        boolean refused;
-    }
-
     /**
      * @param durable     the persisted term and vote
      * @param bootId      random per agent run
@@ -106,9 +95,8 @@ public class Node {
         this.random = random;
         this.self = peers.self();
         this.bootId = bootId;
-        this.bootNanos = nowNanos;
-        this.amnesicUntilNanos = nowNanos + timing.electionTimeoutNanos() + timing.stopWaitNanos()
-                + WATCHDOG_SLACK_NANOS;
+        this.knowledge = new MasterKnowledge(timing.electionTimeoutNanos(), nowNanos,
+                timing.electionTimeoutNanos() + timing.stopWaitNanos() + WATCHDOG_SLACK_NANOS);
         this.state = durable;
         if (certificate != null) {
             if (certificate.kind() != Proof.Kind.CERTIFICATE || !certificate.node().equals(self))
@@ -116,7 +104,7 @@ public class Node {
             this.offeredProof = certificate;
             this.proofs.put(self, certificate);
         }
-        for (String id : peers.others()) peerStates.put(id, new PeerState());
+        this.peerTable = new PeerTable(peers.others(), timing.electionTimeoutNanos());
         this.requestCounter = (random.nextLong() & 0x7fff_ffffL) << 20;
         this.nextHeartbeatNanos = nowNanos;
         this.electionDeadlineNanos = nowNanos + electionTimeout();
@@ -181,7 +169,7 @@ public class Node {
         if (role == Role.MASTER) {
             MasterState ms = mastership;
             if (ms.lease.endNanos() >= 0) d = Math.min(d, ms.lease.endNanos());
-            else d = Math.min(d, lastLiveMasterNanos + timing.electionTimeoutNanos());   // no echo yet: step down then
+            else d = Math.min(d, knowledge.lastLiveNanos + timing.electionTimeoutNanos());   // no echo yet: step down then
             if (!ms.cleared && ms.clearAtNanos >= 0) d = Math.min(d, ms.clearAtNanos);
             if (!ms.cleared && ms.fenceTarget != null && !ms.fenceRequested) d = Math.min(d, ms.fenceAtNanos);
         }
@@ -254,42 +242,19 @@ public class Node {
      */
     protected boolean isSticky(long now) {
         if (role == Role.MASTER) return true;   // with its lease, or about to get it from the first echoes
-        if (now - bootNanos < timing.electionTimeoutNanos()) return true;   // it may have forgotten a live master
-        return !yielded && lastLiveMasterNanos >= 0 && now - lastLiveMasterNanos < timing.electionTimeoutNanos();
+        return knowledge.sticky(now);
     }
 
     private void yieldStickiness(long now, String why) {
-        if (!yielded && isSticky(now)) {
-            trace("stickiness to %s ends early: %s", knownMaster, why);
-            yielded = true;
+        if (!knowledge.yielded && isSticky(now)) {
+            trace("stickiness to %s ends early: %s", knowledge.master, why);
+            knowledge.yielded = true;
             if (role == Role.FOLLOWER) master = null;
             // the preferred node goes first, within a heartbeat
             long hb = timing.heartbeatNanos();
             long slot = Math.max(1, hb / peers.size());
             electionDeadlineNanos = Math.min(electionDeadlineNanos, now + peers.rank(self) * slot + random.nextLong(slot));
         }
-    }
-
-    /**
-     * A restarted node may have forgotten a master it heard before; it stops being amnesic once
-     * it has heard a master that was cleared to run its command since it booted (that clearance
-     * proves every older command gone), or once any forgotten lease and its stop are surely over.
-     */
-    private boolean amnesic(long now) {
-        return now < amnesicUntilNanos && !(knownMaster != null && knownMasterCleared);
-    }
-
-    /** What this node tells a candidate about the newest master it knows. */
-    private MasterReport report(long now) {
-        long heard = Math.max(lastLiveMasterNanos, masterUntilNanos);
-        long ago = heard >= 0 ? now - heard : -1;
-        boolean amnesic = amnesic(now);
-        if (amnesic) {
-            // it may have heard a master just before it restarted
-            long sinceBoot = now - bootNanos;
-            ago = ago < 0 ? sinceBoot : Math.min(ago, sinceBoot);
-        }
-        return new MasterReport(knownMaster, knownMasterTerm, knownMasterCleared, ago, amnesic);
     }
 
     // =====================================================================================
@@ -307,11 +272,7 @@ public class Node {
             trace("dropped %s from %s: %s beyond the largest term %d", m.type(), m.from(), badTerm, TermState.MAX_TERM);
             return;
         }
-        PeerState ps = peerStates.get(m.from());
-        ps.lastHeardNanos = now;
-        ps.term = Math.max(ps.term, m.term());
-        ps.refused = false;
-        ps.bootId = m.bootId();
+        peerTable.heard(m, now);
         offeredProof(m, now);
         if (!termGate(m, now)) return;
         if (m instanceof KeepAlive k) onKeepAlive(k, now);
@@ -350,7 +311,7 @@ public class Node {
                     // node that got ahead during a partition could never rejoin.
                     adoptTerm(k.term(), now, k.from() + " is in term " + k.term());
                 } else {
-                    trace("ignored term %d from %s: still hearing master %s", k.term(), k.from(), knownMaster);
+                    trace("ignored term %d from %s: still hearing master %s", k.term(), k.from(), knowledge.master);
                     return false;
                 }
             }
@@ -431,16 +392,9 @@ public class Node {
         }
         master = from;
         if (k.sentAtNanos() > masterEchoNanos) masterEchoNanos = k.sentAtNanos();
-        lastLiveMasterNanos = now;
+        knowledge.heard(from, k.term(), k.cleared(), now);
         // pre-vote grants still waiting for a Persist no longer hold: a live master is back
         outbox.dropHeld(e -> e instanceof Effect.Respond r && r.message() instanceof VoteResponse v && v.preVote() && v.granted());
-        yielded = false;
-        if (!from.equals(knownMaster) || knownMasterTerm != k.term()) {
-            knownMaster = from;
-            knownMasterTerm = k.term();
-            knownMasterCleared = false;
-        }
-        knownMasterCleared |= k.cleared();
         electionDeadlineNanos = now + electionTimeout();
         preVote = null;
         // echo at once (the heartbeat timer restarts): the lease never waits a follower's heartbeat
@@ -469,7 +423,7 @@ public class Node {
             refuseVote(v, why);
             return;
         }
-        MasterReport r = report(now);
+        MasterReport r = knowledge.report(now);
         if (!c.equals(state.votedFor())) {
             state = state.withVote(c);
             issuePersist();
@@ -519,16 +473,12 @@ public class Node {
         if (role == Role.MASTER) return mastership.lease.endNanos() > now
                 ? "this node is master with a lease for another " + ms(mastership.lease.endNanos() - now) + " ms"
                 : "this node is master (its lease starts with the first echoes)";
-        if (now - bootNanos < timing.electionTimeoutNanos() && (lastLiveMasterNanos < 0 || yielded))
-            return "restarted " + ms(now - bootNanos) + " ms ago: it may have forgotten a live master";
-        return "heard master " + knownMaster + " " + ms(now - lastLiveMasterNanos) + " ms ago";
+        return knowledge.stickyReason(now);
     }
 
     /** A hand-over from the very master this node is sticky to lets its successor through. */
     private boolean transferAccepted(VoteRequest v) {
-        Proof p = v.transfer();
-        return p != null && p.kind() == Proof.Kind.HANDOVER && p.node().equals(knownMaster)
-                && p.masterTerm() == knownMasterTerm;
+        return knowledge.handedOverBy(v.transfer());
     }
 
     private void refuseVote(VoteRequest v, String why) {
@@ -561,8 +511,8 @@ public class Node {
         // past the term gate: addressed to this node, in our term; its proof is remembered
         String why = null;
         if (role == Role.MASTER) why = "this node is master";
-        else if (knownMaster != null && knownMasterTerm == h.term() && !knownMaster.equals(h.from()))
-            why = knownMaster + " is master of term " + h.term() + ", not " + h.from();
+        else if (knowledge.master != null && knowledge.masterTerm == h.term() && !knowledge.master.equals(h.from()))
+            why = knowledge.master + " is master of term " + h.term() + ", not " + h.from();
         else if (state.exhausted()) why = "term " + state.term() + " is the largest a term may be";
         else if (!outbox.storageHealthy()) why = "storage failing: " + outbox.storageProblem();
         else if (shuttingDown) why = "shutting down";
@@ -651,7 +601,7 @@ public class Node {
 
     private void startElection(long now, Proof handedOver) {
         preVote = null;
-        MasterReport own = report(now);
+        MasterReport own = knowledge.report(now);
         state = state.next().withVote(self);
         votedAtNanos = now;
         issuePersist();
@@ -679,13 +629,9 @@ public class Node {
         offeredProof = null;
         setRole(Role.MASTER, self, now, "became master in term " + state.term() + ": " + won.grants.size() + " of "
                 + peers.size() + " votes");
-        knownMaster = self;
-        knownMasterTerm = state.term();
-        knownMasterCleared = false;
         // The votes say who could be reached when they were asked for: without echoes from a
         // majority within t of that, this master steps down.
-        lastLiveMasterNanos = won.startedNanos;
-        yielded = false;
+        knowledge.elected(self, state.term(), won.startedNanos);
         // Votes are not echoes: the lease starts with the first keep-alives the followers echo.
         publishKeepAlive(now);
         evaluateClearance(now);
@@ -712,7 +658,7 @@ public class Node {
             emit(new Effect.LeaseRenewed(state.term(), lease.endNanos()));
         if (lease.expired(now)) {
             stepDown(now, "lease expired: no majority confirmed this master within " + ms(leaseNanos()) + " ms");
-        } else if (lease.endNanos() < 0 && now - lastLiveMasterNanos >= timing.electionTimeoutNanos()) {
+        } else if (lease.endNanos() < 0 && now - knowledge.lastLiveNanos >= timing.electionTimeoutNanos()) {
             stepDown(now, "no majority echoed this master within " + ms(timing.electionTimeoutNanos()) + " ms");
         }
     }
@@ -778,7 +724,7 @@ public class Node {
         if (!mastership.lease.holds(now)) return;
         commandActive = true;
         commandTerm = state.term();
-        knownMasterCleared = true;
+        knowledge.masterCleared = true;
         emit(new Effect.StartCommand(state.term(), self, mastership.lease.endNanos()));
         publishKeepAlive(now);   // tell the followers this master is cleared
     }
@@ -862,7 +808,7 @@ public class Node {
         Proof p = new Proof(Proof.Kind.HANDOVER, self, term, wasCleared);
         offeredProof = p;
         proofs.put(self, new Proof(Proof.Kind.SELF, self, term, wasCleared));
-        knownMasterCleared = wasCleared;
+        knowledge.masterCleared = wasCleared;
         // let the successor win rather than campaigning again at once
         electionDeadlineNanos = now + timing.electionTimeoutNanos() + electionTimeout();
         publishKeepAlive(now);
@@ -872,7 +818,7 @@ public class Node {
     private void sendHandOver(long now) {
         HandOverPlan plan = handOver;
         if (plan == null) return;
-        String to = plan.successor(peers, id -> live(id, now));
+        String to = plan.successor(peers, id -> peerTable.live(id, now));
         if (to == null) {
             trace("hand-over: no live peer to hand over to");
             finishHandOver(now);
@@ -887,12 +833,6 @@ public class Node {
         HandOverPlan plan = handOver;
         handOver = null;
         if ((plan != null && plan.shutdown) || shuttingDown) announceExit();
-    }
-
-    /** A peer heard less than {@code t} ago whose agent did not refuse a connection since. */
-    private boolean live(String id, long now) {
-        PeerState ps = peerStates.get(id);
-        return !ps.refused && ps.lastHeardNanos >= 0 && now - ps.lastHeardNanos < timing.electionTimeoutNanos();
     }
 
     private void announceExit() {
@@ -910,10 +850,8 @@ public class Node {
     }
 
     private void onPeerRefused(String peer, long now) {
-        PeerState ps = peerStates.get(peer);
-        if (ps == null) return;
-        ps.refused = true;
-        if (peer.equals(knownMaster) && role != Role.MASTER) {
+        if (!peerTable.refused(peer)) return;
+        if (peer.equals(knowledge.master) && role != Role.MASTER) {
             yieldStickiness(now, "master " + peer + " refused a connection (its agent is gone; no proof for its command)");
         }
     }
@@ -954,7 +892,7 @@ public class Node {
             proofs.put(self, new Proof(Proof.Kind.SELF, self, term, wasCleared));
             if (wasCleared) offeredProof = new Proof(Proof.Kind.HANDOVER, self, term, true);
         }
-        knownMasterCleared = wasCleared;
+        knowledge.masterCleared = wasCleared;
         electionDeadlineNanos = now + electionTimeout();
         if (shuttingDown && !commandActive && handOver == null) announceExit();
     }
@@ -962,7 +900,7 @@ public class Node {
     private void setRole(Role r, String newMaster, long now, String why) {
         Role old = role;
         // a master's own lease counts as a live master heard until the moment it stops being one
-        if (old == Role.MASTER && r != Role.MASTER) masterUntilNanos = now;
+        if (old == Role.MASTER && r != Role.MASTER) knowledge.ownMastershipEndedNanos = now;
         role = r;
         master = newMaster;
         // the state of the role left is dropped; a candidacy starts afresh (becomeMaster has
@@ -986,7 +924,7 @@ public class Node {
         }
         keepAliveSuppressed = false;
         boolean isMaster = role == Role.MASTER;
-        long contactAgo = isMaster ? 0 : (lastLiveMasterNanos >= 0 ? now - lastLiveMasterNanos : -1);
+        long contactAgo = isMaster ? 0 : (knowledge.lastLiveNanos >= 0 ? now - knowledge.lastLiveNanos : -1);
         emit(new Effect.Publish(new KeepAlive(self, state.term(), bootId, now, isMaster ? self : master,
                 isMaster ? -1 : (master != null ? masterEchoNanos : -1), contactAgo, isMaster && mastership.cleared,
                 isMaster ? null : offeredProof, lastLogTerm(), lastLogIndex())));
@@ -1069,13 +1007,7 @@ public class Node {
 
     /** A snapshot for status, tests and the simulator. */
     public NodeView view(long nowNanos) {
-        List<NodeView.PeerView> pv = new ArrayList<>();
-        for (Map.Entry<String, PeerState> e : peerStates.entrySet()) {
-            PeerState ps = e.getValue();
-            long ago = ps.lastHeardNanos >= 0 ? nowNanos - ps.lastHeardNanos : -1;
-            String st = ps.refused ? "refused" : ago < 0 ? "never" : ago < timing.electionTimeoutNanos() ? "up" : "silent";
-            pv.add(new NodeView.PeerView(e.getKey(), ago, ps.term, st));
-        }
+        List<NodeView.PeerView> pv = peerTable.view(nowNanos);
         boolean isMaster = role == Role.MASTER;
         return new NodeView(self, role, state.term(), state.votedFor(), isMaster ? self : master,
                 isMaster ? mastership.lease.endNanos() : -1, isMaster && mastership.cleared,
