@@ -25,7 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * read the diff: it is the change in behaviour.
  *
  * <p>Commands: {@code cluster n=3} (a fresh cluster, every node with a restart certificate);
- * {@code run until=MS}; {@code crash ID}; {@code cut ID} / {@code heal} (both ways, everyone);
+ * {@code run until=MS}; {@code crash ID}; {@code restart ID} (from its disk, with the restart
+ * certificate of its last command's term); {@code disk-fail ID} / {@code disk-ok ID} (every write
+ * fails / works again); {@code cut ID} / {@code heal} (both ways, everyone);
  * {@code step-down ID [to=ID]}; {@code shutdown ID}; {@code stop-delay ID MS} (how long its command
  * takes to stop); {@code status} (each node's role, term and master).
  */
@@ -94,6 +96,9 @@ class TranscriptTest {
         switch (a[0]) {
             case "run" -> w.runUntil(Long.parseLong(arg(a, "until", null)) * Timing.MS);
             case "crash" -> w.crash(a[1]);
+            case "restart" -> w.restart(a[1]);
+            case "disk-fail" -> w.diskFailing.add(a[1]);
+            case "disk-ok" -> w.diskFailing.remove(a[1]);
             case "cut" -> w.cut.add(a[1]);
             case "heal" -> w.cut.clear();
             case "step-down" -> w.deliver(a[1], new Event.StepDownRequested(arg(a, "to", null)));
