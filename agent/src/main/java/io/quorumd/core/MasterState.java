@@ -28,6 +28,25 @@ final class MasterState {
         this.grants = new LinkedHashMap<>(grants);
     }
 
+    /** True when the old master is to be fenced now: its lease has surely ended and it is not fenced yet. */
+    boolean fenceDue(long now) {
+        return !cleared && fenceTarget != null && !fenceRequested && now >= fenceAtNanos;
+    }
+
+    /** True when the wait without proof (the old lease plus stop_timeout) is over. */
+    boolean waitOver(long now) {
+        return !cleared && clearAtNanos >= 0 && now >= clearAtNanos;
+    }
+
+    /** The earliest of {@code d} and this master's own deadlines (lease end, fence, end of the wait). */
+    long nextDeadline(long d, long noEchoDeadlineNanos) {
+        if (lease.endNanos() >= 0) d = Math.min(d, lease.endNanos());
+        else d = Math.min(d, noEchoDeadlineNanos);   // no echo yet: step down then
+        if (!cleared && clearAtNanos >= 0) d = Math.min(d, clearAtNanos);
+        if (!cleared && fenceTarget != null && !fenceRequested) d = Math.min(d, fenceAtNanos);
+        return d;
+    }
+
     /** Clears the master to run its command, for {@code reason}. */
     void clear(String reason) {
         cleared = true;

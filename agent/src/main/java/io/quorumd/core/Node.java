@@ -166,13 +166,7 @@ public class Node {
     public long nextDeadlineNanos() {
         long d = nextHeartbeatNanos;
         if (role != Role.MASTER && !shuttingDown) d = Math.min(d, electionDeadlineNanos);
-        if (role == Role.MASTER) {
-            MasterState ms = mastership;
-            if (ms.lease.endNanos() >= 0) d = Math.min(d, ms.lease.endNanos());
-            else d = Math.min(d, knowledge.lastLiveNanos + timing.electionTimeoutNanos());   // no echo yet: step down then
-            if (!ms.cleared && ms.clearAtNanos >= 0) d = Math.min(d, ms.clearAtNanos);
-            if (!ms.cleared && ms.fenceTarget != null && !ms.fenceRequested) d = Math.min(d, ms.fenceAtNanos);
-        }
+        if (role == Role.MASTER) d = mastership.nextDeadline(d, knowledge.lastLiveNanos + timing.electionTimeoutNanos());
         if (outbox.retryAtNanos() >= 0) d = Math.min(d, outbox.retryAtNanos());
         return d;
     }
@@ -187,11 +181,11 @@ public class Node {
             updateLease(now);
             if (role == Role.MASTER) {
                 MasterState ms = mastership;
-                if (!ms.cleared && ms.fenceTarget != null && !ms.fenceRequested && now >= ms.fenceAtNanos) {
+                if (ms.fenceDue(now)) {
                     ms.fenceRequested = true;
                     emit(new Effect.RunFence(ms.fenceTarget, ms.fenceTargetTerm, state.term()));
                 }
-                if (!ms.cleared && ms.clearAtNanos >= 0 && now >= ms.clearAtNanos) {
+                if (ms.waitOver(now)) {
                     ms.clear(ms.clearReason.isEmpty() ? "waited out the old lease plus stop_timeout" : ms.clearReason);
                     trace("cleared to run the command in term %d: %s", state.term(), ms.clearReason);
                 }

@@ -37,8 +37,15 @@ final class Outbox {
         return out;
     }
 
-    /** An effect that goes out now, whatever is on disk (a trace, a role change, a hook). */
+    /**
+     * An effect that goes out now, whatever is on disk (a trace, a role change, a hook). A message
+     * may come here only while every write is acknowledged (a keep-alive checks {@link #mayAnnounce});
+     * otherwise it goes through {@link #send}.
+     */
     void emit(Effect e) {
+        if (!allPersisted() && (e instanceof Effect.Publish || e instanceof Effect.Request || e instanceof Effect.Respond))
+            throw new IllegalStateException("message emitted past the outbox with write " + persistedSeq
+                    + " acknowledged of " + persistSeq + " issued: " + e);
         out.add(e);
     }
 

@@ -121,6 +121,16 @@ class OutboxTest {
     }
 
     @Test
+    void aMessagePastTheOutboxWhileAWriteIsPendingThrows() {
+        Outbox o = new Outbox();
+        o.begin();
+        o.persist(new TermState(2, null));
+        o.emit(TRACE);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> o.emit(msg("b")));
+        assertTrue(e.getMessage().contains("write 0 acknowledged of 1 issued"), e.getMessage());
+    }
+
+    @Test
     void dropHeldRemovesOnlyWhatItIsAsked() {
         Outbox o = new Outbox();
         o.begin();
