@@ -6,8 +6,6 @@ import io.quorumd.core.Message.KeepAlive;
 import io.quorumd.core.Message.VoteRequest;
 import io.quorumd.core.Message.VoteResponse;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -16,8 +14,13 @@ import java.util.random.RandomGenerator;
 /**
  * The election, lease and command-permission state machine of one node.
  *
- * <p>Reads like etcd's {@code Step}: every event first passes the term rules, then the handler
- * of its type; every refusal says why. Time comes in as {@code nowNanos} (the local monotonic
+ * <p>Reads like etcd's {@code Step}: every message first passes the term gate ({@code termGate}),
+ * then the handler of its type; every refusal says why. The parts that each do one job (the
+ * {@link Outbox}, the {@link Lease}, {@link Clearance}, the {@link HandOverPlan},
+ * {@link MasterKnowledge}, the {@link PeerTable}) are wired here; what exists only while a role
+ * does lives in {@link MasterState} and {@link CandidateState}, created on entering the role and
+ * dropped on leaving it. A broken invariant throws (always on, not {@code assert}), with the values
+ * in its message; the simulator reports it as a violation with its seed. Time comes in as {@code nowNanos} (the local monotonic
  * clock), randomness from the {@link RandomGenerator} given at construction; nothing else is read.
  *
  * <p>Safety rests on three rules, each in one method:
@@ -40,18 +43,10 @@ public class Node {
     protected final RandomGenerator random;
     protected final String self;
     protected final long bootId;
-    private final long bootNanos;
-    private final long amnesicUntilNanos;
 
     // --- durable state and the outbox held back until it is on disk ---
     private TermState state;
-    private long persistSeq;          // last Persist issued
-    private int persistIndex = -1;    // where in this event's effects that Persist sits; -1: none yet
-    private long persistedSeq;        // last Persist acknowledged
-    private boolean storageHealthy = true;
-    private String storageProblem = "";
-    private long persistRetryNanos = -1;
-    private final List<Effect> held = new ArrayList<>();
+    private final Outbox outbox = new Outbox();
 
     // --- role ---
     private Role role = Role.FOLLOWER;
@@ -61,39 +56,18 @@ public class Node {
     private long requestCounter;
 
     // --- what this node knows of the newest master (for stickiness and for MasterReports) ---
-    private long lastLiveMasterNanos = -1;    // local time of the newest master keep-alive heard
-    private long masterUntilNanos = -1;       // when this node itself last stopped being master
-    private boolean yielded;                  // stickiness ended early (resign, certificate, refused)
+    private final MasterKnowledge knowledge;
     private long masterEchoNanos = -1;        // sentAt of the newest keep-alive of `master` this term
-    private String knownMaster;               // newest master heard (id), kept across terms
-    private long knownMasterTerm;
-    private boolean knownMasterCleared;
 
     // --- per peer ---
-    private final Map<String, PeerState> peerStates = new TreeMap<>();
+    private final PeerTable peerTable;
     private final Map<String, Proof> proofs = new TreeMap<>();   // newest proof offered by each node
 
-    // --- candidate ---
-    private boolean preVoting;
-    private long preVoteRequestId = -1;
-    private long preVoteTerm = -1;
-    private final Map<String, Boolean> preVotes = new TreeMap<>();
-    private final Map<String, Grant> grants = new LinkedHashMap<>();
-    private long campaignStartedNanos;        // when the vote requests of this term went out
-
-    // --- master ---
-    private final Map<String, Long> echoes = new TreeMap<>();
-    private long leaseEndNanos = -1;
-    private boolean cleared;
-    private long clearAtNanos = -1;
-    private Clearance clearedBy;              // what cleared this master (null: not yet)
-    private Clearance waitClearance;          // what the wait under way would clear it by
-    private boolean fenceRequested;
-    private String fenceTarget;
-    private long fenceTargetTerm;
-    private long fenceAtNanos = -1;
-    private Proof fenceProof;
-    private HandOverPlan handOver;
+    // --- role state: exists only while the role (or the round) does ---
+    private PreVote preVote;                  // a pre-vote round under way (as follower), or null
+    private CandidateState candidate;         // non-null exactly while candidate
+    private MasterState mastership;           // non-null exactly while master
+    private HandOverPlan handOver;            // a hand-over under way (outlives the master role)
     /** When this run cast its real vote of the current term (for itself or a peer); -1: none. */
     private long votedAtNanos = -1;
 
@@ -106,33 +80,6 @@ public class Node {
     private boolean shuttingDown;
     private boolean exitAnnounced;
     private boolean keepAliveSuppressed;
-
-    private List<Effect> out = new ArrayList<>();
-
-    private static final class PeerState {
-        long lastHeardNanos = -1;
-        long term;
-        long bootId;
-        boolean refused;
-    }
-
-    /** A vote granted to this node in its current term. */
-    private record Grant(MasterReport report, long receivedNanos) {}
-
-    private static final class HandOverPlan {
-        final String requestedTo;
-        final boolean shutdown;
-        final String reason;
-        final List<String> tried = new ArrayList<>();
-        long requestId = -1;
-        boolean resigned;
-
-        HandOverPlan(String requestedTo, boolean shutdown, String reason) {
-            this.requestedTo = requestedTo;
-            this.shutdown = shutdown;
-            this.reason = reason;
-        }
-    }
 
     /**
      * @param durable     the persisted term and vote
@@ -148,9 +95,8 @@ public class Node {
         this.random = random;
         this.self = peers.self();
         this.bootId = bootId;
-        this.bootNanos = nowNanos;
-        this.amnesicUntilNanos = nowNanos + timing.electionTimeoutNanos() + timing.stopWaitNanos()
-                + WATCHDOG_SLACK_NANOS;
+        this.knowledge = new MasterKnowledge(timing.electionTimeoutNanos(), nowNanos,
+                timing.electionTimeoutNanos() + timing.stopWaitNanos() + WATCHDOG_SLACK_NANOS);
         this.state = durable;
         if (certificate != null) {
             if (certificate.kind() != Proof.Kind.CERTIFICATE || !certificate.node().equals(self))
@@ -158,7 +104,7 @@ public class Node {
             this.offeredProof = certificate;
             this.proofs.put(self, certificate);
         }
-        for (String id : peers.others()) peerStates.put(id, new PeerState());
+        this.peerTable = new PeerTable(peers.others(), timing.electionTimeoutNanos());
         this.requestCounter = (random.nextLong() & 0x7fff_ffffL) << 20;
         this.nextHeartbeatNanos = nowNanos;
         this.electionDeadlineNanos = nowNanos + electionTimeout();
@@ -178,8 +124,7 @@ public class Node {
 
     /** Handles one event at local time {@code nowNanos}; returns the effects to apply, in order. */
     public List<Effect> handle(Event event, long nowNanos) {
-        out = new ArrayList<>();
-        persistIndex = -1;
+        outbox.begin();
         if (event instanceof Event.Tick) {
             // time only
         } else if (event instanceof Event.Received r) {
@@ -206,20 +151,23 @@ public class Node {
             throw new IllegalArgumentException("unhandled event " + event);
         }
         onTime(nowNanos);
-        return out;
+        checkRoleState();
+        return outbox.effects();
+    }
+
+    /** The role and its state object go together; anything else is a bug in this class. */
+    private void checkRoleState() {
+        if ((role == Role.MASTER) != (mastership != null) || (role == Role.CANDIDATE) != (candidate != null))
+            throw new IllegalStateException("role " + role + " with master state " + (mastership != null)
+                    + " and candidate state " + (candidate != null) + " in term " + state.term());
     }
 
     /** The local time at which {@link #handle} should next be called with a {@link Event.Tick}. */
     public long nextDeadlineNanos() {
         long d = nextHeartbeatNanos;
         if (role != Role.MASTER && !shuttingDown) d = Math.min(d, electionDeadlineNanos);
-        if (role == Role.MASTER) {
-            if (leaseEndNanos >= 0) d = Math.min(d, leaseEndNanos);
-            else d = Math.min(d, lastLiveMasterNanos + timing.electionTimeoutNanos());   // no echo yet: step down then
-            if (!cleared && clearAtNanos >= 0) d = Math.min(d, clearAtNanos);
-            if (!cleared && fenceTarget != null && !fenceRequested) d = Math.min(d, fenceAtNanos);
-        }
-        if (!storageHealthy && persistRetryNanos >= 0) d = Math.min(d, persistRetryNanos);
+        if (role == Role.MASTER) d = mastership.nextDeadline(d, knowledge.lastLiveNanos + timing.electionTimeoutNanos());
+        if (outbox.retryAtNanos() >= 0) d = Math.min(d, outbox.retryAtNanos());
         return d;
     }
 
@@ -228,24 +176,19 @@ public class Node {
     // =====================================================================================
 
     private void onTime(long now) {
-        if (!storageHealthy && persistRetryNanos >= 0 && now >= persistRetryNanos) {
-            // one retry at a time: the next waits for this one's failure (onPersistFailed), or a
-            // disk slower than a heartbeat would never see its newest write acknowledged
-            persistRetryNanos = -1;
-            issuePersist();
-        }
+        if (outbox.retryDue(now)) issuePersist();
         if (role == Role.MASTER) {
             updateLease(now);
             if (role == Role.MASTER) {
-                if (!cleared && fenceTarget != null && !fenceRequested && now >= fenceAtNanos) {
-                    fenceRequested = true;
-                    emit(new Effect.RunFence(fenceTarget, fenceTargetTerm, state.term()));
+                MasterState ms = mastership;
+                if (ms.fenceDue(now)) {
+                    ms.fenceRequested = true;
+                    emit(new Effect.RunFence(ms.fenceTarget, ms.fenceTargetTerm, state.term()));
                 }
-                if (!cleared && clearAtNanos >= 0 && now >= clearAtNanos) {
-                    cleared = true;
-                    if (clearedBy == null) clearedBy = waitClearance != null ? waitClearance
-                            : new Clearance(Clearance.By.LEASE_EXPIRY, null, 0, "waited out the old lease plus stop_timeout");
-                    trace("cleared to run the command in term %d: %s", state.term(), clearedBy.reason());
+                if (ms.waitOver(now)) {
+                    ms.clear(ms.waitClearance != null ? ms.waitClearance
+                            : new Clearance(Clearance.By.LEASE_EXPIRY, null, 0, "waited out the old lease plus stop_timeout"));
+                    trace("cleared to run the command in term %d: %s", state.term(), ms.clearReason());
                 }
                 maybeStartCommand(now);
             }
@@ -265,7 +208,7 @@ public class Node {
         if (role == Role.CANDIDATE) {
             // the real vote did not reach a majority in time: start over with a pre-vote
             becomeFollower(null, now, "election in term " + state.term() + " got "
-                    + grants.size() + " of " + peers.size() + " votes");
+                    + candidate.grants.size() + " of " + peers.size() + " votes");
         }
         startPreVote(now);
     }
@@ -294,42 +237,19 @@ public class Node {
      */
     protected boolean isSticky(long now) {
         if (role == Role.MASTER) return true;   // with its lease, or about to get it from the first echoes
-        if (now - bootNanos < timing.electionTimeoutNanos()) return true;   // it may have forgotten a live master
-        return !yielded && lastLiveMasterNanos >= 0 && now - lastLiveMasterNanos < timing.electionTimeoutNanos();
+        return knowledge.sticky(now);
     }
 
     private void yieldStickiness(long now, String why) {
-        if (!yielded && isSticky(now)) {
-            trace("stickiness to %s ends early: %s", knownMaster, why);
-            yielded = true;
+        if (!knowledge.yielded && isSticky(now)) {
+            trace("stickiness to %s ends early: %s", knowledge.master, why);
+            knowledge.yielded = true;
             if (role == Role.FOLLOWER) master = null;
             // the preferred node goes first, within a heartbeat
             long hb = timing.heartbeatNanos();
             long slot = Math.max(1, hb / peers.size());
             electionDeadlineNanos = Math.min(electionDeadlineNanos, now + peers.rank(self) * slot + random.nextLong(slot));
         }
-    }
-
-    /**
-     * A restarted node may have forgotten a master it heard before; it stops being amnesic once
-     * it has heard a master that was cleared to run its command since it booted (that clearance
-     * proves every older command gone), or once any forgotten lease and its stop are surely over.
-     */
-    private boolean amnesic(long now) {
-        return now < amnesicUntilNanos && !(knownMaster != null && knownMasterCleared);
-    }
-
-    /** What this node tells a candidate about the newest master it knows. */
-    private MasterReport report(long now) {
-        long heard = Math.max(lastLiveMasterNanos, masterUntilNanos);
-        long ago = heard >= 0 ? now - heard : -1;
-        boolean amnesic = amnesic(now);
-        if (amnesic) {
-            // it may have heard a master just before it restarted
-            long sinceBoot = now - bootNanos;
-            ago = ago < 0 ? sinceBoot : Math.min(ago, sinceBoot);
-        }
-        return new MasterReport(knownMaster, knownMasterTerm, knownMasterCleared, ago, amnesic);
     }
 
     // =====================================================================================
@@ -347,11 +267,9 @@ public class Node {
             trace("dropped %s from %s: %s beyond the largest term %d", m.type(), m.from(), badTerm, TermState.MAX_TERM);
             return;
         }
-        PeerState ps = peerStates.get(m.from());
-        ps.lastHeardNanos = now;
-        ps.term = Math.max(ps.term, m.term());
-        ps.refused = false;
-        ps.bootId = m.bootId();
+        peerTable.heard(m, now);
+        offeredProof(m, now);
+        if (!termGate(m, now)) return;
         if (m instanceof KeepAlive k) onKeepAlive(k, now);
         else if (m instanceof VoteRequest v) onVoteRequest(v, now);
         else if (m instanceof VoteResponse v) onVoteResponse(v, now);
@@ -360,21 +278,88 @@ public class Node {
         else throw new IllegalArgumentException("unhandled message " + m);
     }
 
-    private void onKeepAlive(KeepAlive k, long now) {
-        if (k.proof() != null && k.proof().node().equals(k.from())) rememberProof(k.proof(), now);
-        if (k.term() > state.term()) {
-            if (k.claimsMastership()) {
-                adoptTerm(k.term(), now, k.from() + " is master in term " + k.term());
-            } else if (!isSticky(now) || role == Role.MASTER) {
-                // A master that sees a peer in a newer term steps down (as etcd does): otherwise a
-                // node that got ahead during a partition could never rejoin.
-                adoptTerm(k.term(), now, k.from() + " is in term " + k.term());
-            } else {
-                trace("ignored term %d from %s: still hearing master %s", k.term(), k.from(), knownMaster);
-                return;
+    /**
+     * What a message offers whatever its term: a node's proof about its own old command (on its
+     * keep-alives, and on a hand-over addressed to this node).
+     */
+    private void offeredProof(Message m, long now) {
+        Proof p = null;
+        if (m instanceof KeepAlive k) p = k.proof();
+        else if (m instanceof HandOver h && self.equals(h.to())) p = h.proof();
+        if (p != null && p.node().equals(m.from())) rememberProof(p, now);
+    }
+
+    /**
+     * The term gate, before any role's handling (etcd's {@code Step}): a newer term is adopted
+     * (persisted before anything that relies on it goes out), unless the message may not move this
+     * node's term; an older one is answered or dropped. Returns true when the message goes on to
+     * its handler, in a term it may act on.
+     */
+    private boolean termGate(Message m, long now) {
+        long ours = state.term();
+        if (m instanceof KeepAlive k) {
+            if (k.term() > ours) {
+                if (k.claimsMastership()) {
+                    adoptTerm(k.term(), now, k.from() + " is master in term " + k.term());
+                } else if (!isSticky(now) || role == Role.MASTER) {
+                    // A master that sees a peer in a newer term steps down (as etcd does): otherwise a
+                    // node that got ahead during a partition could never rejoin.
+                    adoptTerm(k.term(), now, k.from() + " is in term " + k.term());
+                } else {
+                    trace("ignored term %d from %s: still hearing master %s", k.term(), k.from(), knowledge.master);
+                    return false;
+                }
             }
+            return k.term() >= state.term();   // stale: it will see our term in our keep-alives
         }
-        if (k.term() < state.term()) return;   // stale: it will see our term in our keep-alives
+        if (m instanceof VoteRequest v) {
+            // a pre-vote changes no state: its term is a question, judged with the rest in voteRefusal
+            if (v.preVote()) return true;
+            if (v.term() < ours) {
+                refuseVote(v, "stale term " + v.term() + " < " + ours);
+                return false;
+            }
+            // a sticky node does not let a candidate move its term (etcd's in-lease check)
+            if (isSticky(now) && !transferAccepted(v)) {
+                refuseVote(v, stickyReason(now));
+                return false;
+            }
+            if (v.term() > ours) adoptTerm(v.term(), now, v.from() + " campaigns in term " + v.term());
+            return true;
+        }
+        if (m instanceof VoteResponse r) {
+            if (r.preVote()) {
+                // a grant names the proposed term (checked against the round); a refusal from a
+                // newer term is adopted unless this node is sticky, and does nothing else
+                if (r.granted()) return true;
+                if (preVoteRoundOf(r) && r.term() > ours && !isSticky(now))
+                    adoptTerm(r.term(), now, r.from() + " is in term " + r.term());
+                return false;
+            }
+            if (r.term() > ours) {
+                adoptTerm(r.term(), now, r.from() + " answered from term " + r.term());
+                return false;
+            }
+            return r.term() == ours;
+        }
+        if (m instanceof HandOver h) {
+            if (!self.equals(h.to())) return false;
+            if (h.term() != ours) {
+                refuseHandOver(h, "hand-over from term " + h.term() + ", this node is in term " + ours);
+                return false;
+            }
+            return true;
+        }
+        if (m instanceof HandOverAck) return true;   // matched by its request id, whatever its term
+        throw new IllegalArgumentException("unhandled message " + m);
+    }
+
+    /** True when {@code r} answers this node's current pre-vote round. */
+    private boolean preVoteRoundOf(VoteResponse r) {
+        return preVote != null && r.requestId() == preVote.requestId;
+    }
+
+    private void onKeepAlive(KeepAlive k, long now) {
         if (k.claimsMastership()) {
             onMasterKeepAlive(k, now);
         } else {
@@ -385,7 +370,7 @@ public class Node {
             }
             if (role == Role.MASTER && self.equals(k.master())) {
                 if (k.echoNanos() >= 0 && k.echoNanos() <= now) {
-                    echoes.merge(k.from(), k.echoNanos(), Math::max);
+                    mastership.lease.echo(k.from(), k.echoNanos());
                     updateLease(now);
                 }
             }
@@ -394,27 +379,19 @@ public class Node {
 
     private void onMasterKeepAlive(KeepAlive k, long now) {
         String from = k.from();
-        if (role == Role.MASTER) {
-            trace("INVARIANT: %s also claims mastership of term %d", from, k.term());
-            return;
-        }
+        if (role == Role.MASTER)
+            throw new IllegalStateException("two masters in term " + k.term() + ": this node " + self + " and " + from
+                    + " (boot " + Long.toHexString(k.bootId()) + "), which broke the one vote per term");
         if (role == Role.CANDIDATE || (role == Role.FOLLOWER && !from.equals(master))) {
             becomeFollower(from, now, from + " is master in term " + k.term());
         }
         master = from;
         if (k.sentAtNanos() > masterEchoNanos) masterEchoNanos = k.sentAtNanos();
-        lastLiveMasterNanos = now;
+        knowledge.heard(from, k.term(), k.cleared(), now);
         // pre-vote grants still waiting for a Persist no longer hold: a live master is back
-        held.removeIf(e -> e instanceof Effect.Respond r && r.message() instanceof VoteResponse v && v.preVote() && v.granted());
-        yielded = false;
-        if (!from.equals(knownMaster) || knownMasterTerm != k.term()) {
-            knownMaster = from;
-            knownMasterTerm = k.term();
-            knownMasterCleared = false;
-        }
-        knownMasterCleared |= k.cleared();
+        outbox.dropHeld(e -> e instanceof Effect.Respond r && r.message() instanceof VoteResponse v && v.preVote() && v.granted());
         electionDeadlineNanos = now + electionTimeout();
-        preVoting = false;
+        preVote = null;
         // echo at once (the heartbeat timer restarts): the lease never waits a follower's heartbeat
         publishKeepAlive(now);
     }
@@ -422,7 +399,7 @@ public class Node {
     private void rememberProof(Proof p, long now) {
         Proof old = proofs.get(p.node());
         if (old == null || p.masterTerm() >= old.masterTerm()) proofs.put(p.node(), p);
-        if (role == Role.MASTER && !cleared) evaluateClearance(now);
+        if (role == Role.MASTER && !mastership.cleared) evaluateClearance(now);
     }
 
     private void onVoteRequest(VoteRequest v, long now) {
@@ -435,21 +412,13 @@ public class Node {
                     bootId, v.requestId(), true, grant, grant ? "" : why, -1, MasterReport.NONE)));
             return;
         }
-        if (v.term() < state.term()) {
-            refuseVote(v, "stale term " + v.term() + " < " + state.term());
-            return;
-        }
-        if (isSticky(now) && !transferAccepted(v)) {
-            refuseVote(v, stickyReason(now));
-            return;
-        }
-        if (v.term() > state.term()) adoptTerm(v.term(), now, c + " campaigns in term " + v.term());
+        // past the term gate: the request's term is ours
         String why = voteRefusal(v, now);
         if (why != null) {
             refuseVote(v, why);
             return;
         }
-        MasterReport r = report(now);
+        MasterReport r = knowledge.report(now);
         if (!c.equals(state.votedFor())) {
             state = state.withVote(c);
             issuePersist();
@@ -463,7 +432,7 @@ public class Node {
 
     /** Why this node would not vote for the request's candidate, or null. Stickiness is checked here too. */
     private String voteRefusal(VoteRequest v, long now) {
-        if (!storageHealthy) return "storage failing: " + storageProblem;
+        if (!outbox.storageHealthy()) return "storage failing: " + outbox.storageProblem();
         if (shuttingDown) return "shutting down";
         if (v.preVote() && v.term() <= state.term()) return "stale term " + v.term() + " <= " + state.term();
         if (isSticky(now) && !transferAccepted(v)) return stickyReason(now);
@@ -496,19 +465,15 @@ public class Node {
     }
 
     private String stickyReason(long now) {
-        if (role == Role.MASTER) return leaseEndNanos > now
-                ? "this node is master with a lease for another " + ms(leaseEndNanos - now) + " ms"
+        if (role == Role.MASTER) return mastership.lease.endNanos() > now
+                ? "this node is master with a lease for another " + ms(mastership.lease.endNanos() - now) + " ms"
                 : "this node is master (its lease starts with the first echoes)";
-        if (now - bootNanos < timing.electionTimeoutNanos() && (lastLiveMasterNanos < 0 || yielded))
-            return "restarted " + ms(now - bootNanos) + " ms ago: it may have forgotten a live master";
-        return "heard master " + knownMaster + " " + ms(now - lastLiveMasterNanos) + " ms ago";
+        return knowledge.stickyReason(now);
     }
 
     /** A hand-over from the very master this node is sticky to lets its successor through. */
     private boolean transferAccepted(VoteRequest v) {
-        Proof p = v.transfer();
-        return p != null && p.kind() == Proof.Kind.HANDOVER && p.node().equals(knownMaster)
-                && p.masterTerm() == knownMasterTerm;
+        return knowledge.handedOverBy(v.transfer());
     }
 
     private void refuseVote(VoteRequest v, String why) {
@@ -519,51 +484,46 @@ public class Node {
 
     private void onVoteResponse(VoteResponse r, long now) {
         if (r.preVote()) {
-            if (!preVoting || r.requestId() != preVoteRequestId || (r.granted() && r.term() != preVoteTerm)) return;
-            if (r.granted()) {
-                preVotes.put(r.from(), true);
-                if (preVotes.size() >= peers.majority()) startElection(now, null);
-            } else if (r.term() > state.term() && !isSticky(now)) {
-                adoptTerm(r.term(), now, r.from() + " is in term " + r.term());
-            }
+            // past the term gate: a grant
+            if (!preVoteRoundOf(r) || r.term() != preVote.term) return;
+            if (preVote.grant(r.from()) >= peers.majority()) startElection(now, null);
             return;
         }
-        if (r.term() > state.term()) {
-            adoptTerm(r.term(), now, r.from() + " answered from term " + r.term());
-            return;
-        }
-        if (r.term() < state.term() || !r.granted()) return;
+        // past the term gate: an answer in our term
+        if (!r.granted()) return;
         if (role == Role.CANDIDATE) {
-            grants.put(r.from(), new Grant(r.report(), now));
-            if (grants.size() >= peers.majority()) becomeMaster(now);
-        } else if (role == Role.MASTER && !grants.containsKey(r.from())) {
+            candidate.grants.put(r.from(), new Grant(r.report(), now));
+            if (candidate.grants.size() >= peers.majority()) becomeMaster(now);
+        } else if (role == Role.MASTER && !mastership.grants.containsKey(r.from())) {
             // a late grant still tells us what that voter knew; it may complete a proof
             // votes are not echoes (the voter is not sticky yet): no lease from them
-            grants.put(r.from(), new Grant(r.report(), now));
-            if (!cleared) evaluateClearance(now);
+            mastership.grants.put(r.from(), new Grant(r.report(), now));
+            if (!mastership.cleared) evaluateClearance(now);
         }
     }
 
     private void onHandOver(HandOver h, long now) {
-        if (!self.equals(h.to())) return;
+        // past the term gate: addressed to this node, in our term; its proof is remembered
         String why = null;
-        if (h.term() != state.term()) why = "hand-over from term " + h.term() + ", this node is in term " + state.term();
-        else if (role == Role.MASTER) why = "this node is master";
-        else if (knownMaster != null && knownMasterTerm == h.term() && !knownMaster.equals(h.from()))
-            why = knownMaster + " is master of term " + h.term() + ", not " + h.from();
+        if (role == Role.MASTER) why = "this node is master";
+        else if (knowledge.master != null && knowledge.masterTerm == h.term() && !knowledge.master.equals(h.from()))
+            why = knowledge.master + " is master of term " + h.term() + ", not " + h.from();
         else if (state.exhausted()) why = "term " + state.term() + " is the largest a term may be";
-        else if (!storageHealthy) why = "storage failing: " + storageProblem;
+        else if (!outbox.storageHealthy()) why = "storage failing: " + outbox.storageProblem();
         else if (shuttingDown) why = "shutting down";
         else if (gaveUp && noCampaignUntilNanos > now) why = "this node's command failed too often";
-        if (h.proof() != null && h.proof().node().equals(h.from())) rememberProof(h.proof(), now);
-        send(new Effect.Respond(h.from(), new HandOverAck(self, state.term(), bootId, h.requestId(), why == null,
-                why == null ? "" : why)));
         if (why != null) {
-            trace("refused hand-over from %s: %s", h.from(), why);
+            refuseHandOver(h, why);
             return;
         }
+        send(new Effect.Respond(h.from(), new HandOverAck(self, state.term(), bootId, h.requestId(), true, "")));
         trace("hand-over from %s: campaigning at once", h.from());
         startElection(now, h.proof());
+    }
+
+    private void refuseHandOver(HandOver h, String why) {
+        send(new Effect.Respond(h.from(), new HandOverAck(self, state.term(), bootId, h.requestId(), false, why)));
+        trace("refused hand-over from %s: %s", h.from(), why);
     }
 
     private void onHandOverAck(HandOverAck a, long now) {
@@ -607,7 +567,7 @@ public class Node {
     /** Why this node may not campaign now, or null. */
     private String campaignRefusal(long now, boolean handedOver) {
         if (state.exhausted()) return "term " + state.term() + " is the largest a term may be";
-        if (!storageHealthy) return "storage failing: " + storageProblem;
+        if (!outbox.storageHealthy()) return "storage failing: " + outbox.storageProblem();
         if (shuttingDown) return "shutting down";
         if (gaveUp && now < noCampaignUntilNanos) return "command failed too often; no campaign for another "
                 + ms(noCampaignUntilNanos - now) + " ms";
@@ -617,41 +577,36 @@ public class Node {
 
     private void startPreVote(long now) {
         long nextTerm = Math.addExact(state.term(), 1);   // campaignRefusal keeps it within MAX_TERM
-        if (!preVoting || preVoteTerm != nextTerm) {
+        if (preVote == null || preVote.term != nextTerm) {
             // a new round; answers to the previous rounds of the same term still count
-            preVotes.clear();
-            preVoteTerm = nextTerm;
-            preVoteRequestId = nextRequestId();
+            preVote = new PreVote(nextTerm, nextRequestId());
         }
-        preVoting = true;
-        preVotes.put(self, true);
+        int granted = preVote.grant(self);
         electionDeadlineNanos = now + retryDelay();
-        if (preVotes.size() >= peers.majority()) {
+        if (granted >= peers.majority()) {
             startElection(now, null);
             return;
         }
         trace("pre-vote for term %d", nextTerm);
         for (String p : peers.others()) {
-            send(new Effect.Request(p, new VoteRequest(self, nextTerm, bootId, preVoteRequestId, true, now,
+            send(new Effect.Request(p, new VoteRequest(self, nextTerm, bootId, preVote.requestId, true, now,
                     lastLogTerm(), lastLogIndex(), null)));
         }
     }
 
     private void startElection(long now, Proof handedOver) {
-        preVoting = false;
-        MasterReport own = report(now);
+        preVote = null;
+        MasterReport own = knowledge.report(now);
         state = state.next().withVote(self);
         votedAtNanos = now;
         issuePersist();
         setRole(Role.CANDIDATE, null, now, handedOver != null
                 ? "hand-over from " + handedOver.node() + ": campaigning in term " + state.term()
                 : "no live master: campaigning in term " + state.term());
-        grants.clear();
-        grants.put(self, new Grant(own, now));
-        campaignStartedNanos = now;
+        candidate.grants.put(self, new Grant(own, now));
         long t = timing.electionTimeoutNanos();
         electionDeadlineNanos = now + t / 2 + random.nextLong(Math.max(1, t / 2));
-        if (grants.size() >= peers.majority()) {
+        if (candidate.grants.size() >= peers.majority()) {
             becomeMaster(now);
             return;
         }
@@ -663,27 +618,15 @@ public class Node {
     }
 
     private void becomeMaster(long now) {
-        echoes.clear();
-        leaseEndNanos = -1;
-        cleared = false;
-        clearAtNanos = -1;
-        fenceRequested = false;
-        fenceProof = null;
-        fenceTarget = null;
-        fenceAtNanos = -1;
-        clearedBy = null;
-        waitClearance = null;
+        CandidateState won = candidate;
+        mastership = new MasterState(won.grants);
         handOver = null;
         offeredProof = null;
-        setRole(Role.MASTER, self, now, "became master in term " + state.term() + ": " + grants.size() + " of "
+        setRole(Role.MASTER, self, now, "became master in term " + state.term() + ": " + won.grants.size() + " of "
                 + peers.size() + " votes");
-        knownMaster = self;
-        knownMasterTerm = state.term();
-        knownMasterCleared = false;
         // The votes say who could be reached when they were asked for: without echoes from a
         // majority within t of that, this master steps down.
-        lastLiveMasterNanos = campaignStartedNanos;
-        yielded = false;
+        knowledge.elected(self, state.term(), won.startedNanos);
         // Votes are not echoes: the lease starts with the first keep-alives the followers echo.
         publishKeepAlive(now);
         evaluateClearance(now);
@@ -705,20 +648,12 @@ public class Node {
      */
     protected void updateLease(long now) {
         if (role != Role.MASTER) return;
-        List<Long> newest = new ArrayList<>(echoes.values());
-        newest.add(now);
-        newest.sort((a, b) -> Long.compare(b, a));
-        int k = peers.majority();
-        if (newest.size() >= k) {
-            long end = newest.get(k - 1) + leaseNanos();
-            if (end > leaseEndNanos) {
-                leaseEndNanos = end;
-                if (end > now) emit(new Effect.LeaseRenewed(state.term(), leaseEndNanos));
-            }
-        }
-        if (leaseEndNanos >= 0 && now >= leaseEndNanos) {
+        Lease lease = mastership.lease;
+        if (lease.renew(now, peers.majority(), leaseNanos()) && lease.endNanos() > now)
+            emit(new Effect.LeaseRenewed(state.term(), lease.endNanos()));
+        if (lease.expired(now)) {
             stepDown(now, "lease expired: no majority confirmed this master within " + ms(leaseNanos()) + " ms");
-        } else if (leaseEndNanos < 0 && now - lastLiveMasterNanos >= timing.electionTimeoutNanos()) {
+        } else if (lease.endNanos() < 0 && now - knowledge.lastLiveNanos >= timing.electionTimeoutNanos()) {
             stepDown(now, "no majority echoed this master within " + ms(timing.electionTimeoutNanos()) + " ms");
         }
     }
@@ -732,89 +667,31 @@ public class Node {
      * See {@link Proof} for what counts as proof; silence never does.
      */
     protected void evaluateClearance(long now) {
-        if (cleared) return;
-        int nonAmnesic = 0;
-        boolean everyNodeAccounted = grants.size() == peers.size();
-        String x = null;
-        long xTerm = 0;
-        for (Map.Entry<String, Grant> g : grants.entrySet()) {
-            MasterReport r = g.getValue().report();
-            if (!r.amnesic()) nonAmnesic++;
-            else if (!certified(g.getKey())) everyNodeAccounted = false;
-            if (r.master() != null && r.masterTerm() > xTerm) {
-                x = r.master();
-                xTerm = r.masterTerm();
-            }
-        }
-        // A non-amnesic majority knows the newest master that ever had a lease (quorum intersection).
-        // Failing that, if every node answered and each amnesic one certified its own old command
-        // gone, any forgotten master is among them and covered too (fresh or whole-cluster restart).
-        if (nonAmnesic >= peers.majority() || everyNodeAccounted) {
-            Clearance proof = proofFor(x, xTerm);
-            if (proof != null) {
-                cleared = true;
-                clearedBy = proof;
-                trace("cleared to run the command in term %d: %s", state.term(), proof.reason());
-                return;
-            }
-        }
-        if (fenceCovers(x, xTerm) && nonAmnesic >= peers.majority() && fenceProof.masterTerm() == xTerm) {
-            cleared = true;
-            clearedBy = new Clearance(Clearance.By.FENCE, x, xTerm,
-                    "fence of " + x + " (term " + xTerm + ") succeeded after its lease ended");
-            trace("cleared to run the command in term %d: %s", state.term(), clearedBy.reason());
+        if (role != Role.MASTER) return;
+        MasterState ms = mastership;
+        if (ms.cleared) return;
+        ClearanceJudge.Verdict v = ClearanceJudge.judge(ms.grants, proofs, ms.fenceProof, peers, state.term());
+        if (v.clearedBy() != null) {
+            ms.clear(v.clearedBy());
+            trace("cleared to run the command in term %d: %s", state.term(), v.clearedBy().reason());
             return;
         }
-        waitClearance = new Clearance(Clearance.By.LEASE_EXPIRY, x, xTerm, "waited out the old lease plus stop_timeout");
+        ms.waitClearance = new Clearance(Clearance.By.LEASE_EXPIRY, v.newestMaster(), v.newestMasterTerm(),
+                "waited out the old lease plus stop_timeout");
         long waitUntil = clearance(now);
-        if (waitUntil != clearAtNanos) {
-            clearAtNanos = waitUntil;
+        if (waitUntil != ms.clearAtNanos) {
+            ms.clearAtNanos = waitUntil;
             trace("no proof the old command is gone: waiting %d ms for the old lease plus stop_timeout",
                     ms(Math.max(0, waitUntil - now)));
         }
-        if (x != null && !x.equals(self) && config.fenceConfigured() && !fenceRequested) {
+        String x = v.newestMaster();
+        if (x != null && !x.equals(self) && config.fenceConfigured() && !ms.fenceRequested) {
             // Fence only once the old lease has surely ended: before that the old agent could
             // restart what the fence stopped. Its success then spares the stop_timeout wait.
-            fenceTarget = x;
-            fenceTargetTerm = xTerm;
-            fenceAtNanos = leaseBound(now);
+            ms.fenceTarget = x;
+            ms.fenceTargetTerm = v.newestMasterTerm();
+            ms.fenceAtNanos = leaseBound(now);
         }
-    }
-
-    private boolean certified(String id) {
-        Proof p = proofs.get(id);
-        return p != null && p.kind() == Proof.Kind.CERTIFICATE && p.cleared();
-    }
-
-    /** Which proof clears this master given that {@code x} was the newest master (term {@code xTerm}); null if none. */
-    private Clearance proofFor(String x, long xTerm) {
-        if (x == null) return new Clearance(Clearance.By.NO_MASTER, null, 0,
-                "no master known to the voters, and none could have been forgotten");
-        boolean sawCleared = false;
-        for (Grant g : grants.values()) {
-            MasterReport r = g.report();
-            if (x.equals(r.master()) && r.masterTerm() == xTerm && r.cleared()) sawCleared = true;
-        }
-        if (x.equals(self) && xTerm == state.term()) return new Clearance(Clearance.By.SELF, x, xTerm, "this node is that master");
-        Proof p = proofs.get(x);
-        if (p != null && p.masterTerm() == xTerm && p.cleared()
-                && (p.kind() == Proof.Kind.HANDOVER || p.kind() == Proof.Kind.SELF || p.kind() == Proof.Kind.CERTIFICATE)) {
-            return new Clearance(Clearance.By.of(p.kind()), x, xTerm,
-                    p.kind().name().toLowerCase() + " from " + x + " for term " + xTerm);
-        }
-        // A certificate only speaks for commands started before that boot: one recorded for an older
-        // term says nothing about a command the node started after it came back.
-        return null;
-    }
-
-    /** A fence of {@code x} counts when it was the newest master and a voter saw it cleared in that term. */
-    private boolean fenceCovers(String x, long xTerm) {
-        if (x == null || fenceProof == null || !fenceProof.node().equals(x) || fenceProof.masterTerm() != xTerm) return false;
-        for (Grant g : grants.values()) {
-            MasterReport r = g.report();
-            if (x.equals(r.master()) && r.masterTerm() == xTerm && r.cleared()) return true;
-        }
-        return false;
     }
 
     /** When the old master's lease has surely ended (without the stop_timeout that follows it). */
@@ -832,39 +709,30 @@ public class Node {
         return oldLeaseEndPlus(now, timing.stopWaitNanos());
     }
 
-    /**
-     * The latest, over this master's grants, of: grant received + (t - heard ago) + {@code afterNanos}
-     * + the watchdog's slack. The old lease ended at most (t - ago)/(1+ρ) of real time after the
-     * grant (before it, if negative); on this clock that is at most t - ago. A voter that never
-     * heard a master echoed no lease and bounds nothing.
-     */
+    /** The latest end, over this master's grants, of the old lease plus {@code afterNanos} (see {@link Clearance}). */
     private long oldLeaseEndPlus(long now, long afterNanos) {
-        long until = now;
-        long t = timing.electionTimeoutNanos();
-        for (Grant g : grants.values()) {
-            long ago = g.report().heardAgoNanos();
-            if (ago < 0) continue;
-            until = Math.max(until, g.receivedNanos() + Math.max(0, t - ago + afterNanos) + WATCHDOG_SLACK_NANOS);
-        }
-        return until;
+        return ClearanceJudge.oldLeaseEndPlus(mastership.grants.values(), now, timing.electionTimeoutNanos(), afterNanos,
+                WATCHDOG_SLACK_NANOS);
     }
 
     private void maybeStartCommand(long now) {
         if (gaveUp && now >= noCampaignUntilNanos) gaveUp = false;
-        if (role != Role.MASTER || !cleared || commandActive || handOver != null || gaveUp) return;
-        if (leaseEndNanos < 0 || now >= leaseEndNanos) return;
+        if (role != Role.MASTER || !mastership.cleared || commandActive || handOver != null || gaveUp) return;
+        if (!mastership.lease.holds(now)) return;
         commandActive = true;
         commandTerm = state.term();
-        knownMasterCleared = true;
-        emit(new Effect.StartCommand(state.term(), self, leaseEndNanos));
+        knowledge.masterCleared = true;
+        emit(new Effect.StartCommand(state.term(), self, mastership.lease.endNanos()));
         publishKeepAlive(now);   // tell the followers this master is cleared
     }
 
     private void onFenceResult(Event.FenceResult f, long now) {
-        if (role != Role.MASTER || f.oldTerm() <= 0 || !fenceRequested || !f.oldMaster().equals(fenceTarget)
-                || f.oldTerm() != fenceTargetTerm) return;
+        if (role != Role.MASTER) return;
+        MasterState ms = mastership;
+        if (f.oldTerm() <= 0 || !ms.fenceRequested || !f.oldMaster().equals(ms.fenceTarget)
+                || f.oldTerm() != ms.fenceTargetTerm) return;
         if (f.succeeded()) {
-            fenceProof = new Proof(Proof.Kind.FENCE, f.oldMaster(), f.oldTerm(), false);
+            ms.fenceProof = new Proof(Proof.Kind.FENCE, f.oldMaster(), f.oldTerm(), false);
             trace("fence of %s (term %d) succeeded: %s", f.oldMaster(), f.oldTerm(), f.detail());
             evaluateClearance(now);
         } else {
@@ -931,13 +799,13 @@ public class Node {
             finishHandOver(now);
             return;
         }
-        boolean wasCleared = cleared;
+        boolean wasCleared = mastership.cleared;
         long term = state.term();
         setRole(Role.FOLLOWER, null, now, plan.reason);
         Proof p = new Proof(Proof.Kind.HANDOVER, self, term, wasCleared);
         offeredProof = p;
         proofs.put(self, new Proof(Proof.Kind.SELF, self, term, wasCleared));
-        knownMasterCleared = wasCleared;
+        knowledge.masterCleared = wasCleared;
         // let the successor win rather than campaigning again at once
         electionDeadlineNanos = now + timing.electionTimeoutNanos() + electionTimeout();
         publishKeepAlive(now);
@@ -947,14 +815,13 @@ public class Node {
     private void sendHandOver(long now) {
         HandOverPlan plan = handOver;
         if (plan == null) return;
-        String to = successor(plan, now);
+        String to = plan.successor(peers, id -> peerTable.live(id, now));
         if (to == null) {
             trace("hand-over: no live peer to hand over to");
             finishHandOver(now);
             return;
         }
-        plan.tried.add(to);
-        plan.requestId = nextRequestId();
+        plan.asked(to, nextRequestId());
         trace("handing over to %s", to);
         send(new Effect.Request(to, new HandOver(self, state.term(), bootId, plan.requestId, to, offeredProof)));
     }
@@ -963,19 +830,6 @@ public class Node {
         HandOverPlan plan = handOver;
         handOver = null;
         if ((plan != null && plan.shutdown) || shuttingDown) announceExit();
-    }
-
-    /** The named peer, else the most up-to-date then most preferred live peer not yet tried. */
-    private String successor(HandOverPlan plan, long now) {
-        if (plan.requestedTo != null && !plan.tried.contains(plan.requestedTo) && peers.contains(plan.requestedTo)
-                && !plan.requestedTo.equals(self)) return plan.requestedTo;
-        for (String id : peers.byPreference()) {
-            if (id.equals(self) || plan.tried.contains(id)) continue;
-            PeerState ps = peerStates.get(id);
-            if (ps.refused || ps.lastHeardNanos < 0 || now - ps.lastHeardNanos >= timing.electionTimeoutNanos()) continue;
-            return id;
-        }
-        return null;
     }
 
     private void announceExit() {
@@ -993,10 +847,8 @@ public class Node {
     }
 
     private void onPeerRefused(String peer, long now) {
-        PeerState ps = peerStates.get(peer);
-        if (ps == null) return;
-        ps.refused = true;
-        if (peer.equals(knownMaster) && role != Role.MASTER) {
+        if (!peerTable.refused(peer)) return;
+        if (peer.equals(knowledge.master) && role != Role.MASTER) {
             yieldStickiness(now, "master " + peer + " refused a connection (its agent is gone; no proof for its command)");
         }
     }
@@ -1010,7 +862,7 @@ public class Node {
         votedAtNanos = -1;
         issuePersist();
         masterEchoNanos = -1;
-        preVoting = false;
+        preVote = null;
         if (role != Role.FOLLOWER) becomeFollower(null, now, why);
         else master = null;
     }
@@ -1021,14 +873,14 @@ public class Node {
             master = newMaster;
             return;
         }
-        preVoting = false;
+        preVote = null;
         if (role != Role.FOLLOWER) setRole(Role.FOLLOWER, newMaster, now, why);
         else master = newMaster;
         electionDeadlineNanos = now + electionTimeout();
     }
 
     private void stepDown(long now, String why) {
-        boolean wasCleared = cleared;
+        boolean wasCleared = mastership.cleared;
         long term = state.term();
         setRole(Role.FOLLOWER, null, now, why);
         if (commandActive) {
@@ -1037,7 +889,7 @@ public class Node {
             proofs.put(self, new Proof(Proof.Kind.SELF, self, term, wasCleared));
             if (wasCleared) offeredProof = new Proof(Proof.Kind.HANDOVER, self, term, true);
         }
-        knownMasterCleared = wasCleared;
+        knowledge.masterCleared = wasCleared;
         electionDeadlineNanos = now + electionTimeout();
         if (shuttingDown && !commandActive && handOver == null) announceExit();
     }
@@ -1045,16 +897,13 @@ public class Node {
     private void setRole(Role r, String newMaster, long now, String why) {
         Role old = role;
         // a master's own lease counts as a live master heard until the moment it stops being one
-        if (old == Role.MASTER && r != Role.MASTER) masterUntilNanos = now;
+        if (old == Role.MASTER && r != Role.MASTER) knowledge.ownMastershipEndedNanos = now;
         role = r;
         master = newMaster;
-        if (r != Role.MASTER) {
-            echoes.clear();
-            leaseEndNanos = -1;
-            cleared = false;
-            clearAtNanos = -1;
-            if (r == Role.CANDIDATE) grants.clear();
-        }
+        // the state of the role left is dropped; a candidacy starts afresh (becomeMaster has
+        // already taken the grants along)
+        if (r != Role.MASTER) mastership = null;
+        candidate = r == Role.CANDIDATE ? new CandidateState(now) : null;
         emit(new Effect.RoleChanged(r, state.term(), newMaster, why));
         if (r == Role.MASTER) emit(new Effect.RunHook(Effect.Hook.ON_MASTER, state.term(), self));
         else if (old == Role.MASTER) emit(new Effect.RunHook(Effect.Hook.ON_FOLLOWER, state.term(), newMaster));
@@ -1066,15 +915,15 @@ public class Node {
 
     private void publishKeepAlive(long now) {
         nextHeartbeatNanos = now + timing.heartbeatNanos();
-        if (persistedSeq < persistSeq || !storageHealthy) {   // never announce an unpersisted term
+        if (!outbox.mayAnnounce()) {   // never announce an unpersisted term
             keepAliveSuppressed = true;
             return;
         }
         keepAliveSuppressed = false;
         boolean isMaster = role == Role.MASTER;
-        long contactAgo = isMaster ? 0 : (lastLiveMasterNanos >= 0 ? now - lastLiveMasterNanos : -1);
+        long contactAgo = isMaster ? 0 : (knowledge.lastLiveNanos >= 0 ? now - knowledge.lastLiveNanos : -1);
         emit(new Effect.Publish(new KeepAlive(self, state.term(), bootId, now, isMaster ? self : master,
-                isMaster ? -1 : (master != null ? masterEchoNanos : -1), contactAgo, isMaster && cleared,
+                isMaster ? -1 : (master != null ? masterEchoNanos : -1), contactAgo, isMaster && mastership.cleared,
                 isMaster ? null : offeredProof, lastLogTerm(), lastLogIndex())));
     }
 
@@ -1082,43 +931,25 @@ public class Node {
     // Persistence and the held outbox
     // =====================================================================================
 
-    /**
-     * Asks for the term and vote to be made durable. Within one event the writes coalesce: a vote
-     * request in a newer term (adopt the term, then vote) costs one disk write, not two in a row,
-     * which on a slow disk decided whether the answer beat the candidate's time-out.
-     */
+    /** Asks for the term and vote to be made durable; the writes of one event coalesce (see {@link Outbox}). */
     private void issuePersist() {
-        if (persistIndex < 0) {
-            persistSeq++;
-            persistIndex = out.size();
-            out.add(null);
-        }
-        out.set(persistIndex, new Effect.Persist(persistSeq, state.term(), state.votedFor()));
+        outbox.persist(state);
     }
 
     private void onPersisted(long seq, long now) {
-        if (seq > persistedSeq) persistedSeq = seq;
-        if (!storageHealthy && seq == persistSeq) {
-            storageHealthy = true;
-            storageProblem = "";
-            persistRetryNanos = -1;
-            trace("storage works again");
-        }
-        if (persistedSeq >= persistSeq) {
-            for (Effect e : held) if (!stale(e, now)) out.add(e);
-            held.clear();
+        if (outbox.acknowledged(seq)) trace("storage works again");
+        if (outbox.allPersisted()) {
+            outbox.release(e -> stale(e, now));
             if (keepAliveSuppressed) publishKeepAlive(now);
         }
     }
 
     private void onPersistFailed(Event.PersistFailed f, long now) {
-        if (f.seq() < persistSeq) return;   // a newer write is on its way
-        if (storageHealthy) trace("cannot persist term and vote (%s): refusing to vote or campaign until it works", f.reason());
-        storageHealthy = false;
-        storageProblem = f.reason();
+        if (!outbox.isNewest(f.seq())) return;   // a newer write is on its way
+        if (outbox.storageHealthy())
+            trace("cannot persist term and vote (%s): refusing to vote or campaign until it works", f.reason());
         // what relied on the failed write must not go out
-        held.clear();
-        persistRetryNanos = now + timing.heartbeatNanos();
+        outbox.failed(f.reason(), now + timing.heartbeatNanos());
         if (role == Role.CANDIDATE) becomeFollower(null, now, "cannot persist the vote: " + f.reason());
     }
 
@@ -1137,22 +968,21 @@ public class Node {
             return v.term() < state.term() || (master != null && !master.equals(r.to()) && isSticky(now));
         }
         if (!(e instanceof Effect.Request r) || !(r.message() instanceof VoteRequest v)) return false;
-        if (v.preVote()) return !preVoting || v.requestId() != preVoteRequestId || v.term() <= state.term() || isSticky(now);
+        if (v.preVote()) return preVote == null || v.requestId() != preVote.requestId || v.term() <= state.term() || isSticky(now);
         return role != Role.CANDIDATE || v.term() != state.term();
     }
 
     /** Messages go out only once every term and vote they may rely on is on disk. */
     protected void send(Effect e) {
-        if (persistedSeq < persistSeq) held.add(e);
-        else out.add(e);
+        outbox.send(e);
     }
 
     private void emit(Effect e) {
-        out.add(e);
+        outbox.emit(e);
     }
 
     private void trace(String fmt, Object... args) {
-        out.add(new Effect.Trace(String.format(fmt, args)));
+        outbox.emit(new Effect.Trace(String.format(fmt, args)));
     }
 
     // =====================================================================================
@@ -1174,19 +1004,14 @@ public class Node {
 
     /** A snapshot for status, tests and the simulator. */
     public NodeView view(long nowNanos) {
-        List<NodeView.PeerView> pv = new ArrayList<>();
-        for (Map.Entry<String, PeerState> e : peerStates.entrySet()) {
-            PeerState ps = e.getValue();
-            long ago = ps.lastHeardNanos >= 0 ? nowNanos - ps.lastHeardNanos : -1;
-            String st = ps.refused ? "refused" : ago < 0 ? "never" : ago < timing.electionTimeoutNanos() ? "up" : "silent";
-            pv.add(new NodeView.PeerView(e.getKey(), ago, ps.term, st));
-        }
-        return new NodeView(self, role, state.term(), state.votedFor(), role == Role.MASTER ? self : master,
-                role == Role.MASTER ? leaseEndNanos : -1, role == Role.MASTER && cleared,
-                role == Role.MASTER ? clearAtNanos : -1, role == Role.MASTER && commandActive,
-                storageHealthy, pv, role == Role.MASTER && cleared ? clearedBy : null);
+        List<NodeView.PeerView> pv = peerTable.view(nowNanos);
+        boolean isMaster = role == Role.MASTER;
+        return new NodeView(self, role, state.term(), state.votedFor(), isMaster ? self : master,
+                isMaster ? mastership.lease.endNanos() : -1, isMaster && mastership.cleared,
+                isMaster ? mastership.clearAtNanos : -1, isMaster && commandActive,
+                outbox.storageHealthy(), pv, isMaster && mastership.cleared ? mastership.clearedBy : null);
     }
 
-    /** Why the current master is (or is not yet) cleared to run its command, for logs and status. */
-    public String clearReason() { return clearedBy == null ? "" : clearedBy.reason(); }
+    /** Why this master is (or is not yet) cleared to run its command, for logs and status; "" when not master. */
+    public String clearReason() { return mastership != null ? mastership.clearReason() : ""; }
 }

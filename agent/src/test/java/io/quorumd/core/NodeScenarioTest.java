@@ -38,13 +38,23 @@ class NodeScenarioTest {
         final java.util.Set<String> cut = new java.util.TreeSet<>();
         /** how long each node's command takes to stop (default 1 ms) */
         final Map<String, Long> stopDelay = new TreeMap<>();
+        /** each node's term and vote on disk (a write lands when it is acknowledged) */
+        final Map<String, TermState> disk = new TreeMap<>();
+        /** nodes whose disk refuses every write */
+        final java.util.Set<String> diskFailing = new java.util.TreeSet<>();
+        final List<Peer> peerList = new ArrayList<>();
         long now;
         long seq;
 
         World(int n) {
-            List<Peer> ps = new ArrayList<>();
-            for (int i = 0; i < n; i++) ps.add(new Peer("n" + i, 100));
-            for (Peer p : ps) start(p.id(), ps, TermState.INITIAL, new Proof(Proof.Kind.CERTIFICATE, p.id(), 0, true));
+            for (int i = 0; i < n; i++) peerList.add(new Peer("n" + i, 100));
+            for (Peer p : peerList) start(p.id(), peerList, TermState.INITIAL, new Proof(Proof.Kind.CERTIFICATE, p.id(), 0, true));
+        }
+
+        /** Starts a crashed node's agent again, from its disk, with the certificate of its last command's term. */
+        void restart(String id) {
+            start(id, peerList, disk.getOrDefault(id, TermState.INITIAL),
+                    new Proof(Proof.Kind.CERTIFICATE, id, commandTerm.getOrDefault(id, 0L), true));
         }
 
         void start(String id, List<Peer> ps, TermState st, Proof cert) {
@@ -98,7 +108,12 @@ class NodeScenarioTest {
             } else if (f instanceof Effect.Respond r) {
                 send(id, r.to(), r.message());
             } else if (f instanceof Effect.Persist p) {
-                at(now + MS, id, new Event.Persisted(p.seq()));
+                if (diskFailing.contains(id)) {
+                    at(now + MS, id, new Event.PersistFailed(p.seq(), "disk full"));
+                } else {
+                    disk.put(id, new TermState(p.term(), p.votedFor()));
+                    at(now + MS, id, new Event.Persisted(p.seq()));
+                }
             } else if (f instanceof Effect.StartCommand s) {
                 for (var e : commandStartedAt.entrySet())
                     throw new AssertionError(id + " starts its command while " + e.getKey() + "'s runs\n" + String.join("\n", log));

@@ -51,6 +51,7 @@ public final class SimMain {
         String reportRule = null;
         Long failoverSeed = null;
         String failoverKind = "CRASH_RESTART";
+        boolean digest = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String v = i + 1 < args.length ? args[i + 1] : null;
@@ -66,6 +67,7 @@ public final class SimMain {
                 case "--report-rule": reportRule = need(a, v); i++; break;
                 case "--failover-seed": failoverSeed = Long.parseLong(need(a, v)); i++; break;
                 case "--failover": failoverKind = need(a, v); i++; break;
+                case "--digest": digest = true; break;
                 case "-h":
                 case "--help":
                     out.println("usage: SimMain [--seeds N | --seed S] [--first-seed F] [--nodes 3|5|7] "
@@ -88,6 +90,7 @@ public final class SimMain {
             return 2;
         }
 
+        if (digest) return digests(firstSeed, seeds, nodes, mutant, out);
         if (failoverSeed != null) {
             FailoverStats.Outcome o = FailoverStats.failover(failoverSeed, FailoverStats.Fault.valueOf(failoverKind), out);
             out.println(o.measured() ? "failover took " + Trace.ms(o.nanos()) : "not measured: " + o.note());
@@ -123,6 +126,25 @@ public final class SimMain {
         if (stats > 0) FailoverStats.report(stats, out);
         out.println("schedules=" + s.schedules + " violations=" + s.violations);
         return s.violations > 0 ? 1 : 0;
+    }
+
+    /**
+     * {@code --digest}: one line per seed with its outcome and a digest of its whole traced run
+     * (every event and effect, all fields). Two builds of the core that print the same lines
+     * behave the same on these seeds, step for step.
+     */
+    static int digests(long firstSeed, long count, int nodes, Mutant mutant, PrintStream out) {
+        long violations = 0;
+        for (long seed = firstSeed; seed < firstSeed + count; seed++) {
+            Simulation sim = new Simulation(SimParams.random(seed, nodes), mutant, true);
+            Simulation.Result r = sim.run();
+            if (r.violation() != null) violations++;
+            out.println(seed + " " + (r.violation() == null ? "ok" : "VIOLATION " + r.violation().rule())
+                    + " steps=" + r.steps() + " virtual=" + r.virtualNanos() + " met=" + r.metAfterHealNanos()
+                    + " " + sim.trace.digest());
+        }
+        out.println("schedules=" + count + " violations=" + violations);
+        return violations > 0 ? 1 : 0;
     }
 
     private static String need(String flag, String value) {

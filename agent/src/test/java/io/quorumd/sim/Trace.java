@@ -18,6 +18,28 @@ import java.util.Locale;
  */
 final class Trace {
     private final List<String> lines = new ArrayList<>();
+    /** Every event and effect in full (record {@code toString}), for {@code SimMain --digest}. */
+    private final java.security.MessageDigest raw = sha256();
+
+    private static java.security.MessageDigest sha256() {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 missing from this JVM", e);
+        }
+    }
+
+    /** A digest of the whole run: every line, and every event and effect with all their fields. */
+    String digest() {
+        java.security.MessageDigest d = sha256();
+        for (String l : lines) d.update((l + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            d.update(((java.security.MessageDigest) raw.clone()).digest());
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException(e);
+        }
+        return java.util.HexFormat.of().formatHex(d.digest()).substring(0, 32);
+    }
 
     void step(long realNanos, String node, long localNanos, Event event, List<Effect> effects) {
         StringBuilder s = new StringBuilder(128);
@@ -33,6 +55,8 @@ final class Trace {
             }
         }
         lines.add(s.toString());
+        raw.update((node + " " + localNanos + " " + event + " => " + effects + "\n")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     void note(long realNanos, String who, String text) {
