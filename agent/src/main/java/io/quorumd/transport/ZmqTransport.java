@@ -476,10 +476,12 @@ public final class ZmqTransport implements AutoCloseable {
                     pollRounds.incrementAndGet();
                     if (!running) break;
                     if (array[0].isReadable()) drainWakeUps();
-                    // authentication before anything else: a handshake waits for its ZAP answer
-                    if (array[2].isReadable() || hasInput(zap.socket())) zap.handleAll();
-                    if (array[3].isReadable()) pubWatch.drain();
-                    if (array[4].isReadable()) routerWatch.drain();
+                    // authentication before anything else: a handshake waits for its ZAP answer. Read
+                    // every round, readable or not: JeroMQ's poll can miss a readiness change (see
+                    // pollTimeoutMillis), and a ZAP request left unread would stall that handshake.
+                    zap.handleAll();
+                    pubWatch.drain();
+                    routerWatch.drain();
                     runCommands();
                     more = false;
                     boolean timedOut = true;
