@@ -15,6 +15,8 @@ import io.quorumd.core.NodeConfig;
 import io.quorumd.core.NodeView;
 import io.quorumd.core.Role;
 import io.quorumd.core.TermState;
+import io.quorumd.metrics.LoopCounters;
+import io.quorumd.metrics.Metrics;
 import io.quorumd.storage.Persister;
 import io.quorumd.storage.StateDirLock;
 import io.quorumd.systemd.SdNotify;
@@ -61,6 +63,10 @@ public final class Agent {
     private final CountDownLatch exited = new CountDownLatch(1);
     private final ConcurrentLinkedQueue<PendingStepDown> stepDowns = new ConcurrentLinkedQueue<>();
     private ControlServer control;
+    /** Elections, clearances and master changes, for the metrics endpoint (kept whether or not it is on). */
+    private final LoopCounters loopCounters = new LoopCounters();
+    /** The {@code /metrics} endpoint, or null without {@code metrics.listen}. */
+    private Metrics metrics;
     /** Requests made through the transport, for the watch over its progress; null: not watched. */
     private ThreadWatch.Answers transportAnswers;
 
@@ -75,6 +81,8 @@ public final class Agent {
     private boolean stopAnnounced;
     private String lastStatusLine = "";
     private String lastMasterLogged;
+    /** The last master this node knew (never reset to null), for {@link LoopCounters#masterChanged}. */
+    private String lastKnownMaster;
 
     private record PendingStepDown(CompletableFuture<Reply> reply, long sinceNanos) {}
 
@@ -111,6 +119,30 @@ public final class Agent {
     void attachControl(ControlServer c) {
         this.control = c;
         threads.watch("control socket", c.thread(), c::runOnThread);
+    }
+
+    /** Starts the {@code /metrics} endpoint on {@code host:port}; the agent closes it when it ends. */
+    void startMetrics(String host, int port) throws java.io.IOException {
+        Metrics m = Metrics.start(new Metrics.Sources(() -> view, System::nanoTime, this::commandState,
+                drops::snapshot, loopCounters, this::selfFenceState), host, port);
+        persister.observeWrites(m.fsyncObserver());
+        this.metrics = m;
+    }
+
+    /** The port of the {@code /metrics} endpoint, or -1 when it is off (for tests). */
+    public int metricsPort() {
+        Metrics m = metrics;
+        return m == null ? -1 : m.port();
+    }
+
+    private Metrics.CommandState commandState() {
+        if (config.command() == null) return null;
+        Supervisor.Status c = supervisor.status();
+        return new Metrics.CommandState(c.state().label(), c.term(), supervisor.restartsTotal());
+    }
+
+    private Metrics.SelfFenceState selfFenceState() {
+        return new Metrics.SelfFenceState(config.selfFence().mode().yamlName(), false, 0);
     }
 
     /** Every request through the transport is reported to {@code a} (its events are counted there). */
@@ -233,6 +265,10 @@ public final class Agent {
             sd.status(line);
             lastStatusLine = line;
         }
+        if (v.master() != null && !v.master().equals(lastKnownMaster)) {
+            if (lastKnownMaster != null) loopCounters.masterChanged();
+            lastKnownMaster = v.master();
+        }
         if (v.role() == Role.FOLLOWER && v.master() != null && !v.master().equals(lastMasterLogged)) {
             log.info("following {} (master in term {})", v.master(), v.term());
         }
@@ -266,6 +302,7 @@ public final class Agent {
 
     private void closeAll() {
         sd.stopping();
+        close(metrics);
         close(control);
         close(supervisor);
         close(transport);
@@ -371,12 +408,15 @@ public final class Agent {
 
         @Override
         public void roleChanged(Effect.RoleChanged e) {
+            if (e.role() == Role.CANDIDATE) loopCounters.electionStarted();
+            else if (e.role() == Role.MASTER) loopCounters.electionWon();
             if (e.role() == Role.MASTER) log.info("{}", e.reason());
             else log.info("{} in term {}: {}", e.role().label(), e.term(), e.reason());
         }
 
         @Override
         public void trace(Effect.Trace e) {
+            loopCounters.trace(e.text());
             log.debug("{}", e.text());
         }
 

@@ -168,6 +168,14 @@ public final class AgentFactory {
             agent.abort();
             throw new StartupException(e.getMessage(), e);
         }
+        if (config.metrics() != null) {
+            try {
+                agent.startMetrics(config.metrics().host(), config.metrics().port());
+            } catch (IOException | RuntimeException e) {
+                agent.abort();
+                throw new StartupException(e.getMessage(), e);
+            }
+        }
         return agent;
     }
 
