@@ -1,5 +1,6 @@
 package io.quorumd;
 
+import io.quorumd.command.ExecGuards;
 import io.quorumd.command.Supervisor;
 import io.quorumd.config.Config;
 import io.quorumd.control.ControlHandler;
@@ -67,6 +68,8 @@ public final class Agent {
     private final LoopCounters loopCounters = new LoopCounters();
     /** The {@code /metrics} endpoint, or null without {@code metrics.listen}. */
     private Metrics metrics;
+    /** {@code quorumd exec}'s process groups, under the lease; null until attached. */
+    private volatile ExecGuards execGuards;
     /** Requests made through the transport, for the watch over its progress; null: not watched. */
     private ThreadWatch.Answers transportAnswers;
 
@@ -119,6 +122,11 @@ public final class Agent {
     void attachControl(ControlServer c) {
         this.control = c;
         threads.watch("control socket", c.thread(), c::runOnThread);
+    }
+
+    /** {@code quorumd exec}'s groups, guarded under this node's lease. */
+    void attachExecGuards(ExecGuards g) {
+        this.execGuards = g;
     }
 
     /** Starts the {@code /metrics} endpoint on {@code host:port}; the agent closes it when it ends. */
@@ -335,6 +343,36 @@ public final class Agent {
             }
 
             @Override
+            public Reply execTerm() {
+                NodeView v = view;
+                String no = notCleared(v, System.nanoTime());
+                return Reply.ok(no != null ? "not-master " + no : "term=" + v.term() + " master=" + config.node());
+            }
+
+            @Override
+            public CompletionStage<Reply> execGuard(int pgid, long term, long callerPid) {
+                NodeView v = view;
+                String no = notCleared(v, System.nanoTime());
+                if (no == null && v.term() != term) no = "quorumd: " + config.node() + " is no longer the master of term "
+                        + term + " (term " + v.term() + " now)";
+                ExecGuards g = execGuards;
+                if (no == null && g == null) no = "quorumd: this agent cannot guard quorumd exec runs yet";
+                if (no != null) return CompletableFuture.completedFuture(Reply.error(Reply.UNAVAILABLE, no));
+                return g.guard(pgid, callerPid, v.leaseEndNanos(), "term=" + term + " pid=" + callerPid)
+                        .handle((line, failure) -> failure == null
+                                ? Reply.ok("guarded " + pgid + " in term " + term + " (" + line + ")")
+                                : Reply.error(Reply.FAILURE, "quorumd exec: not guarded: "
+                                        + (failure.getCause() != null ? failure.getCause() : failure).getMessage()));
+            }
+
+            @Override
+            public Reply execEnd(int pgid) {
+                ExecGuards g = execGuards;
+                if (g != null) g.ended(pgid);
+                return Reply.ok("");
+            }
+
+            @Override
             public CompletionStage<Reply> stepDown(String to) {
                 NodeView v = view;
                 if (to != null && (!nodeConfig.peers().contains(to) || to.equals(config.node()))) {
@@ -352,6 +390,23 @@ public final class Agent {
                 return f;
             }
         };
+    }
+
+    /**
+     * Null when this node may run {@code quorumd exec}'s command now: master, cleared to run its
+     * command (the old master's is surely gone), with a lease; otherwise why not.
+     */
+    private String notCleared(NodeView v, long now) {
+        if (v.role() != Role.MASTER) {
+            return "quorumd: " + config.node() + " is not the master (" + (v.master() != null ? v.master() + " is"
+                    : "none is known") + ")";
+        }
+        if (!v.cleared()) return "quorumd: " + config.node() + " is master but not yet cleared to run commands"
+                + " (it waits for the old master's command to be surely gone)";
+        if (v.leaseEndNanos() == -1 || v.leaseEndNanos() - now <= 0) {
+            return "quorumd: " + config.node() + " is master but holds no lease now";
+        }
+        return null;
     }
 
     /** Applies the core's effects in order. */
@@ -394,6 +449,8 @@ public final class Agent {
         @Override
         public void leaseRenewed(Effect.LeaseRenewed e) {
             supervisor.renew(e.leaseEndNanos());
+            ExecGuards g = execGuards;
+            if (g != null) g.renew(e.leaseEndNanos());
         }
 
         @Override

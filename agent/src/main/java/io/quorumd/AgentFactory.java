@@ -152,6 +152,9 @@ public final class AgentFactory {
         }
         Agent agent = new Agent(config, nodeConfig, node, bootId, inbox, drops, transport, persister, supervisor, sd, lock,
                 io.quorumd.transport.Addresses.hostPort(bind.address(), config.self().port()), startedNanos);
+        agent.attachExecGuards(supervisor.newExecGuards(
+                config.command() != null ? config.command().stopSignal().number() : 15,
+                nodeConfig.timing().stopTimeoutNanos()));
         ThreadWatch threads = agent.threads();
         threads.watch("state file writer", persister.thread());
         threads.watch("command spawner", supervisor.spawnerThread(), supervisor::runOnSpawner);

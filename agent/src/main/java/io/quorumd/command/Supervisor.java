@@ -179,6 +179,14 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
+    /**
+     * A registry of {@code quorumd exec} groups guarded under the lease, sharing this supervisor's
+     * spawner thread and watchdog log.
+     */
+    public ExecGuards newExecGuards(int stopSignal, long stopTimeoutNanos) {
+        return new ExecGuards(spawner, stopSignal, stopTimeoutNanos, watchdogLog);
+    }
+
     /** The hooks, which share this supervisor's spawner thread. */
     public Hooks hooks() {
         return hooks;

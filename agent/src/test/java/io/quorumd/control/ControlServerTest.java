@@ -97,7 +97,7 @@ class ControlServerTest {
     void badRequestsGetExitTwo() throws Exception {
         start(sock(), T);
         assertEquals(new Reply(2, "quorumd: unknown control request 'reboot' (expected status, status-json, leader, "
-                + "step-down [NODE] or ping)\n"), ControlClient.call(sock(), "reboot", T));
+                + "step-down [NODE], ping, exec-term, exec-guard PGID TERM or exec-end PGID)\n"), ControlClient.call(sock(), "reboot", T));
         assertEquals(2, ControlClient.call(sock(), "", T).exitCode());
         assertEquals(new Reply(2, "quorumd: wrong arguments for control request 'step-down a b'\n"),
                 ControlClient.call(sock(), "step-down a b", T));
