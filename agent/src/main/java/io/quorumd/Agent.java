@@ -16,6 +16,7 @@ import io.quorumd.core.NodeConfig;
 import io.quorumd.core.NodeView;
 import io.quorumd.core.Role;
 import io.quorumd.core.TermState;
+import io.quorumd.fence.SelfFence;
 import io.quorumd.metrics.LoopCounters;
 import io.quorumd.metrics.Metrics;
 import io.quorumd.storage.Persister;
@@ -68,6 +69,8 @@ public final class Agent {
     private final LoopCounters loopCounters = new LoopCounters();
     /** The {@code /metrics} endpoint, or null without {@code metrics.listen}. */
     private Metrics metrics;
+    /** The self-fence device's keeper, or null (self_fence off, or auto without a device). */
+    private volatile SelfFence selfFence;
     /** {@code quorumd exec}'s process groups, under the lease; null until attached. */
     private volatile ExecGuards execGuards;
     /** Requests made through the transport, for the watch over its progress; null: not watched. */
@@ -124,6 +127,17 @@ public final class Agent {
         threads.watch("control socket", c.thread(), c::runOnThread);
     }
 
+    /** The self-fence: petted while the lease holds, disarmed once not master and the command is gone. */
+    void attachSelfFence(SelfFence f) {
+        this.selfFence = f;
+    }
+
+    /** The self-fence's failure while master in {@code required} mode: step down (hand over). */
+    void selfFenceFailed(String why) {
+        log.error("{}: self_fence.mode is required, so this node steps down", why);
+        inbox.offer(new Event.StepDownRequested(null));
+    }
+
     /** {@code quorumd exec}'s groups, guarded under this node's lease. */
     void attachExecGuards(ExecGuards g) {
         this.execGuards = g;
@@ -150,7 +164,9 @@ public final class Agent {
     }
 
     private Metrics.SelfFenceState selfFenceState() {
-        return new Metrics.SelfFenceState(config.selfFence().mode().yamlName(), false, 0);
+        SelfFence f = selfFence;
+        return f == null ? new Metrics.SelfFenceState(config.selfFence().mode().yamlName(), false, 0)
+                : new Metrics.SelfFenceState(f.mode(), f.isOpen(), f.pets());
     }
 
     /** Every request through the transport is reported to {@code a} (its events are counted there). */
@@ -282,6 +298,8 @@ public final class Agent {
         }
         lastMasterLogged = v.master();
         probeSilentMaster(v, now);
+        SelfFence f = selfFence;
+        if (f != null && v.role() != Role.MASTER && f.armed() && commandGone()) f.disarm();
         if (!stepDowns.isEmpty() && v.role() != Role.MASTER) {
             PendingStepDown p;
             while ((p = stepDowns.poll()) != null) {
@@ -290,6 +308,14 @@ public final class Agent {
             }
         }
         return true;
+    }
+
+    /** No managed command and no {@code quorumd exec} group runs here (they may have run under a lease). */
+    private boolean commandGone() {
+        Supervisor.State st = supervisor.status().state();
+        ExecGuards g = execGuards;
+        return (st == Supervisor.State.IDLE || st == Supervisor.State.FAILED || st == Supervisor.State.BACKOFF)
+                && (g == null || g.size() == 0);
     }
 
     /**
@@ -313,6 +339,7 @@ public final class Agent {
         close(metrics);
         close(control);
         close(supervisor);
+        close(selfFence);   // after the command stopped: a clean stop disarms the device (magic close)
         close(transport);
         close(persister);
         close(lock);
@@ -451,6 +478,8 @@ public final class Agent {
             supervisor.renew(e.leaseEndNanos());
             ExecGuards g = execGuards;
             if (g != null) g.renew(e.leaseEndNanos());
+            SelfFence f = selfFence;
+            if (f != null) f.leaseRenewed(e.leaseEndNanos());
         }
 
         @Override
