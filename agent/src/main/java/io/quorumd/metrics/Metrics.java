@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  * The {@code /metrics} endpoint: Prometheus' text format, served by Prometheus' own Java client
  * ({@code prometheus-metrics-core} and {@code -exporter-httpserver}). Every gauge and counter is
  * a callback read on scrape; only the fsync histogram is fed as it happens (by the state file's
- * writer thread, once per write). Threads: the JDK HTTP server's dispatcher and one worker that
- * exists only while a scrape is served (it ends after 60 s idle).
+ * writer thread, once per write). Threads: the JDK HTTP server's dispatcher and its two timer
+ * threads (idle and request time-outs, asleep between their ticks), and one worker for scrapes
+ * that ends after 60 s idle; no exemplars, so none of the library's scheduler threads.
  */
 public final class Metrics implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Metrics.class);
@@ -126,10 +127,11 @@ public final class Metrics implements AutoCloseable {
                 }).register(registry);
         CounterWithCallback.builder().name("quorumd_self_fence_pets").help("writes to the self-fence device")
                 .callback(cb -> cb.call(s.selfFence().get().pets())).register(registry);
-        fsync = Histogram.builder().name("quorumd_fsync_duration_seconds")
+        Histogram.Builder hb = Histogram.builder().name("quorumd_fsync_duration_seconds")
                 .help("time to store the term and vote durably (write, fsync, rename, fsync of the directory)")
-                .classicOnly().classicUpperBounds(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
-                .register(registry);
+                .classicOnly().classicUpperBounds(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5);
+        hb.withoutExemplars();   // exemplars would start the library's scheduler thread, for nothing here
+        fsync = hb.register(registry);
         // one worker, created on the first scrape and ended after a minute idle: no thread at rest but the dispatcher
         ExecutorService worker = new ThreadPoolExecutor(0, 1, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
             Thread t = new Thread(r, "quorumd-metrics");
