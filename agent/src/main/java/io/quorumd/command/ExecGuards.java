@@ -53,7 +53,22 @@ public final class ExecGuards {
         if (ownerPid > 0 && leader.ppid() != ownerPid) {
             return "process " + pgid + " is not a child of the caller (pid " + ownerPid + ")";
         }
+        // the watchdog runs as the agent's user: a group it may not signal would be guarded in name only
+        int self = uidOf(Path.of("/proc/self"));
+        int target = uidOf(Path.of("/proc/" + pgid));
+        if (self != 0 && target != self) {
+            return "process " + pgid + " runs as uid " + target + ", which the agent (uid " + self + ") may not signal;"
+                    + " run quorumd exec as the agent's user";
+        }
         return null;
+    }
+
+    private static int uidOf(Path proc) {
+        try {
+            return (Integer) java.nio.file.Files.getAttribute(proc, "unix:uid");
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /**
