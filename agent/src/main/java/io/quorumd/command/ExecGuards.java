@@ -93,11 +93,13 @@ public final class ExecGuards {
                 done.completeExceptionally(new IOException("cannot start a watchdog: " + e.getMessage(), e));
                 return;
             }
-            // the lease as the agent saw it when it took the request; the next renewal extends it (a
-            // renewal that raced ahead of this put is only missed until the next one: earlier, never later)
-            w.renew(leaseEndNanos);
+            // G before D: the watchdog takes the group with no deadline yet, then the freshest lease
+            // end (the request's, or a renewal since: both of this mastership), so that a watchdog slow
+            // to start does not act on a deadline that a renewal already queued behind it has moved
             w.guard(pgid);
             guards.put(pgid, w);
+            long latest = this.leaseEndNanos;
+            w.renew(latest - leaseEndNanos > 0 ? latest : leaseEndNanos);
             w.onExit().thenRun(() -> spawner.execute("exec watchdog exit", () -> watchdogExited(pgid, w)));
             w.armed().whenComplete((line, failure) -> {
                 if (failure != null) done.completeExceptionally(failure);
