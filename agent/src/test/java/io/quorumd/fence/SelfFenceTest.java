@@ -115,7 +115,7 @@ class SelfFenceTest {
         String peers = "  - {id: a, host: 127.0.0.1, port: " + pa + "}\n  - {id: b, host: 127.0.0.1, port: " + pb + "}\n";
         Path started = tmp.resolve("cmd.started");
         String cmd = "command: {exec: \"trap '' TERM; touch " + started + "; while :; do sleep 0.05; done\","
-                + " stop_timeout: 2s}\n";
+                + " stop_timeout: 3s}\n";
         Path devA = device("wd-a");
         Path devB = device("wd-b");
         Agent a = start(config("a", peers, cmd + "self_fence: {mode: required, device: " + devA + "}\n"));
@@ -128,10 +128,12 @@ class SelfFenceTest {
         assertEquals("", read("a".equals(master) ? devB : devA), "the follower never opens its device");
 
         follower.requestShutdown();   // the master loses its majority, then its lease (about 300 ms)
-        Thread.sleep(600);
+        Path masterSock = tmp.resolve(master + ".sock");
+        await("the master lost its lease and stepped down", 10, () -> !master.equals(leader(masterSock)));
+        Thread.sleep(200);   // a pet cycle that began before the lease's end has written by now
         String afterLease = read(dev);
         assertTrue(afterLease.matches("\\.+"), "no magic close while the command runs on: " + afterLease);
-        Thread.sleep(800);   // still within stop_timeout: the command ignores SIGTERM
+        Thread.sleep(1000);   // still within stop_timeout (3 s): the command ignores SIGTERM
         assertEquals(afterLease, read(dev), "no pet once the lease is lost");
         await("the magic close after the command's SIGKILL", 10, () -> read(dev).endsWith("V"));
         assertEquals(afterLease + "V", read(dev));
