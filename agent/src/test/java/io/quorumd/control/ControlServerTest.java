@@ -51,6 +51,15 @@ class ControlServerTest {
             stepDowns.add(String.valueOf(to));
             return stepDownResult;
         }
+
+        final LinkedBlockingQueue<String> execGuards = new LinkedBlockingQueue<>();
+
+        @Override public Reply execTerm() { return Reply.ok("term=7 master=node-a"); }
+
+        @Override public CompletionStage<Reply> execGuard(int pgid, long term, long callerPid) {
+            execGuards.add(pgid + " " + term);
+            return CompletableFuture.completedFuture(Reply.error(Reply.FAILURE, "quorumd exec: the stub guards nothing"));
+        }
     }
 
     private final Agent agent = new Agent();
