@@ -98,6 +98,8 @@ public final class ConfigChecker {
             Path dev = c.selfFence().device();
             if (!Files.exists(dev)) report.add("self_fence.device", "does not exist, and self_fence.mode is required:"
                     + " load a watchdog driver (e.g. modprobe softdog) or set mode: auto", dev.toString());
+            else if (Files.isDirectory(dev)) report.add("self_fence.device", "is a directory, not a watchdog device",
+                    dev.toString());
             else if (!Files.isWritable(dev)) report.add("self_fence.device", "is not writable by this user,"
                     + " and self_fence.mode is required", dev.toString());
         }

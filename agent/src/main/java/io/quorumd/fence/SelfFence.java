@@ -70,7 +70,8 @@ public final class SelfFence implements AutoCloseable {
             throws IOException {
         if (c.mode() == SelfFenceConfig.Mode.OFF) return null;
         Path d = c.device();
-        String missing = !Files.exists(d) ? "does not exist" : !Files.isWritable(d) ? "is not writable by this user" : null;
+        String missing = !Files.exists(d) ? "does not exist" : Files.isDirectory(d) ? "is a directory"
+                : !Files.isWritable(d) ? "is not writable by this user" : null;
         if (missing != null) {
             if (c.mode() == SelfFenceConfig.Mode.REQUIRED) {
                 throw new IOException("self_fence.device " + d + " " + missing + ", and self_fence.mode is required:"

@@ -147,6 +147,11 @@ class SelfFenceTest {
         AgentFactory.StartupException e = assertThrows(AgentFactory.StartupException.class,
                 () -> AgentFactory.start(c, new SdNotify(null, null, null, ProcessHandle.current().pid())));
         assertTrue(e.needsOperator(), "exit 2: restarting cannot help");
+        Files.createDirectories(tmp.resolve("wd-dir"));
+        Config dirDevice = c.withSelfFence(new io.quorumd.config.SelfFenceConfig(
+                io.quorumd.config.SelfFenceConfig.Mode.REQUIRED, tmp.resolve("wd-dir")));
+        assertTrue(assertThrows(AgentFactory.StartupException.class, () -> AgentFactory.start(dirDevice,
+                new SdNotify(null, null, null, ProcessHandle.current().pid()))).getMessage().contains("is a directory"));
         assertTrue(e.getMessage().contains("self_fence.mode is required"), e.getMessage());
         // and the state dir is free again: the same config starts once the device exists
         device("no-such-watchdog");
