@@ -44,7 +44,10 @@ for e in "-rwxr-xr-x root/root /usr/bin/quorumd" \
          "-rw-r--r-- root/root /etc/default/quorumd" \
          "-rw-r--r-- root/root /lib/systemd/system/quorumd.service" \
          "drwxr-xr-x root/root /var/lib/quorumd/" \
-         "-rw-r--r-- root/root /usr/share/man/man1/quorumd.1.gz"; do
+         "-rw-r--r-- root/root /usr/share/man/man1/quorumd.1.gz" \
+         "-rw-r--r-- root/root /usr/share/doc/quorumd/examples/quorumd-exec@.service" \
+         "-rw-r--r-- root/root /usr/share/doc/quorumd/examples/quorumd-exec@.timer" \
+         "-rw-r--r-- root/root /usr/share/doc/quorumd/examples/quorumd-alerts.yml"; do
   if has_entry "$e"; then ok "deb has $e"; else bad "deb lacks '$e' (dpkg-deb -c shows: $(grep -F -- "${e##* }" "$work/deb.list" || echo nothing))"; fi
 done
 jars=$(grep -c '/usr/share/quorumd/lib/.*\.jar$' "$work/deb.list" || true)
@@ -120,7 +123,10 @@ for e in "-rwxr-xr-x root:root /usr/bin/quorumd" \
          "cn -rw-r----- root:quorumd /etc/quorumd/quorumd.yaml" \
          "cn -rw-r--r-- root:root /etc/sysconfig/quorumd" \
          "-rw-r--r-- root:root /usr/lib/systemd/system/quorumd.service" \
-         "drwxr-x--- quorumd:quorumd /var/lib/quorumd"; do
+         "drwxr-x--- quorumd:quorumd /var/lib/quorumd" \
+         "d -rw-r--r-- root:root /usr/share/doc/quorumd/examples/quorumd-exec@.service" \
+         "d -rw-r--r-- root:root /usr/share/doc/quorumd/examples/quorumd-exec@.timer" \
+         "d -rw-r--r-- root:root /usr/share/doc/quorumd/examples/quorumd-alerts.yml"; do
   if grep -qxF -- "$e" "$work/rpm.list"; then ok "rpm has $e"; else bad "rpm lacks '$e' (has: $(grep -F -- "${e##* }" "$work/rpm.list" || echo nothing))"; fi
 done
 rjars=$(grep -c '/usr/share/quorumd/lib/.*\.jar$' "$work/rpm.list" || true)

@@ -1,5 +1,6 @@
 package io.quorumd;
 
+import io.quorumd.command.ExecGuards;
 import io.quorumd.command.Supervisor;
 import io.quorumd.config.Config;
 import io.quorumd.control.ControlHandler;
@@ -15,6 +16,9 @@ import io.quorumd.core.NodeConfig;
 import io.quorumd.core.NodeView;
 import io.quorumd.core.Role;
 import io.quorumd.core.TermState;
+import io.quorumd.fence.SelfFence;
+import io.quorumd.metrics.LoopCounters;
+import io.quorumd.metrics.Metrics;
 import io.quorumd.storage.Persister;
 import io.quorumd.storage.StateDirLock;
 import io.quorumd.systemd.SdNotify;
@@ -61,6 +65,14 @@ public final class Agent {
     private final CountDownLatch exited = new CountDownLatch(1);
     private final ConcurrentLinkedQueue<PendingStepDown> stepDowns = new ConcurrentLinkedQueue<>();
     private ControlServer control;
+    /** Elections, clearances and master changes, for the metrics endpoint (kept whether or not it is on). */
+    private final LoopCounters loopCounters = new LoopCounters();
+    /** The {@code /metrics} endpoint, or null without {@code metrics.listen}. */
+    private Metrics metrics;
+    /** The self-fence device's keeper, or null (self_fence off, or auto without a device). */
+    private volatile SelfFence selfFence;
+    /** {@code quorumd exec}'s process groups, under the lease; null until attached. */
+    private volatile ExecGuards execGuards;
     /** Requests made through the transport, for the watch over its progress; null: not watched. */
     private ThreadWatch.Answers transportAnswers;
 
@@ -76,6 +88,8 @@ public final class Agent {
     private String lastStatusLine = "";
     private String lastMasterLogged;
     private long lastClearanceLogged = -1;
+    /** The last master this node knew (never reset to null), for {@link LoopCounters#masterChanged}. */
+    private String lastKnownMaster;
 
     private record PendingStepDown(CompletableFuture<Reply> reply, long sinceNanos) {}
 
@@ -112,6 +126,48 @@ public final class Agent {
     void attachControl(ControlServer c) {
         this.control = c;
         threads.watch("control socket", c.thread(), c::runOnThread);
+    }
+
+    /** The self-fence: petted while the lease holds, disarmed once not master and the command is gone. */
+    void attachSelfFence(SelfFence f) {
+        this.selfFence = f;
+    }
+
+    /** The self-fence's failure while master in {@code required} mode: step down (hand over). */
+    void selfFenceFailed(String why) {
+        log.error("{}: self_fence.mode is required, so this node steps down", why);
+        inbox.offer(new Event.StepDownRequested(null));
+    }
+
+    /** {@code quorumd exec}'s groups, guarded under this node's lease. */
+    void attachExecGuards(ExecGuards g) {
+        this.execGuards = g;
+    }
+
+    /** Starts the {@code /metrics} endpoint on {@code host:port}; the agent closes it when it ends. */
+    void startMetrics(String host, int port) throws java.io.IOException {
+        Metrics m = Metrics.start(new Metrics.Sources(() -> view, System::nanoTime, this::commandState,
+                drops::snapshot, loopCounters, this::selfFenceState), host, port);
+        persister.observeWrites(m.fsyncObserver());
+        this.metrics = m;
+    }
+
+    /** The port of the {@code /metrics} endpoint, or -1 when it is off (for tests). */
+    public int metricsPort() {
+        Metrics m = metrics;
+        return m == null ? -1 : m.port();
+    }
+
+    private Metrics.CommandState commandState() {
+        if (config.command() == null) return null;
+        Supervisor.Status c = supervisor.status();
+        return new Metrics.CommandState(c.state().label(), c.term(), supervisor.restartsTotal());
+    }
+
+    private Metrics.SelfFenceState selfFenceState() {
+        SelfFence f = selfFence;
+        return f == null ? new Metrics.SelfFenceState(config.selfFence().mode().yamlName(), false, 0)
+                : new Metrics.SelfFenceState(f.mode(), f.isOpen(), f.pets());
     }
 
     /** Every request through the transport is reported to {@code a} (its events are counted there). */
@@ -234,6 +290,10 @@ public final class Agent {
             sd.status(line);
             lastStatusLine = line;
         }
+        if (v.master() != null && !v.master().equals(lastKnownMaster)) {
+            if (lastKnownMaster != null) loopCounters.masterChanged();
+            lastKnownMaster = v.master();
+        }
         if (v.role() == Role.FOLLOWER && v.master() != null && !v.master().equals(lastMasterLogged)) {
             log.info("following {} (master in term {})", v.master(), v.term());
         }
@@ -241,9 +301,12 @@ public final class Agent {
         if (v.clearedBy() != null && v.term() != lastClearanceLogged) {
             // which proof (or the wait) let this master start its command: what a fail-over cost
             lastClearanceLogged = v.term();
+            loopCounters.cleared(v.clearedBy().by().label());
             log.info("cleared to start the command in term {} by {}", v.term(), v.clearedBy().describe());
         }
         probeSilentMaster(v, now);
+        SelfFence f = selfFence;
+        if (f != null && v.role() != Role.MASTER && f.armed() && commandGone()) f.disarm();
         if (!stepDowns.isEmpty() && v.role() != Role.MASTER) {
             PendingStepDown p;
             while ((p = stepDowns.poll()) != null) {
@@ -252,6 +315,14 @@ public final class Agent {
             }
         }
         return true;
+    }
+
+    /** No managed command and no {@code quorumd exec} group runs here (they may have run under a lease). */
+    private boolean commandGone() {
+        Supervisor.State st = supervisor.status().state();
+        ExecGuards g = execGuards;
+        return (st == Supervisor.State.IDLE || st == Supervisor.State.FAILED || st == Supervisor.State.BACKOFF)
+                && (g == null || g.size() == 0);
     }
 
     /**
@@ -272,8 +343,10 @@ public final class Agent {
 
     private void closeAll() {
         sd.stopping();
+        close(metrics);
         close(control);
         close(supervisor);
+        close(selfFence);   // after the command stopped: a clean stop disarms the device (magic close)
         close(transport);
         close(persister);
         close(lock);
@@ -304,6 +377,36 @@ public final class Agent {
             }
 
             @Override
+            public Reply execTerm() {
+                NodeView v = view;
+                String no = notCleared(v, System.nanoTime());
+                return Reply.ok(no != null ? "not-master " + no : "term=" + v.term() + " master=" + config.node());
+            }
+
+            @Override
+            public CompletionStage<Reply> execGuard(int pgid, long term, long callerPid) {
+                NodeView v = view;
+                String no = notCleared(v, System.nanoTime());
+                if (no == null && v.term() != term) no = "quorumd: " + config.node() + " is no longer the master of term "
+                        + term + " (term " + v.term() + " now)";
+                ExecGuards g = execGuards;
+                if (no == null && g == null) no = "quorumd: this agent cannot guard quorumd exec runs yet";
+                if (no != null) return CompletableFuture.completedFuture(Reply.error(Reply.UNAVAILABLE, no));
+                return g.guard(pgid, callerPid, v.leaseEndNanos(), "term=" + term + " pid=" + callerPid)
+                        .handle((line, failure) -> failure == null
+                                ? Reply.ok("guarded " + pgid + " in term " + term + " (" + line + ")")
+                                : Reply.error(Reply.FAILURE, "quorumd exec: not guarded: "
+                                        + (failure.getCause() != null ? failure.getCause() : failure).getMessage()));
+            }
+
+            @Override
+            public Reply execEnd(int pgid) {
+                ExecGuards g = execGuards;
+                if (g != null) g.ended(pgid);
+                return Reply.ok("");
+            }
+
+            @Override
             public CompletionStage<Reply> stepDown(String to) {
                 NodeView v = view;
                 if (to != null && (!nodeConfig.peers().contains(to) || to.equals(config.node()))) {
@@ -321,6 +424,23 @@ public final class Agent {
                 return f;
             }
         };
+    }
+
+    /**
+     * Null when this node may run {@code quorumd exec}'s command now: master, cleared to run its
+     * command (the old master's is surely gone), with a lease; otherwise why not.
+     */
+    private String notCleared(NodeView v, long now) {
+        if (v.role() != Role.MASTER) {
+            return "quorumd: " + config.node() + " is not the master (" + (v.master() != null ? v.master() + " is"
+                    : "none is known") + ")";
+        }
+        if (!v.cleared()) return "quorumd: " + config.node() + " is master but not yet cleared to run commands"
+                + " (it waits for the old master's command to be surely gone)";
+        if (v.leaseEndNanos() == -1 || v.leaseEndNanos() - now <= 0) {
+            return "quorumd: " + config.node() + " is master but holds no lease now";
+        }
+        return null;
     }
 
     /** Applies the core's effects in order. */
@@ -363,6 +483,10 @@ public final class Agent {
         @Override
         public void leaseRenewed(Effect.LeaseRenewed e) {
             supervisor.renew(e.leaseEndNanos());
+            ExecGuards g = execGuards;
+            if (g != null) g.renew(e.leaseEndNanos());
+            SelfFence f = selfFence;
+            if (f != null) f.leaseRenewed(e.leaseEndNanos());
         }
 
         @Override
@@ -377,6 +501,8 @@ public final class Agent {
 
         @Override
         public void roleChanged(Effect.RoleChanged e) {
+            if (e.role() == Role.CANDIDATE) loopCounters.electionStarted();
+            else if (e.role() == Role.MASTER) loopCounters.electionWon();
             if (e.role() == Role.MASTER) log.info("{}", e.reason());
             else log.info("{} in term {}: {}", e.role().label(), e.term(), e.reason());
         }

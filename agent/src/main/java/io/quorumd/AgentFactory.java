@@ -19,6 +19,7 @@ import io.quorumd.core.Node;
 import io.quorumd.core.NodeConfig;
 import io.quorumd.core.Proof;
 import io.quorumd.core.TermState;
+import io.quorumd.fence.SelfFence;
 import io.quorumd.storage.Persister;
 import io.quorumd.storage.StateDirLock;
 import io.quorumd.storage.StateFile;
@@ -152,6 +153,17 @@ public final class AgentFactory {
         }
         Agent agent = new Agent(config, nodeConfig, node, bootId, inbox, drops, transport, persister, supervisor, sd, lock,
                 io.quorumd.transport.Addresses.hostPort(bind.address(), config.self().port()), startedNanos);
+        try {
+            agent.attachSelfFence(SelfFence.create(config.selfFence(), nodeConfig.timing().leaseNanos(),
+                    nodeConfig.timing().heartbeatNanos(), agent::selfFenceFailed));
+        } catch (IOException e) {
+            agent.abort();
+            // starting again cannot help until an operator loads the driver: exit 2, not restarted
+            throw new StartupException(e.getMessage(), e, true);
+        }
+        agent.attachExecGuards(supervisor.newExecGuards(
+                config.command() != null ? config.command().stopSignal().number() : 15,
+                nodeConfig.timing().stopTimeoutNanos()));
         ThreadWatch threads = agent.threads();
         threads.watch("state file writer", persister.thread());
         threads.watch("command spawner", supervisor.spawnerThread(), supervisor::runOnSpawner);
@@ -167,6 +179,14 @@ public final class AgentFactory {
         } catch (ControlSocketException e) {
             agent.abort();
             throw new StartupException(e.getMessage(), e);
+        }
+        if (config.metrics() != null) {
+            try {
+                agent.startMetrics(config.metrics().host(), config.metrics().port());
+            } catch (IOException | RuntimeException e) {
+                agent.abort();
+                throw new StartupException(e.getMessage(), e);
+            }
         }
         return agent;
     }

@@ -35,7 +35,7 @@ import java.util.concurrent.Callable;
 @Command(name = "quorumd", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "Elects one master by majority quorum and runs your command on the master only.",
         subcommands = {Cli.Run.class, Cli.Check.class, Cli.StatusCmd.class, Cli.Leader.class, Cli.StepDown.class,
-                Cli.DemoCmd.class, Cli.Keygen.class},
+                Cli.DemoCmd.class, Cli.Keygen.class, ExecCmd.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:ok", "1:runtime failure", "2:usage, config or state file error", "3:agent not reachable / no master"},
         footer = {"", "The config file defaults to /etc/quorumd/quorumd.yaml, or $QUORUMD_CONFIG."})
@@ -81,6 +81,8 @@ public final class Cli implements Callable<Integer> {
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> failed(e, err));
+        // `quorumd exec CMD -x`: CMD's own options are not quorumd's
+        cl.getSubcommands().get("exec").setStopAtPositional(true);
         int rc = cl.execute(args);
         out.flush();
         err.flush();

@@ -34,6 +34,15 @@ public record BaseEnv(String cluster, String node, List<String> peers) {
     }
 
     /**
+     * The managed command's environment in {@code env} (a ProcessBuilder's copy of the caller's):
+     * {@code extra} ({@code command.env}) and the SPEC's variables for {@code role}, as {@link
+     * #apply} does for the command itself; for {@code quorumd exec}.
+     */
+    public void applyTo(Map<String, String> env, Map<String, String> extra, String role, long term, String master) {
+        apply(env, extra, variables(role, term, master));
+    }
+
+    /**
      * Rewrites {@code env} (a ProcessBuilder's copy of the agent's environment) in place: drops
      * inherited {@code QUORUMD_*} and systemd variables, adds {@code extra}, then {@code quorumd}
      * (which therefore wins), so the child sees exactly the SPEC's {@code QUORUMD_*} set.

@@ -98,6 +98,8 @@ public final class Supervisor implements AutoCloseable {
 
     private volatile Status status = new Status(State.IDLE, 0, 0, 0);
     private volatile long leaseEndNanos;
+    /** Every restart since this supervisor was built (the metrics' counter; {@code restarts} resets per term). */
+    private volatile long restartsTotal;
     private volatile Watchdog liveWatchdog;
 
     // Below: the spawner thread's alone.
@@ -177,6 +179,14 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
+    /**
+     * A registry of {@code quorumd exec} groups guarded under the lease, sharing this supervisor's
+     * spawner thread and watchdog log.
+     */
+    public ExecGuards newExecGuards(int stopSignal, long stopTimeoutNanos) {
+        return new ExecGuards(spawner, stopSignal, stopTimeoutNanos, watchdogLog);
+    }
+
     /** The hooks, which share this supervisor's spawner thread. */
     public Hooks hooks() {
         return hooks;
@@ -194,6 +204,11 @@ public final class Supervisor implements AutoCloseable {
 
     public Status status() {
         return status;
+    }
+
+    /** Restarts since the agent started, across terms: a counter that never goes down. */
+    public long restartsTotal() {
+        return restartsTotal;
     }
 
     /** The pid of the watchdog guarding the current run, or 0; for tests and diagnostics. */
@@ -566,6 +581,7 @@ public final class Supervisor implements AutoCloseable {
         restartTimer = spawner.schedule("restart", delay, () -> {
             restartTimer = null;
             restarts++;
+            restartsTotal++;   // the spawner thread's alone: a plain increment of a volatile is safe
             launch();
         });
     }

@@ -21,10 +21,12 @@ import java.util.Objects;
  * @param command       null when the file has no {@code command} section: quorumd only elects
  * @param hooks         null when the file has no {@code hooks} section
  * @param logLevel      one of {@link #LOG_LEVELS}
+ * @param metrics       null without a {@code metrics} section: no endpoint
+ * @param selfFence     the {@code self_fence} section; {@link SelfFenceConfig#off()} when absent
  */
 public record Config(Path source, String cluster, String node, String bind, List<PeerConfig> peers,
                      SecurityConfig security, TimingConfig timing, CommandConfig command, HooksConfig hooks, Path stateDir,
-                     Path controlSocket, String logLevel) {
+                     Path controlSocket, String logLevel, MetricsConfig metrics, SelfFenceConfig selfFence) {
     public static final String BIND_AUTO = "auto";
     public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/quorumd");
     public static final Path DEFAULT_CONTROL_SOCKET = Path.of("/run/quorumd/control.sock");
@@ -42,6 +44,15 @@ public record Config(Path source, String cluster, String node, String bind, List
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(controlSocket, "controlSocket");
         Objects.requireNonNull(logLevel, "logLevel");
+        if (selfFence == null) selfFence = SelfFenceConfig.off();
+    }
+
+    /** Without the operations sections: no metrics endpoint, no self-fence. */
+    public Config(Path source, String cluster, String node, String bind, List<PeerConfig> peers, SecurityConfig security,
+                  TimingConfig timing, CommandConfig command, HooksConfig hooks, Path stateDir, Path controlSocket,
+                  String logLevel) {
+        this(source, cluster, node, bind, peers, security, timing, command, hooks, stateDir, controlSocket, logLevel,
+                null, null);
     }
 
     /** This node's entry in {@link #peers()}. */
@@ -81,7 +92,19 @@ public record Config(Path source, String cluster, String node, String bind, List
     /** The same config with another source file (the printer's round trip compares without it). */
     public Config withSource(Path newSource) {
         return new Config(newSource, cluster, node, bind, peers, security, timing, command, hooks, stateDir, controlSocket,
-                logLevel);
+                logLevel, metrics, selfFence);
+    }
+
+    /** The same config with another {@code metrics} section (null: off). */
+    public Config withMetrics(MetricsConfig m) {
+        return new Config(source, cluster, node, bind, peers, security, timing, command, hooks, stateDir, controlSocket,
+                logLevel, m, selfFence);
+    }
+
+    /** The same config with another {@code self_fence} section. */
+    public Config withSelfFence(SelfFenceConfig f) {
+        return new Config(source, cluster, node, bind, peers, security, timing, command, hooks, stateDir, controlSocket,
+                logLevel, metrics, f);
     }
 
     /** What the election core needs: voters, timing (with the command's stop and restart windows). */

@@ -32,7 +32,9 @@ final class ConfigBinder {
     static final int MAX_SOCKET_PATH_BYTES = 107;
 
     private static final List<String> TOP_KEYS = List.of("cluster", "node", "bind", "security", "peers", "timing",
-            "command", "hooks", "state_dir", "control_socket", "log_level");
+            "command", "hooks", "state_dir", "control_socket", "log_level", "metrics", "self_fence");
+    private static final List<String> METRICS_KEYS = List.of("listen");
+    private static final List<String> SELF_FENCE_KEYS = List.of("mode", "device");
     private static final List<String> PEER_KEYS = List.of("id", "host", "port", "priority", "public_key");
     private static final List<String> SECURITY_KEYS = List.of("curve");
     private static final List<String> CURVE_KEYS = List.of("key");
@@ -81,9 +83,11 @@ final class ConfigBinder {
         Path controlSocket = controlSocket(top);
         String logLevel = r.choice(top, "log_level", Config.DEFAULT_LOG_LEVEL, Config.LOG_LEVELS::contains,
                 "error, warn, info, debug or trace");
+        MetricsConfig metrics = metrics(top);
+        SelfFenceConfig selfFence = selfFence(top);
         if (r.hasProblems()) throw r.failure();
         Config config = new Config(file, cluster, node, bind, peers, security, timing, command, hooks, stateDir, controlSocket,
-                logLevel);
+                logLevel, metrics, selfFence);
         return new LoadedConfig(config, r.positions());
     }
 
@@ -411,6 +415,55 @@ final class ConfigBinder {
         if ((hf.has("on_master") && onMaster == null) || (hf.has("on_follower") && onFollower == null)
                 || (hf.has("fence") && fence == null) || timeout == null) return null;
         return new HooksConfig(onMaster, onFollower, fence, timeout);
+    }
+
+    private MetricsConfig metrics(Fields top) {
+        Fields mf = r.section(top, "metrics", METRICS_KEYS, "a mapping with listen: HOST:PORT");
+        if (mf == null || mf.absent) return null;
+        String expected = "an IP address and a port, such as 127.0.0.1:9851 or [::1]:9851";
+        String s = r.string(mf, "listen", null, expected);
+        if (s == null) return null;
+        Node n = mf.value("listen");
+        String path = mf.keyPath("listen");
+        int colon = s.lastIndexOf(':');
+        String host = colon > 0 ? s.substring(0, colon) : null;
+        String portText = colon > 0 ? s.substring(colon + 1) : null;
+        if (host != null && host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        } else if (host != null && host.indexOf(':') >= 0) {
+            r.problem(n, path, "an IPv6 address goes in brackets: [::1]:9851");
+            return null;
+        }
+        if (host == null || portText.isEmpty()) {
+            r.problem(n, path, "must be " + expected);
+            return null;
+        }
+        if (Hosts.ipLiteral(host) == null) {
+            r.problem(n, path, "the host must be an IP address of this host (" + expected + "), not a host name");
+            return null;
+        }
+        int port;
+        try {
+            port = portText.matches("[0-9]{1,5}") ? Integer.parseInt(portText) : -1;
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 1 || port > 65535) {
+            r.problem(n, path, "the port must be a number from 1 to 65535");
+            return null;
+        }
+        return new MetricsConfig(host, port);
+    }
+
+    private SelfFenceConfig selfFence(Fields top) {
+        Fields sf = r.section(top, "self_fence", SELF_FENCE_KEYS, "a mapping with mode and device");
+        if (sf == null) return null;
+        if (sf.absent) return SelfFenceConfig.off();
+        SelfFenceConfig.Mode mode = r.parsed(sf, "mode", SelfFenceConfig.Mode.OFF, SelfFenceConfig.Mode::parse,
+                "off, auto or required");
+        Path device = r.absolutePath(sf, "device", SelfFenceConfig.DEFAULT_DEVICE, "an absolute path to a watchdog device");
+        if (mode == null || device == null) return null;
+        return new SelfFenceConfig(mode, device);
     }
 
     private Path controlSocket(Fields top) {

@@ -146,7 +146,30 @@ public final class ConfigChecker {
         if (stateDirProblem != null) report.add("state_dir", stateDirProblem, c.stateDir().toString());
         String socketProblem = socketDirectory(c.controlSocket());
         if (socketProblem != null) report.add("control_socket", socketProblem, c.controlSocket().toString());
+        if (c.metrics() != null) {
+            String m = localAddress(c.metrics().host());
+            if (m != null) report.add("metrics.listen", m, c.metrics().listen());
+        }
+        if (c.selfFence().mode() == SelfFenceConfig.Mode.REQUIRED) {
+            Path dev = c.selfFence().device();
+            if (!Files.exists(dev)) report.add("self_fence.device", "does not exist, and self_fence.mode is required:"
+                    + " load a watchdog driver (e.g. modprobe softdog) or set mode: auto", dev.toString());
+            else if (Files.isDirectory(dev)) report.add("self_fence.device", "is a directory, not a watchdog device",
+                    dev.toString());
+            else if (!Files.isWritable(dev)) report.add("self_fence.device", "is not writable by this user,"
+                    + " and self_fence.mode is required", dev.toString());
+        }
         return List.copyOf(problems);
+    }
+
+    /** Null when {@code host} is an address of this host (a throwaway socket binds to it, port 0). */
+    private static String localAddress(String host) {
+        try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+            s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getByName(host), 0));
+            return null;
+        } catch (IOException e) {
+            return "cannot listen on " + host + " (" + e.getMessage() + "): give an address of this host";
+        }
     }
 
     @FunctionalInterface

@@ -103,6 +103,15 @@ public final class ConfigPrinter {
         out.add("state_dir: " + path(c.stateDir()));
         out.add("control_socket: " + path(c.controlSocket()));
         out.add("log_level: " + scalar(c.logLevel()));
+        if (c.metrics() == null) {
+            out.add("# metrics: off");
+        } else {
+            out.add("metrics:");
+            out.add("  listen: " + quoted(c.metrics().listen()));
+        }
+        out.add("self_fence:");
+        out.add("  mode: " + quoted(c.selfFence().mode().yamlName()));
+        out.add("  device: " + path(c.selfFence().device()));
         return String.join("\n", out) + "\n";
     }
 

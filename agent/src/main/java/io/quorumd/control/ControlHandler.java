@@ -20,4 +20,29 @@ public interface ControlHandler {
      * @param to the preferred next master, or null to let the cluster pick
      */
     CompletionStage<Reply> stepDown(String to);
+
+    /**
+     * {@code exec-term}: may {@code quorumd exec} run its command here now? {@code Reply.ok("term=T
+     * master=ID")} when this node is the master, cleared to run its command, with a lease;
+     * otherwise {@code Reply.ok("not-master WHY")} (exit 3 stays "no agent answers").
+     */
+    default Reply execTerm() {
+        return Reply.error(Reply.USAGE, "quorumd: this agent does not run quorumd exec");
+    }
+
+    /**
+     * {@code exec-guard PGID TERM}: guard {@code pgid} (a child of the caller, leading its own
+     * group) under this master's lease, as the managed command is; complete once the watchdog
+     * guards it. Refused (exit 3) when this node is no longer the master of {@code term}.
+     *
+     * @param callerPid the caller's pid as the kernel names it, or -1 when unknown
+     */
+    default CompletionStage<Reply> execGuard(int pgid, long term, long callerPid) {
+        return java.util.concurrent.CompletableFuture.completedFuture(execTerm());
+    }
+
+    /** {@code exec-end PGID}: the CLI saw its command end; the guard ends once the group is empty. */
+    default Reply execEnd(int pgid) {
+        return Reply.ok("");
+    }
 }

@@ -34,9 +34,12 @@ import org.slf4j.LoggerFactory;
  * <p>Protocol: the client connects and sends one UTF-8 line of at most 1024 bytes; the server
  * answers {@code quorumd/1 <exit status>\n} followed by the body, and closes the connection.
  * Requests: {@code status} (the table), {@code status-json}, {@code leader} (the master's id, or
- * exit 3), {@code step-down [NODE]}, {@code ping} ({@code pong <pid>}). Anything else: exit 2.
+ * exit 3), {@code step-down [NODE]}, {@code ping} ({@code pong <pid>}); for {@code quorumd exec}:
+ * {@code exec-term}, {@code exec-guard PGID TERM}, {@code exec-end PGID} (see {@link ControlHandler}).
+ * Anything else: exit 2.
  *
- * <p>Anyone who can connect may read; a request that changes state ({@code step-down}) is taken
+ * <p>Anyone who can connect may read; a request that changes state ({@code step-down}, {@code
+ * exec-guard}, {@code exec-end}) is taken
  * only from uid 0, the agent's own uid or a member of the socket's group (see
  * {@link ControlAccess}), as the kernel names the peer ({@code SO_PEERCRED}, read on accept), and
  * is logged with the caller's uid and pid. Others get exit 1 and "permission denied".
@@ -58,7 +61,7 @@ public final class ControlServer implements AutoCloseable {
     static final int MAX_REQUEST_BYTES = 1024;
     static final int MAX_CONNECTIONS = 32;
     /** Requests that change the agent's state: only for {@link ControlAccess}'s callers. */
-    static final Set<String> STATE_CHANGING = Set.of("step-down");
+    static final Set<String> STATE_CHANGING = Set.of("step-down", "exec-guard", "exec-end");
     private static final long IO_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final long EVICTION_LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
@@ -426,10 +429,22 @@ public final class ControlServer implements AutoCloseable {
             case "ping":
                 if (args == 0) return done(Reply.ok("pong " + ProcessHandle.current().pid()));
                 break;
+            case "exec-term":
+                if (args == 0) return done(handler.execTerm());
+                break;
+            case "exec-guard":
+                if (args == 2 && words[1].matches("[0-9]{1,9}") && words[2].matches("[0-9]{1,19}")) {
+                    return Objects.requireNonNull(handler.execGuard(Integer.parseInt(words[1]),
+                            Long.parseLong(words[2]), peer == null ? -1 : peer.pid()), "execGuard");
+                }
+                break;
+            case "exec-end":
+                if (args == 1 && words[1].matches("[0-9]{1,9}")) return done(handler.execEnd(Integer.parseInt(words[1])));
+                break;
             default:
                 String shown = cmd.isEmpty() ? "an empty request" : "'" + printable(cmd) + "'";
                 return done(Reply.error(Reply.USAGE, "quorumd: unknown control request " + shown
-                        + " (expected status, status-json, leader, step-down [NODE] or ping)"));
+                        + " (expected status, status-json, leader, step-down [NODE], ping, exec-term, exec-guard PGID TERM or exec-end PGID)"));
         }
         return done(Reply.error(Reply.USAGE, "quorumd: wrong arguments for control request '" + printable(line) + "'"));
     }

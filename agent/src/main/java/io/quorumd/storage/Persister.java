@@ -29,6 +29,8 @@ public final class Persister implements AutoCloseable {
 
     private final StateFile file;
     private final Consumer<Event> sink;
+    /** Takes each successful write's duration (the metrics' fsync histogram); null: nobody. */
+    private volatile java.util.function.LongConsumer writeObserver;
     private final Thread thread;
     private final Object lock = new Object();
     // guarded by lock
@@ -92,6 +94,11 @@ public final class Persister implements AutoCloseable {
         return lastError;
     }
 
+    /** Each successful write's duration in nanoseconds goes to {@code o} (on the writer thread). */
+    public void observeWrites(java.util.function.LongConsumer o) {
+        this.writeObserver = o;
+    }
+
     /**
      * Writes what is still queued, then stops the thread. Waits at most 10 s: a disk that hangs in
      * fsync must not hang the agent's exit as well.
@@ -145,6 +152,8 @@ public final class Persister implements AutoCloseable {
             return;
         }
         long took = System.nanoTime() - t0;
+        java.util.function.LongConsumer o = writeObserver;
+        if (o != null) o.accept(took);
         if (lastError != null) log.info("{} is written again (term {})", file.path(), state.term());
         lastError = null;
         if (took > SLOW_WRITE_NANOS)

@@ -91,6 +91,10 @@ class ConfigPrinterTest {
                 state_dir: /var/lib/quorumd
                 control_socket: /run/quorumd/control.sock
                 log_level: info
+                # metrics: off
+                self_fence:
+                  mode: "off"
+                  device: /dev/watchdog
                 """.formatted(f), ConfigPrinter.toYaml(c, bind));
         roundTrip(c);
     }
@@ -113,7 +117,7 @@ class ConfigPrinterTest {
             if (!line.isEmpty() && Character.isLetter(line.charAt(0))) keys.add(line.substring(0, line.indexOf(':')));
         }
         assertEquals(List.of("cluster", "node", "bind", "peers", "timing", "command", "hooks", "state_dir",
-                "control_socket", "log_level"), keys);
+                "control_socket", "log_level", "self_fence"), keys);
     }
 
     @Test

@@ -145,6 +145,29 @@ class ControlAccessTest {
         assertNull(agent.stepDowns.poll(), "the agent was not asked");
     }
 
+    /** quorumd exec registers its group with the agent: a state change, refused like step-down. */
+    @Test
+    void anUnprivilegedUserMayNotRegisterAnExecGroup() throws Exception {
+        assumeRootWithSetpriv();
+        start("no-such-group-for-quorumd-tests");
+        Path ran = dir.resolve("ran");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Run exec = cliAs(List.of("--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups"),
+                "exec", "-c", config.toString(), "--", "touch", ran.toString());
+        assertEquals(1, exec.code(), exec.err());
+        assertTrue(exec.err().startsWith("quorumd: permission denied: 'exec-guard' changes the agent's state, and uid "
+                + NOBODY + " is neither root"), exec.err());
+        assertNull(agent.execGuards.poll(), "the agent was not asked");
+        assertTrue(!Files.exists(ran), "CMD never ran: it was held until a guard that never came");
+        // root may: the request reaches the agent
+        Run rootExec = cliAs(List.of("--reuid=0", "--regid=0", "--clear-groups"),
+                "exec", "-c", config.toString(), "--", "touch", ran.toString());
+        assertEquals(1, rootExec.code(), rootExec.err());
+        assertTrue(rootExec.err().contains("the stub guards nothing"), rootExec.err());
+        assertTrue(agent.execGuards.poll().endsWith(" 7"), "the term of exec-term");
+        assertTrue(!Files.exists(ran));
+    }
+
     @Test
     void membersOfTheAgentsGroupMayStepDownByPrimaryOrSupplementaryGroup() throws Exception {
         assumeRootWithSetpriv();

@@ -51,6 +51,15 @@ class ControlServerTest {
             stepDowns.add(String.valueOf(to));
             return stepDownResult;
         }
+
+        final LinkedBlockingQueue<String> execGuards = new LinkedBlockingQueue<>();
+
+        @Override public Reply execTerm() { return Reply.ok("term=7 master=node-a"); }
+
+        @Override public CompletionStage<Reply> execGuard(int pgid, long term, long callerPid) {
+            execGuards.add(pgid + " " + term);
+            return CompletableFuture.completedFuture(Reply.error(Reply.FAILURE, "quorumd exec: the stub guards nothing"));
+        }
     }
 
     private final Agent agent = new Agent();
@@ -97,7 +106,7 @@ class ControlServerTest {
     void badRequestsGetExitTwo() throws Exception {
         start(sock(), T);
         assertEquals(new Reply(2, "quorumd: unknown control request 'reboot' (expected status, status-json, leader, "
-                + "step-down [NODE] or ping)\n"), ControlClient.call(sock(), "reboot", T));
+                + "step-down [NODE], ping, exec-term, exec-guard PGID TERM or exec-end PGID)\n"), ControlClient.call(sock(), "reboot", T));
         assertEquals(2, ControlClient.call(sock(), "", T).exitCode());
         assertEquals(new Reply(2, "quorumd: wrong arguments for control request 'step-down a b'\n"),
                 ControlClient.call(sock(), "step-down a b", T));

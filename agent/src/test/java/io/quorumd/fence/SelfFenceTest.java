@@ -1,0 +1,178 @@
+package io.quorumd.fence;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.quorumd.Agent;
+import io.quorumd.AgentFactory;
+import io.quorumd.cli.FreePorts;
+import io.quorumd.config.Config;
+import io.quorumd.config.ConfigLoader;
+import io.quorumd.control.ControlClient;
+import io.quorumd.control.Reply;
+import io.quorumd.systemd.SdNotify;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code self_fence} with real agents and a stand-in device: a regular file in the test's
+ * directory that the agent opens, pets ('.') and closes with the magic 'V', read by the test. The
+ * real /dev/watchdog is never named, so it is never opened.
+ */
+class SelfFenceTest {
+    @TempDir
+    Path tmp;
+    private final List<Agent> agents = new ArrayList<>();
+
+    @AfterEach
+    void stopAll() throws InterruptedException {
+        for (Agent a : agents) a.requestShutdown();
+        for (Agent a : agents) a.awaitExit(TimeUnit.SECONDS.toNanos(20));
+    }
+
+    private Config config(String node, String peers, String extra) throws Exception {
+        Path f = tmp.resolve(node + ".yaml");
+        Files.writeString(f, "cluster: c\nnode: " + node + "\nbind: 127.0.0.1\npeers:\n" + peers
+                + "timing: {heartbeat: 50ms, election_timeout: 300ms}\n"
+                + "state_dir: " + tmp.resolve(node) + "\ncontrol_socket: " + tmp.resolve(node + ".sock") + "\n" + extra);
+        return ConfigLoader.load(f);
+    }
+
+    private Agent start(Config c) throws Exception {
+        Agent a = AgentFactory.start(c, new SdNotify(null, null, null, ProcessHandle.current().pid()));
+        agents.add(a);
+        Thread t = new Thread(a::run, "test-loop-" + c.node());
+        t.setDaemon(true);
+        t.start();
+        return a;
+    }
+
+    private Path device(String name) throws IOException {
+        Path d = tmp.resolve(name);
+        Files.writeString(d, "");
+        return d;
+    }
+
+    private static String leader(Path sock) {
+        Reply r = ControlClient.call(sock, "leader", Duration.ofSeconds(2));
+        return r.exitCode() == 0 ? r.body().trim() : null;
+    }
+
+    private static void await(String what, long seconds, BooleanSupplier cond) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) fail("not within " + seconds + " s: " + what);
+            Thread.sleep(10);
+        }
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void theMasterPetsWhileItHoldsItsLeaseAndDisarmsOnACleanStop() throws Exception {
+        int p = FreePorts.pair(Set.of());
+        Path dev = device("watchdog");
+        Agent a = start(config("solo", "  - {id: solo, host: 127.0.0.1, port: " + p + "}\n",
+                "self_fence: {mode: auto, device: " + dev + "}\n"));
+        await("the master pets the device", 20, () -> read(dev).length() >= 5);
+        String pets = read(dev);
+        assertTrue(pets.matches("\\.+"), "only pets while master: " + pets);
+        Thread.sleep(300);
+        assertTrue(read(dev).length() > pets.length(), "petting goes on while the lease holds");
+        a.requestShutdown();
+        assertTrue(a.awaitExit(TimeUnit.SECONDS.toNanos(20)));
+        String end = read(dev);
+        assertTrue(end.matches("\\.+V"), "a clean stop closes with the magic 'V', nothing after: " + end);
+    }
+
+    /**
+     * The lease lost, the command not yet gone: no pets at all (the device counts down), and the
+     * magic close only once the command's group is empty.
+     */
+    @Test
+    void noPetsOnceTheLeaseIsLostAndTheMagicCloseOnlyAfterTheCommandIsGone() throws Exception {
+        int pa = FreePorts.pair(Set.of());
+        int pb = FreePorts.pair(Set.of(pa));
+        String peers = "  - {id: a, host: 127.0.0.1, port: " + pa + "}\n  - {id: b, host: 127.0.0.1, port: " + pb + "}\n";
+        Path started = tmp.resolve("cmd.started");
+        String cmd = "command: {exec: \"trap '' TERM; touch " + started + "; while :; do sleep 0.05; done\","
+                + " stop_timeout: 3s}\n";
+        Path devA = device("wd-a");
+        Path devB = device("wd-b");
+        Agent a = start(config("a", peers, cmd + "self_fence: {mode: required, device: " + devA + "}\n"));
+        Agent b = start(config("b", peers, cmd + "self_fence: {mode: required, device: " + devB + "}\n"));
+        await("a master runs its command", 20, () -> Files.exists(started));
+        String master = leader(tmp.resolve("a.sock"));
+        Path dev = "a".equals(master) ? devA : devB;
+        Agent follower = "a".equals(master) ? b : a;
+        await("the master pets", 10, () -> read(dev).length() >= 3);
+        assertEquals("", read("a".equals(master) ? devB : devA), "the follower never opens its device");
+
+        follower.requestShutdown();   // the master loses its majority, then its lease (about 300 ms)
+        Path masterSock = tmp.resolve(master + ".sock");
+        await("the master lost its lease and stepped down", 10, () -> !master.equals(leader(masterSock)));
+        Thread.sleep(200);   // a pet cycle that began before the lease's end has written by now
+        String afterLease = read(dev);
+        assertTrue(afterLease.matches("\\.+"), "no magic close while the command runs on: " + afterLease);
+        Thread.sleep(1000);   // still within stop_timeout (3 s): the command ignores SIGTERM
+        assertEquals(afterLease, read(dev), "no pet once the lease is lost");
+        await("the magic close after the command's SIGKILL", 10, () -> read(dev).endsWith("V"));
+        assertEquals(afterLease + "V", read(dev));
+    }
+
+    @Test
+    void requiredRefusesToRunWithoutTheDevice() throws Exception {
+        int p = FreePorts.pair(Set.of());
+        Config c = config("solo", "  - {id: solo, host: 127.0.0.1, port: " + p + "}\n",
+                "self_fence: {mode: required, device: " + tmp.resolve("no-such-watchdog") + "}\n");
+        AgentFactory.StartupException e = assertThrows(AgentFactory.StartupException.class,
+                () -> AgentFactory.start(c, new SdNotify(null, null, null, ProcessHandle.current().pid())));
+        assertTrue(e.needsOperator(), "exit 2: restarting cannot help");
+        Files.createDirectories(tmp.resolve("wd-dir"));
+        Config dirDevice = c.withSelfFence(new io.quorumd.config.SelfFenceConfig(
+                io.quorumd.config.SelfFenceConfig.Mode.REQUIRED, tmp.resolve("wd-dir")));
+        assertTrue(assertThrows(AgentFactory.StartupException.class, () -> AgentFactory.start(dirDevice,
+                new SdNotify(null, null, null, ProcessHandle.current().pid()))).getMessage().contains("is a directory"));
+        assertTrue(e.getMessage().contains("self_fence.mode is required"), e.getMessage());
+        // and the state dir is free again: the same config starts once the device exists
+        device("no-such-watchdog");
+        start(c);
+        await("master with the device", 20, () -> "solo".equals(leader(tmp.resolve("solo.sock"))));
+    }
+
+    @Test
+    void autoWithoutTheDeviceAndOffNeverTouchIt() throws Exception {
+        int p = FreePorts.pair(Set.of());
+        Path dev = device("watchdog-off");
+        start(config("solo", "  - {id: solo, host: 127.0.0.1, port: " + p + "}\n",
+                "self_fence: {mode: \"off\", device: " + dev + "}\n"));
+        int q = FreePorts.pair(Set.of(p));
+        start(config("other", "  - {id: other, host: 127.0.0.1, port: " + q + "}\n",
+                "self_fence: {mode: auto, device: " + tmp.resolve("absent") + "}\n"));
+        await("both master", 20, () -> "solo".equals(leader(tmp.resolve("solo.sock")))
+                && "other".equals(leader(tmp.resolve("other.sock"))));
+        Thread.sleep(300);
+        assertEquals("", read(dev), "off: the device is never written");
+        assertTrue(!Files.exists(tmp.resolve("absent")));
+        assertNotEquals(null, leader(tmp.resolve("other.sock")));
+    }
+}
