@@ -37,17 +37,26 @@ class NodeScenarioTest {
         final java.util.Set<String> cut = new java.util.TreeSet<>();
         /** how long each node's command takes to stop (default 1 ms) */
         final Map<String, Long> stopDelay = new TreeMap<>();
+        /** with hooks.fence: how the fence hook answers a RunFence (null: no fence configured) */
+        final java.util.function.Function<Effect.RunFence, Event.FenceResult> fence;
+        /** every RunFence: when, by whom, against whom */
+        final List<String> fences = new ArrayList<>();
         long now;
         long seq;
 
         World(int n) {
+            this(n, null);
+        }
+
+        World(int n, java.util.function.Function<Effect.RunFence, Event.FenceResult> fence) {
+            this.fence = fence;
             List<Peer> ps = new ArrayList<>();
             for (int i = 0; i < n; i++) ps.add(new Peer("n" + i, 100));
             for (Peer p : ps) start(p.id(), ps, TermState.INITIAL, new Proof(Proof.Kind.CERTIFICATE, p.id(), 0, true));
         }
 
         void start(String id, List<Peer> ps, TermState st, Proof cert) {
-            Node node = new Node(new NodeConfig(new Peers(id, ps), TIMING, false), st, id.hashCode(), cert,
+            Node node = new Node(new NodeConfig(new Peers(id, ps), TIMING, fence != null), st, id.hashCode(), cert,
                     new SplittableRandom(id.hashCode()), now);
             nodes.put(id, node);
             up.put(id, true);
@@ -112,6 +121,10 @@ class NodeScenarioTest {
                 log.add(now / MS + " " + id + " " + r.role() + " term " + r.term() + ": " + r.reason());
             } else if (f instanceof Effect.Trace t) {
                 log.add(now / MS + " " + id + "   " + t.text());
+            } else if (f instanceof Effect.RunFence r) {
+                fences.add(now / MS + " " + id + " fences " + r.oldMaster() + " term " + r.oldTerm());
+                log.add(now / MS + " " + id + " RunFence " + r);
+                at(now + 10 * MS, id, fence.apply(r));
             } else if (f instanceof Effect.ReadyToExit) {
                 log.add(now / MS + " " + id + " ReadyToExit");
             }
@@ -249,5 +262,54 @@ class NodeScenarioTest {
         assertEquals(next, w.master(), w.dump());
         assertEquals(term, w.nodes.get(next).term(), "the new master kept its term\n" + w.dump());
         assertTrue(w.commandStartedAt.containsKey(next), w.dump());
+    }
+
+    // ------------------------------------------------------------------ the fence hook as proof
+
+    /** Crashes the master of a settled cluster (not restarted): the fail-over, from the crash to the next command start. */
+    private static long crashFailover(World w, String[] oldAndNew) {
+        String old = w.settle();
+        long crashAt = w.now;
+        w.crash(old);
+        w.runUntil(crashAt + 4000 * MS);
+        String m = w.master();
+        assertNotNull(m, w.dump());
+        assertTrue(!m.equals(old), w.dump());
+        assertTrue(w.commandStartedAt.containsKey(m), w.dump());
+        oldAndNew[0] = old;
+        oldAndNew[1] = m;
+        return w.commandStartedAt.get(m) - crashAt;
+    }
+
+    /** The no-proof lower bound of masterCrashWaitsForTheOldLeasePlusStopTimeout. */
+    private static final long NO_PROOF_MIN = TIMING.electionTimeoutNanos() - 100 * MS + TIMING.stopWaitNanos();
+
+    @Test
+    void aFenceThatSucceededAfterTheOldLeaseIsProof() {
+        World w = new World(3, r -> new Event.FenceResult(r.oldMaster(), r.oldTerm(), true, "fenced"));
+        String[] on = new String[2];
+        long failover = crashFailover(w, on);
+        assertEquals(1, w.fences.size(), w.dump());
+        assertTrue(w.fences.get(0).endsWith(on[1] + " fences " + on[0] + " term " + w.commandTerm.get(on[0])), w.fences.get(0));
+        // the fence runs only once the old lease has surely ended, and spares the stop_timeout wait
+        long fencedAt = Long.parseLong(w.fences.get(0).split(" ")[0]) * MS;
+        assertTrue(fencedAt - (w.now - 4000 * MS) >= TIMING.electionTimeoutNanos() - 100 * MS, w.dump());
+        assertTrue(failover < NO_PROOF_MIN, "fenced, yet it waited " + failover / MS + " ms\n" + w.dump());
+    }
+
+    @Test
+    void aFenceThatFailedIsNoProof() {
+        World w = new World(3, r -> new Event.FenceResult(r.oldMaster(), r.oldTerm(), false, "exit status 1"));
+        long failover = crashFailover(w, new String[2]);
+        assertEquals(1, w.fences.size(), w.dump());
+        assertTrue(failover >= NO_PROOF_MIN, failover / MS + " ms\n" + w.dump());
+    }
+
+    @Test
+    void aFenceResultForAnotherTermOrNodeIsNoProof() {
+        World older = new World(3, r -> new Event.FenceResult(r.oldMaster(), r.oldTerm() - 1, true, "fenced"));
+        assertTrue(crashFailover(older, new String[2]) >= NO_PROOF_MIN, older.dump());
+        World other = new World(3, r -> new Event.FenceResult(r.oldMaster() + "x", r.oldTerm(), true, "fenced"));
+        assertTrue(crashFailover(other, new String[2]) >= NO_PROOF_MIN, other.dump());
     }
 }
