@@ -312,4 +312,39 @@ class NodeScenarioTest {
         World other = new World(3, r -> new Event.FenceResult(r.oldMaster() + "x", r.oldTerm(), true, "fenced"));
         assertTrue(crashFailover(other, new String[2]) >= NO_PROOF_MIN, other.dump());
     }
+
+    /**
+     * A fence covers only a master that was cleared in its term: fencing one that never ran its
+     * command says nothing of the master before it. Here A runs its command and crashes (its
+     * fence fails), B is elected and crashes while still waiting, and C's fence of B succeeds:
+     * C must still wait the no-proof bound, since no voter saw B cleared.
+     */
+    @Test
+    void aFenceOfAMasterThatNeverRanItsCommandIsNoProof() {
+        String[] first = new String[1];
+        World w = new World(5, r -> new Event.FenceResult(r.oldMaster(), r.oldTerm(), !r.oldMaster().equals(first[0]),
+                r.oldMaster().equals(first[0]) ? "exit status 1" : "fenced"));
+        String a = w.settle();
+        first[0] = a;
+        w.crash(a);
+        String b = null;
+        for (long until = w.now + 4000 * MS; b == null && w.now < until; ) {
+            w.runUntil(w.now + 5 * MS);
+            String m = w.master();
+            if (m != null && !m.equals(a)) b = m;
+        }
+        assertNotNull(b, w.dump());
+        assertFalse(w.commandStartedAt.containsKey(b), "B must still be waiting\n" + w.dump());
+        long crashB = w.now;
+        w.crash(b);
+        w.runUntil(crashB + 5000 * MS);
+        String c = w.master();
+        assertNotNull(c, w.dump());
+        String fencedB = " fences " + b + " ";
+        assertTrue(w.fences.stream().anyMatch(f -> f.contains(fencedB)), w.dump());
+        assertTrue(w.commandStartedAt.containsKey(c), w.dump());
+        long failover = w.commandStartedAt.get(c) - crashB;
+        assertTrue(failover >= NO_PROOF_MIN, "cleared by the fence of a master that never ran its command after "
+                + failover / MS + " ms\n" + w.dump());
+    }
 }
