@@ -244,4 +244,41 @@ class NodeElectionRaceTest {
         node.handle(new Event.Persisted(retrySeq), now);
         assertTrue(node.view(now).storageHealthy(), "the disk answered the newest write");
     }
+
+    /**
+     * Stickiness also guards real votes, not only pre-votes: a follower that hears a live master
+     * refuses a vote request without a hand-over and keeps its term (a rival that skipped the
+     * pre-vote, or whose keep-alive raced it, cannot unseat a healthy master).
+     */
+    @Test
+    void aStickyFollowerRefusesARealVoteWithoutAHandOver() {
+        boot("n0");
+        now = 1500 * MS;
+        handle(new Event.Tick());
+        handle(new Event.Received(new Message.KeepAlive("n1", 1, 96, now, "n1", -1, 0, true, null, 0, 0)));
+        assertEquals(1, node.term());
+        now += 100 * MS;
+        handle(new Event.Received(request("n2", 2, false, 11)));
+        Message.VoteResponse a = answerTo(11);
+        assertFalse(a.granted(), "a real vote while n1 is live: " + a);
+        assertEquals(1, node.term(), "a refused request does not move the term");
+        assertEquals(null, node.view(now).votedFor());
+    }
+
+    /** A vote request of an older term is answered, refused, with the voter's newer term (so the candidate steps back). */
+    @Test
+    void aVoteRequestOfAnOlderTermIsRefusedWithTheNewerTerm() {
+        boot("n0");
+        now = 1500 * MS;
+        handle(new Event.Tick());
+        handle(new Event.Received(request("n1", 3, false, 12)));
+        assertTrue(answerTo(12).granted(), "" + answerTo(12));
+        now += 2 * TIMING.electionTimeoutNanos();
+        handle(new Event.Received(request("n2", 2, false, 13)));
+        Message.VoteResponse a = answerTo(13);
+        assertFalse(a.granted(), "" + a);
+        assertEquals(3, a.term());
+        assertTrue(a.reason().contains("stale term 2 < 3"), a.reason());
+        assertEquals("n1", node.view(now).votedFor());
+    }
 }

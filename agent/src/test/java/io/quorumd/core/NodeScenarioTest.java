@@ -121,6 +121,8 @@ class NodeScenarioTest {
                 log.add(now / MS + " " + id + " " + r.role() + " term " + r.term() + ": " + r.reason());
             } else if (f instanceof Effect.Trace t) {
                 log.add(now / MS + " " + id + "   " + t.text());
+            } else if (f instanceof Effect.RunHook h) {
+                log.add(now / MS + " " + id + " RunHook " + h.hook() + " term " + h.term() + " master " + h.master());
             } else if (f instanceof Effect.RunFence r) {
                 fences.add(now / MS + " " + id + " fences " + r.oldMaster() + " term " + r.oldTerm());
                 log.add(now / MS + " " + id + " RunFence " + r);
@@ -346,5 +348,25 @@ class NodeScenarioTest {
         long failover = w.commandStartedAt.get(c) - crashB;
         assertTrue(failover >= NO_PROOF_MIN, "cleared by the fence of a master that never ran its command after "
                 + failover / MS + " ms\n" + w.dump());
+    }
+
+    /**
+     * A master cut off from everyone steps down when its lease runs out and stops its command
+     * itself (the watchdog is only the backstop), and runs the on_follower hook; its successor
+     * runs on_master.
+     */
+    @Test
+    void aMasterThatLosesItsLeaseStopsItsCommandAndRunsTheHooks() {
+        World w = new World(3);
+        String old = w.settle();
+        long term = w.commandTerm.get(old);
+        assertTrue(w.dump().contains(old + " RunHook ON_MASTER term " + term + " master " + old), w.dump());
+        long t0 = w.now;
+        w.cut.add(old);
+        w.runUntil(t0 + TIMING.electionTimeoutNanos() + 2 * TIMING.heartbeatNanos());
+        assertFalse(w.commandStartedAt.containsKey(old), "no StopCommand within t + 2 heartbeats\n" + w.dump());
+        assertTrue(w.dump().contains(old + " StopCommand"), w.dump());
+        assertTrue(w.dump().contains(old + " RunHook ON_FOLLOWER term " + term), w.dump());
+        assertTrue(w.nodes.get(old).role() != Role.MASTER, w.dump());
     }
 }
