@@ -281,4 +281,20 @@ class NodeElectionRaceTest {
         assertTrue(a.reason().contains("stale term 2 < 3"), a.reason());
         assertEquals("n1", node.view(now).votedFor());
     }
+
+    /** A refused connection from the master ends stickiness at once (its agent is gone): a rival's pre-vote is granted. */
+    @Test
+    void aRefusalFromTheMasterEndsStickiness() {
+        boot("n0");
+        now = 1500 * MS;
+        handle(new Event.Tick());
+        handle(new Event.Received(new Message.KeepAlive("n1", 1, 96, now, "n1", -1, 0, true, null, 0, 0)));
+        now += 50 * MS;
+        handle(new Event.Received(request("n2", 2, true, 21)));
+        assertFalse(answerTo(21).granted(), "sticky to n1: " + answerTo(21));
+        now += 10 * MS;
+        handle(new Event.PeerRefused("n1"));
+        handle(new Event.Received(request("n2", 2, true, 22)));
+        assertTrue(answerTo(22).granted(), "n1 refused a connection: " + answerTo(22));
+    }
 }

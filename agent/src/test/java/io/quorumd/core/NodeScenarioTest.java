@@ -39,6 +39,8 @@ class NodeScenarioTest {
         final Map<String, Long> stopDelay = new TreeMap<>();
         /** with hooks.fence: how the fence hook answers a RunFence (null: no fence configured) */
         final java.util.function.Function<Effect.RunFence, Event.FenceResult> fence;
+        /** every LeaseRenewed per node: {when, lease end} (what the watchdog is fed) */
+        final Map<String, List<long[]>> leaseRenewals = new TreeMap<>();
         /** every RunFence: when, by whom, against whom */
         final List<String> fences = new ArrayList<>();
         long now;
@@ -121,6 +123,8 @@ class NodeScenarioTest {
                 log.add(now / MS + " " + id + " " + r.role() + " term " + r.term() + ": " + r.reason());
             } else if (f instanceof Effect.Trace t) {
                 log.add(now / MS + " " + id + "   " + t.text());
+            } else if (f instanceof Effect.LeaseRenewed l) {
+                leaseRenewals.computeIfAbsent(id, k -> new ArrayList<>()).add(new long[] {now, l.leaseEndNanos()});
             } else if (f instanceof Effect.RunHook h) {
                 log.add(now / MS + " " + id + " RunHook " + h.hook() + " term " + h.term() + " master " + h.master());
             } else if (f instanceof Effect.RunFence r) {
@@ -368,5 +372,31 @@ class NodeScenarioTest {
         assertTrue(w.dump().contains(old + " StopCommand"), w.dump());
         assertTrue(w.dump().contains(old + " RunHook ON_FOLLOWER term " + term), w.dump());
         assertTrue(w.nodes.get(old).role() != Role.MASTER, w.dump());
+    }
+
+    /**
+     * The watchdog lives on LeaseRenewed: a healthy master renews it at least every couple of
+     * heartbeats, each renewal a lease end in the future and none going back, so its command is
+     * never stopped while the master keeps its majority.
+     */
+    @Test
+    void aHealthyMasterKeepsFeedingTheWatchdog() {
+        World w = new World(3);
+        String m = w.settle();
+        long t0 = w.now;
+        w.runUntil(t0 + 5000 * MS);
+        assertEquals(m, w.master(), w.dump());
+        List<long[]> r = new ArrayList<>();
+        for (long[] x : w.leaseRenewals.getOrDefault(m, List.of())) if (x[0] >= t0) r.add(x);
+        assertTrue(r.size() >= 5000 / 200, "only " + r.size() + " renewals in 5 s\n" + w.dump());
+        long prevAt = t0, prevEnd = 0;
+        for (long[] x : r) {
+            assertTrue(x[1] > x[0], "a renewal to a lease end in the past");
+            assertTrue(x[1] >= prevEnd, "a renewal went back");
+            assertTrue(x[0] - prevAt <= 3 * TIMING.heartbeatNanos(), "a gap of " + (x[0] - prevAt) / MS + " ms");
+            prevAt = x[0];
+            prevEnd = x[1];
+        }
+        assertTrue(w.commandStartedAt.containsKey(m));
     }
 }
