@@ -297,4 +297,32 @@ class NodeElectionRaceTest {
         handle(new Event.Received(request("n2", 2, true, 22)));
         assertTrue(answerTo(22).granted(), "n1 refused a connection: " + answerTo(22));
     }
+
+    /**
+     * A candidate whose vote for itself cannot be written steps back to follower, and what waited
+     * for that write (its vote requests) never leaves, not even once a later write succeeds.
+     */
+    @Test
+    void aCandidateWhoseVoteCannotBeWrittenStepsBackAndSendsNothing() {
+        boot("n0");
+        now = 2500 * MS;
+        out.addAll(node.handle(new Event.Tick(), now));
+        List<Effect> fx = node.handle(new Event.Received(new Message.VoteResponse("n1", 1, 98, lastPreVoteId(), true,
+                true, "", -1, MasterReport.NONE)), now);
+        assertEquals(Role.CANDIDATE, node.role(), "" + fx);
+        Effect.Persist vote = null;
+        for (Effect f : fx) if (f instanceof Effect.Persist p) vote = p;
+        assertNotNull(vote, "" + fx);
+        now += 5 * MS;
+        List<Effect> after = new ArrayList<>(node.handle(new Event.PersistFailed(vote.seq(), "No space left on device"), now));
+        assertEquals(Role.FOLLOWER, node.role(), "" + after);
+        assertFalse(node.view(now).storageHealthy());
+        // the retry succeeds: still no vote request of the failed candidacy goes out
+        now += TIMING.heartbeatNanos();
+        List<Effect> retry = new ArrayList<>(node.handle(new Event.Tick(), now));
+        for (Effect f : retry) if (f instanceof Effect.Persist p) after.addAll(node.handle(new Event.Persisted(p.seq()), now));
+        after.addAll(retry);
+        assertTrue(after.stream().noneMatch(f -> f instanceof Effect.Request r && r.message() instanceof Message.VoteRequest v
+                && !v.preVote() && v.term() == 1), "a vote request of the failed candidacy left: " + after);
+    }
 }
