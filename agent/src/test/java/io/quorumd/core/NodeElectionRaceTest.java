@@ -244,4 +244,85 @@ class NodeElectionRaceTest {
         node.handle(new Event.Persisted(retrySeq), now);
         assertTrue(node.view(now).storageHealthy(), "the disk answered the newest write");
     }
+
+    /**
+     * Stickiness also guards real votes, not only pre-votes: a follower that hears a live master
+     * refuses a vote request without a hand-over and keeps its term (a rival that skipped the
+     * pre-vote, or whose keep-alive raced it, cannot unseat a healthy master).
+     */
+    @Test
+    void aStickyFollowerRefusesARealVoteWithoutAHandOver() {
+        boot("n0");
+        now = 1500 * MS;
+        handle(new Event.Tick());
+        handle(new Event.Received(new Message.KeepAlive("n1", 1, 96, now, "n1", -1, 0, true, null, 0, 0)));
+        assertEquals(1, node.term());
+        now += 100 * MS;
+        handle(new Event.Received(request("n2", 2, false, 11)));
+        Message.VoteResponse a = answerTo(11);
+        assertFalse(a.granted(), "a real vote while n1 is live: " + a);
+        assertEquals(1, node.term(), "a refused request does not move the term");
+        assertEquals(null, node.view(now).votedFor());
+    }
+
+    /** A vote request of an older term is answered, refused, with the voter's newer term (so the candidate steps back). */
+    @Test
+    void aVoteRequestOfAnOlderTermIsRefusedWithTheNewerTerm() {
+        boot("n0");
+        now = 1500 * MS;
+        handle(new Event.Tick());
+        handle(new Event.Received(request("n1", 3, false, 12)));
+        assertTrue(answerTo(12).granted(), "" + answerTo(12));
+        now += 2 * TIMING.electionTimeoutNanos();
+        handle(new Event.Received(request("n2", 2, false, 13)));
+        Message.VoteResponse a = answerTo(13);
+        assertFalse(a.granted(), "" + a);
+        assertEquals(3, a.term());
+        assertTrue(a.reason().contains("stale term 2 < 3"), a.reason());
+        assertEquals("n1", node.view(now).votedFor());
+    }
+
+    /** A refused connection from the master ends stickiness at once (its agent is gone): a rival's pre-vote is granted. */
+    @Test
+    void aRefusalFromTheMasterEndsStickiness() {
+        boot("n0");
+        now = 1500 * MS;
+        handle(new Event.Tick());
+        handle(new Event.Received(new Message.KeepAlive("n1", 1, 96, now, "n1", -1, 0, true, null, 0, 0)));
+        now += 50 * MS;
+        handle(new Event.Received(request("n2", 2, true, 21)));
+        assertFalse(answerTo(21).granted(), "sticky to n1: " + answerTo(21));
+        now += 10 * MS;
+        handle(new Event.PeerRefused("n1"));
+        handle(new Event.Received(request("n2", 2, true, 22)));
+        assertTrue(answerTo(22).granted(), "n1 refused a connection: " + answerTo(22));
+    }
+
+    /**
+     * A candidate whose vote for itself cannot be written steps back to follower, and what waited
+     * for that write (its vote requests) never leaves, not even once a later write succeeds.
+     */
+    @Test
+    void aCandidateWhoseVoteCannotBeWrittenStepsBackAndSendsNothing() {
+        boot("n0");
+        now = 2500 * MS;
+        out.addAll(node.handle(new Event.Tick(), now));
+        List<Effect> fx = node.handle(new Event.Received(new Message.VoteResponse("n1", 1, 98, lastPreVoteId(), true,
+                true, "", -1, MasterReport.NONE)), now);
+        assertEquals(Role.CANDIDATE, node.role(), "" + fx);
+        Effect.Persist vote = null;
+        for (Effect f : fx) if (f instanceof Effect.Persist p) vote = p;
+        assertNotNull(vote, "" + fx);
+        now += 5 * MS;
+        List<Effect> after = new ArrayList<>(node.handle(new Event.PersistFailed(vote.seq(), "No space left on device"), now));
+        assertEquals(Role.FOLLOWER, node.role(), "" + after);
+        assertFalse(node.view(now).storageHealthy());
+        // the retry succeeds: still no vote request of the failed candidacy goes out
+        now += TIMING.heartbeatNanos();
+        List<Effect> retry = new ArrayList<>(node.handle(new Event.Tick(), now));
+        for (Effect f : retry) if (f instanceof Effect.Persist p) after.addAll(node.handle(new Event.Persisted(p.seq()), now));
+        after.addAll(retry);
+        assertTrue(after.stream().noneMatch(f -> f instanceof Effect.Request r && r.message() instanceof Message.VoteRequest v
+                && !v.preVote() && v.term() == 1), "a vote request of the failed candidacy left: " + after);
+    }
 }

@@ -43,10 +43,21 @@ class NodeScenarioTest {
         /** nodes whose disk refuses every write */
         final java.util.Set<String> diskFailing = new java.util.TreeSet<>();
         final List<Peer> peerList = new ArrayList<>();
+        /** with hooks.fence: how the fence hook answers a RunFence (null: no fence configured) */
+        final java.util.function.Function<Effect.RunFence, Event.FenceResult> fence;
+        /** every LeaseRenewed per node: {when, lease end} (what the watchdog is fed) */
+        final Map<String, List<long[]>> leaseRenewals = new TreeMap<>();
+        /** every RunFence: when, by whom, against whom */
+        final List<String> fences = new ArrayList<>();
         long now;
         long seq;
 
         World(int n) {
+            this(n, null);
+        }
+
+        World(int n, java.util.function.Function<Effect.RunFence, Event.FenceResult> fence) {
+            this.fence = fence;
             for (int i = 0; i < n; i++) peerList.add(new Peer("n" + i, 100));
             for (Peer p : peerList) start(p.id(), peerList, TermState.INITIAL, new Proof(Proof.Kind.CERTIFICATE, p.id(), 0, true));
         }
@@ -58,7 +69,7 @@ class NodeScenarioTest {
         }
 
         void start(String id, List<Peer> ps, TermState st, Proof cert) {
-            Node node = new Node(new NodeConfig(new Peers(id, ps), TIMING, false), st, id.hashCode(), cert,
+            Node node = new Node(new NodeConfig(new Peers(id, ps), TIMING, fence != null), st, id.hashCode(), cert,
                     new SplittableRandom(id.hashCode()), now);
             nodes.put(id, node);
             up.put(id, true);
@@ -128,6 +139,14 @@ class NodeScenarioTest {
                 log.add(now / MS + " " + id + " " + r.role() + " term " + r.term() + ": " + r.reason());
             } else if (f instanceof Effect.Trace t) {
                 log.add(now / MS + " " + id + "   " + t.text());
+            } else if (f instanceof Effect.LeaseRenewed l) {
+                leaseRenewals.computeIfAbsent(id, k -> new ArrayList<>()).add(new long[] {now, l.leaseEndNanos()});
+            } else if (f instanceof Effect.RunHook h) {
+                log.add(now / MS + " " + id + " RunHook " + h.hook() + " term " + h.term() + " master " + h.master());
+            } else if (f instanceof Effect.RunFence r) {
+                fences.add(now / MS + " " + id + " fences " + r.oldMaster() + " term " + r.oldTerm());
+                log.add(now / MS + " " + id + " RunFence " + r);
+                at(now + 10 * MS, id, fence.apply(r));
             } else if (f instanceof Effect.ReadyToExit) {
                 log.add(now / MS + " " + id + " ReadyToExit");
             }
@@ -281,5 +300,135 @@ class NodeScenarioTest {
         assertEquals(next, w.master(), w.dump());
         assertEquals(term, w.nodes.get(next).term(), "the new master kept its term\n" + w.dump());
         assertTrue(w.commandStartedAt.containsKey(next), w.dump());
+    }
+
+    // ------------------------------------------------------------------ the fence hook as proof
+
+    /** Crashes the master of a settled cluster (not restarted): the fail-over, from the crash to the next command start. */
+    private static long crashFailover(World w, String[] oldAndNew) {
+        String old = w.settle();
+        long crashAt = w.now;
+        w.crash(old);
+        w.runUntil(crashAt + 4000 * MS);
+        String m = w.master();
+        assertNotNull(m, w.dump());
+        assertTrue(!m.equals(old), w.dump());
+        assertTrue(w.commandStartedAt.containsKey(m), w.dump());
+        oldAndNew[0] = old;
+        oldAndNew[1] = m;
+        return w.commandStartedAt.get(m) - crashAt;
+    }
+
+    /** The no-proof lower bound of masterCrashWaitsForTheOldLeasePlusStopTimeout. */
+    private static final long NO_PROOF_MIN = TIMING.electionTimeoutNanos() - 100 * MS + TIMING.stopWaitNanos();
+
+    @Test
+    void aFenceThatSucceededAfterTheOldLeaseIsProof() {
+        World w = new World(3, r -> new Event.FenceResult(r.oldMaster(), r.oldTerm(), true, "fenced"));
+        String[] on = new String[2];
+        long failover = crashFailover(w, on);
+        assertEquals(1, w.fences.size(), w.dump());
+        assertTrue(w.fences.get(0).endsWith(on[1] + " fences " + on[0] + " term " + w.commandTerm.get(on[0])), w.fences.get(0));
+        // the fence runs only once the old lease has surely ended, and spares the stop_timeout wait
+        long fencedAt = Long.parseLong(w.fences.get(0).split(" ")[0]) * MS;
+        assertTrue(fencedAt - (w.now - 4000 * MS) >= TIMING.electionTimeoutNanos() - 100 * MS, w.dump());
+        assertTrue(failover < NO_PROOF_MIN, "fenced, yet it waited " + failover / MS + " ms\n" + w.dump());
+    }
+
+    @Test
+    void aFenceThatFailedIsNoProof() {
+        World w = new World(3, r -> new Event.FenceResult(r.oldMaster(), r.oldTerm(), false, "exit status 1"));
+        long failover = crashFailover(w, new String[2]);
+        assertEquals(1, w.fences.size(), w.dump());
+        assertTrue(failover >= NO_PROOF_MIN, failover / MS + " ms\n" + w.dump());
+    }
+
+    @Test
+    void aFenceResultForAnotherTermOrNodeIsNoProof() {
+        World older = new World(3, r -> new Event.FenceResult(r.oldMaster(), r.oldTerm() - 1, true, "fenced"));
+        assertTrue(crashFailover(older, new String[2]) >= NO_PROOF_MIN, older.dump());
+        World other = new World(3, r -> new Event.FenceResult(r.oldMaster() + "x", r.oldTerm(), true, "fenced"));
+        assertTrue(crashFailover(other, new String[2]) >= NO_PROOF_MIN, other.dump());
+    }
+
+    /**
+     * A fence covers only a master that was cleared in its term: fencing one that never ran its
+     * command says nothing of the master before it. Here A runs its command and crashes (its
+     * fence fails), B is elected and crashes while still waiting, and C's fence of B succeeds:
+     * C must still wait the no-proof bound, since no voter saw B cleared.
+     */
+    @Test
+    void aFenceOfAMasterThatNeverRanItsCommandIsNoProof() {
+        String[] first = new String[1];
+        World w = new World(5, r -> new Event.FenceResult(r.oldMaster(), r.oldTerm(), !r.oldMaster().equals(first[0]),
+                r.oldMaster().equals(first[0]) ? "exit status 1" : "fenced"));
+        String a = w.settle();
+        first[0] = a;
+        w.crash(a);
+        String b = null;
+        for (long until = w.now + 4000 * MS; b == null && w.now < until; ) {
+            w.runUntil(w.now + 5 * MS);
+            String m = w.master();
+            if (m != null && !m.equals(a)) b = m;
+        }
+        assertNotNull(b, w.dump());
+        assertFalse(w.commandStartedAt.containsKey(b), "B must still be waiting\n" + w.dump());
+        long crashB = w.now;
+        w.crash(b);
+        w.runUntil(crashB + 5000 * MS);
+        String c = w.master();
+        assertNotNull(c, w.dump());
+        String fencedB = " fences " + b + " ";
+        assertTrue(w.fences.stream().anyMatch(f -> f.contains(fencedB)), w.dump());
+        assertTrue(w.commandStartedAt.containsKey(c), w.dump());
+        long failover = w.commandStartedAt.get(c) - crashB;
+        assertTrue(failover >= NO_PROOF_MIN, "cleared by the fence of a master that never ran its command after "
+                + failover / MS + " ms\n" + w.dump());
+    }
+
+    /**
+     * A master cut off from everyone steps down when its lease runs out and stops its command
+     * itself (the watchdog is only the backstop), and runs the on_follower hook; its successor
+     * runs on_master.
+     */
+    @Test
+    void aMasterThatLosesItsLeaseStopsItsCommandAndRunsTheHooks() {
+        World w = new World(3);
+        String old = w.settle();
+        long term = w.commandTerm.get(old);
+        assertTrue(w.dump().contains(old + " RunHook ON_MASTER term " + term + " master " + old), w.dump());
+        long t0 = w.now;
+        w.cut.add(old);
+        w.runUntil(t0 + TIMING.electionTimeoutNanos() + 2 * TIMING.heartbeatNanos());
+        assertFalse(w.commandStartedAt.containsKey(old), "no StopCommand within t + 2 heartbeats\n" + w.dump());
+        assertTrue(w.dump().contains(old + " StopCommand"), w.dump());
+        assertTrue(w.dump().contains(old + " RunHook ON_FOLLOWER term " + term), w.dump());
+        assertTrue(w.nodes.get(old).role() != Role.MASTER, w.dump());
+    }
+
+    /**
+     * The watchdog lives on LeaseRenewed: a healthy master renews it at least every couple of
+     * heartbeats, each renewal a lease end in the future and none going back, so its command is
+     * never stopped while the master keeps its majority.
+     */
+    @Test
+    void aHealthyMasterKeepsFeedingTheWatchdog() {
+        World w = new World(3);
+        String m = w.settle();
+        long t0 = w.now;
+        w.runUntil(t0 + 5000 * MS);
+        assertEquals(m, w.master(), w.dump());
+        List<long[]> r = new ArrayList<>();
+        for (long[] x : w.leaseRenewals.getOrDefault(m, List.of())) if (x[0] >= t0) r.add(x);
+        assertTrue(r.size() >= 5000 / 200, "only " + r.size() + " renewals in 5 s\n" + w.dump());
+        long prevAt = t0, prevEnd = 0;
+        for (long[] x : r) {
+            assertTrue(x[1] > x[0], "a renewal to a lease end in the past");
+            assertTrue(x[1] >= prevEnd, "a renewal went back");
+            assertTrue(x[0] - prevAt <= 3 * TIMING.heartbeatNanos(), "a gap of " + (x[0] - prevAt) / MS + " ms");
+            prevAt = x[0];
+            prevEnd = x[1];
+        }
+        assertTrue(w.commandStartedAt.containsKey(m));
     }
 }

@@ -18,7 +18,8 @@ import java.util.TreeMap;
  * the nodes believe). Safety: one master per term; one vote per node per term; nothing carrying
  * a term or a vote leaves before that term or vote is durable; no two hosts' command groups alive
  * at once (a frozen host's group: gone within 100 ms of the thaw); fencing tokens strictly
- * increase across masters. Liveness: after the last fault heals, a master with its command
+ * increase across masters; a command starts only with proof or after every other host's old
+ * lease + stop_timeout (command permission). Liveness: after the last fault heals, a master with its command
  * running within the budget; a master that cannot reach a majority steps down within an
  * election timeout; a node that heard a live master less than t ago neither grants a
  * (pre-)vote nor campaigns (stickiness).
@@ -255,9 +256,10 @@ final class Checker {
                     + ") while " + describeGroup(o) + " still runs");
             return;
         }
-        if (g.term < maxCommandTerm || g.term == maxCommandTerm && !h.id.equals(maxCommandNode)) {
-            sim.violation(Violation.Kind.SAFETY, "fencing token", h.id + " started its command with QUORUMD_TERM="
-                    + g.term + " after " + maxCommandNode + " had started one with " + maxCommandTerm);
+        if (g.token < maxCommandTerm || g.token == maxCommandTerm && !h.id.equals(maxCommandNode)) {
+            sim.violation(Violation.Kind.SAFETY, "fencing token", h.id + " started its command (term " + g.term
+                    + ") with QUORUMD_TERM=" + g.token + " after " + maxCommandNode + " had started one with "
+                    + maxCommandTerm);
             return;
         }
         String master = masterOfTerm.get(g.term);
@@ -266,10 +268,40 @@ final class Checker {
                     + " whose master is " + master);
             return;
         }
-        maxCommandTerm = g.term;
+        String early = unclearedBy(h);
+        if (early != null) {
+            sim.violation(Violation.Kind.SAFETY, "command permission", h.id + " started its command (term " + g.term
+                    + ") without clearance: " + early);
+            return;
+        }
+        maxCommandTerm = g.token;
         maxCommandNode = h.id;
         sim.listener.onCommandStart(h, g);
         afterStep();
+    }
+
+    /**
+     * SPEC 2, judged from the world: a command may start only once every other host's last command
+     * group is surely gone: its watchdog's SIGKILL deadline (lease end + stop_timeout, on that
+     * host's clock) has passed, or its end was witnessed by something that can prove it (that
+     * host's running agent: hand-over or restart certificate; or a fence) before now. Silence is no
+     * proof: a group that ended unwitnessed (its agent dead or paused, its host without power)
+     * proves nothing until its deadline. Returns why this start is early, or null.
+     */
+    private String unclearedBy(Host h) {
+        long now = sim.now();
+        for (Host o : sim.hosts) {
+            if (o == h) continue;
+            if (o.group != null) {
+                long kill = o.wdKillAtLocal == Long.MAX_VALUE ? Long.MAX_VALUE : o.clock.realAt(o.wdKillAtLocal);
+                if (now < kill) return describeGroup(o) + " is alive and its SIGKILL deadline is "
+                        + (kill == Long.MAX_VALUE ? "unset" : Trace.ms(kill - now) + " away");
+            } else if (o.lastKillReal != Long.MIN_VALUE && now < o.lastKillReal && o.goneWitnessedAt > now) {
+                return o.id + "'s last command group ended unwitnessed (no agent or fence could prove it yet) and its"
+                        + " SIGKILL deadline (old lease + stop_timeout) is " + Trace.ms(o.lastKillReal - now) + " away";
+            }
+        }
+        return null;
     }
 
     void onCommandEnd(Host h, Host.Group g) {

@@ -19,6 +19,8 @@ final class Host {
     /** One process group of the managed command. */
     static final class Group {
         final long term;
+        /** QUORUMD_TERM handed to the command: the term, unless the stale-token mutant reuses an older one */
+        final long token;
         final long startedAtNanos;
         /** the agent run that started it: only it supervises the group and hears of its end */
         final SimAgent owner;
@@ -26,8 +28,9 @@ final class Host {
         long signalledAtNanos = -1;
         boolean dieAtThaw;
 
-        Group(long term, long startedAtNanos, SimAgent owner) {
+        Group(long term, long token, long startedAtNanos, SimAgent owner) {
             this.term = term;
+            this.token = token;
             this.startedAtNanos = startedAtNanos;
             this.owner = owner;
         }
@@ -53,6 +56,18 @@ final class Host {
 
     // state_dir: term of the last command started on this host (-1: never)
     long recordedTerm = -1;
+    /** QUORUMD_TERM of the first command started on this host (the stale-token mutant reuses it); -1: none */
+    long firstToken = -1;
+
+    /**
+     * The last command group's end as a proof could know it (checker rule "command permission"):
+     * the real time of its watchdog's SIGKILL deadline when it ended (until then a new master
+     * without proof must wait), and the real time its end was first witnessed by something that
+     * can prove it: an agent run of this host (hand-over, certificate) or a fence; MAX_VALUE: not
+     * yet. Long.MIN_VALUE: no group ever ended here.
+     */
+    long lastKillReal = Long.MIN_VALUE;
+    long goneWitnessedAt = Long.MIN_VALUE;
 
     Group group;
     long wdStopAtLocal = Long.MAX_VALUE;
@@ -116,6 +131,7 @@ final class Host {
             return;
         }
         agent = new SimAgent(this, node, bootId);
+        witnessGroupGone();
         activeSince = now;
         paused = false;
         shuttingDown = false;
@@ -138,7 +154,7 @@ final class Host {
      */
     private Proof certificate() {
         if (!everBooted) return null;
-        if (group != null) return null;
+        if (group != null && !sim.mutant.eagerCertificate) return null;
         if (recordedTerm < 0) return new Proof(Proof.Kind.CERTIFICATE, id, 0, false);
         return new Proof(Proof.Kind.CERTIFICATE, id, recordedTerm, true);
     }
@@ -210,6 +226,7 @@ final class Host {
         if (!paused) return;
         paused = false;
         activeSince = sim.now();
+        if (agentRunning()) witnessGroupGone();
         if (sim.trace != null) sim.trace.note(sim.now(), id, "agent resumes (" + held.size() + " events waiting)");
         sim.checker.onAgentChange();
         drain();
@@ -238,6 +255,7 @@ final class Host {
             else watchdogWake();
             sim.checker.scheduleThawCheck(this, g, thawGraceUntil);
         }
+        if (agentRunning()) witnessGroupGone();
         sim.checker.onAgentChange();
         if (!paused) drain();
     }
@@ -287,10 +305,12 @@ final class Host {
     // ---------------------------------------------------------------- command group and watchdog
 
     void startGroup(long term, SimAgent owner) {
-        Group g = new Group(term, sim.now(), owner);
+        if (firstToken < 0) firstToken = term;
+        long token = sim.mutant.staleToken ? firstToken : term;
+        Group g = new Group(term, token, sim.now(), owner);
         group = g;
         recordedTerm = term;
-        if (sim.trace != null) sim.trace.note(sim.now(), id, "command group starts, QUORUMD_TERM=" + term);
+        if (sim.trace != null) sim.trace.note(sim.now(), id, "command group starts, QUORUMD_TERM=" + token);
         sim.checker.onCommandStart(this, g);
         if (sim.p.flakyMeanNanos > 0) {
             long life = (long) (-Math.log(1 - sim.world.nextDouble()) * sim.p.flakyMeanNanos);
@@ -374,11 +394,19 @@ final class Host {
     void groupDied(Group g, String how, boolean stopped) {
         if (group != g) return;
         group = null;
+        lastKillReal = wdKillAtLocal == Long.MAX_VALUE ? Long.MAX_VALUE : clock.realAt(wdKillAtLocal);
+        goneWitnessedAt = Long.MAX_VALUE;
+        if (agentRunning()) witnessGroupGone();
         wdStopAtLocal = wdKillAtLocal = Long.MAX_VALUE;
         wdVersion++;
         if (sim.trace != null) sim.trace.note(sim.now(), id, "command group (term " + g.term + ") is empty: " + how);
         sim.checker.onCommandEnd(this, g);
         SimAgent a = agent;
         if (a != null) post(a, x -> x.onGroupGone(g, stopped));
+    }
+
+    /** Something that can prove it (this host's running agent, a fence) now knows the last group is empty. */
+    void witnessGroupGone() {
+        if (group == null && goneWitnessedAt == Long.MAX_VALUE) goneWitnessedAt = sim.now();
     }
 }

@@ -24,7 +24,7 @@ final class Mutant {
     }
 
     static final List<String> NAMES = List.of("none", "no-handover-wait", "forget-vote", "no-stickiness",
-            "send-before-persist", "long-lease");
+            "send-before-persist", "long-lease", "stale-token", "no-stop-wait", "eager-certificate");
 
     /** The rules each mutant must break (what the checker must catch it by). */
     static java.util.Set<String> signature(String name) {
@@ -39,6 +39,12 @@ final class Mutant {
                 return java.util.Set.of("persist-before-send");
             case "long-lease":
                 return java.util.Set.of("step down");
+            case "stale-token":
+                return java.util.Set.of("fencing token");
+            case "no-stop-wait":
+                return java.util.Set.of("command permission");
+            case "eager-certificate":
+                return java.util.Set.of("exclusive command");
             default:
                 return java.util.Set.of();
         }
@@ -48,11 +54,21 @@ final class Mutant {
     final NodeFactory factory;
     /** the simulated disk loses votedFor when the agent restarts (a storage model change) */
     final boolean forgetVote;
+    /** the supervisor hands every command the QUORUMD_TERM of the first one it recorded on this host */
+    final boolean staleToken;
+    /** a restarted agent offers its restart certificate although its old command group still runs */
+    final boolean eagerCertificate;
 
     private Mutant(String name, NodeFactory factory, boolean forgetVote) {
+        this(name, factory, forgetVote, false, false);
+    }
+
+    private Mutant(String name, NodeFactory factory, boolean forgetVote, boolean staleToken, boolean eagerCertificate) {
         this.name = name;
         this.factory = factory;
         this.forgetVote = forgetVote;
+        this.staleToken = staleToken;
+        this.eagerCertificate = eagerCertificate;
     }
 
     static Mutant none() {
@@ -73,6 +89,12 @@ final class Mutant {
                 return new Mutant(name, SendBeforePersistNode::new, false);
             case "long-lease":
                 return new Mutant(name, LongLeaseNode::new, false);
+            case "stale-token":
+                return new Mutant(name, Node::new, false, true, false);
+            case "no-stop-wait":
+                return new Mutant(name, NoStopWaitNode::new, false);
+            case "eager-certificate":
+                return new Mutant(name, Node::new, false, false, true);
             default:
                 throw new IllegalArgumentException("unknown mutant '" + name + "': use one of " + NAMES);
         }
@@ -141,6 +163,21 @@ final class Mutant {
         @Override
         protected long leaseNanos() {
             return 2 * timing.electionTimeoutNanos();
+        }
+    }
+
+    /**
+     * Without proof, waits only for the old lease, not the old lease plus stop_timeout: it starts
+     * while the old command may still be stopping (its watchdog's SIGKILL is still to come).
+     */
+    static final class NoStopWaitNode extends Node {
+        NoStopWaitNode(NodeConfig c, TermState s, long bootId, Proof cert, RandomGenerator r, long now) {
+            super(c, s, bootId, cert, r, now);
+        }
+
+        @Override
+        protected long clearance(long nowNanos) {
+            return Math.max(nowNanos, super.clearance(nowNanos) - timing.stopWaitNanos());
         }
     }
 }

@@ -11,7 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Each deliberately broken node must be caught by the rule it breaks within 10,000 seeds
  * (forget-vote: 20,000, see {@link #maxSeeds}). A kill counts only on a seed where the real node
  * breaks nothing (or something else), so the checker is proven to see the mutant's own damage, not
- * a defect the real core may have.
+ * a defect the real core may have. The rule each must be caught by is {@link Mutant#signature}:
+ * stale-token by fencing token, no-stop-wait by command permission, eager-certificate by
+ * exclusive command (the simulator README lists them all, with the first catching seed).
  */
 class MutantTest {
     private static final long MAX_SEEDS = 10_000;
@@ -28,7 +30,8 @@ class MutantTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"no-handover-wait", "forget-vote", "no-stickiness", "send-before-persist", "long-lease"})
+    @ValueSource(strings = {"no-handover-wait", "forget-vote", "no-stickiness", "send-before-persist", "long-lease",
+            "stale-token", "no-stop-wait", "eager-certificate"})
     void theCheckerCatchesTheMutant(String name) {
         Mutant mutant = Mutant.byName(name);
         Set<String> rules = Mutant.signature(name);

@@ -266,6 +266,7 @@ final class Simulation {
             if (ok && old >= 0) {
                 Host o = hosts[old];
                 if (o.group != null) o.groupDied(o.group, "SIGKILL by the fence hook of " + a.host.id, false);
+                o.witnessGroupGone();   // a fence that succeeded is proof
             }
             a.host.post(a, x -> x.deliver(new Event.FenceResult(e.oldMaster(), e.oldTerm(), ok,
                     ok ? "fenced" : "fence hook exited with status 1")));
