@@ -20,7 +20,10 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * 500 ms from the kill to the next master's command).
  *
  * <p>The certificate is asserted by what the new master says it used ({@code cleared_by} in its
- * status, and its log line), about the killed master and the term of its command. The time is
+ * status, and its log line), about the killed master and the term of its command. A restarted
+ * agent that comes up after the next master was elected is too late to certify: that round must
+ * then say {@code lease_expiry} and have waited at least the no-proof bound; at least one of the
+ * three rounds must use the certificate. The time is
  * reported beside the bound no fail-over without proof can beat (lease + stop_timeout − heartbeat
  * from the kill: a voter last heard the old master at most a heartbeat before it), but not
  * asserted against it: the certificate only exists once the restarted JVM is up, and with two
@@ -42,6 +45,7 @@ class AgentCrashTest {
     @Test
     void aKilledMasterAgentIsRestartedAndItsCertificateSpeedsTheFailOver() {
         try (Cluster c = Cluster.start("crash", 3)) {
+            int certified = 0;
             for (int round = 1; round <= 3; round++) {
                 Run master = c.awaitSingleMaster();
                 Node node = c.nodeOf(master);
@@ -60,16 +64,24 @@ class AgentCrashTest {
                 Map<String, Object> cleared = c.clearance(next);
                 c.report("round " + round + ": " + next.node() + " says it was cleared by " + cleared.get("cleared_by")
                         + " of " + cleared.get("old_master") + " (term " + cleared.get("old_master_term") + ")");
-                assertEquals("certificate", cleared.get("cleared_by"),
-                        "the next master did not use the restart certificate: " + cleared);
-                assertEquals(master.node(), cleared.get("old_master"), "the certificate is the killed master's: " + cleared);
+                assertEquals(master.node(), cleared.get("old_master"), "the clearance is about the killed master: " + cleared);
                 assertEquals(master.term(), cleared.get("old_master_term"), "for the term of its command: " + cleared);
                 long failoverMs = Cluster.ms(next.startNanos() - t);
-                c.report("round " + round + ": " + failoverMs + " ms with the certificate; no fail-over without proof is"
-                        + " shorter than " + NO_PROOF_MIN_MS + " ms" + (failoverMs < NO_PROOF_MIN_MS ? "" : " (this one was"
-                        + " slower: the restarted JVM came up late on a loaded machine)"));
+                if ("certificate".equals(cleared.get("cleared_by"))) {
+                    certified++;
+                    c.report("round " + round + ": " + failoverMs + " ms with the certificate; no fail-over without proof"
+                            + " is shorter than " + NO_PROOF_MIN_MS + " ms");
+                } else {
+                    // the restarted agent came up after the next master was elected: it waited, as it must
+                    assertEquals("lease_expiry", cleared.get("cleared_by"), "neither the certificate nor the wait: " + cleared);
+                    assertTrue(failoverMs >= NO_PROOF_MIN_MS, "round " + round + ": without the certificate the new master"
+                            + " started after " + failoverMs + " ms, sooner than lease + stop_timeout allows");
+                    c.report("round " + round + ": the restarted agent came up too late to certify; the new master waited"
+                            + " out the lease (" + failoverMs + " ms)");
+                }
                 c.awaitAgentActive(node);
             }
+            assertTrue(certified > 0, "no round's next master used the restart certificate");
             c.assertStatusAgrees(c.awaitSingleMaster(), c.nodes);
             c.assertExclusive();
         }
