@@ -6,14 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.quorumd.Agent;
-import io.quorumd.AgentFactory;
 import io.quorumd.Main;
 import io.quorumd.command.Signals;
-import io.quorumd.config.Config;
 import io.quorumd.config.ConfigLoader;
 import io.quorumd.control.ControlClient;
 import io.quorumd.control.Reply;
-import io.quorumd.systemd.SdNotify;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -39,32 +36,21 @@ import org.junit.jupiter.api.io.TempDir;
 class ExecCmdTest {
     @TempDir
     Path tmp;
-    private final List<Agent> agents = new ArrayList<>();
+    private final io.quorumd.TestAgents agents = new io.quorumd.TestAgents();
     private final List<Process> processes = new ArrayList<>();
 
     @AfterEach
     void stopAll() throws InterruptedException {
         Processes.stopAll(processes, TimeUnit.SECONDS.toNanos(5));
-        for (Agent a : agents) a.requestShutdown();
-        for (Agent a : agents) a.awaitExit(TimeUnit.SECONDS.toNanos(20));
+        agents.close();
     }
 
     private Path config(String node, String peers, String extra) throws IOException {
-        Path f = tmp.resolve(node + ".yaml");
-        Files.writeString(f, "cluster: c\nnode: " + node + "\nbind: 127.0.0.1\npeers:\n" + peers
-                + "timing: {heartbeat: 100ms, election_timeout: 1s}\n"
-                + "state_dir: " + tmp.resolve(node) + "\ncontrol_socket: " + tmp.resolve(node + ".sock") + "\n" + extra);
-        return f;
+        return io.quorumd.TestAgents.configFile(tmp, node, peers, "{heartbeat: 100ms, election_timeout: 1s}", extra);
     }
 
     private Agent start(Path file) throws Exception {
-        Config c = ConfigLoader.load(file);
-        Agent a = AgentFactory.start(c, new SdNotify(null, null, null, ProcessHandle.current().pid()));
-        agents.add(a);
-        Thread t = new Thread(a::run, "test-loop-" + c.node());
-        t.setDaemon(true);
-        t.start();
-        return a;
+        return agents.start(ConfigLoader.load(file));
     }
 
     private record Run(int code, String out, String err) {}

@@ -7,11 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.quorumd.Agent;
-import io.quorumd.AgentFactory;
 import io.quorumd.cli.FreePorts;
 import io.quorumd.config.Config;
 import io.quorumd.config.ConfigLoader;
-import io.quorumd.systemd.SdNotify;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
@@ -20,9 +18,7 @@ import java.net.Proxy;
 import java.net.ServerSocket;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -40,12 +36,11 @@ import org.junit.jupiter.api.io.TempDir;
 class MetricsEndpointTest {
     @TempDir
     Path tmp;
-    private final List<Agent> agents = new ArrayList<>();
+    private final io.quorumd.TestAgents agents = new io.quorumd.TestAgents();
 
     @AfterEach
     void stopAll() throws InterruptedException {
-        for (Agent a : agents) a.requestShutdown();
-        for (Agent a : agents) a.awaitExit(TimeUnit.SECONDS.toNanos(20));
+        agents.close();
     }
 
     private static int freePort() throws IOException {
@@ -55,20 +50,11 @@ class MetricsEndpointTest {
     }
 
     private Config config(String node, String peers, String extra) throws Exception {
-        Path f = tmp.resolve(node + ".yaml");
-        Files.writeString(f, "cluster: c\nnode: " + node + "\nbind: 127.0.0.1\npeers:\n" + peers
-                + "timing: {heartbeat: 50ms, election_timeout: 300ms}\n"
-                + "state_dir: " + tmp.resolve(node) + "\ncontrol_socket: " + tmp.resolve(node + ".sock") + "\n" + extra);
-        return ConfigLoader.load(f);
+        return ConfigLoader.load(io.quorumd.TestAgents.configFile(tmp, node, peers, "{heartbeat: 50ms, election_timeout: 300ms}", extra));
     }
 
     private Agent start(Config c) throws Exception {
-        Agent a = AgentFactory.start(c, new SdNotify(null, null, null, ProcessHandle.current().pid()));
-        agents.add(a);
-        Thread t = new Thread(a::run, "test-loop-" + c.node());
-        t.setDaemon(true);
-        t.start();
-        return a;
+        return agents.start(c);
     }
 
     static Exposition scrape(int port) throws IOException {
