@@ -10,13 +10,12 @@ import org.zeromq.ZMQ;
  * authentication: a client of another mechanism (NULL against CURVE), a wrong server key, or
  * bytes that are not ZMTP. ZAP counts the refusals it decides itself; these never reach it.
  * JeroMQ's monitor names no connection, so this counts connections accepted and not yet past
- * the protocol exchange, and a disconnect while any is pending counts as one such failure. It is
- * counted as {@code handshake_failed}, apart from ZAP's {@code unauthenticated}: benign closes
- * land here too (a peer's refusal probe, or a peer replacing its request socket mid-handshake
- * after a time-out), so it is a hint, while {@code unauthenticated} is always a refusal.
+ * the protocol exchange, and a disconnect while any is pending counts as one such failure. SPEC
+ * counts a connection refused by ZAP or by the handshake as {@code unauthenticated}; the log line's
+ * detail tells the two apart. A peer's refusal probe (a bare TCP connect after a request time-out)
+ * lands here too, so a few of these during elections are normal.
  */
 final class HandshakeWatch {
-    static final String HANDSHAKE_FAILED = "handshake_failed";
     private static final int EVENTS = ZMQ.EVENT_ACCEPTED | ZMQ.EVENT_HANDSHAKE_PROTOCOL | ZMQ.EVENT_DISCONNECTED;
     private final ZMQ.Socket monitor;
     private final String what;
@@ -46,7 +45,7 @@ final class HandshakeWatch {
                 if (pending > 0) pending--;
             } else if (ev == ZMQ.EVENT_DISCONNECTED && pending > 0) {
                 pending--;
-                drops.record(HANDSHAKE_FAILED, "a connection to the " + what
+                drops.record(ZapHandler.UNAUTHENTICATED, "a connection to the " + what
                         + " closed before its handshake (another mechanism, a wrong server key, not ZMTP, or a refusal probe)");
             }
         }
