@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * Real agents in the test's JVM (the loop on a thread of its own, real sockets and state files on
@@ -43,5 +44,14 @@ public final class TestAgents implements AutoCloseable {
     public void close() throws InterruptedException {
         for (Agent a : agents) a.requestShutdown();
         for (Agent a : agents) a.awaitExit(TimeUnit.SECONDS.toNanos(20));
+    }
+
+    /** Polls {@code cond} every 10 ms until it holds; fails the test naming {@code what} after {@code seconds}. */
+    public static void await(String what, long seconds, BooleanSupplier cond) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) throw new AssertionError("not within " + seconds + " s: " + what);
+            Thread.sleep(10);
+        }
     }
 }

@@ -63,11 +63,7 @@ class ExecCmdTest {
     }
 
     private static void await(String what, long seconds, BooleanSupplier cond) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) fail("not within " + seconds + " s: " + what);
-            Thread.sleep(10);
-        }
+        io.quorumd.TestAgents.await(what, seconds, cond);
     }
 
     private static boolean isMaster(Path sock) {
