@@ -124,6 +124,24 @@ final class Cluster implements AutoCloseable {
     /** Each node's CURVE public key from the installed {@code quorumd keygen}; empty in trusted mode. */
     private final Map<String, String> publicKeys = new HashMap<>();
     static final String KEY_PATH = "/etc/quorumd/node.key";
+    private final Path hookLog;
+    /** The config block that runs the logging hook (quorumd-hook) for both role changes. */
+    static final String LOGGING_HOOKS = "hooks:\n  on_master: /usr/local/bin/quorumd-hook\n"
+            + "  on_follower: /usr/local/bin/quorumd-hook\n  timeout: 5s";
+
+    /** The lines the logging hook wrote so far on {@code node}: "EVENT ROLE TERM PID" each. */
+    List<String> hookLines(Node node) {
+        try {
+            List<String> out = new ArrayList<>();
+            for (String l : Files.readAllLines(hookLog)) {
+                String[] f = l.split(" ");
+                if (f.length == 5 && f[1].equals(node.id)) out.add(f[0] + " " + f[2] + " " + f[3] + " " + f[4]);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     private Cluster(String name, int size) throws IOException {
         this.name = name;
@@ -136,6 +154,12 @@ final class Cluster implements AutoCloseable {
         Files.deleteIfExists(log);
         Files.createFile(log);
         Files.setPosixFilePermissions(log, PosixFilePermissions.fromString("rw-rw-rw-"));
+        // the hooks' own log (tests/src/test/resources/quorumd-hook), written as the quorumd user
+        Path hooks = observeDir.resolve("hooks.log");
+        Files.deleteIfExists(hooks);
+        Files.createFile(hooks);
+        Files.setPosixFilePermissions(hooks, PosixFilePermissions.fromString("rw-rw-rw-"));
+        this.hookLog = hooks;
         this.observer = new CommandObserver(observeDir);
         this.pool = Executors.newFixedThreadPool(size);
         this.network = createNetwork();
@@ -190,9 +214,19 @@ final class Cluster implements AutoCloseable {
         return start(name, size, false);
     }
 
+    /** As {@link #start(String, int)}, with top-level YAML blocks added to every node's config. */
+    static Cluster start(String name, int size, Map<String, String> extraYaml) {
+        return start(name, size, true, extraYaml);
+    }
+
     private static Cluster start(String name, int size, boolean curve) {
+        return start(name, size, curve, Map.of());
+    }
+
+    private static Cluster start(String name, int size, boolean curve, Map<String, String> extraYaml) {
         Cluster c = boot(name, size);
         try {
+            extraYaml.forEach(c::extraConfig);
             c.install();
             if (curve) c.keygenAll();
             c.configureAll();
@@ -235,6 +269,7 @@ final class Cluster implements AutoCloseable {
                 .withFileSystemBind("/sys/fs/cgroup", "/sys/fs/cgroup", BindMode.READ_ONLY)
                 .withFileSystemBind(observeDir.toString(), "/observe", BindMode.READ_WRITE)
                 .withCopyFileToContainer(MountableFile.forClasspathResource("quorumd-demo", 0755), "/usr/local/bin/quorumd-demo")
+                .withCopyFileToContainer(MountableFile.forClasspathResource("quorumd-hook", 0755), "/usr/local/bin/quorumd-hook")
                 .withCreateContainerCmdModifier(cmd -> {
                     cmd.withName(containerName).withHostName(id).withIpv4Address(ip)
                             // systemd halts cleanly on SIGRTMIN+3 (SIGTERM would make it re-exec)
@@ -315,7 +350,12 @@ final class Cluster implements AutoCloseable {
     }
 
     void configure(Node node) {
-        node.container.copyFileToContainer(Transferable.of(configFor(node).getBytes(StandardCharsets.UTF_8), 0640),
+        configure(node, configFor(node));
+    }
+
+    /** Writes {@code yaml} as the node's /etc/quorumd/quorumd.yaml (root:quorumd 0640, as packaged). */
+    void configure(Node node, String yaml) {
+        node.container.copyFileToContainer(Transferable.of(yaml.getBytes(StandardCharsets.UTF_8), 0640),
                 "/etc/quorumd/quorumd.yaml");
         node.execOk("chgrp", "quorumd", "/etc/quorumd/quorumd.yaml");
     }
@@ -519,6 +559,16 @@ final class Cluster implements AutoCloseable {
 
     /** Drops every packet between the two sides, in both directions, inside each container. */
     long partition(List<Node> a, List<Node> b) {
+        return partition(a, b, false);
+    }
+
+    /**
+     * Cuts the two sides apart inside each container: with {@code reject}, every TCP segment
+     * from the far side is answered with a reset and everything else with ICMP port-unreachable
+     * (a firewall's REJECT: connections are refused, not silent); otherwise packets are dropped
+     * both ways.
+     */
+    long partition(List<Node> a, List<Node> b, boolean reject) {
         long t = System.nanoTime();
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (Node x : nodes) {
@@ -529,8 +579,14 @@ final class Cluster implements AutoCloseable {
             all.add(CompletableFuture.runAsync(() -> {
                 StringBuilder sh = new StringBuilder();
                 for (Node y : far) {
-                    sh.append("iptables -I INPUT -s ").append(y.ip).append(" -j DROP && ");
-                    sh.append("iptables -I OUTPUT -d ").append(y.ip).append(" -j DROP && ");
+                    if (reject) {
+                        // only INPUT: the resets and ICMP errors must leave; -A keeps the tcp rule first
+                        sh.append("iptables -A INPUT -s ").append(y.ip).append(" -p tcp -j REJECT --reject-with tcp-reset && ");
+                        sh.append("iptables -A INPUT -s ").append(y.ip).append(" -j REJECT && ");
+                    } else {
+                        sh.append("iptables -I INPUT -s ").append(y.ip).append(" -j DROP && ");
+                        sh.append("iptables -I OUTPUT -d ").append(y.ip).append(" -j DROP && ");
+                    }
                 }
                 sh.append("true");
                 x.execOk("sh", "-c", sh.toString());

@@ -29,7 +29,7 @@ class ExclusiveMasterTest {
 
     @Test
     void exactlyOneMasterRunsTheCommandAndAStopHandsOver() throws InterruptedException {
-        try (Cluster c = Cluster.start("exclusive", 3)) {
+        try (Cluster c = Cluster.start("exclusive", 3, Map.of("hooks", Cluster.LOGGING_HOOKS))) {
             Run master = c.awaitSingleMaster();
             c.report("first master " + master + " ran its command " + Cluster.ms(master.startNanos() - c.t0)
                     + " ms after the cluster was created");
@@ -84,6 +84,24 @@ class ExclusiveMasterTest {
             assertTrue(failoverMs < KillMasterTest.NO_PROOF_MIN_MS, "the hand-over took " + failoverMs
                     + " ms, as long as a fail-over without proof (" + KillMasterTest.NO_PROOF_MIN_MS + " ms or more)");
 
+            // hooks run by the real agents, one at a time in the order of the role changes; the
+            // old master's on_follower ran to its end although its agent stopped right after it
+            String oldTerm = Long.toString(master.term());
+            Cluster.await("the new master's on_master hook to finish", Duration.ofSeconds(10),
+                    () -> c.hookLines(c.nodeOf(next)).contains("done master " + next.term() + " "
+                            + hookPid(c.hookLines(c.nodeOf(next)), "master " + next.term())),
+                    () -> c.hookLines(c.nodeOf(next)).toString());
+            List<String> oldHooks = c.hookLines(old);
+            int masterStart = oldHooks.indexOf("start master " + oldTerm + " " + hookPid(oldHooks, "master " + oldTerm));
+            assertTrue(masterStart >= 0, old.id + " ran on_master for term " + oldTerm + ": " + oldHooks);
+            List<String> after = oldHooks.subList(masterStart, oldHooks.size());
+            assertEquals(4, after.size(), old.id + ": on_master then on_follower, each started and done: " + oldHooks);
+            String[] expected = {"start master", "done master", "start follower", "done follower"};
+            for (int i = 0; i < 4; i++) {
+                assertTrue(after.get(i).startsWith(expected[i] + " "), old.id + ": hook line " + i + " after becoming master: "
+                        + after + " (expected " + String.join(", ", expected) + ": one at a time, on_follower not killed by the stop)");
+            }
+
             // the old master comes back as a follower: nothing changes
             old.execOk("systemctl", "start", "quorumd");
             c.assertStatusAgrees(next, c.nodes);
@@ -91,5 +109,13 @@ class ExclusiveMasterTest {
                     "a returning node must not disturb the master");
             c.assertExclusive();
         }
+    }
+
+    /** The pid of the first hook run whose line reads "start ROLE_AND_TERM PID", or "?" */
+    private static String hookPid(List<String> lines, String roleAndTerm) {
+        for (String l : lines) {
+            if (l.startsWith("start " + roleAndTerm + " ")) return l.substring(l.lastIndexOf(' ') + 1);
+        }
+        return "?";
     }
 }
