@@ -171,12 +171,15 @@ public final class LogStorage implements Closeable {
             for (LogEntry e : scan.entries()) if (e.index() > baseIndex) loaded.add(e);
             prev = seg;
         }
-        // wholly covered by the snapshot: a compaction the crash interrupted
-        while (!segments.isEmpty() && segments.firstEntry().getValue().lastIndex <= baseIndex) {
+        // wholly covered by the snapshot: a compaction the crash interrupted. An empty last segment
+        // right after the snapshot stays: the next entry goes there.
+        while (!segments.isEmpty() && segments.firstEntry().getValue().lastIndex <= baseIndex
+                && !(segments.firstEntry().getValue().isEmpty() && segments.firstKey() == baseIndex + 1)) {
             Segment s = segments.pollFirstEntry().getValue();
             Files.delete(s.path);
             changedDir = true;
-            notes.add("removed " + s.path + ": the snapshot at index " + baseIndex + " covers it (an interrupted compaction)");
+            notes.add("removed " + s.path + (s.isEmpty() ? ": it held no entries and starts inside the snapshot at index "
+                    + baseIndex : ": the snapshot at index " + baseIndex + " covers it (an interrupted compaction)"));
         }
         if (changedDir) Durable.fsyncDirectory(dir);
         if (segments.isEmpty()) {
@@ -290,7 +293,8 @@ public final class LogStorage implements Closeable {
     /**
      * Removes the entries from {@code fromIndex} on (a follower's entries that conflict with the
      * master's), durably: later segments are deleted newest first, the one holding
-     * {@code fromIndex} is cut and fsynced, and the directory is fsynced.
+     * {@code fromIndex} is cut and fsynced, and the directory is fsynced. Afterwards every entry
+     * before {@code fromIndex} is durable.
      *
      * @throws IllegalArgumentException {@code fromIndex} is at or below the snapshot base (committed
      *                                  entries are never truncated) or past the end
@@ -327,6 +331,11 @@ public final class LogStorage implements Closeable {
                     s.lastTerm = scan.entries().get((int) (fromIndex - 1 - s.firstIndex)).term();
                 }
                 lastTerm = s.lastTerm;
+                // cut back to the snapshot: what is left is covered, as open() would find
+                if (s.lastIndex <= baseIndex) {
+                    deleteCovered(baseIndex);
+                    lastTerm = 0;
+                }
             }
         } catch (LogCorruptException e) {
             broken = "truncation found " + e.problem();
@@ -336,7 +345,8 @@ public final class LogStorage implements Closeable {
             throw e;
         }
         nextIndex = fromIndex;
-        durableIndex = Math.min(durableIndex, fromIndex - 1);
+        // the cut segment was just fsynced, and every earlier one when the next was rolled
+        durableIndex = fromIndex - 1;
     }
 
     /**
@@ -349,15 +359,9 @@ public final class LogStorage implements Closeable {
      */
     public int compactPrefix(long upToIndex) throws IOException {
         usable();
-        int deleted = 0;
+        int deleted;
         try {
-            while (!segments.isEmpty() && segments.firstEntry().getValue().lastIndex <= upToIndex) {
-                Segment s = segments.pollFirstEntry().getValue();
-                if (segments.isEmpty()) closeCurrent();
-                Files.delete(s.path);
-                deleted++;
-            }
-            if (deleted > 0) Durable.fsyncDirectory(dir);
+            deleted = deleteCovered(upToIndex);
         } catch (IOException | RuntimeException e) {
             if (broken == null) broken = "a compaction failed: " + StateFile.describe(e);
             throw e;
@@ -368,6 +372,19 @@ public final class LogStorage implements Closeable {
             durableIndex = upToIndex;
             lastTerm = 0;
         }
+        return deleted;
+    }
+
+    /** Deletes the segments wholly at or below {@code upToIndex}, oldest first, then fsyncs the directory. */
+    private int deleteCovered(long upToIndex) throws IOException {
+        int deleted = 0;
+        while (!segments.isEmpty() && segments.firstEntry().getValue().lastIndex <= upToIndex) {
+            Segment s = segments.pollFirstEntry().getValue();
+            if (segments.isEmpty()) closeCurrent();
+            Files.delete(s.path);
+            deleted++;
+        }
+        if (deleted > 0) Durable.fsyncDirectory(dir);
         return deleted;
     }
 

@@ -206,7 +206,7 @@ class LogStorageTest {
         long maxBytes = 0;
         LogStorage s = LogStorage.open(dir, 0, max).storage();
         try {
-            for (int round = 1; round <= 300; round++) {
+            for (int round = 1; round <= 150; round++) {
                 long from = s.nextIndex();
                 s.append(entries(from, from + 19, round, 100));
                 s.sync();
@@ -215,7 +215,7 @@ class LogStorageTest {
                     snapshots.store(new SnapshotStore.Snapshot(upTo, round, new byte[2000]));
                     s.compactPrefix(upTo);
                 }
-                if (round % 97 == 0) {   // restarts along the way
+                if (round % 47 == 0) {   // restarts along the way
                     s.close();
                     SnapshotStore.Loaded l = snapshots.load();
                     s = LogStorage.open(dir, l.snapshot().orElseThrow().index(), max).storage();
