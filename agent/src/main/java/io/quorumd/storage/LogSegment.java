@@ -30,6 +30,27 @@ final class LogSegment {
     private LogSegment() {
     }
 
+    /** What a segment holds, kept in memory so that appends and compaction need not read it. */
+    static final class Segment {
+        final long firstIndex;
+        final Path path;
+        long lastIndex;
+        long lastTerm;
+        long bytes;
+
+        Segment(long firstIndex, Path path, long lastIndex, long lastTerm, long bytes) {
+            this.firstIndex = firstIndex;
+            this.path = path;
+            this.lastIndex = lastIndex;
+            this.lastTerm = lastTerm;
+            this.bytes = bytes;
+        }
+
+        boolean isEmpty() {
+            return lastIndex < firstIndex;
+        }
+    }
+
     static String fileName(long firstIndex) {
         return String.format("segment-%020d.log", firstIndex);
     }

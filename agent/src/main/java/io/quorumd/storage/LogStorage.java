@@ -1,11 +1,11 @@
 package io.quorumd.storage;
 
 import io.quorumd.log.LogEntry;
+import io.quorumd.storage.LogSegment.Segment;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -13,10 +13,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The replicated log on disk: append-only segment files in {@code state_dir/log/} (format in
@@ -37,28 +34,6 @@ import java.util.regex.Pattern;
 public final class LogStorage implements Closeable {
     public static final String DIR_NAME = "log";
     public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
-    private static final Pattern SEGMENT_NAME = Pattern.compile("segment-([0-9]{20})\\.log");
-
-    /** What a segment holds, kept in memory so that appends and compaction need not read it. */
-    private static final class Segment {
-        final long firstIndex;
-        final Path path;
-        long lastIndex;
-        long lastTerm;
-        long bytes;
-
-        Segment(long firstIndex, Path path, long lastIndex, long lastTerm, long bytes) {
-            this.firstIndex = firstIndex;
-            this.path = path;
-            this.lastIndex = lastIndex;
-            this.lastTerm = lastTerm;
-            this.bytes = bytes;
-        }
-
-        boolean isEmpty() {
-            return lastIndex < firstIndex;
-        }
-    }
 
     /**
      * An opened log: the storage, the entries after the snapshot base in order, and what open
@@ -103,98 +78,31 @@ public final class LogStorage implements Closeable {
         if (segmentBytesMax < LogSegment.HEADER_BYTES + 1)
             throw new IllegalArgumentException("segmentBytesMax is too small (got " + segmentBytesMax + ")");
         Path dir = stateDir.resolve(DIR_NAME);
-        List<String> notes = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir);
             Durable.fsyncDirectory(stateDir);
         }
-        TreeMap<Long, Path> files = new TreeMap<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) {
-                Matcher m = SEGMENT_NAME.matcher(p.getFileName().toString());
-                if (m.matches()) files.put(Long.parseLong(m.group(1)), p);
-                else notes.add("ignored " + p + ": not a log segment");
-            }
-        }
+        LogRecovery.Recovered r = LogRecovery.recover(dir, baseIndex);
         LogStorage s = new LogStorage(dir, segmentBytesMax, baseIndex);
-        List<LogEntry> entries;
+        s.segments.putAll(r.segments());
         try {
-            entries = s.load(files, notes);
-        } catch (LogCorruptException | IOException | RuntimeException e) {
+            if (s.segments.isEmpty()) {
+                s.nextIndex = baseIndex + 1;
+                s.lastTerm = 0;
+            } else {
+                Segment last = s.segments.lastEntry().getValue();
+                s.nextIndex = last.lastIndex + 1;
+                s.lastTerm = last.lastTerm;
+                s.current = openForAppend(last);
+                // what a crashed process wrote may still be only in the page cache: make it durable before counting it
+                s.current.force(true);
+            }
+        } catch (IOException | RuntimeException e) {
             s.close();
             throw e;
         }
-        return new Opened(s, entries, notes);
-    }
-
-    /** Checks and indexes the segments; returns the entries after the base. */
-    private List<LogEntry> load(TreeMap<Long, Path> files, List<String> notes) throws LogCorruptException, IOException {
-        List<LogEntry> loaded = new ArrayList<>();
-        Segment prev = null;
-        boolean changedDir = false;
-        for (Map.Entry<Long, Path> f : files.entrySet()) {
-            boolean last = f.getKey().equals(files.lastKey());
-            LogSegment.Scan scan = LogSegment.scan(f.getValue(), f.getKey(), last);
-            Path path = f.getValue();
-            if (scan.headerTorn()) {
-                Files.delete(path);
-                changedDir = true;
-                notes.add("removed " + path + ": a crash interrupted its creation (" + scan.tornBytes()
-                        + " bytes of its header); it held no entries");
-                break;
-            }
-            if (prev != null && scan.firstIndex() != prev.lastIndex + 1)
-                throw new LogCorruptException(path, 12, "it starts at index " + scan.firstIndex() + " but the segment "
-                        + prev.path.getFileName() + " before it ends at " + prev.lastIndex + (scan.firstIndex() > prev.lastIndex + 1
-                        ? ": a segment is missing" : ": the segments overlap"));
-            if (prev == null && scan.firstIndex() > baseIndex + 1)
-                throw new LogCorruptException(path, 12, "the first segment starts at index " + scan.firstIndex()
-                        + " but the snapshot covers only up to " + baseIndex + ": entries " + (baseIndex + 1) + ".."
-                        + (scan.firstIndex() - 1) + " are missing (a segment or a snapshot is missing)");
-            if (prev != null && prev.isEmpty())
-                throw new LogCorruptException(prev.path, LogSegment.HEADER_BYTES, "it holds no records but is not the last segment");
-            if (prev != null && !scan.entries().isEmpty() && scan.entries().get(0).term() < prev.lastTerm)
-                throw new LogCorruptException(path, LogSegment.HEADER_BYTES, "its first entry has term "
-                        + scan.entries().get(0).term() + ", below the term " + prev.lastTerm + " that ends the segment before it");
-            if (scan.tornBytes() > 0) {
-                try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
-                    ch.truncate(scan.validBytes());
-                    ch.force(true);
-                }
-                notes.add("truncated a torn tail of " + path + " at byte " + scan.validBytes() + " (" + scan.tornBytes()
-                        + " bytes of a write that a crash interrupted; it was never acknowledged); the log ends at index "
-                        + scan.lastIndex());
-            }
-            Segment seg = new Segment(scan.firstIndex(), path, scan.lastIndex(),
-                    scan.entries().isEmpty() && prev != null ? prev.lastTerm : scan.lastTerm(), scan.validBytes());
-            segments.put(seg.firstIndex, seg);
-            for (LogEntry e : scan.entries()) if (e.index() > baseIndex) loaded.add(e);
-            prev = seg;
-        }
-        // wholly covered by the snapshot: a compaction the crash interrupted. An empty last segment
-        // right after the snapshot stays: the next entry goes there.
-        while (!segments.isEmpty() && segments.firstEntry().getValue().lastIndex <= baseIndex
-                && !(segments.firstEntry().getValue().isEmpty() && segments.firstKey() == baseIndex + 1)) {
-            Segment s = segments.pollFirstEntry().getValue();
-            Files.delete(s.path);
-            changedDir = true;
-            notes.add("removed " + s.path + (s.isEmpty() ? ": it held no entries and starts inside the snapshot at index "
-                    + baseIndex : ": the snapshot at index " + baseIndex + " covers it (an interrupted compaction)"));
-        }
-        if (changedDir) Durable.fsyncDirectory(dir);
-        if (segments.isEmpty()) {
-            nextIndex = baseIndex + 1;
-            lastTerm = 0;
-        } else {
-            Segment last = segments.lastEntry().getValue();
-            nextIndex = last.lastIndex + 1;
-            lastTerm = last.lastTerm;
-            current = openForAppend(last);
-            // what a crashed process wrote may still be only in the page cache: make it durable before counting it
-            current.force(true);
-        }
-        durableIndex = nextIndex - 1;
-        return loaded;
+        s.durableIndex = s.nextIndex - 1;
+        return new Opened(s, r.entries(), r.notes());
     }
 
     /** The index the next appended entry must have. */
