@@ -128,4 +128,30 @@ class SnapshotStoreTest {
         assertEquals(LogStorageTest.entries(21, 30, 1, 20), o.entries());
         assertFalse(names().contains("snapshot-20-1.tmp"));
     }
+
+    @Test
+    void aDamagedNewestSnapshotWhoseEntriesWereCompactedStopsTheStartAtTheLog() throws Exception {
+        try (LogStorage s = LogStorage.open(dir, 0, 300).storage()) {
+            s.append(LogStorageTest.entries(1, 40, 1, 20));
+            s.sync();
+            new SnapshotStore(dir).store(snap(10, 1, "applied 1..10"));
+            s.compactPrefix(10);
+            new SnapshotStore(dir).store(snap(30, 1, "applied 1..30"));
+            s.compactPrefix(30);
+        }
+        // the newest snapshot rots; the older one is gone, so nothing can stand in for it
+        byte[] b = Files.readAllBytes(dir.resolve("snapshot-30-1"));
+        b[SnapshotStore.HEADER_BYTES] ^= 1;
+        Files.write(dir.resolve("snapshot-30-1"), b);
+        LogCorruptException x = assertThrows(LogCorruptException.class, () -> new SnapshotStore(dir).load());
+        assertTrue(x.getMessage().contains("snapshot-30-1"), x.getMessage());
+
+        // had an older snapshot survived, the log would refuse: its first entries are compacted away
+        Files.write(dir.resolve("snapshot-10-1"), SnapshotStore.encode(snap(10, 1, "applied 1..10")));
+        SnapshotStore.Loaded l = new SnapshotStore(dir).load();
+        assertEquals(10, l.snapshot().orElseThrow().index());
+        LogCorruptException y = assertThrows(LogCorruptException.class,
+                () -> LogStorage.open(dir, l.snapshot().orElseThrow().index(), 300));
+        assertTrue(y.problem().contains("entries 11..") && y.problem().contains("are missing"), y.problem());
+    }
 }
