@@ -118,9 +118,15 @@ final class LogSegment {
         int version = b.getInt(8);
         int storedHeaderCrc = b.getInt(HEADER_BYTES - 4);
         int headerCrc = crc(all, 0, HEADER_BYTES - 4);
-        if (storedHeaderCrc != headerCrc)
+        if (storedHeaderCrc != headerCrc) {
+            // a later format may lay its header out differently: say so rather than only "damaged"
+            if (version > VERSION && version < 256)
+                throw new LogCorruptException(file, 8, "it has format v" + version + ", written by a newer quorumd (this one "
+                        + "reads only v" + VERSION + "), or its header is damaged (header crc32c " + hex(storedHeaderCrc)
+                        + " does not match the v" + VERSION + " layout)");
             throw new LogCorruptException(file, HEADER_BYTES - 4, "its header checksum does not match (stored crc32c "
                     + hex(storedHeaderCrc) + ", computed " + hex(headerCrc) + ")");
+        }
         if (version != VERSION)
             throw new LogCorruptException(file, 8, "it has format v" + Integer.toUnsignedString(version)
                     + "; this quorumd reads only v" + VERSION + (version > VERSION ? " (run the newer quorumd that wrote it)" : ""));
