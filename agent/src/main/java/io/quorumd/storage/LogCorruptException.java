@@ -19,7 +19,8 @@ public final class LogCorruptException extends Exception {
 
     public LogCorruptException(Path file, long offset, String problem) {
         super("quorumd: " + file + " is damaged at byte " + offset + ": " + problem + ". quorumd will not start: the "
-                + "damaged part may hold acknowledged writes. Restore " + file.getParent() + " from a backup; or, when "
+                + "damaged part may hold acknowledged writes. Restore " + (file.getParent() == null ? "the state directory"
+                : file.getParent().toString()) + " from a backup; or, when "
                 + "the other voters still form a majority, stop this agent, move its log directory and snapshot "
                 + "files away, and start it again so that it relearns the log from the master.");
         this.file = file.toString();
