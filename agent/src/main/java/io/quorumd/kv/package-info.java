@@ -20,20 +20,18 @@
  * in term 4 and fails with {@code Fenced(3, 4)} on every node, deterministically. Checking instead
  * against "the current term" as each node knows it when applying would not be deterministic: nodes
  * apply the same entry at different times, possibly after different elections, and could disagree
- * about the result. Checking it only on the master before appending would let a request accepted in
- * term 3 and committed by a later master be applied as if still fenced correctly, while the term-3
- * master is already deposed. A new master also never re-appends an older master's entries under its own
- * term (Raft keeps entries' original terms), so an entry appended in term 3 and committed in term
- * 4 still carries term 3: the master that accepted the write was the term-3 master, which was
- * master when it accepted it.
+ * about the result. The other direction holds too: an entry the term-3 master appended with
+ * fence 3 and a term-4 master committed later still carries term 3 (Raft never rewrites an entry's
+ * term), so it succeeds, rightly: the term-3 master was master when it accepted the write, and the
+ * log orders the write before everything term 4 appends.
  *
  * <h2>Limits and the store's size</h2>
  * Keys are 1 to 512 bytes of valid UTF-8 (strict decoding: malformed sequences, overlong forms and
  * encoded surrogates are refused), values at most 32 KiB. The store's size, which
  * {@code kv.max_bytes} bounds, is the sum over live keys of the key's UTF-8 length plus the value's
- * length: what a client wrote, not what the JVM or the snapshot spends on it (revisions, headers,
- * the watch history are not counted; they are bounded per key by the key limit, and the history by
- * its own limits). A put is refused ({@code STORE_SIZE}) when the size after it would exceed
+ * length: what clients wrote, not what the JVM or the snapshot spends on it (per-key revisions and
+ * encoding overhead are not counted; the watch history is not counted either, it has bounds of its
+ * own). A put is refused ({@code STORE_SIZE}) when the size after it would exceed
  * {@code max_bytes} and be larger than before; so a store found above the quota (restored with a
  * smaller {@code max_bytes}) still accepts deletes and shrinking puts. Every refusal is a
  * {@link io.quorumd.kv.KvResult.Refused} whose message names the limit and the figures, e.g. "value
