@@ -7,6 +7,7 @@ import org.msgpack.core.MessageUnpacker;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
@@ -195,7 +197,7 @@ public final class KvMachine {
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(key);
-        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(key.length);
+        CharBuffer out = CharBuffer.allocate(key.length);
         decoder.decode(in, out, true);
         return in.position();
     }
@@ -268,7 +270,7 @@ public final class KvMachine {
                 out.add(c);
             }
         }
-        java.util.Collections.reverse(out);
+        Collections.reverse(out);
         return new Changes.Events(out, revision);
     }
 

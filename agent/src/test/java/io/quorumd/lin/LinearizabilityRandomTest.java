@@ -155,7 +155,12 @@ class LinearizabilityRandomTest {
             }
             ops.set(stale.id(), stale);
             Verdict v = Linearizability.check(ops);
+            long s = seed;
             assertFalse(v.linearizable(), "seed " + seed + ": #" + stale.id() + " made stale, yet " + v);
+            // the per-key explanation is shrunk to the stale read and the writes it contradicts
+            Violation perKey = v.violations().stream().filter(x -> x.kind() == Violation.Kind.NOT_LINEARIZABLE)
+                    .findFirst().orElseThrow(() -> new AssertionError("seed " + s + ": " + v));
+            assertTrue(perKey.ops().contains(stale) && perKey.ops().size() <= 4, "seed " + seed + ": " + perKey);
             mutated++;
         }
         assertTrue(mutated >= 20, "only " + mutated + " histories had a read to make stale");

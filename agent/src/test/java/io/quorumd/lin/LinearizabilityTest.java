@@ -124,6 +124,39 @@ class LinearizabilityTest {
                 .getAbsent(5, 5, 30, "x"));
     }
 
+    @Test
+    void conditionalAndUnknownDeletes() {
+        History h = new History()
+                .put(1, 0, 10, "x", "a", 1)
+                .deleteUnknown(2, 20, "x")
+                .get(1, 30, 40, "x", "a", 1)       // the delete had not happened yet
+                .getAbsent(1, 50, 60, "x")         // now it has
+                .cas(1, 70, 80, "x", 0, "b", 9);   // create only: the key is gone again
+        int d = h.invoke(3, 90, new Call.Delete("x", 1));
+        h.respond(d, 100, new Result.CompareFailed());           // x is at revision 9, not 1
+        int e = h.invoke(3, 110, new Call.Delete("x", 9));
+        h.respond(e, 120, new Result.Written(10));
+        int f = h.invoke(3, 130, new Call.Delete("x", 9));
+        h.respond(f, 140, new Result.NotFound());                // gone, whatever it expected
+        assertLinearizable(h);
+
+        History wrong = new History().put(1, 0, 10, "x", "a", 1);
+        int g = wrong.invoke(2, 20, new Call.Delete("x", 1));
+        wrong.respond(g, 30, new Result.CompareFailed());        // but x was at revision 1
+        assertNotLinearizable(wrong);
+    }
+
+    @Test
+    void writesThatCertainlyDidNothingAndReadsNeverAnsweredConstrainNothing() {
+        History h = new History().put(1, 0, 10, "x", "a", 1);
+        int fenced = h.invoke(2, 20, new Call.Put("x", "b"));
+        h.respond(fenced, 30, new Result.NoEffect());
+        h.invoke(3, 40, new Call.Get("x")); // never answered
+        h.get(1, 50, 60, "x", "a", 1);
+        Verdict v = Linearizability.check(h);
+        assertTrue(v.linearizable(), v::toString);
+    }
+
     // ------------------------------------------------------------------ not linearizable
 
     @Test
