@@ -160,6 +160,8 @@ class KvMachineTest {
     @Test
     void valuesAreAtMost32KiB() {
         assertInstanceOf(KvResult.Written.class, apply(1, KvCommand.put("k", new byte[32768])));
+        assertEquals("value is 32769 bytes; the limit is 32768 (32 KiB)",
+                ((KvResult.Refused) apply(1, KvCommand.put("k", new byte[32769]))).message());
         KvResult.Refused r = (KvResult.Refused) apply(1, KvCommand.put("k", new byte[40000]));
         assertEquals(KvResult.Limit.VALUE_SIZE, r.limit());
         assertEquals("value is 40000 bytes; the limit is 32768 (32 KiB)", r.message());

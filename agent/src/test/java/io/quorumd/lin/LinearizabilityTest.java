@@ -251,6 +251,19 @@ class LinearizabilityTest {
     }
 
     @Test
+    void aRevisionLearntFromAReadBoundsTheKeysLaterWrites() {
+        // b's write had no answer; the read shows it took revision 5, so c, seen after b, cannot have 3
+        Verdict v = assertNotLinearizable(new History()
+                .put(1, 0, 5, "x", "a", 1)
+                .putUnknown(2, 6, "x", "b")
+                .put(3, 6, 100, "x", "c", 3)
+                .get(1, 10, 20, "x", "b", 5)
+                .get(1, 110, 120, "x", "c", 3));
+        only(v, Violation.Kind.NOT_LINEARIZABLE);
+        assertEquals(1, v.violations().size(), "only the per-key search sees it: " + v);
+    }
+
+    @Test
     void twoWritesWithOneRevisionAreCaught() {
         Violation dup = only(assertNotLinearizable(new History()
                 .put(1, 0, 10, "x", "a", 1)
