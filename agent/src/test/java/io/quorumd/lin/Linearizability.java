@@ -28,11 +28,23 @@ public final class Linearizability {
 
     private Linearizability() {}
 
+    /**
+     * Search steps each key may take before the checker gives up on it ({@link Verdict#undecided()}):
+     * a linearizable history takes about two steps per op, but a failing one whose key has many
+     * unknown-outcome writes pending at once may need exponentially many, each holding memory.
+     */
+    public static final long DEFAULT_BUDGET = 2_000_000;
+
     public static Verdict check(History history) {
         return check(history.ops());
     }
 
     public static Verdict check(List<Op> ops) {
+        return check(ops, DEFAULT_BUDGET);
+    }
+
+    /** As {@link #check(List)}, with {@code budget} search steps per key. */
+    public static Verdict check(List<Op> ops, long budget) {
         long start = System.nanoTime();
         Map<String, List<Op>> byKey = new TreeMap<>();
         for (Op op : ops) {
@@ -42,6 +54,7 @@ public final class Linearizability {
         }
         List<Violation> violations = new ArrayList<>();
         Set<String> explained = new HashSet<>();
+        List<String> undecided = new ArrayList<>();
         for (Map.Entry<String, List<Op>> e : byKey.entrySet()) {
             Violation v = neverWritten(e.getKey(), e.getValue());
             if (v != null) {
@@ -61,12 +74,14 @@ public final class Linearizability {
             if (explained.contains(e.getKey())) {
                 continue;
             }
-            Search s = search(e.getValue(), Long.MAX_VALUE);
+            Search s = search(e.getValue(), budget);
             if (s.outcome == Outcome.VIOLATION) {
                 violations.add(explain(e.getKey(), e.getValue(), s));
+            } else if (s.outcome == Outcome.GAVE_UP) {
+                undecided.add(e.getKey());
             }
         }
-        return new Verdict(violations, ops.size(), byKey.size(), System.nanoTime() - start);
+        return new Verdict(violations, undecided, ops.size(), byKey.size(), System.nanoTime() - start);
     }
 
     /** Reads that were never answered and writes that certainly did nothing constrain nothing. */
@@ -398,7 +413,7 @@ public final class Linearizability {
                 }
             }
         }
-        Search s = search(witness, Long.MAX_VALUE);
+        Search s = witness == ops ? failure : search(witness, Long.MAX_VALUE);
         Map<Integer, Op> original = new HashMap<>();
         for (Op op : ops) {
             original.put(op.id(), op);

@@ -52,6 +52,11 @@ class LinearizabilityRandomTest {
     }
 
     static List<Op> history(long seed, int n, int keys, int clients) {
+        return history(seed, n, keys, clients, 50);
+    }
+
+    /** One write in {@code unknownEvery} (on average) gets no answer; half of those happen. */
+    static List<Op> history(long seed, int n, int keys, int clients, int unknownEvery) {
         Random r = new Random(seed);
         long[] free = new long[clients];
         int[] clientId = new int[clients];
@@ -67,7 +72,7 @@ class LinearizabilityRandomTest {
             long response = point + 1 + r.nextInt(30);
             int roll = r.nextInt(10);
             int kind = roll < 4 ? 0 : roll < 7 ? 1 : roll < 9 ? 2 : 3;
-            boolean unknown = kind != 0 && r.nextInt(50) == 0;
+            boolean unknown = kind != 0 && r.nextInt(unknownEvery) == 0;
             planned.add(new Planned(clientId[slot], invoke, point, response, "k" + r.nextInt(keys), kind, unknown,
                     r.nextBoolean()));
             free[slot] = response;

@@ -292,6 +292,26 @@ class LinearizabilityTest {
     }
 
     @Test
+    void aSearchThatRunsOutOfBudgetIsUndecidedNeverLinearizable() {
+        // 8 unknown writes pending at once, then an impossible write: refuting it means trying
+        // every subset of them, more than a budget of 300 steps
+        History h = new History().put(1, 0, 10, "x", "a", 1);
+        for (int c = 0; c < 8; c++) {
+            h.putUnknown(100 + c, 11 + c, "x", "u" + c);
+        }
+        h.get(2, 30, 40, "x", "a", 1);
+        int bad = h.invoke(2, 50, new Call.Cas("x", 0, "b"));
+        h.respond(bad, 60, new Result.Written(99));   // create-only succeeded on a key written at revision 1
+        Verdict v = Linearizability.check(h.ops(), 300);
+        assertEquals(List.of("x"), v.undecided(), v::toString);
+        assertFalse(v.linearizable());
+        assertTrue(v.toString().contains("gave up"), v::toString);
+        Verdict full = Linearizability.check(h.ops());
+        assertEquals(List.of(), full.undecided(), full::toString);
+        assertEquals(Violation.Kind.NOT_LINEARIZABLE, full.violations().get(0).kind(), full::toString);
+    }
+
+    @Test
     void malformedHistoriesAreRefused() {
         History h = new History();
         int a = h.invoke(1, 0, new Call.Get("x"));

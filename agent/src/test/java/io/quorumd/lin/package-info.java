@@ -50,7 +50,16 @@
  * invocations dropped, answers after it treated as unknown), then ops dropped one at a time while
  * the rest still fails, keeping the writes whose value or revision a kept op names; the
  * {@link io.quorumd.lin.Violation} lists the ops left, the longest consistent order and the state it
- * leaves, and the op that could not follow. A 2,000-op history over 10 keys with 8 clients checks in
- * well under a second ({@code LinearizabilityRandomTest} prints the time).
+ * leaves, and the op that could not follow.
+ *
+ * <h2>Cost</h2>
+ * A 2,000-op history over 10 keys with 8 clients checks in well under a second
+ * ({@code LinearizabilityRandomTest} prints the time). Refuting a key is the expensive case: every
+ * unknown-outcome write stays pending to the end of the history, so a failing key with k of them may
+ * need about 2<sup>k</sup> times the work (2,000 ops on one key with 18 unknown writes did not finish
+ * in minutes). Each key's search therefore has a step budget
+ * ({@link io.quorumd.lin.Linearizability#DEFAULT_BUDGET}); a key that spends it is reported in
+ * {@link io.quorumd.lin.Verdict#undecided()}, and such a verdict is never "linearizable". Keep the
+ * unknown outcomes per key few (or the keys many) in the histories fed to it.
  */
 package io.quorumd.lin;
