@@ -208,6 +208,19 @@ class KvMachineTest {
     }
 
     @Test
+    void commandsCompareByContent() {
+        assertEquals(KvCommand.put("a", "b"), KvCommand.put("a", "b"));
+        assertEquals(KvCommand.put("a", "b").hashCode(), KvCommand.put("a", "b").hashCode());
+        assertEquals(put("a", "b", 3L, 4L), put("a", "b", 3L, 4L));
+        assertFalse(put("a", "b", 3L, 4L).equals(put("a", "b", 3L, 5L)));
+        assertFalse(KvCommand.put("a", "b").equals(KvCommand.put("a", "c")));
+        assertEquals(delete("a", 1L, null), delete("a", 1L, null));
+        assertFalse(delete("a", 1L, null).equals(delete("a", null, null)));
+        assertEquals("Put[a, 1 bytes, rev 3, term 4]", put("a", "b", 3L, 4L).toString());
+        assertThrows(IllegalArgumentException.class, () -> put("a", "b", -1L, null));
+    }
+
+    @Test
     void storedValuesAreCopiesOfTheCommandsBytes() {
         byte[] value = b("one");
         apply(1, KvCommand.put("k", value));

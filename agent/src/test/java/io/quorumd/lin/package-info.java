@@ -12,6 +12,14 @@
  * (refused or fenced: dropped before checking) or unknown. A get never answered constrains nothing
  * and is dropped. An answer at the same instant as another op's invocation is concurrent with it.
  *
+ * <pre>{@code
+ * History h = new History();
+ * int id = h.invoke(client, now, new Call.Cas("k", 7, "v"));   // when the client sends it
+ * h.respond(id, later, new Result.Written(8));                 // when its answer arrives (or never)
+ * Verdict v = Linearizability.check(h);
+ * assertTrue(v.linearizable(), v::toString);                   // the violations, explained
+ * }</pre>
+ *
  * <h2>The model, and why splitting it by key stays sound</h2>
  * The store's sequential specification, M: a map and one global revision counter; each successful
  * write adds 1 to the counter and gives the written key (or the deletion) that revision; a get
