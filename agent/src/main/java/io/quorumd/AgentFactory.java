@@ -58,6 +58,7 @@ public final class AgentFactory {
 
     /** Why the agent could not start; the message is for the operator as it is. */
     public static final class StartupException extends Exception {
+        private static final long serialVersionUID = 1L;
         private final boolean needsOperator;
 
         public StartupException(String message, Throwable cause) {

@@ -237,7 +237,8 @@ public final class ZmqTransport implements AutoCloseable {
                 ZMQ.Socket ws = c.createSocket(SocketType.PAIR);
                 ws.setLinger(0);
                 ws.connect(inproc);
-                selector = c.createSelector();
+                // the context's own selector (ZContext.createSelector is deprecated): closed when the context is
+                selector = c.getContext().selector();
                 ctx = c;
                 synchronized (wakeLock) {
                     wakeSend = ws;
@@ -896,7 +897,7 @@ public final class ZmqTransport implements AutoCloseable {
     /** (Re)connects the SUB to the peer's current address and gives it a fresh REQ socket. */
     private void connectPeer(PeerLink link) {
         if (link.sub != null) {
-            ctx.destroySocket(link.sub);
+            link.sub.close();   // linger 0 (newSocket); closing it also drops it from the context
             link.sub = null;
         }
         // one SUB per peer: a keep-alive speaks only for the peer whose address (and key) it came from
@@ -947,7 +948,7 @@ public final class ZmqTransport implements AutoCloseable {
     /** A fresh REQ socket for the peer (its address changed, or a send failed). */
     private void replaceReq(PeerLink link) {
         if (link.req != null) {
-            ctx.destroySocket(link.req);
+            link.req.close();
             link.req = null;
         }
         if (link.address != null) openReq(link);

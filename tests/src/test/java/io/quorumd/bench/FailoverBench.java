@@ -103,6 +103,7 @@ final class FailoverBench {
         NetNs ns = null;
         LocalCluster cluster = null;
         String error = null;
+        List<String> overlaps = List.of();
         try {
             List<LocalCluster.Placement> where;
             if (sc == Scenario.CUT_OFF) {
@@ -123,7 +124,6 @@ final class FailoverBench {
             System.out.println("bench: " + sc + " stopped early: " + e);
             if (cluster != null) System.out.println(cluster.logs());
         } finally {
-            List<String> overlaps = List.of();
             if (cluster != null) {
                 try {
                     cluster.close();
@@ -134,8 +134,8 @@ final class FailoverBench {
                 }
             }
             if (ns != null) ns.close();
-            return new Result(sc, samples, overlaps, dir, error);
         }
+        return new Result(sc, samples, overlaps, dir, error);
     }
 
     private static String brief(Sample s) {

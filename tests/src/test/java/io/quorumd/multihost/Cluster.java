@@ -592,7 +592,7 @@ final class Cluster implements AutoCloseable {
                 x.execOk("sh", "-c", sh.toString());
             }, pool));
         }
-        CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).join();
+        CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).join();
         return t;
     }
 
@@ -723,7 +723,7 @@ final class Cluster implements AutoCloseable {
             all.add(CompletableFuture.runAsync(() -> action.accept(n), pool));
         }
         try {
-            CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).join();
+            CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).join();
         } catch (java.util.concurrent.CompletionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException) {
