@@ -4,7 +4,6 @@ import io.quorumd.command.BaseEnv;
 import io.quorumd.command.CommandSpec;
 import io.quorumd.command.HookSpec;
 import io.quorumd.command.RestartCertificate;
-import io.quorumd.command.RestartPolicy;
 import io.quorumd.command.Supervisor;
 import io.quorumd.config.BindResolver;
 import io.quorumd.config.CommandConfig;
@@ -256,7 +255,7 @@ public final class AgentFactory {
     static CommandSpec commandSpec(CommandConfig c) {
         if (c == null) return null;
         return new CommandSpec(c.argv(), c.workdir(), c.env(), c.stopSignal().number(), c.stopTimeout().toNanos(),
-                RestartPolicy.valueOf(c.restart().name()), c.maxRestarts(), c.restartWindow().toNanos());
+                c.restart(), c.maxRestarts(), c.restartWindow().toNanos());
     }
 
     static HookSpec hookSpec(HooksConfig h) {

@@ -205,7 +205,7 @@ class WatchdogTest {
         StandIn s = standIn(dir, script, stopTimeoutMs, 3000, expectedMembers, term);
         try {
             RestartCertificate.Result before = RestartCertificate.check(dir);
-            assertEquals(RestartCertificate.Status.GROUP_ALIVE, before.status(), before.detail());
+            assertEquals(RestartCertificate.Verdict.GROUP_ALIVE, before.verdict(), before.detail());
 
             long t0 = System.nanoTime();
             assertEquals(Signals.Delivery.SENT, Signals.kill((int) s.agent().pid(), Signals.SIGKILL));
@@ -214,7 +214,7 @@ class WatchdogTest {
 
             // what the restarted agent would find before its first keep-alive
             RestartCertificate.Result cert = RestartCertificate.await(dir, System.nanoTime() + LONG.toNanos());
-            assertEquals(RestartCertificate.Status.CERTIFIED, cert.status(), cert.detail());
+            assertEquals(RestartCertificate.Verdict.CERTIFIED, cert.verdict(), cert.detail());
             assertEquals(term, cert.lastCommandTerm());
             assertEquals(s.pgid(), cert.pgid());
             await("the watchdog logs its exit", LONG,
