@@ -99,7 +99,7 @@ import java.util.regex.Pattern;
  * ({@link Codec#encodeError}), never silence.
  */
 public final class ZmqTransport implements AutoCloseable {
-    private static final int ZMTP_HEARTBEAT_IVL_MS = 1000;
+    private static final int ZMTP_HEARTBEAT_IVL_MILLIS = 1000;
     private static final Logger LOG = LoggerFactory.getLogger(ZmqTransport.class);
 
     /** Frames taken from one socket before the others get their turn. */
@@ -552,7 +552,7 @@ public final class ZmqTransport implements AutoCloseable {
      * ten times as often anyway).
      */
     private long pollTimeoutMillis(long now) {
-        long wait = Math.min(pendingResponses.nanosUntilNextExpiry(now), IDLE_POLL_CAP_MILLIS * 1_000_000L);
+        long wait = Math.min(pendingResponses.untilNextExpiryNanos(now), IDLE_POLL_CAP_MILLIS * 1_000_000L);
         for (PeerLink link : links.values()) {
             if (link.outstanding != null) wait = Math.min(wait, Math.max(0, link.outstanding.deadlineNanos() - now));
         }
@@ -940,9 +940,9 @@ public final class ZmqTransport implements AutoCloseable {
      * sends 2 PINGs a second per peer, not 4.
      */
     private static void heartbeats(ZMQ.Socket s) {
-        s.setHeartbeatIvl(ZMTP_HEARTBEAT_IVL_MS);
-        s.setHeartbeatTimeout(3 * ZMTP_HEARTBEAT_IVL_MS);
-        s.setHeartbeatTtl(3 * ZMTP_HEARTBEAT_IVL_MS);
+        s.setHeartbeatIvl(ZMTP_HEARTBEAT_IVL_MILLIS);
+        s.setHeartbeatTimeout(3 * ZMTP_HEARTBEAT_IVL_MILLIS);
+        s.setHeartbeatTtl(3 * ZMTP_HEARTBEAT_IVL_MILLIS);
     }
 
     /** A fresh REQ socket for the peer (its address changed, or a send failed). */

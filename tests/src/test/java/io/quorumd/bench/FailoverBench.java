@@ -55,7 +55,7 @@ final class FailoverBench {
 
     /** One trial. Times in ms (fractional), NaN when not measured. */
     record Sample(Scenario scenario, int trial, String oldMaster, long oldTerm, String newMaster, long newTerm,
-                  double toNewCommandMs, double toNewSeenMs, double toOldDeadMs, double gapMs, boolean ok, String note) {
+                  double toNewCommandMillis, double toNewSeenMillis, double toOldDeadMillis, double gapMillis, boolean ok, String note) {
         Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("scenario", scenario.name());
@@ -64,10 +64,10 @@ final class FailoverBench {
             m.put("old_term", oldTerm);
             m.put("new_master", newMaster);
             m.put("new_term", newTerm);
-            m.put("to_new_command_ms", num(toNewCommandMs));
-            m.put("to_new_group_seen_ms", num(toNewSeenMs));
-            m.put("to_old_group_empty_ms", num(toOldDeadMs));
-            m.put("old_end_to_new_start_ms", num(gapMs));
+            m.put("to_new_command_ms", num(toNewCommandMillis));
+            m.put("to_new_group_seen_ms", num(toNewSeenMillis));
+            m.put("to_old_group_empty_ms", num(toOldDeadMillis));
+            m.put("old_end_to_new_start_ms", num(gapMillis));
             m.put("ok", ok);
             m.put("note", note);
             return m;
@@ -141,7 +141,7 @@ final class FailoverBench {
     private static String brief(Sample s) {
         if (!s.ok()) return "NOT MEASURED: " + s.note();
         return String.format(java.util.Locale.ROOT, "%s@%d -> %s@%d new command %.1f ms (seen %.1f), old group empty %.1f ms%s",
-                s.oldMaster(), s.oldTerm(), s.newMaster(), s.newTerm(), s.toNewCommandMs(), s.toNewSeenMs(), s.toOldDeadMs(),
+                s.oldMaster(), s.oldTerm(), s.newMaster(), s.newTerm(), s.toNewCommandMillis(), s.toNewSeenMillis(), s.toOldDeadMillis(),
                 s.note().isEmpty() ? "" : " (" + s.note() + ")");
     }
 

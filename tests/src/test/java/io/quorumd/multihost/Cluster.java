@@ -46,14 +46,14 @@ import org.testcontainers.utility.MountableFile;
  * journal of every node is kept in {@code tests/target/multihost/NAME/}.
  */
 final class Cluster implements AutoCloseable {
-    static final long HEARTBEAT_MS = 100;
-    static final long ELECTION_TIMEOUT_MS = 1000;
-    static final long STOP_TIMEOUT_MS = 1000;
+    static final long HEARTBEAT_MILLIS = 100;
+    static final long ELECTION_TIMEOUT_MILLIS = 1000;
+    static final long STOP_TIMEOUT_MILLIS = 1000;
     static final double CLOCK_DRIFT = 0.01;
     /** The master's lease: t × (1 − ρ) / (1 + ρ). */
-    static final long LEASE_MS = (long) (ELECTION_TIMEOUT_MS * (1 - CLOCK_DRIFT) / (1 + CLOCK_DRIFT));
+    static final long LEASE_MILLIS = (long) (ELECTION_TIMEOUT_MILLIS * (1 - CLOCK_DRIFT) / (1 + CLOCK_DRIFT));
     /** SPEC liveness: a master's command runs within 2t + stop_timeout × (1 + 2ρ) of the fault. */
-    static final long LIVENESS_MS = 2 * ELECTION_TIMEOUT_MS + (long) (STOP_TIMEOUT_MS * (1 + 2 * CLOCK_DRIFT));
+    static final long LIVENESS_MILLIS = 2 * ELECTION_TIMEOUT_MILLIS + (long) (STOP_TIMEOUT_MILLIS * (1 + 2 * CLOCK_DRIFT));
     /**
      * What the tests wait for, beyond the SPEC's bounds: this machine has 2 cores shared with
      * other work. Liveness is asserted against this; the exact numbers are reported.
@@ -336,12 +336,12 @@ final class Cluster implements AutoCloseable {
             y.append("security:\n  curve:\n    key: ").append(KEY_PATH).append("_secret\n");
         }
         y.append("timing:\n");
-        y.append("  heartbeat: ").append(HEARTBEAT_MS).append("ms\n");
-        y.append("  election_timeout: ").append(ELECTION_TIMEOUT_MS).append("ms\n");
+        y.append("  heartbeat: ").append(HEARTBEAT_MILLIS).append("ms\n");
+        y.append("  election_timeout: ").append(ELECTION_TIMEOUT_MILLIS).append("ms\n");
         y.append("  clock_drift: ").append(Math.round(CLOCK_DRIFT * 100)).append("%\n");
         y.append("command:\n");
         y.append("  exec: [\"/usr/local/bin/quorumd-demo\"]\n");
-        y.append("  stop_timeout: ").append(STOP_TIMEOUT_MS).append("ms\n");
+        y.append("  stop_timeout: ").append(STOP_TIMEOUT_MILLIS).append("ms\n");
         y.append("  restart: on-failure\n");
         for (String extra : extraConfig.values()) {
             y.append(extra).append('\n');

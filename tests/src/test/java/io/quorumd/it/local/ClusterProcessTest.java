@@ -81,7 +81,7 @@ class ClusterProcessTest {
         cluster.kill9(old);
         TermState persistedAtKill = persisted(old);
         String m = cluster.awaitMasterRunning(ELECT, old);
-        long failoverMs = (System.nanoTime() - t0) / 1_000_000;
+        long failoverMillis = (System.nanoTime() - t0) / 1_000_000;
         long newTerm = LocalCluster.term(cluster.status(m));
         assertTrue(newTerm > oldTerm, "fencing token grows: " + oldTerm + " -> " + newTerm);
         // no proof from a killed agent that was not restarted: the new master waited, and says so
@@ -98,7 +98,7 @@ class ClusterProcessTest {
         // and after rejoining, the newer term it learned (written asynchronously: poll)
         LocalCluster.await(() -> persisted(old).term() >= newTerm, ELECT, old + "'s state file to hold term " + newTerm);
         System.out.printf("[%s] kill -9 of %s (term %d): %s runs the command after %d ms (term %d)%n", name, old, oldTerm,
-                m, failoverMs, newTerm);
+                m, failoverMillis, newTerm);
     }
 
     /**
@@ -140,14 +140,14 @@ class ClusterProcessTest {
             held.add(oldLease);
             long t0 = System.nanoTime();
             m = cluster.awaitMasterRunning(ELECT, old);
-            long failoverMs = (System.nanoTime() - t0) / 1_000_000;
+            long failoverMillis = (System.nanoTime() - t0) / 1_000_000;
             long pausedFor = 3000 - (System.nanoTime() - t0) / 1_000_000;
             if (pausedFor > 0) Thread.sleep(pausedFor);   // hold the pause for 3 election timeouts
             cluster.resume(old);
             LocalCluster.await(() -> "follower".equals(LocalCluster.role(cluster.status(old))), ELECT,
                     old + " to step down after SIGCONT");
             assertEquals(m, cluster.masterRunning());
-            System.out.printf("[%s] SIGSTOP of %s: %s runs the command after %d ms%n", name, old, m, failoverMs);
+            System.out.printf("[%s] SIGSTOP of %s: %s runs the command after %d ms%n", name, old, m, failoverMillis);
         } finally {
             sampler.interrupt();
             sampler.join();

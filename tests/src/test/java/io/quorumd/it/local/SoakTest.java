@@ -39,7 +39,7 @@ class SoakTest {
         long endNanos = minutes > 0 ? System.nanoTime() + (long) (minutes * 60e9) : Long.MAX_VALUE;
         SplittableRandom rnd = new SplittableRandom(seed);
         System.out.printf("[soak] seed %d, %s%n", seed, minutes > 0 ? minutes + " minutes" : faults + " faults");
-        Map<Fault, List<Long>> failoverMs = new TreeMap<>();
+        Map<Fault, List<Long>> failoverMillis = new TreeMap<>();
         int done = 0;
         LocalCluster c = new LocalCluster(tmp, 3, "500ms", "  restart: on-failure\n  max_restarts: 1000\n");
         try {
@@ -77,7 +77,7 @@ class SoakTest {
                             + c.observer.running() + "; statuses:\n" + st + c.logs(), e);
                 }
                 long ms = (System.nanoTime() - t0) / 1_000_000;
-                failoverMs.computeIfAbsent(f, k -> new ArrayList<>()).add(ms);
+                failoverMillis.computeIfAbsent(f, k -> new ArrayList<>()).add(ms);
                 if (f == Fault.PAUSE) {
                     Thread.sleep(rnd.nextInt(1000));   // stay paused past the lease
                     c.resume(m);
@@ -92,7 +92,7 @@ class SoakTest {
         List<String> overlaps = c.observer.overlaps();
         System.out.printf("[soak] %d faults, %d command runs, %d polls of /proc: %s%n", done, c.observer.runs().size(),
                 c.observer.polls(), overlaps.isEmpty() ? "no overlap" : "OVERLAPS " + overlaps);
-        for (Map.Entry<Fault, List<Long>> e : failoverMs.entrySet()) {
+        for (Map.Entry<Fault, List<Long>> e : failoverMillis.entrySet()) {
             List<Long> l = new ArrayList<>(e.getValue());
             l.sort(null);
             System.out.printf("[soak] %-13s n=%3d  p50 %5d ms  p99 %5d ms  max %5d ms%n", e.getKey(), l.size(),
