@@ -1,10 +1,11 @@
 package io.quorumd.multihost;
 
+import io.quorumd.it.CommandObserver;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.Capability;
-import io.quorumd.multihost.CommandObserver.Run;
+import io.quorumd.it.CommandObserver.Run;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -160,7 +161,7 @@ final class Cluster implements AutoCloseable {
         Files.createFile(hooks);
         Files.setPosixFilePermissions(hooks, PosixFilePermissions.fromString("rw-rw-rw-"));
         this.hookLog = hooks;
-        this.observer = new CommandObserver(observeDir);
+        this.observer = CommandObserver.ofUnits(observeDir);
         this.pool = Executors.newFixedThreadPool(size);
         this.network = createNetwork();
         String subnet = docker.inspectNetworkCmd().withNetworkId(network.getId()).exec()
@@ -383,7 +384,7 @@ final class Cluster implements AutoCloseable {
     Run awaitSingleMaster() {
         Run[] found = new Run[1];
         await("exactly one command running", PATIENCE, () -> {
-            List<Run> live = observer.live();
+            List<Run> live = observer.running();
             long now = System.nanoTime();
             if (live.size() == 1 && now - live.get(0).firstSeenNanos() > TimeUnit.MILLISECONDS.toNanos(200)) {
                 found[0] = live.get(0);
@@ -756,7 +757,7 @@ final class Cluster implements AutoCloseable {
     }
 
     Optional<Run> liveOn(Node n) {
-        return observer.liveOn(n.id);
+        return observer.runningOn(n.id);
     }
 
     @Override

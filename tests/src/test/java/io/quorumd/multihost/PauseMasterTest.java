@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quorumd.multihost.Cluster.Node;
-import io.quorumd.multihost.CommandObserver.Run;
+import io.quorumd.it.CommandObserver.Run;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,7 +49,7 @@ class PauseMasterTest {
             long windowMillis = Cluster.ms(gone.goneNanos() - thawed);
             c.report("frozen " + Cluster.ms(thawed - frozen) + " ms: the old command's group was gone " + windowMillis
                     + " ms after the unpause returned (last seen alive " + Cluster.ms(gone.lastSeenNanos() - thawed)
-                    + " ms; observer tick " + Cluster.ms(CommandObserver.TICK_NANOS) + " ms)");
+                    + " ms; observer tick " + Cluster.ms(c.observer.tickNanos()) + " ms)");
             assertTrue(gone.lastSeenNanos() - thawed <= Duration.ofMillis(THAW_WINDOW_MILLIS).toNanos(),
                     "the frozen master's command was still alive " + Cluster.ms(gone.lastSeenNanos() - thawed)
                             + " ms after the thaw (at most " + THAW_WINDOW_MILLIS + " ms)");
@@ -57,7 +57,7 @@ class PauseMasterTest {
                     + " must be lower than the new master's " + next.term());
 
             c.assertStatusAgrees(next, c.nodes);
-            assertEquals(List.of(next.hostPid()), c.observer.live().stream().map(Run::hostPid).toList(),
+            assertEquals(List.of(next.hostPid()), c.observer.running().stream().map(Run::hostPid).toList(),
                     "after the thaw the old master must follow");
             c.assertExclusive(r -> r.hostPid() == master.hostPid() && r.node().equals(master.node()));
         }

@@ -1,5 +1,6 @@
 package io.quorumd.it.local;
 
+import io.quorumd.it.CommandObserver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -69,7 +70,7 @@ class ClusterProcessTest {
             assertEquals("none", commandOrNone(s), "a follower runs no command");
         }
         assertEquals(1, cluster.observer.running().size());
-        assertEquals(term, cluster.observer.running().get(0).term, "the command got the master's term as QUORUMD_TERM");
+        assertEquals(term, cluster.observer.running().get(0).term(), "the command got the master's term as QUORUMD_TERM");
     }
 
     @Test
@@ -199,7 +200,7 @@ class ClusterProcessTest {
         java.nio.file.Files.createFile(cluster.dir.resolve("run/crash-every-command"));
         cluster.observer.running().forEach(r -> {
             try {
-                new ProcessBuilder("kill", "-KILL", "--", "-" + r.pgid).start().waitFor();
+                new ProcessBuilder("kill", "-KILL", "--", "-" + r.hostPid()).start().waitFor();
             } catch (Exception e) {
                 throw new AssertionError(e);
             }

@@ -1,5 +1,6 @@
 package io.quorumd.it.local;
 
+import io.quorumd.it.CommandObserver;
 import io.quorumd.control.ControlClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,7 +52,7 @@ class SoakTest {
                     if (!id.equals(m)) LocalCluster.await(() -> "follower".equals(LocalCluster.role(c.status(other))),
                             Duration.ofSeconds(20), id + " to follow");
                 }
-                long oldPgid = c.observer.running().get(0).pgid;
+                long oldPgid = c.observer.running().get(0).hostPid();
                 Fault f = Fault.values()[rnd.nextInt(Fault.values().length)];
                 long t0 = System.nanoTime();
                 switch (f) {
@@ -68,7 +69,7 @@ class SoakTest {
                 try {
                     LocalCluster.await(() -> {
                         List<CommandObserver.Run> r = c.observer.running();
-                        return r.size() == 1 && r.get(0).pgid != oldPgid;
+                        return r.size() == 1 && r.get(0).hostPid() != oldPgid;
                     }, Duration.ofSeconds(20), "a new command run after " + f + " of " + m + " (fault " + (done + 1) + ")");
                 } catch (AssertionError e) {
                     StringBuilder st = new StringBuilder();
@@ -102,11 +103,11 @@ class SoakTest {
         // fencing tokens: in the order the runs were seen, a new master's term is above every
         // earlier one; a restart of the command by the same master keeps its term
         List<CommandObserver.Run> runs = new ArrayList<>(c.observer.runs());
-        runs.sort(java.util.Comparator.comparingLong(r -> r.firstSeenNanos));
+        runs.sort(java.util.Comparator.comparingLong(CommandObserver.Run::firstSeenNanos));
         for (int i = 1; i < runs.size(); i++) {
             CommandObserver.Run a = runs.get(i - 1);
             CommandObserver.Run b = runs.get(i);
-            boolean ok = b.node.equals(a.node) ? b.term >= a.term : b.term > a.term;
+            boolean ok = b.node().equals(a.node()) ? b.term() >= a.term() : b.term() > a.term();
             assertTrue(ok, "fencing token did not grow from " + a + " to " + b);
         }
     }
