@@ -99,7 +99,7 @@ import java.util.regex.Pattern;
  * ({@link Codec#encodeError}), never silence.
  */
 public final class ZmqTransport implements AutoCloseable {
-    private static final int ZMTP_HEARTBEAT_IVL_MS = 1000;
+    private static final int ZMTP_HEARTBEAT_IVL_MILLIS = 1000;
     private static final Logger LOG = LoggerFactory.getLogger(ZmqTransport.class);
 
     /** Frames taken from one socket before the others get their turn. */
@@ -237,7 +237,8 @@ public final class ZmqTransport implements AutoCloseable {
                 ZMQ.Socket ws = c.createSocket(SocketType.PAIR);
                 ws.setLinger(0);
                 ws.connect(inproc);
-                selector = c.createSelector();
+                // the context's own selector (ZContext.createSelector is deprecated): closed when the context is
+                selector = c.getContext().selector();
                 ctx = c;
                 synchronized (wakeLock) {
                     wakeSend = ws;
@@ -551,7 +552,7 @@ public final class ZmqTransport implements AutoCloseable {
      * ten times as often anyway).
      */
     private long pollTimeoutMillis(long now) {
-        long wait = Math.min(pendingResponses.nanosUntilNextExpiry(now), IDLE_POLL_CAP_MILLIS * 1_000_000L);
+        long wait = Math.min(pendingResponses.untilNextExpiryNanos(now), IDLE_POLL_CAP_MILLIS * 1_000_000L);
         for (PeerLink link : links.values()) {
             if (link.outstanding != null) wait = Math.min(wait, Math.max(0, link.outstanding.deadlineNanos() - now));
         }
@@ -896,7 +897,7 @@ public final class ZmqTransport implements AutoCloseable {
     /** (Re)connects the SUB to the peer's current address and gives it a fresh REQ socket. */
     private void connectPeer(PeerLink link) {
         if (link.sub != null) {
-            ctx.destroySocket(link.sub);
+            link.sub.close();   // linger 0 (newSocket); closing it also drops it from the context
             link.sub = null;
         }
         // one SUB per peer: a keep-alive speaks only for the peer whose address (and key) it came from
@@ -939,15 +940,15 @@ public final class ZmqTransport implements AutoCloseable {
      * sends 2 PINGs a second per peer, not 4.
      */
     private static void heartbeats(ZMQ.Socket s) {
-        s.setHeartbeatIvl(ZMTP_HEARTBEAT_IVL_MS);
-        s.setHeartbeatTimeout(3 * ZMTP_HEARTBEAT_IVL_MS);
-        s.setHeartbeatTtl(3 * ZMTP_HEARTBEAT_IVL_MS);
+        s.setHeartbeatIvl(ZMTP_HEARTBEAT_IVL_MILLIS);
+        s.setHeartbeatTimeout(3 * ZMTP_HEARTBEAT_IVL_MILLIS);
+        s.setHeartbeatTtl(3 * ZMTP_HEARTBEAT_IVL_MILLIS);
     }
 
     /** A fresh REQ socket for the peer (its address changed, or a send failed). */
     private void replaceReq(PeerLink link) {
         if (link.req != null) {
-            ctx.destroySocket(link.req);
+            link.req.close();
             link.req = null;
         }
         if (link.address != null) openReq(link);

@@ -1,10 +1,11 @@
 package io.quorumd.multihost;
 
+import io.quorumd.it.CommandObserver;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.Capability;
-import io.quorumd.multihost.CommandObserver.Run;
+import io.quorumd.it.CommandObserver.Run;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -46,14 +47,14 @@ import org.testcontainers.utility.MountableFile;
  * journal of every node is kept in {@code tests/target/multihost/NAME/}.
  */
 final class Cluster implements AutoCloseable {
-    static final long HEARTBEAT_MS = 100;
-    static final long ELECTION_TIMEOUT_MS = 1000;
-    static final long STOP_TIMEOUT_MS = 1000;
+    static final long HEARTBEAT_MILLIS = 100;
+    static final long ELECTION_TIMEOUT_MILLIS = 1000;
+    static final long STOP_TIMEOUT_MILLIS = 1000;
     static final double CLOCK_DRIFT = 0.01;
     /** The master's lease: t × (1 − ρ) / (1 + ρ). */
-    static final long LEASE_MS = (long) (ELECTION_TIMEOUT_MS * (1 - CLOCK_DRIFT) / (1 + CLOCK_DRIFT));
+    static final long LEASE_MILLIS = (long) (ELECTION_TIMEOUT_MILLIS * (1 - CLOCK_DRIFT) / (1 + CLOCK_DRIFT));
     /** SPEC liveness: a master's command runs within 2t + stop_timeout × (1 + 2ρ) of the fault. */
-    static final long LIVENESS_MS = 2 * ELECTION_TIMEOUT_MS + (long) (STOP_TIMEOUT_MS * (1 + 2 * CLOCK_DRIFT));
+    static final long LIVENESS_MILLIS = 2 * ELECTION_TIMEOUT_MILLIS + (long) (STOP_TIMEOUT_MILLIS * (1 + 2 * CLOCK_DRIFT));
     /**
      * What the tests wait for, beyond the SPEC's bounds: this machine has 2 cores shared with
      * other work. Liveness is asserted against this; the exact numbers are reported.
@@ -160,7 +161,7 @@ final class Cluster implements AutoCloseable {
         Files.createFile(hooks);
         Files.setPosixFilePermissions(hooks, PosixFilePermissions.fromString("rw-rw-rw-"));
         this.hookLog = hooks;
-        this.observer = new CommandObserver(observeDir);
+        this.observer = CommandObserver.ofUnits(observeDir);
         this.pool = Executors.newFixedThreadPool(size);
         this.network = createNetwork();
         String subnet = docker.inspectNetworkCmd().withNetworkId(network.getId()).exec()
@@ -336,12 +337,12 @@ final class Cluster implements AutoCloseable {
             y.append("security:\n  curve:\n    key: ").append(KEY_PATH).append("_secret\n");
         }
         y.append("timing:\n");
-        y.append("  heartbeat: ").append(HEARTBEAT_MS).append("ms\n");
-        y.append("  election_timeout: ").append(ELECTION_TIMEOUT_MS).append("ms\n");
+        y.append("  heartbeat: ").append(HEARTBEAT_MILLIS).append("ms\n");
+        y.append("  election_timeout: ").append(ELECTION_TIMEOUT_MILLIS).append("ms\n");
         y.append("  clock_drift: ").append(Math.round(CLOCK_DRIFT * 100)).append("%\n");
         y.append("command:\n");
         y.append("  exec: [\"/usr/local/bin/quorumd-demo\"]\n");
-        y.append("  stop_timeout: ").append(STOP_TIMEOUT_MS).append("ms\n");
+        y.append("  stop_timeout: ").append(STOP_TIMEOUT_MILLIS).append("ms\n");
         y.append("  restart: on-failure\n");
         for (String extra : extraConfig.values()) {
             y.append(extra).append('\n');
@@ -383,7 +384,7 @@ final class Cluster implements AutoCloseable {
     Run awaitSingleMaster() {
         Run[] found = new Run[1];
         await("exactly one command running", PATIENCE, () -> {
-            List<Run> live = observer.live();
+            List<Run> live = observer.running();
             long now = System.nanoTime();
             if (live.size() == 1 && now - live.get(0).firstSeenNanos() > TimeUnit.MILLISECONDS.toNanos(200)) {
                 found[0] = live.get(0);
@@ -592,7 +593,7 @@ final class Cluster implements AutoCloseable {
                 x.execOk("sh", "-c", sh.toString());
             }, pool));
         }
-        CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).join();
+        CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).join();
         return t;
     }
 
@@ -723,7 +724,7 @@ final class Cluster implements AutoCloseable {
             all.add(CompletableFuture.runAsync(() -> action.accept(n), pool));
         }
         try {
-            CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).join();
+            CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).join();
         } catch (java.util.concurrent.CompletionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException) {
@@ -756,7 +757,7 @@ final class Cluster implements AutoCloseable {
     }
 
     Optional<Run> liveOn(Node n) {
-        return observer.liveOn(n.id);
+        return observer.runningOn(n.id);
     }
 
     @Override

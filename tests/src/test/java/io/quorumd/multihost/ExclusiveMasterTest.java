@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quorumd.multihost.Cluster.Node;
-import io.quorumd.multihost.CommandObserver.Run;
+import io.quorumd.it.CommandObserver.Run;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +37,7 @@ class ExclusiveMasterTest {
             // steady state: the same single command for 3 s
             long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
             while (System.nanoTime() < until) {
-                List<Run> live = c.observer.live();
+                List<Run> live = c.observer.running();
                 assertEquals(1, live.size(), "exactly one command must run: " + live);
                 assertEquals(master.hostPid(), live.get(0).hostPid(), "the master's command must keep running");
                 Thread.sleep(50);
@@ -80,9 +80,9 @@ class ExclusiveMasterTest {
             assertEquals("handover", cleared.get("cleared_by"), "systemctl stop must hand over: " + cleared);
             assertEquals(old.id, cleared.get("old_master"), cleared.toString());
             assertEquals(master.term(), cleared.get("old_master_term"), cleared.toString());
-            long failoverMs = Cluster.ms(next.startNanos() - t);
-            assertTrue(failoverMs < KillMasterTest.NO_PROOF_MIN_MS, "the hand-over took " + failoverMs
-                    + " ms, as long as a fail-over without proof (" + KillMasterTest.NO_PROOF_MIN_MS + " ms or more)");
+            long failoverMillis = Cluster.ms(next.startNanos() - t);
+            assertTrue(failoverMillis < KillMasterTest.NO_PROOF_MIN_MILLIS, "the hand-over took " + failoverMillis
+                    + " ms, as long as a fail-over without proof (" + KillMasterTest.NO_PROOF_MIN_MILLIS + " ms or more)");
 
             // hooks run by the real agents, one at a time in the order of the role changes; the
             // old master's on_follower ran to its end although its agent stopped right after it
@@ -105,7 +105,7 @@ class ExclusiveMasterTest {
             // the old master comes back as a follower: nothing changes
             old.execOk("systemctl", "start", "quorumd");
             c.assertStatusAgrees(next, c.nodes);
-            assertEquals(List.of(next.hostPid()), c.observer.live().stream().map(Run::hostPid).toList(),
+            assertEquals(List.of(next.hostPid()), c.observer.running().stream().map(Run::hostPid).toList(),
                     "a returning node must not disturb the master");
             c.assertExclusive();
         }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quorumd.multihost.Cluster.Node;
-import io.quorumd.multihost.CommandObserver.Run;
+import io.quorumd.it.CommandObserver.Run;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -135,10 +135,10 @@ class PackageTest {
         long t = System.nanoTime();
         // Type=notify: systemctl start returns once READY=1 came, and fails after TimeoutStartSec without it
         ExecResult start = node.exec("systemctl", "start", "quorumd");
-        long readyMs = Cluster.ms(System.nanoTime() - t);
+        long readyMillis = Cluster.ms(System.nanoTime() - t);
         assertEquals(0, start.getExitCode(), "a lone first host must be READY without a master: " + start.getStderr()
                 + "\n" + cluster.journal(node, 30));
-        cluster.report("lone first host of three: systemctl start returned (READY=1) after " + readyMs + " ms");
+        cluster.report("lone first host of three: systemctl start returned (READY=1) after " + readyMillis + " ms");
         assertEquals("active", node.exec("systemctl", "is-active", "quorumd").getStdout().trim());
         Map<String, Object> s = node.status();
         assertNotEquals("master", s.get("role"), "one of three is no majority: " + s);
@@ -227,17 +227,17 @@ class PackageTest {
         // SIGSTOP: the event loop stops, so do its WATCHDOG=1 pings and lease renewals
         node.execOk("kill", "-STOP", mainPid);
         Run gone = cluster.awaitGone(before, Duration.ofSeconds(10));
-        long goneMs = Cluster.ms(gone.goneNanos() - t);
-        cluster.report("agent SIGSTOPped: the watchdog outside the JVM stopped its command " + goneMs
-                + " ms later (lease " + Cluster.LEASE_MS + " ms)");
+        long goneMillis = Cluster.ms(gone.goneNanos() - t);
+        cluster.report("agent SIGSTOPped: the watchdog outside the JVM stopped its command " + goneMillis
+                + " ms later (lease " + Cluster.LEASE_MILLIS + " ms)");
         // At the lease's end, not at systemd's watchdog (WatchdogSec=10s) nor before the lease: the
         // last lease renewal was at most two heartbeats before the stop (a keep-alive sent, its
         // echoes not yet counted), and the command (sleep) dies at once on stop_signal; the
         // observer polls every 5 ms. 500 ms covers the watchdog's timer and a loaded machine.
-        assertTrue(goneMs >= Cluster.LEASE_MS - 2 * Cluster.HEARTBEAT_MS,
-                "the command was stopped " + goneMs + " ms after the agent froze, before its lease could have ended");
-        assertTrue(goneMs <= Cluster.LEASE_MS + 500, "the command was stopped " + goneMs
-                + " ms after the agent froze, not at the lease's end (" + Cluster.LEASE_MS + " ms)");
+        assertTrue(goneMillis >= Cluster.LEASE_MILLIS - 2 * Cluster.HEARTBEAT_MILLIS,
+                "the command was stopped " + goneMillis + " ms after the agent froze, before its lease could have ended");
+        assertTrue(goneMillis <= Cluster.LEASE_MILLIS + 500, "the command was stopped " + goneMillis
+                + " ms after the agent froze, not at the lease's end (" + Cluster.LEASE_MILLIS + " ms)");
         Cluster.await("systemd's watchdog to restart the agent", Duration.ofSeconds(40), () -> {
             String pid = node.execOk("systemctl", "show", "-p", "MainPID", "--value", "quorumd").trim();
             return !pid.equals(mainPid) && !pid.equals("0");

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quorumd.multihost.Cluster.Node;
-import io.quorumd.multihost.CommandObserver.Run;
+import io.quorumd.it.CommandObserver.Run;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,13 +72,13 @@ class PartitionTest {
         Run gone = c.awaitGone(master, Duration.ofSeconds(10));
         Run next = c.awaitRunStartedAfter(fault, r -> majority.stream().anyMatch(n -> n.id.equals(r.node())),
                 "a new master on the majority side");
-        long failoverMs = Cluster.ms(next.startNanos() - fault);
+        long failoverMillis = Cluster.ms(next.startNanos() - fault);
         c.report("2|3 partition (" + how + ") " + minority + " | " + majority + ": old command gone " + Cluster.ms(gone.goneNanos() - fault)
-                + " ms after the split, " + next + " ran its command " + failoverMs + " ms after it");
+                + " ms after the split, " + next + " ran its command " + failoverMillis + " ms after it");
         assertTrue(next.term() > master.term());
         assertTrue(next.startNanos() >= gone.lastSeenNanos(), how + ": the new command started before the old one was last seen");
-        assertTrue(failoverMs >= KillMasterTest.NO_PROOF_MIN_MS, how + ": the new master started " + failoverMs
-                + " ms after the split, sooner than the old lease plus stop_timeout (" + KillMasterTest.NO_PROOF_MIN_MS + " ms)");
+        assertTrue(failoverMillis >= KillMasterTest.NO_PROOF_MIN_MILLIS, how + ": the new master started " + failoverMillis
+                + " ms after the split, sooner than the old lease plus stop_timeout (" + KillMasterTest.NO_PROOF_MIN_MILLIS + " ms)");
         c.assertStatusAgrees(next, majority);
         // the minority stays without a command while split: the observer records every run it sees
         // (it samples the containers' cgroups continuously), so this covers the whole split so far
