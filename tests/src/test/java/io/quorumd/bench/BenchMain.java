@@ -94,7 +94,7 @@ public final class BenchMain {
             for (FailoverBench.Scenario sc : scenarios) trustedFailovers.add(tfb.run(sc));
             trustedOverhead = new OverheadBench(work, Duration.ofSeconds(quick ? 3 : 5), Duration.ofSeconds(windowS), false).run(3);
         }
-        io.quorumd.command.CommandBench.Result command = io.quorumd.command.CommandBench.run(work, quick ? 10 : 30);
+        io.quorumd.command.CommandBench.Result supervisor = io.quorumd.command.CommandBench.run(work, quick ? 10 : 30);
         Object scaleData = null;
         if (scale != null && Files.exists(scale)) scaleData = Json.parse(Files.readString(scale, StandardCharsets.UTF_8));
         double minutes = (System.nanoTime() - began) / 6e10;
@@ -136,17 +136,17 @@ public final class BenchMain {
         json.put("overhead", ov);
         json.put("scale", scaleData);
         Map<String, Object> cmd = new LinkedHashMap<>();
-        cmd.put("start_ms", toList(command.startMs()));
-        cmd.put("stop_ms", toList(command.stopMs()));
-        cmd.put("sigkill_late_ms", toList(command.killLateMs()));
-        cmd.put("stop_in_backoff_ms", toList(command.backoffStopMs()));
-        cmd.put("watchdog_cpu_ms_per_2s", command.watchdogCpuMsPer2s());
-        cmd.put("error", command.error());
+        cmd.put("start_ms", toList(supervisor.startMs()));
+        cmd.put("stop_ms", toList(supervisor.stopMs()));
+        cmd.put("sigkill_late_ms", toList(supervisor.killLateMs()));
+        cmd.put("stop_in_backoff_ms", toList(supervisor.backoffStopMs()));
+        cmd.put("watchdog_cpu_ms_per_2s", supervisor.watchdogCpuMsPer2s());
+        cmd.put("error", supervisor.error());
         json.put("command_supervisor", cmd);
         Files.writeString(dir.resolve("samples.json"), pretty(json), StandardCharsets.UTF_8);
 
         Report.write(dir, stamp, quick, machine, loadEnd, minutes, failovers, overheads, scaleData, trials, windowS);
-        Files.writeString(dir.resolve("report.md"), command.markdown(), StandardCharsets.UTF_8,
+        Files.writeString(dir.resolve("report.md"), supervisor.markdown(), StandardCharsets.UTF_8,
                 java.nio.file.StandardOpenOption.APPEND);
         if (trusted) {
             OverheadBench.Result curve3 = overheads.stream().filter(r -> r.size() == 3).findFirst().orElse(null);
