@@ -187,70 +187,67 @@ class SpecProcessTest {
     // ---------------------------------------------------------------------------------------
 
     /**
-     * Five agents with priorities n1 500 ... n5 100. Twice the master is killed (kill -9) and the
-     * survivor with the highest priority must win the next election; then the second victim, the
-     * higher-priority one, comes back and must not depose the master it finds (observed for three
-     * election timeouts). Heartbeat 300 ms makes the preferred node's time-out slot 150 ms wide
-     * (Node.electionTimeout), far wider than a loaded machine's scheduling jitter.
+     * Three agents with priorities n1 300, n2 200, n3 100. Three times the master is killed (kill
+     * -9) and must be followed by the survivor with the higher priority; the victim then comes
+     * back, and when it has the higher priority it must not depose the master it finds (observed
+     * for two election timeouts: no new term, it stays follower). When a master's agent is gone its
+     * followers all end their stickiness at the refused connection and campaign after rank ×
+     * heartbeat/n (Node.yieldStickiness): heartbeat 500 ms makes that lead 166 ms, above the
+     * pre-vote's round trip on a loaded machine (with 300 ms on 5 nodes, a lead of 60 ms, the
+     * lower-priority node won 1 run in 4 here).
      */
     @Test
     void priorityDecidesTheNextElectionButDoesNotDeposeAHealthyMaster() throws Exception {
-        Map<String, Integer> prio = Map.of("n1", 500, "n2", 400, "n3", 300, "n4", 200, "n5", 100);
+        Map<String, Integer> prio = Map.of("n1", 300, "n2", 200, "n3", 100);
         int[] n = {0};
-        rebuild = () -> new LocalCluster(tmp.resolve("prio" + n[0]++), 5, new LocalCluster.Options()
-                .timing("{heartbeat: 300ms, election_timeout: 1000ms}").priorities(prio));
+        rebuild = () -> new LocalCluster(tmp.resolve("prio" + n[0]++), 3, new LocalCluster.Options()
+                .timing("{heartbeat: 500ms, election_timeout: 1500ms}").priorities(prio));
         cluster = rebuild.call();
-        Duration bound = liveness(1000, 1000);
+        Duration bound = liveness(1500, 1000);
         startAllAnswering();
         String master = cluster.awaitMasterRunning(START, null);
-        Set<String> dead = new HashSet<>();
-        for (int round = 1; round <= 2; round++) {
+        int checked = 0;
+        for (int round = 1; round <= 3; round++) {
             String victim = master;
-            dead.add(victim);
-            String expected = cluster.members.keySet().stream().filter(id -> !dead.contains(id))
+            String expected = cluster.members.keySet().stream().filter(id -> !id.equals(victim))
                     .max((a, b) -> prio.get(a) - prio.get(b)).orElseThrow();
             long t0 = System.nanoTime();
             cluster.kill9(victim);
             String next = cluster.awaitMasterRunning(bound, victim);
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertEquals(expected, next, "round " + round + ": after kill -9 of " + victim + " the survivor with the highest"
+            assertEquals(expected, next, "round " + round + ": after kill -9 of " + victim + " the survivor with the higher"
                     + " priority wins (" + prio + ")\n" + cluster.describe());
             System.out.printf("[priority] round %d: kill -9 of %s, %s (priority %d) runs the command after %d ms%n", round,
                     victim, next, prio.get(next), ms);
             master = next;
+            String m = next;
+            cluster.start(victim);
+            try {
+                LocalCluster.await(() -> {
+                    Map<String, Object> st = cluster.status(victim);
+                    return "follower".equals(LocalCluster.role(st)) && m.equals(st.get("master"));
+                }, START, victim + " to rejoin as follower of " + m);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "\n" + cluster.describe(), e);
+            }
+            if (prio.get(victim) < prio.get(m)) continue;
+            // back with the higher priority: no deposition (it would take a new term), no campaign
+            checked++;
+            long term = LocalCluster.term(cluster.status(m));
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2 * 1500);
+            while (System.nanoTime() < until) {
+                Map<String, Object> mine = cluster.status(victim);
+                assertEquals("follower", LocalCluster.role(mine), victim + " (priority " + prio.get(victim) + ") under " + m
+                        + ": " + mine + "\n" + cluster.describe());
+                Map<String, Object> st = cluster.status(m);
+                assertEquals("master", LocalCluster.role(st), m + " deposed after " + victim + " came back\n" + cluster.describe());
+                assertEquals(term, LocalCluster.term(st), "the term moved: " + st);
+                Thread.sleep(50);
+            }
+            System.out.printf("[priority] %s (priority %d) back as follower of %s (priority %d) for 3 s, term %d unchanged%n",
+                    victim, prio.get(victim), m, prio.get(m), term);
         }
-        String secondVictim = dead.stream().max((a, b) -> prio.get(a) - prio.get(b)).orElseThrow();
-        // the last victim had a higher priority than every node alive: back, it follows and stays follower
-        String back = secondVictim;
-        cluster.start(back);
-        String[] found = new String[1];
-        try {
-            LocalCluster.await(() -> {
-                Map<String, Object> st = cluster.status(back);
-                if (!"follower".equals(LocalCluster.role(st)) || st.get("master") == null) return false;
-                found[0] = (String) st.get("master");
-                return found[0].equals(cluster.masterRunning());
-            }, START, back + " to rejoin as follower of the master running the command");
-        } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "\n" + cluster.describe(), e);
-        }
-        String m = found[0];
-        assertTrue(prio.get(back) > prio.get(m), back + " " + m);
-        long term = LocalCluster.term(cluster.status(m));
-        // three election timeouts: no deposition (it would take a new term) and no campaign by the returned node
-        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(3 * 1000);
-        while (System.nanoTime() < until) {
-            Map<String, Object> mine = cluster.status(back);
-            assertEquals("follower", LocalCluster.role(mine), back + " (priority " + prio.get(back) + ") under " + m
-                    + ": " + mine + "\n" + cluster.describe());
-            Map<String, Object> st = cluster.status(m);
-            assertEquals("master", LocalCluster.role(st), m + " deposed after " + back + " (priority " + prio.get(back)
-                    + ") came back\n" + cluster.describe());
-            assertEquals(term, LocalCluster.term(st), "the term moved: " + st);
-            Thread.sleep(50);
-        }
-        System.out.printf("[priority] %s (priority %d) back as follower of %s (priority %d) for 3 s, term %d unchanged%n",
-                back, prio.get(back), m, prio.get(m), term);
+        assertTrue(checked >= 1, "a higher-priority node came back under a lower-priority master at least once");
     }
 
     // ---------------------------------------------------------------------------------------
