@@ -8,7 +8,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A stand-in for the agent, run as its own JVM by {@link WatchdogTest} so that the test can
  * SIGKILL it: it starts a command, keeps renewing its lease every 100 ms, and prints
- * "RUNNING PGID" once the command runs. Args: STATE_DIR STOP_TIMEOUT_MILLIS LEASE_MILLIS TERM SCRIPT.
+ * "RUNNING PGID" once the command runs, then
+ * "RENEWED NANOS" after each renewal (the lease end handed over, on System.nanoTime()). Args: STATE_DIR STOP_TIMEOUT_MILLIS LEASE_MILLIS TERM SCRIPT.
  */
 public final class AgentStandIn {
     private AgentStandIn() {}
@@ -25,7 +26,12 @@ public final class AgentStandIn {
         s.start(term, "node-a", System.nanoTime() + lease);
         boolean announced = false;
         while (true) {
-            s.renew(System.nanoTime() + lease);
+            long end = System.nanoTime() + lease;
+            s.renew(end);
+            if (announced) {
+                System.out.println("RENEWED " + end);
+                System.out.flush();
+            }
             if (!announced && s.status().state() == Supervisor.State.RUNNING) {
                 System.out.println("RUNNING " + s.status().pid());
                 System.out.flush();

@@ -67,7 +67,16 @@ class HooksTest {
         Path pids = dir.resolve("pids");
         Path slow = script(dir, "slow.sh", "trap '' TERM; sleep 1000 & echo \"$$ $!\" > " + pids + "; wait");
         Path quick = dir.resolve("quick.ran");
-        Path onFollower = script(dir, "quick.sh", "touch " + quick);
+        // the next hook records, when it starts, whether the slow one's group still has a member:
+        // one look from inside, at the moment that matters, instead of a look from outside at a
+        // moment that may come too soon to catch two hooks at once
+        // (live members read from /proc: zombies not yet reaped do not count)
+        Path onFollower = script(dir, "quick.sh", "exec /bin/bash -c '"
+                + "if [ ! -s " + pids + " ]; then echo before-slow; else read pg job < " + pids + "; alive=no; "
+                + "for f in /proc/[0-9]*/stat; do read -r l < $f 2>/dev/null || continue; r=${l##*) }; set -- $r; "
+                + "if [ \"$3\" = \"$pg\" ] && [ \"$1\" != Z ]; then alive=yes; fi; done; "
+                + "if [ $alive = yes ]; then echo slow-alive; else echo after-slow; fi; fi > " + quick + ".tmp; "
+                + "mv " + quick + ".tmp " + quick + "'");
         TestSupport.Events ev = new TestSupport.Events();
         try (Supervisor s = new Supervisor(null, hooks(slow, onFollower, null, 1500), BASE, dir.resolve("state"),
                 ev::accept)) {
@@ -78,10 +87,10 @@ class HooksTest {
             String[] p = readOrEmpty(pids).trim().split(" ");
             int pgid = Integer.parseInt(p[0]);
             assertEquals(pgid, Signals.pgrpOf(Integer.parseInt(p[1])), "the hook's job is in the hook's group");
-            assertFalse(quick.toFile().exists(), "hooks run one at a time: the next waits for the slow one");
             await("the slow hook's group is killed after its time-out", LONG, () -> liveMembers(pgid).isEmpty());
             assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(1500), "killed before its time-out");
             await("the next hook ran once the slow one was killed", LONG, () -> quick.toFile().exists());
+            assertEquals("after-slow\n", readOrEmpty(quick), "hooks run one at a time: the next waits for the slow one's group");
         }
     }
 

@@ -55,7 +55,8 @@ class WatchdogTest {
             long got = Long.parseLong(readOrEmpty(termAt).trim());
             long due = uptimeCs(leaseEnd);
             assertTrue(got >= due - 1, "stop signal at " + got + " cs, before the lease end " + due + " cs");
-            assertTrue(got <= due + 50, "stop signal at " + got + " cs, long after the lease end " + due + " cs");
+            // slack for a loaded machine (3 s); how soon it comes is `make bench`'s to report
+            assertTrue(got <= due + 300, "stop signal at " + got + " cs, long after the lease end " + due + " cs");
             String wlog = readOrEmpty(dir.resolve("watchdog.log"));
             assertTrue(wlog.contains("pgid=" + pgid + ": signal 15 sent"), wlog);
         }
@@ -83,7 +84,7 @@ class WatchdogTest {
             long afterLease = emptyAt - leaseEnd;
             assertTrue(afterLease >= TimeUnit.MILLISECONDS.toNanos(500 - 20),
                     "SIGKILL " + ms(afterLease) + " ms after the lease end, before stop_timeout (500 ms)");
-            assertTrue(afterLease <= TimeUnit.MILLISECONDS.toNanos(500 + 600),
+            assertTrue(afterLease <= TimeUnit.MILLISECONDS.toNanos(500 + 3000),
                     "SIGKILL " + ms(afterLease) + " ms after the lease end");
             assertEquals(new Event.CommandStopped(21), ev.nextEvent(Event.CommandStopped.class, LONG));
             await("the watchdog logs its exit", LONG,
@@ -96,27 +97,38 @@ class WatchdogTest {
         }
     }
 
+    /**
+     * Driven by deadlines, not by a renewal pace: the first lease ends 1 s after the start; each
+     * renewal moves the end 3 s past the moment it is sent, so the test thread may stall up to 3 s
+     * without the command's lease running out. The group must live through the first lease's end
+     * plus stop_timeout (a watchdog that ignored renewals would have stopped it there), then end
+     * once renewals stop, never before the last lease's end. The watchdog's CPU is `make bench`'s.
+     */
     @Test
     void renewalsKeepTheCommandRunningUntilTheyStop(@TempDir Path dir) throws Exception {
         TestSupport.Events ev = new TestSupport.Events();
         try (Supervisor s = new Supervisor(bash("exec sleep 1000", 300, RestartPolicy.NEVER, 0), HookSpec.none(),
                 BASE, dir, ev::accept)) {
-            long lease = TimeUnit.MILLISECONDS.toNanos(1000);
-            s.start(22, "node-a", System.nanoTime() + TimeUnit.SECONDS.toNanos(2));
+            long lease = TimeUnit.MILLISECONDS.toNanos(3000);
+            long firstLeaseEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            s.start(22, "node-a", firstLeaseEnd);
             int pgid = SupervisorStopTest.awaitRunning(s);
-            long wpid = s.watchdogPid();
-            long cpu0 = cpuTicks(wpid);
-            long last = 0;
-            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2000);
+            long last = System.nanoTime() + lease;
+            s.renew(last);
+            // past the first lease's end and its stop_timeout, with 700 ms to spare
+            long until = firstLeaseEnd + TimeUnit.MILLISECONDS.toNanos(300 + 700);
+            int renewals = 1;
             while (System.nanoTime() < until) {
+                assertEquals(List.of(pgid), liveMembers(pgid), "renewed, yet the command is gone");
+                TestSupport.sleepMillis(50);
                 last = System.nanoTime() + lease;
                 s.renew(last);
-                assertEquals(List.of(pgid), liveMembers(pgid), "renewed, yet the command is gone");
-                TestSupport.sleepMillis(100);
+                renewals++;
             }
-            long cpu = cpuTicks(wpid) - cpu0;
-            System.out.printf("measured: watchdog CPU with a renewal every 100 ms: %d ms over 2 s%n", cpu * 10);
-            assertTrue(cpu <= 20, "the watchdog used " + cpu * 10 + " ms of CPU in 2 s");
+            assertEquals(List.of(pgid), liveMembers(pgid), "the first lease ended " + ms(System.nanoTime() - firstLeaseEnd)
+                    + " ms ago and " + renewals + " renewals followed, yet the command is gone");
+            String wlog = readOrEmpty(dir.resolve("watchdog.log"));
+            assertTrue(!wlog.contains("signal 15 sent"), "no stop signal while renewed:\n" + wlog);
             long lastLeaseEnd = last;
             await("the command ends after the last lease", LONG, () -> liveMembers(pgid).isEmpty());
             long after = System.nanoTime() - lastLeaseEnd;
@@ -131,7 +143,8 @@ class WatchdogTest {
         // The lease (3 s) is renewed every 100 ms, so only the end of the watchdog's input can act
         // this soon.
         Measured m = killAgent(dir, "trap '' TERM; sleep 1000 & sleep 1000 & wait", 300, 3, 31);
-        assertTrue(m.emptyAfterNanos < TimeUnit.SECONDS.toNanos(1),
+        // before the renewed lease (3 s) could have run out: the agent's death itself acted
+        assertTrue(m.emptyAfterNanos < TimeUnit.MILLISECONDS.toNanos(2500),
                 "group empty " + ms(m.emptyAfterNanos) + " ms after kill -9 of the agent");
         assertTrue(m.emptyAfterNanos >= TimeUnit.MILLISECONDS.toNanos(300 - 20),
                 "SIGKILL before stop_timeout: " + ms(m.emptyAfterNanos) + " ms");
@@ -144,18 +157,12 @@ class WatchdogTest {
     @Test
     void killingTheAgentStopsAGroupThatHonoursTermAtOnce(@TempDir Path dir) throws Exception {
         Measured m = killAgent(dir, "sleep 1000 & sleep 1000 & wait", 5000, 3, 32);
-        assertTrue(m.emptyAfterNanos < TimeUnit.SECONDS.toNanos(1),
+        // before the lease (3 s) or stop_timeout (5 s) could have acted: TERM at the agent's death
+        assertTrue(m.emptyAfterNanos < TimeUnit.MILLISECONDS.toNanos(2500),
                 "group empty " + ms(m.emptyAfterNanos) + " ms after kill -9 of the agent");
         assertTrue(m.watchdogLog.contains("signal 15 sent"), m.watchdogLog);
         System.out.printf("measured: kill -9 of the agent, TERM honoured: group empty after %d ms%n",
                 ms(m.emptyAfterNanos));
-    }
-
-    /** utime + stime of a process, in clock ticks (1/100 s). */
-    private static long cpuTicks(long pid) {
-        String st = readOrEmpty(Path.of("/proc/" + pid + "/stat"));
-        String[] f = st.substring(st.lastIndexOf(") ") + 2).split(" ");
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     record Measured(long emptyAfterNanos, String watchdogLog) {}
@@ -230,18 +237,35 @@ class WatchdogTest {
         // lease 1 s renewed every 100 ms; TERM ignored, so SIGKILL 300 ms after the lease's end
         StandIn s = standIn(dir, "trap '' TERM; sleep 1000 & wait", 300, 1000, 2, 33);
         try {
-            long t0 = System.nanoTime();
-            assertEquals(Signals.Delivery.SENT, Signals.kill((int) s.agent().pid(), Signals.SIGSTOP));
-            long took = emptyAfter(s.pgid(), t0);
-            // the last renewal came at most 100 ms (plus scheduling) before the pause
-            assertTrue(took >= TimeUnit.MILLISECONDS.toNanos(1300 - 150), "SIGKILL too early: " + ms(took) + " ms");
-            assertTrue(took <= TimeUnit.MILLISECONDS.toNanos(1300 + 700), "SIGKILL too late: " + ms(took) + " ms");
-            Signals.kill((int) s.agent().pid(), Signals.SIGCONT);
+            // pause it once it has renewed at least once with the command running
+            long lastLeaseEnd = 0;
             String line;
             do {
                 line = s.out().readLine();
+                if (line != null && line.startsWith("RENEWED ")) lastLeaseEnd = Long.parseLong(line.substring(8).trim());
+            } while (line != null && lastLeaseEnd == 0);
+            long t0 = System.nanoTime();
+            assertEquals(Signals.Delivery.SENT, Signals.kill((int) s.agent().pid(), Signals.SIGSTOP));
+            long emptyAt = t0 + emptyAfter(s.pgid(), t0);
+            Signals.kill((int) s.agent().pid(), Signals.SIGCONT);
+            // the stand-in prints each lease end it handed the watchdog (System.nanoTime(), the
+            // clock this JVM shares), after handing it; a lease end computed before the pause
+            // (end - 1 s < t0) is one the watchdog may have had, later ones came after SIGCONT
+            do {
+                line = s.out().readLine();
+                if (line != null && line.startsWith("RENEWED ")) {
+                    long end = Long.parseLong(line.substring(8).trim());
+                    if (end - TimeUnit.SECONDS.toNanos(1) <= t0) lastLeaseEnd = Math.max(lastLeaseEnd, end);
+                }
             } while (line != null && !line.startsWith("EVENT "));
             assertEquals("EVENT " + new Event.CommandStopped(33), line, "the resumed agent hears that it ended");
+            long afterLease = emptyAt - lastLeaseEnd;
+            assertTrue(afterLease >= TimeUnit.MILLISECONDS.toNanos(300 - 20),
+                    "SIGKILL " + ms(afterLease) + " ms after the last lease's end, before stop_timeout (300 ms)");
+            // a renewal in flight adds at most 1 s (one lease) to what was printed; 3 s for load
+            assertTrue(afterLease <= TimeUnit.MILLISECONDS.toNanos(300 + 1000 + 3000),
+                    "SIGKILL " + ms(afterLease) + " ms after the last printed lease's end");
+            long took = emptyAt - t0;
             System.out.printf("measured: agent paused (SIGSTOP), lease 1 s, stop_timeout 300 ms: group empty %d ms"
                     + " after the pause%n", ms(took));
         } finally {

@@ -48,7 +48,8 @@ class ControlClientTest {
             Reply r = ControlClient.call(s, "status", Duration.ofMillis(400));
             long ms = (System.nanoTime() - t0) / 1_000_000;
             assertEquals(new Reply(3, "quorumd: the agent on " + s + " did not answer within 400 ms (is it stopped or overloaded?)\n"), r);
-            assertTrue(ms >= 400 && ms < 1500, ms + " ms");
+            // gives up at its time-out, not before; the upper bound is slack for a loaded machine
+            assertTrue(ms >= 400 && ms < 400 + 5000, ms + " ms");
         }
     }
 

@@ -191,7 +191,8 @@ class ControlServerTest {
         Reply r = ControlClient.call(sock(), "step-down node-c", T);
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertEquals(new Reply(1, "quorumd: the agent did not finish 'step-down node-c' within 300 ms; see its log\n"), r);
-        assertTrue(ms >= 300 && ms < 3000, ms + " ms");
+        // the reply above is the agent's own time-out (the client's is 5 s): only "not before it" is timing
+        assertTrue(ms >= 300, ms + " ms");
     }
 
     @Test
@@ -200,9 +201,8 @@ class ControlServerTest {
         try (SocketChannel silent = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             silent.connect(UnixDomainSocketAddress.of(sock()));
             silent.write(ByteBuffer.wrap("sta".getBytes(StandardCharsets.UTF_8)));   // half a request, then nothing
-            long t0 = System.nanoTime();
+            // answered at all, within the client's time-out T: a server blocked by the silent client would not
             assertEquals(0, ControlClient.call(sock(), "status", T).exitCode());
-            assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(1));
         }
     }
 
@@ -236,7 +236,8 @@ class ControlServerTest {
                 long t0 = System.nanoTime();
                 Reply r = ControlClient.call(sock(), "status", T);
                 assertEquals(new Reply(0, StatusTest.master().toTable()), r, "round " + round);
-                assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(1), "served at once, round " + round);
+                // the lock-out this guards against lasted 5 s; 3 s leaves slack for a loaded machine
+                assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(3), "served at once, round " + round);
                 idle.add(connectIdle());   // the pressure goes on
             }
             assertTrue(closedByServer(idle.get(0), 2000), "the oldest idle connection was closed");

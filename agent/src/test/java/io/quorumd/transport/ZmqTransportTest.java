@@ -96,9 +96,10 @@ class ZmqTransportTest {
         Harness.Node a = h.start(A);
         long t0 = System.nanoTime();
         a.transport.request(B, voteRequest(A, 1), 300_000_000L);
-        Event.RequestFailed f = (Event.RequestFailed) a.await(failed(B, 1), 3_000, "time-out of request 1");
+        Event.RequestFailed f = (Event.RequestFailed) a.await(failed(B, 1), 10_000, "time-out of request 1");
         long elapsedMillis = (System.nanoTime() - t0) / 1_000_000;
-        assertTrue(elapsedMillis >= 290 && elapsedMillis < 1_500, "failed after " + elapsedMillis + " ms, time-out was 300 ms");
+        // not before its time-out; after it, within slack for a loaded machine (how soon: `make bench`)
+        assertTrue(elapsedMillis >= 290 && elapsedMillis < 300 + 5_000, "failed after " + elapsedMillis + " ms, time-out was 300 ms");
         assertTrue(f.reason().contains("no reply"), f.reason());
 
         Harness.Node b = h.start(B);
@@ -321,8 +322,9 @@ class ZmqTransportTest {
         long t0 = System.nanoTime();
         a.close();
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        assertTrue(ms < 1_000, "close took " + ms + " ms");
-        awaitCondition(() -> threadsNamed("-" + A).isEmpty(), 1_000, "transport threads of a gone: " + threadsNamed("-" + A));
+        // close does not wait for the outstanding request's 60 s time-out; 10 s is slack for load
+        assertTrue(ms < 10_000, "close took " + ms + " ms");
+        awaitCondition(() -> threadsNamed("-" + A).isEmpty(), 10_000, "transport threads of a gone: " + threadsNamed("-" + A));
         a.transport.publish(Harness.keepAlive(A, 1)); // after close: ignored, no exception
         a.transport.close(); // idempotent
     }

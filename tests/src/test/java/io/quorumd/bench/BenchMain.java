@@ -17,7 +17,8 @@ import java.util.Map;
 
 /**
  * {@code make bench [QUICK=1]}: fail-over of real agents per fault, the agents' overhead at rest
- * per cluster size, and (if given) the simulator's scale numbers; writes a dated directory with
+ * per cluster size, the command supervisor's and watchdog's speed ({@link io.quorumd.command.CommandBench}),
+ * and (if given) the simulator's scale numbers; writes a dated directory with
  * samples.json, report.md and PNG plots, and prints the report's path last.
  *
  * <pre>
@@ -93,6 +94,7 @@ public final class BenchMain {
             for (FailoverBench.Scenario sc : scenarios) trustedFailovers.add(tfb.run(sc));
             trustedOverhead = new OverheadBench(work, Duration.ofSeconds(quick ? 3 : 5), Duration.ofSeconds(windowS), false).run(3);
         }
+        io.quorumd.command.CommandBench.Result supervisor = io.quorumd.command.CommandBench.run(work, quick ? 10 : 30);
         Object scaleData = null;
         if (scale != null && Files.exists(scale)) scaleData = Json.parse(Files.readString(scale, StandardCharsets.UTF_8));
         double minutes = (System.nanoTime() - began) / 6e10;
@@ -133,9 +135,19 @@ public final class BenchMain {
         }
         json.put("overhead", ov);
         json.put("scale", scaleData);
+        Map<String, Object> cmd = new LinkedHashMap<>();
+        cmd.put("start_ms", toList(supervisor.startMs()));
+        cmd.put("stop_ms", toList(supervisor.stopMs()));
+        cmd.put("sigkill_late_ms", toList(supervisor.killLateMs()));
+        cmd.put("stop_in_backoff_ms", toList(supervisor.backoffStopMs()));
+        cmd.put("watchdog_cpu_ms_per_2s", supervisor.watchdogCpuMsPer2s());
+        cmd.put("error", supervisor.error());
+        json.put("command_supervisor", cmd);
         Files.writeString(dir.resolve("samples.json"), pretty(json), StandardCharsets.UTF_8);
 
         Report.write(dir, stamp, quick, machine, loadEnd, minutes, failovers, overheads, scaleData, trials, windowS);
+        Files.writeString(dir.resolve("report.md"), supervisor.markdown(), StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.APPEND);
         if (trusted) {
             OverheadBench.Result curve3 = overheads.stream().filter(r -> r.size() == 3).findFirst().orElse(null);
             CurveReport.write(dir, failovers, trustedFailovers, curve3, trustedOverhead);
@@ -143,6 +155,12 @@ public final class BenchMain {
         if (keep) System.out.println("bench: the agents' configs and logs are kept in " + work);
         else deleteTree(work);
         System.out.println("bench: report " + dir.resolve("report.md"));
+    }
+
+    private static List<Object> toList(long[] a) {
+        List<Object> l = new ArrayList<>();
+        for (long x : a) l.add(x);
+        return l;
     }
 
     private static String value(String[] args, int i, String flag) {

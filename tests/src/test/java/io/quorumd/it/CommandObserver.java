@@ -325,7 +325,6 @@ public final class CommandObserver implements AutoCloseable {
 
     /** New {@code cmd-*} registrations, starts read from them; returns the live groups of the host. */
     private Set<Long> registrations(long now) {
-        Set<Long> alive = liveGroups(allPids());
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir, "cmd-*")) {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
@@ -343,6 +342,10 @@ public final class CommandObserver implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             // a half-written name: next poll
         }
+        // /proc is read after the registrations: a command that registered has existed since before
+        // this read began. Read before them, a command that started during the read (its PID missed)
+        // and registered just after it was taken as ended at once, and never seen again.
+        Set<Long> alive = liveGroups(allPids());
         for (Tracked t : tracked) {
             if (t.startEpochMicros < 0) {
                 String text = readOrNull(t.file);

@@ -103,7 +103,56 @@ public final class LocalCluster implements AutoCloseable {
      */
     public LocalCluster(Path dir, List<Placement> placements, String stopTimeout, String extraCommandYaml, String logLevel,
                         boolean curve) throws IOException {
+        this(dir, placements, new Options().stopTimeout(stopTimeout).commandYaml(extraCommandYaml).logLevel(logLevel).curve(curve));
+    }
+
+    /**
+     * What a test may change in the cluster it builds; the defaults are those of the ordinary
+     * process tests (heartbeat 100 ms, election_timeout 1000 ms, stop_timeout 1 s, CURVE).
+     */
+    public static final class Options {
+        String timing = "{heartbeat: 100ms, election_timeout: 1000ms}";
+        String stopTimeout = "1s";
+        String commandYaml = "";
+        String topYaml = "";
+        Map<String, Integer> priorities = Map.of();
+        String traps = "trap 'exit 0' TERM";
+        String logLevel = "debug";
+        boolean curve = true;
+
+        /** The flow mapping under {@code timing:}, e.g. {@code {heartbeat: 50ms, election_timeout: 300ms}}. */
+        public Options timing(String flowMapping) { this.timing = flowMapping; return this; }
+
+        public Options stopTimeout(String d) { this.stopTimeout = d; return this; }
+
+        /** More lines under {@code command:} (two-space indented). */
+        public Options commandYaml(String lines) { this.commandYaml = lines; return this; }
+
+        /** More top-level lines (e.g. a {@code hooks:} mapping), the same for every node. */
+        public Options topYaml(String lines) { this.topYaml = lines; return this; }
+
+        /** {@code peers[].priority} by node id (n1, n2, ...); unlisted nodes keep the default. */
+        public Options priorities(Map<String, Integer> p) { this.priorities = Map.copyOf(p); return this; }
+
+        /** The command's signal handling (bash), in place of {@code trap 'exit 0' TERM}. */
+        public Options traps(String bash) { this.traps = bash; return this; }
+
+        public Options logLevel(String l) { this.logLevel = l; return this; }
+
+        public Options curve(boolean c) { this.curve = c; return this; }
+    }
+
+    /** n agents on 127.0.0.1 with the given options. */
+    public LocalCluster(Path dir, int n, Options o) throws IOException {
+        this(dir, loopback(n), o);
+    }
+
+    public LocalCluster(Path dir, List<Placement> placements, Options o) throws IOException {
         if (!Files.isExecutable(LAUNCHER)) throw new IllegalStateException("no launcher at " + LAUNCHER + ": run `make build`");
+        String stopTimeout = o.stopTimeout;
+        String extraCommandYaml = o.commandYaml;
+        String logLevel = o.logLevel;
+        boolean curve = o.curve;
         this.dir = dir;
         this.stopTimeout = stopTimeout;
         int n = placements.size();
@@ -119,14 +168,18 @@ public final class LocalCluster implements AutoCloseable {
                 echo "$started" > "%s/cmd-$QUORUMD_NODE-$QUORUMD_TERM-${stat[4]}"
                 # a test that creates this file makes every command crash at once
                 [ -e "%s/crash-every-command" ] && exit 1
-                trap 'exit 0' TERM
+                # and this one every command of one node
+                [ -e "%s/crash-$QUORUMD_NODE" ] && exit 1
+                %s
                 while true; do sleep 0.2 & wait $!; done
-                """.formatted(run, run));
+                """.formatted(run, run, run, o.traps));
         Files.setPosixFilePermissions(cmd, PosixFilePermissions.fromString("rwxr-xr-x"));
         StringBuilder peers = new StringBuilder();
         for (int i = 0; i < n; i++) {
             Placement p = placements.get(i);
             peers.append("  - {id: n").append(i + 1).append(", host: \"").append(p.host()).append("\", port: ").append(p.port());
+            Integer priority = o.priorities.get("n" + (i + 1));
+            if (priority != null) peers.append(", priority: ").append(priority);
             if (curve) peers.append(", public_key: \"").append(keygen(dir.resolve("n" + (i + 1) + ".key"))).append('"');
             peers.append("}\n");
         }
@@ -139,7 +192,7 @@ public final class LocalCluster implements AutoCloseable {
                     + "node: " + id + "\n"
                     + "bind: " + placements.get(i).host() + "\n"
                     + "peers:\n" + peers
-                    + "timing: {heartbeat: 100ms, election_timeout: 1000ms}\n"
+                    + "timing: " + o.timing + "\n"
                     + "command:\n"
                     + "  exec: [\"" + cmd + "\"]\n"
                     + "  stop_timeout: " + stopTimeout + "\n"
@@ -147,6 +200,7 @@ public final class LocalCluster implements AutoCloseable {
                     + "state_dir: " + state + "\n"
                     + "control_socket: " + socket + "\n"
                     + "log_level: " + logLevel + "\n"
+                    + o.topYaml
                     + (curve ? "security: {curve: {key: " + dir.resolve(id + ".key_secret") + "}}\n" : ""));
             members.put(id, new Member(id, config, socket, state, placements.get(i)));
         }
