@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * Every program the agent executes, found the way {@link Spawner} finds them at start, so that
  * {@code quorumd check} refuses a host where {@code quorumd run} would fail to start a command:
- * setpriv and setsid (every command and hook: {@code setpriv --pdeathsig KILL -- setsid -- ...}),
+ * setpriv and setsid (every command and hook: {@code setpriv --pdeathsig SIGNAL -- setsid -- ...}),
  * sh (the wrapper script), bash (the watchdog script), mv (run by the wrapper by absolute path),
  * and the two scripts themselves.
  */

@@ -238,4 +238,14 @@ public final class Signals {
                         + "': use TERM, INT, HUP, QUIT, USR1, USR2 or KILL");
         }
     }
+
+    /** The name {@code setpriv --pdeathsig} takes for a signal {@link #number} knows ({@code HUP}, ...). */
+    public static String name(int number) {
+        for (String n : new String[] {"HUP", "INT", "QUIT", "KILL", "USR1", "USR2", "TERM"}) {
+            if (number(n) == number) {
+                return n;
+            }
+        }
+        throw new IllegalArgumentException("no name for signal " + number + ": use TERM, INT, HUP, QUIT, USR1, USR2 or KILL");
+    }
 }

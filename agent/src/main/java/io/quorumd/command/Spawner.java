@@ -142,7 +142,16 @@ public final class Spawner implements AutoCloseable {
      * without forking and the pid Java sees is the group id.
      */
     List<String> groupLeader(List<String> argv) {
-        List<String> cmd = new ArrayList<>(List.of(setpriv.toString(), "--pdeathsig", "KILL", "--",
+        return groupLeader(argv, "KILL");
+    }
+
+    /**
+     * As {@link #groupLeader(List)}, with {@code deathSignal} (a name: {@code TERM}, {@code HUP},
+     * ...) as the parent-death signal: the managed command gets its {@code stop_signal} when the
+     * agent dies, and its watchdog sends SIGKILL to the group after {@code stop_timeout}.
+     */
+    List<String> groupLeader(List<String> argv, String deathSignal) {
+        List<String> cmd = new ArrayList<>(List.of(setpriv.toString(), "--pdeathsig", deathSignal, "--",
                 setsid.toString(), "--"));
         cmd.addAll(argv);
         return cmd;

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Start.</b> Before forking, {@code command.state} says "starting" (fsynced, see {@link
  * CommandRecord}); then a watchdog is started and given the lease's deadlines; then {@code
- * setpriv --pdeathsig KILL -- setsid -- sh quorumd-wrapper.sh ... argv}. The wrapper records its
+ * setpriv --pdeathsig STOP_SIGNAL -- setsid -- sh quorumd-wrapper.sh ... argv} (the agent's death
+ * sends the command its stop_signal at once; the watchdog SIGKILLs the group after stop_timeout). The wrapper records its
  * group id and waits; once the watchdog has confirmed that it guards that group, the wrapper is
  * told "go" and execs the command. If the agent dies before, the wrapper's stdin ends and the
  * command never runs.
@@ -382,7 +383,9 @@ public final class Supervisor implements AutoCloseable {
         argv.add(stateDir.resolve(CommandRecord.PGID_FILE).toString());
         argv.add(r.id);
         argv.addAll(spec.argv());
-        ProcessBuilder pb = new ProcessBuilder(spawner.groupLeader(argv));
+        // the agent's death sends stop_signal at once (SPEC: stop_signal, then SIGKILL after
+        // stop_timeout, which the watchdog sends to the whole group)
+        ProcessBuilder pb = new ProcessBuilder(spawner.groupLeader(argv, Signals.name(spec.stopSignal())));
         // Not the agent's own (under systemd the state directory, which holds the restart
         // certificate's records): the configured workdir, else /.
         pb.directory(spec.workdir() != null ? spec.workdir().toFile() : new java.io.File("/"));

@@ -315,10 +315,9 @@ class SpecProcessTest {
     /**
      * {@code stop_signal: HUP}: the command (the group's leader) and a child it started in the
      * background each trap HUP and TERM and record which came. A step-down stops the master's
-     * command through the agent: both get HUP. A kill -9 of the next master's agent leaves it to
-     * the watchdog: the child gets HUP from it. (The leader itself is SIGKILLed at the agent's
-     * death by its parent-death signal, {@code setpriv --pdeathsig KILL}, so it records nothing
-     * then.) TERM is never sent.
+     * command through the agent: both get HUP. A kill -9 of the next master's agent: the leader
+     * gets HUP at once as its parent-death signal ({@code setpriv --pdeathsig HUP}), the child
+     * from the watchdog. TERM is never sent.
      */
     @Test
     void stopSignalHupReachesTheCommandOnStepDownAndFromTheWatchdog() throws Exception {
@@ -343,8 +342,9 @@ class SpecProcessTest {
                 "the command of " + m + " and its child to record HUP on step-down; recorded: " + read(signals));
         long term2 = LocalCluster.term(cluster.status(m2));
         cluster.kill9(m2);
-        LocalCluster.await(() -> read(signals).contains("HUP child " + m2 + " " + term2 + "\n"), bound,
-                "the watchdog of " + m2 + " to send HUP; recorded: " + read(signals) + "\nits watchdog's log:\n"
+        LocalCluster.await(() -> read(signals).contains("HUP child " + m2 + " " + term2 + "\n")
+                        && read(signals).contains("HUP leader " + m2 + " " + term2 + "\n"), bound,
+                "the command of " + m2 + " (parent-death signal) and its child (watchdog) to record HUP; recorded: " + read(signals) + "\nits watchdog's log:\n"
                         + read(cluster.member(m2).stateDir.resolve("watchdog.log")));
         assertFalse(read(signals).contains("TERM"), "TERM was sent: " + read(signals));
         cluster.awaitMasterRunning(bound, m2);
