@@ -55,7 +55,8 @@ final class FailoverBench {
 
     /** One trial. Times in ms (fractional), NaN when not measured. */
     record Sample(Scenario scenario, int trial, String oldMaster, long oldTerm, String newMaster, long newTerm,
-                  double toNewCommandMs, double toNewSeenMs, double toOldDeadMs, double gapMs, boolean ok, String note) {
+                  double toNewCommandMs, double toNewSeenMs, double toOldDeadMs, double gapMs, boolean ok, String note,
+                  int leaked) {
         Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("scenario", scenario.name());
@@ -70,6 +71,7 @@ final class FailoverBench {
             m.put("old_end_to_new_start_ms", num(gapMs));
             m.put("ok", ok);
             m.put("note", note);
+            m.put("leaked", leaked);
             return m;
         }
     }
@@ -78,8 +80,12 @@ final class FailoverBench {
         return Double.isNaN(d) ? null : Math.round(d * 1000) / 1000.0;
     }
 
-    /** Result of one scenario: samples, overlaps seen by the observer, and the cluster's dir. */
-    record Result(Scenario scenario, List<Sample> samples, List<String> overlaps, Path dir, String error) {}
+    /**
+     * Result of one scenario: samples, overlaps seen by the observer (each poll that saw two groups
+     * alive, and the same as intervals: {@link Overlaps}), and the cluster's dir.
+     */
+    record Result(Scenario scenario, List<Sample> samples, List<String> overlaps, List<Overlaps.Interval> overlapIntervals, Path dir,
+                  String error) {}
 
     private final Path work;
     private final boolean curve;
@@ -124,7 +130,9 @@ final class FailoverBench {
             if (cluster != null) System.out.println(cluster.logs());
         } finally {
             List<String> overlaps = List.of();
+            List<Overlaps.Interval> intervals = List.of();
             if (cluster != null) {
+                intervals = Overlaps.of(cluster.observer.runs(), System.nanoTime());
                 try {
                     cluster.close();
                 } catch (AssertionError e) {
@@ -134,7 +142,7 @@ final class FailoverBench {
                 }
             }
             if (ns != null) ns.close();
-            return new Result(sc, samples, overlaps, dir, error);
+            return new Result(sc, samples, overlaps, intervals, dir, error);
         }
     }
 
@@ -225,10 +233,20 @@ final class FailoverBench {
             double dead = (oldRun.endNanos - t0) / 1e6;
             // observer times are polls: the group was empty somewhen in the 2 ms before endNanos
             double gap = (r.firstSeenNanos - oldRun.endNanos) / 1e6;
-            s = new Sample(sc, trial, old, oldTerm, r.node, r.term, toNew, seen, dead, gap, true, note);
+            // leaked: a command alive 1 s after the new one started on a node whose agent is dead,
+            // stopped or not master (the same check as keepalived's, KeepalivedBench)
+            long wait = r.firstSeenNanos + 1_000_000_000L - System.nanoTime();
+            if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            int leaked = 0;
+            for (CommandObserver.Run x : c.observer.running()) {
+                if (x == r) continue;
+                LocalCluster.Member owner = c.member(x.node);
+                if (!owner.alive() || owner.paused || !"master".equals(LocalCluster.role(c.status(x.node)))) leaked++;
+            }
+            s = new Sample(sc, trial, old, oldTerm, r.node, r.term, toNew, seen, dead, gap, true, note, leaked);
         } else {
             s = new Sample(sc, trial, old, oldTerm, null, -1, Double.NaN, Double.NaN,
-                    oldRun.endNanos < 0 ? Double.NaN : (oldRun.endNanos - t0) / 1e6, Double.NaN, false, note);
+                    oldRun.endNanos < 0 ? Double.NaN : (oldRun.endNanos - t0) / 1e6, Double.NaN, false, note, 0);
         }
         recover(c, ns, sc, old);
         return s;

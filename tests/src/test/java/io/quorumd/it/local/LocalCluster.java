@@ -107,21 +107,7 @@ public final class LocalCluster implements AutoCloseable {
         this.stopTimeout = stopTimeout;
         int n = placements.size();
         Path run = Files.createDirectories(dir.resolve("run"));
-        Path cmd = dir.resolve("command.sh");
-        // No fork before the registration: the file's content is the start time (bash's
-        // EPOCHREALTIME, microseconds), the benchmark's clock for "the command runs".
-        Files.writeString(cmd, """
-                #!/bin/bash
-                # registers this run with the test's observer, then works until stopped
-                started=$EPOCHREALTIME
-                read -r -a stat < /proc/$$/stat
-                echo "$started" > "%s/cmd-$QUORUMD_NODE-$QUORUMD_TERM-${stat[4]}"
-                # a test that creates this file makes every command crash at once
-                [ -e "%s/crash-every-command" ] && exit 1
-                trap 'exit 0' TERM
-                while true; do sleep 0.2 & wait $!; done
-                """.formatted(run, run));
-        Files.setPosixFilePermissions(cmd, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path cmd = writeCommand(dir.resolve("command.sh"), run);
         StringBuilder peers = new StringBuilder();
         for (int i = 0; i < n; i++) {
             Placement p = placements.get(i);
@@ -168,6 +154,30 @@ public final class LocalCluster implements AutoCloseable {
             if (io.quorumd.security.CurveKeys.isZ85Key(line.trim())) return line.trim();
         }
         throw new IOException("quorumd keygen printed no public key: " + text);
+    }
+
+    /**
+     * Writes the managed command the tests and the benchmark use (also the one the keepalived
+     * benchmark's notify scripts start, so both are judged by the same {@link CommandObserver}):
+     * it registers itself in {@code run} as {@code cmd-$QUORUMD_NODE-$QUORUMD_TERM-PGID}, the
+     * file holding its start time, then works until SIGTERM.
+     */
+    public static Path writeCommand(Path cmd, Path run) throws IOException {
+        // No fork before the registration: the file's content is the start time (bash's
+        // EPOCHREALTIME, microseconds), the benchmark's clock for "the command runs".
+        Files.writeString(cmd, """
+                #!/bin/bash
+                # registers this run with the test's observer, then works until stopped
+                started=$EPOCHREALTIME
+                read -r -a stat < /proc/$$/stat
+                echo "$started" > "%s/cmd-$QUORUMD_NODE-$QUORUMD_TERM-${stat[4]}"
+                # a test that creates this file makes every command crash at once
+                [ -e "%s/crash-every-command" ] && exit 1
+                trap 'exit 0' TERM
+                while true; do sleep 0.2 & wait $!; done
+                """.formatted(run, run));
+        Files.setPosixFilePermissions(cmd, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return cmd;
     }
 
     public Member member(String id) {
