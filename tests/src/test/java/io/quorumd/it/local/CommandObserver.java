@@ -73,7 +73,6 @@ public final class CommandObserver implements AutoCloseable {
 
     private synchronized void poll() {
         long now = System.nanoTime();
-        Set<Long> alive = livePgids();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "cmd-*")) {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
@@ -88,6 +87,10 @@ public final class CommandObserver implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             // a half-written name: next poll
         }
+        // /proc is read after the directory: a command registers itself while alive, so every run
+        // listed above was alive before this scan began (read before the listing, a command that
+        // started between the two would be taken for one that already ended)
+        Set<Long> alive = livePgids();
         List<Run> running = new ArrayList<>();
         for (Run r : runs.values()) {
             if (r.startEpochMicros < 0) r.startEpochMicros = readStart(r.file);
