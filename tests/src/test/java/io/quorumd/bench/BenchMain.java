@@ -170,6 +170,8 @@ public final class BenchMain {
                 m.put("scenario", r.scenario().name());
                 m.put("what", r.scenario().what);
                 m.put("error", r.error());
+                m.put("strays_stopped_by_bench", r.strays());
+                m.put("notify_master_rerun_by_bench", r.restarted());
                 List<Object> s = new ArrayList<>();
                 for (KeepalivedBench.Sample x : r.samples()) s.add(x.json());
                 m.put("samples", s);

@@ -82,7 +82,14 @@ final class KeepalivedBench {
         }
     }
 
-    record Result(Scenario scenario, List<Sample> samples, String error) {}
+    /**
+     * @param strays commands the bench found running on a node whose VRRP process was backup (its
+     *               notify scripts ran out of order: keepalived forks each one and does not wait) and
+     *               stopped, so the trials could go on
+     * @param restarted times the master had no command for 10 s (the same race the other way) and
+     *                  the bench ran its notify_master script again, as an operator would
+     */
+    record Result(Scenario scenario, List<Sample> samples, int strays, int restarted, String error) {}
 
     /** One instance at rest: both processes (parent and VRRP child) together. */
     record Rest(String node, String state, double cpuPercent, long rssKiB, long parentRssKiB, long vrrpRssKiB) {
@@ -215,13 +222,35 @@ final class KeepalivedBench {
             return m;
         }
 
-        /** A node whose VRRP process is alive, not stopped, and last said master. */
+        /**
+         * Each instance's VRRP state as keepalived itself logs it ("Entering MASTER STATE"): the
+         * notify scripts' own order may differ, as keepalived forks each one without waiting.
+         */
+        Map<String, String> vrrpStates() {
+            Map<String, String> m = new HashMap<>();
+            for (int i = 1; i <= 3; i++) {
+                try {
+                    for (String l : Files.readAllLines(dir.resolve("n" + i + ".log"), StandardCharsets.UTF_8)) {
+                        int at = l.indexOf("Entering ");
+                        if (at >= 0 && l.indexOf(" STATE", at) > 0) m.put("n" + i, l.substring(at + 9, l.indexOf(" STATE", at)).toLowerCase());
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // not started yet
+                }
+            }
+            return m;
+        }
+
+        /** A node whose VRRP process is alive, not stopped, and in MASTER state. */
         boolean masterAbove(String node) {
             int i = Integer.parseInt(node.substring(1));
             long v = vrrpPid(i);
             if (v < 0 || stopped(v)) return false;
-            return "master".equals(states().get(node));
+            return "master".equals(vrrpStates().get(node));
         }
+
+        int strays;
+        int restarted;
 
         @Override
         public void close() {
@@ -295,13 +324,25 @@ final class KeepalivedBench {
         }
     }
 
-    /** One master (alive, not stopped) running the only command, every other instance backup. */
+    /**
+     * One master (alive, not stopped) running the only command, every other instance backup, by
+     * keepalived's own states. After 10 s without it, with the VRRP states settled, a command on a
+     * backup node is stopped (counted in strays) and a master without its command gets its
+     * notify_master run again (counted in restarted): the notify scripts ran out of order.
+     */
     private static String steady(Cluster c) {
         String[] m = new String[1];
         try {
-            steadyAwait(c, m);
+            steadyAwait(c, m, Duration.ofSeconds(10));
+            return m[0];
+        } catch (AssertionError first) {
+            repair(c);
+        }
+        try {
+            steadyAwait(c, m, STEADY);
         } catch (AssertionError e) {
-            StringBuilder sb = new StringBuilder(e.getMessage()).append(": states ").append(c.states()).append(", VRRP pids");
+            StringBuilder sb = new StringBuilder(e.getMessage()).append(": VRRP states ").append(c.vrrpStates())
+                    .append(", notified ").append(c.states()).append(", VRRP pids");
             for (int i = 1; i <= 3; i++) sb.append(' ').append(c.vrrpPid(i)).append(stopped(c.vrrpPid(i)) ? " (stopped)" : "");
             sb.append(", commands alive ").append(c.observer.running());
             throw new AssertionError(sb.toString(), e);
@@ -309,10 +350,45 @@ final class KeepalivedBench {
         return m[0];
     }
 
-    private static void steadyAwait(Cluster c, String[] m) {
+    private static void repair(Cluster c) {
+        Map<String, String> st = c.vrrpStates();
+        String master = null;
+        for (int i = 1; i <= 3; i++) {
+            long v = c.vrrpPid(i);
+            if (v < 0 || stopped(v)) return;
+            if ("master".equals(st.get("n" + i))) {
+                if (master != null) return;
+                master = "n" + i;
+            }
+        }
+        if (master == null) return;
+        boolean masterRuns = false;
+        for (CommandObserver.Run r : c.observer.running()) {
+            if (r.node.equals(master)) {
+                masterRuns = true;
+            } else {
+                System.out.println("bench: keepalived: " + r + " runs on a backup node (notify scripts out of order): stopping it");
+                Signals.signalGroup((int) r.pgid, Signals.SIGKILL);
+                c.strays++;
+            }
+        }
+        if (!masterRuns) {
+            System.out.println("bench: keepalived: master " + master + " runs no command (notify scripts out of order): notify_master again");
+            try {
+                new ProcessBuilder(c.dir.resolve("notify.sh").toString(), master, "master").inheritIO().start().waitFor(10, TimeUnit.SECONDS);
+            } catch (IOException e) {
+                System.out.println("bench: keepalived: " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            c.restarted++;
+        }
+    }
+
+    private static void steadyAwait(Cluster c, String[] m, Duration within) {
         LocalCluster.await(() -> {
             String master = null;
-            Map<String, String> st = c.states();
+            Map<String, String> st = c.vrrpStates();
             for (int i = 1; i <= 3; i++) {
                 long v = c.vrrpPid(i);
                 if (v < 0 || stopped(v)) return false;
@@ -329,7 +405,7 @@ final class KeepalivedBench {
             if (running.size() != 1 || !running.get(0).node.equals(master)) return false;
             m[0] = master;
             return true;
-        }, STEADY, "a steady keepalived cluster (one master running the command, the others backup)");
+        }, within, "a steady keepalived cluster (one master running the command, the others backup)");
     }
 
     Result run(Scenario sc) throws IOException {
@@ -338,6 +414,8 @@ final class KeepalivedBench {
         List<long[]> windows = new ArrayList<>();
         Cluster c = null;
         String error = null;
+        int strays = 0;
+        int restarted = 0;
         try {
             c = new Cluster(dir);
             for (int i = 1; i <= 3; i++) c.start(i);
@@ -356,6 +434,8 @@ final class KeepalivedBench {
             System.out.println("bench: keepalived " + sc + " stopped early: " + e);
         } finally {
             if (c != null) {
+                strays = c.strays;
+                restarted = c.restarted;
                 List<Overlaps.Interval> all = Overlaps.of(c.observer.runs(), System.nanoTime());
                 c.close();
                 // attribute each overlap to the trial in whose window it began
@@ -370,7 +450,7 @@ final class KeepalivedBench {
                 samples = withOverlaps;
             }
         }
-        return new Result(sc, samples, error);
+        return new Result(sc, samples, strays, restarted, error);
     }
 
     private Sample trial(Cluster c, Scenario sc, int trial) throws Exception {
@@ -449,7 +529,7 @@ final class KeepalivedBench {
             long w0 = System.nanoTime();
             Thread.sleep(window.toMillis());
             double secs = (System.nanoTime() - w0) / 1e9;
-            Map<String, String> st = c.states();
+            Map<String, String> st = c.vrrpStates();
             for (int i = 1; i <= 3; i++) {
                 long ticks = OverheadBench.cpuTicks(pids[i - 1][0]) + OverheadBench.cpuTicks(pids[i - 1][1]) - t0[i - 1];
                 long pr = OverheadBench.rssKiB(pids[i - 1][0]);

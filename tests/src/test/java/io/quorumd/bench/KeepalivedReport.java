@@ -70,8 +70,14 @@ final class KeepalivedReport {
             Stats st = Stats.of(t);
             r.append("| ").append(k.scenario().what).append(" | keepalived | ").append(st.n()).append(" | ").append(Stats.ms(st.p50()))
                     .append(" | ").append(Stats.ms(st.p99())).append(" | ").append(Stats.ms(st.max())).append(" | ")
-                    .append(overlaps).append(" / ").append(Stats.ms(overlapMs)).append(" | ").append(leaked).append(" |\n");
+                    .append(overlaps).append(" / ").append(Stats.ms(overlapMs)).append(" | ").append(leaked)
+                    .append(k.strays() > 0 ? " (+" + k.strays() + " on a backup, stopped by the bench)" : "")
+                    .append(k.restarted() > 0 ? "; " + k.restarted() + "× a master without its command" : "").append(" |\n");
         }
+        r.append("\nkeepalived forks each notify script and does not wait for it, so a quick master → backup pair can run ")
+                .append("in the wrong order: the command then keeps running on a backup node, or the master runs none. The bench ")
+                .append("waits 10 s for a steady state before each trial, then stops such a stray command (\"on a backup\") or ")
+                .append("runs notify_master again (\"a master without its command\"), and counts each.\n");
         for (KeepalivedBench.Result k : keepalived) {
             if (k.error() != null) r.append("\n- keepalived ").append(k.scenario()).append(" stopped early: ").append(k.error());
         }
