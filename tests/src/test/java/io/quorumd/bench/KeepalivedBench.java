@@ -524,17 +524,17 @@ final class KeepalivedBench {
             long[] t0 = new long[3];
             for (int i = 1; i <= 3; i++) {
                 pids[i - 1] = new long[] {c.parents[i - 1].pid(), c.vrrpPid(i)};
-                t0[i - 1] = OverheadBench.cpuTicks(pids[i - 1][0]) + OverheadBench.cpuTicks(pids[i - 1][1]);
+                t0[i - 1] = cpuNanos(pids[i - 1][0]) + cpuNanos(pids[i - 1][1]);
             }
             long w0 = System.nanoTime();
             Thread.sleep(window.toMillis());
             double secs = (System.nanoTime() - w0) / 1e9;
             Map<String, String> st = c.vrrpStates();
             for (int i = 1; i <= 3; i++) {
-                long ticks = OverheadBench.cpuTicks(pids[i - 1][0]) + OverheadBench.cpuTicks(pids[i - 1][1]) - t0[i - 1];
+                long ns = cpuNanos(pids[i - 1][0]) + cpuNanos(pids[i - 1][1]) - t0[i - 1];
                 long pr = OverheadBench.rssKiB(pids[i - 1][0]);
                 long vr = OverheadBench.rssKiB(pids[i - 1][1]);
-                out.add(new Rest("n" + i, st.get("n" + i), 100.0 * ticks / 100 / secs, pr + vr, pr, vr));
+                out.add(new Rest("n" + i, st.get("n" + i), 100.0 * ns / 1e9 / secs, pr + vr, pr, vr));
             }
             System.out.printf("bench: keepalived at rest measured over %.1f s%n", secs);
             return new RestResult(secs, out, null);
@@ -544,6 +544,15 @@ final class KeepalivedBench {
         } finally {
             if (c != null) c.close();
         }
+    }
+
+    /**
+     * CPU time of a single-threaded process in ns (/proc/PID/schedstat's first field): keepalived
+     * uses far less than one 10 ms tick per second, which /proc/PID/stat would round away.
+     */
+    static long cpuNanos(long pid) throws IOException {
+        String f = Files.readString(Path.of("/proc", Long.toString(pid), "schedstat"), StandardCharsets.US_ASCII).trim();
+        return Long.parseLong(f.split(" ")[0]);
     }
 
     private static void signal(long pid, int sig) throws IOException {

@@ -111,7 +111,8 @@ final class KeepalivedReport {
         } else if (keepalivedRest != null) {
             r.append("| keepalived | not measured: ").append(keepalivedRest.error()).append(" | |\n");
         }
-        r.append("\nCPU is counted in 10 ms ticks: over a short window keepalived's fraction of a tick per second rounds to few ticks.\n");
+        r.append("\nquorumd's CPU is utime + stime of the whole JVM (10 ms ticks); keepalived's is each single-threaded process's ")
+                .append("run time from /proc/PID/schedstat (ns): it uses far less than a tick per second.\n");
         Files.writeString(dir.resolve("keepalived.md"), "# quorumd and keepalived, side by side\n\n" + r, StandardCharsets.UTF_8);
         Files.writeString(dir.resolve("report.md"), "\n" + r, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
     }
