@@ -9,12 +9,15 @@ runs=${1:-7}
 launcher=${2:-$(dirname "$0")/../../agent/target/quorumd}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-port=""
-for p in $(seq 47500 2 47598); do
-  if [ -z "$(ss -Htln "( sport = :$p or sport = :$((p + 1)) )" 2>/dev/null)" ]; then port=$p; break; fi
-done
-[ -n "$port" ] || { echo "start-time: no free port pair in 47500-47599" >&2; exit 1; }
-cat > "$work/q.yaml" <<YAML
+all=()
+for i in $(seq 1 "$runs"); do
+  # a free port pair for every run: a stopped agent's port may linger
+  port=""
+  for p in $(seq 47500 2 47598); do
+    if [ -z "$(ss -Htln "( sport = :$p or sport = :$((p + 1)) )" 2>/dev/null)" ]; then port=$p; break; fi
+  done
+  [ -n "$port" ] || { echo "start-time: no free port pair in 47500-47599" >&2; exit 1; }
+  cat > "$work/q.yaml" <<YAML
 cluster: start-time
 node: a
 bind: 127.0.0.1
@@ -27,9 +30,7 @@ state_dir: $work/state
 control_socket: $work/control.sock
 log_level: info
 YAML
-all=()
-for i in $(seq 1 "$runs"); do
-  rm -rf "$work/state"; mkdir -p "$work/state"
+  rm -rf "$work/state"; mkdir -p "$work/state"; : > "$work/log"
   t0=$(date +%s%3N)
   "$launcher" run --config "$work/q.yaml" > "$work/log" 2>&1 &
   pid=$!
