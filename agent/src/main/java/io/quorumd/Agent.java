@@ -160,7 +160,7 @@ public final class Agent {
 
     private Metrics.CommandState commandState() {
         if (config.command() == null) return null;
-        Supervisor.Status c = supervisor.status();
+        Supervisor.Snapshot c = supervisor.status();
         return new Metrics.CommandState(c.state().label(), c.term(), supervisor.restartsTotal());
     }
 
@@ -367,7 +367,7 @@ public final class Agent {
             @Override
             public Status status() {
                 long now = System.nanoTime();
-                Supervisor.Status c = supervisor.status();
+                Supervisor.Snapshot c = supervisor.status();
                 Status.CommandStatus cmd = config.command() == null ? Status.CommandStatus.NONE
                         : new Status.CommandStatus(c.state().label(), c.pid() > 0 ? c.pid() : null,
                         c.term() > 0 ? c.term() : null, c.restarts());

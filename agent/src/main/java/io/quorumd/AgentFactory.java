@@ -4,7 +4,6 @@ import io.quorumd.command.BaseEnv;
 import io.quorumd.command.CommandSpec;
 import io.quorumd.command.HookSpec;
 import io.quorumd.command.RestartCertificate;
-import io.quorumd.command.RestartPolicy;
 import io.quorumd.command.Supervisor;
 import io.quorumd.config.BindResolver;
 import io.quorumd.config.CommandConfig;
@@ -58,6 +57,7 @@ public final class AgentFactory {
 
     /** Why the agent could not start; the message is for the operator as it is. */
     public static final class StartupException extends Exception {
+        private static final long serialVersionUID = 1L;
         private final boolean needsOperator;
 
         public StartupException(String message, Throwable cause) {
@@ -255,7 +255,7 @@ public final class AgentFactory {
     static CommandSpec commandSpec(CommandConfig c) {
         if (c == null) return null;
         return new CommandSpec(c.argv(), c.workdir(), c.env(), c.stopSignal().number(), c.stopTimeout().toNanos(),
-                RestartPolicy.valueOf(c.restart().name()), c.maxRestarts(), c.restartWindow().toNanos());
+                c.restart(), c.maxRestarts(), c.restartWindow().toNanos());
     }
 
     static HookSpec hookSpec(HooksConfig h) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.quorumd.cli.FreePorts;
 import io.quorumd.config.Config;
 import io.quorumd.config.PeerConfig;
 import io.quorumd.config.SecurityConfig;
@@ -16,8 +17,6 @@ import io.quorumd.security.KeyFile;
 import io.quorumd.transport.PeerEndpoint;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,21 +86,6 @@ class AgentFactorySecurityTest {
                 assertThrows(AgentFactory.StartupException.class, () -> AgentFactory.start(notMine)).getMessage());
     }
 
-    /** Two free ports in a row on loopback, for keep-alives and requests. */
-    private static int freePortPair() throws Exception {
-        for (int i = 0; i < 50; i++) {
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                int p = s.getLocalPort();
-                if (p >= 65534) continue;
-                try (ServerSocket next = new ServerSocket(p + 1, 1, InetAddress.getLoopbackAddress())) {
-                    return p;
-                } catch (java.io.IOException taken) {
-                    // try another
-                }
-            }
-        }
-        throw new IllegalStateException("no two free ports in a row on loopback");
-    }
 
     /** {@code quorumd run} as a real process until its log has a line containing {@code wanted}; the lines so far. */
     private List<String> runUntil(String yaml, String wanted) throws Exception {
@@ -138,7 +122,7 @@ class AgentFactorySecurityTest {
 
     @Test
     void theAgentLogsTrustedModeAtStartUp() throws Exception {
-        List<String> lines = runUntil(yaml(freePortPair(), "", ""), "became master");
+        List<String> lines = runUntil(yaml(FreePorts.pair(List.of()), "", ""), "became master");
         assertTrue(lines.stream().anyMatch(l -> l.contains("WARN") && l.contains(Config.TRUSTED_MODE_WARNING)),
                 String.join("\n", lines));
     }
@@ -148,7 +132,7 @@ class AgentFactorySecurityTest {
         CurveKeys a = CurveKeys.generate();
         KeyFile.write(dir.resolve("a.key"), a);
         Path secret = dir.resolve("a.key_secret");
-        List<String> lines = runUntil(yaml(freePortPair(), "security: {curve: {key: " + secret + "}}\n",
+        List<String> lines = runUntil(yaml(FreePorts.pair(List.of()), "security: {curve: {key: " + secret + "}}\n",
                 ", public_key: \"" + a.publicKeyZ85() + "\""), "became master");
         String log = String.join("\n", lines);
         assertTrue(log.contains("security: CURVE with the key pair in " + secret + " (public key " + a.publicKeyZ85()
@@ -160,7 +144,7 @@ class AgentFactorySecurityTest {
     /** SPEC: bind accepts any address this host can bind; 127.0.0.11 is on no interface's list. */
     @Test
     void theAgentRunsOnALoopbackAddressNoInterfaceLists() throws Exception {
-        List<String> lines = runUntil(yaml("127.0.0.11", freePortPair(), "", ""), "became master");
+        List<String> lines = runUntil(yaml("127.0.0.11", FreePorts.pair(List.of()), "", ""), "became master");
         assertTrue(lines.stream().anyMatch(l -> l.contains("bind: 127.0.0.11 (lo)")), String.join("\n", lines));
     }
 }

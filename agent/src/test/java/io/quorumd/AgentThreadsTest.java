@@ -101,7 +101,7 @@ class AgentThreadsTest {
             // the pings so far
         }
         try {
-            io.stop();   // an Error (ThreadDeath) other than OutOfMemoryError, thrown inside the I/O thread
+            stop(io);   // an Error (ThreadDeath) other than OutOfMemoryError, thrown inside the I/O thread
         } catch (UnsupportedOperationException e) {
             assumeTrue(false, "Thread.stop is gone from this JVM");
         }
@@ -142,5 +142,15 @@ class AgentThreadsTest {
         agent.requestShutdown();
         assertEquals(0, status.get(10, TimeUnit.SECONDS));
         assertEquals(null, agent.fatal());
+    }
+
+    /**
+     * Thread.stop on purpose: it is the one way to throw an arbitrary Error inside a thread we do not
+     * own (the agent must treat it as fatal). Deprecated since Java 1.2 and unsupported from Java 20
+     * on; the caller skips the test there.
+     */
+    @SuppressWarnings({"deprecation", "removal"})
+    private static void stop(Thread t) {
+        t.stop();
     }
 }

@@ -37,7 +37,7 @@ class InboxTest {
         long t0 = System.nanoTime();
         io.start();
         io.join(60_000);
-        long tookMs = (System.nanoTime() - t0) / 1_000_000;
+        long tookMillis = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(!io.isAlive(), "the sender never blocks");
         int kept = Inbox.CAPACITY - Inbox.RESERVE;
         assertEquals(kept, inbox.size());
@@ -47,7 +47,7 @@ class InboxTest {
         System.gc();
         long grewBy = rt.totalMemory() - rt.freeMemory() - usedBefore;
         assertTrue(grewBy < 16L << 20, "heap grew by " + (grewBy >> 20) + " MiB for " + flood + " frames");
-        System.out.printf("inbox flood: %d frames in %d ms, %d kept, %d shed%n", flood, tookMs, inbox.size(),
+        System.out.printf("inbox flood: %d frames in %d ms, %d kept, %d shed%n", flood, tookMillis, inbox.size(),
                 drops.count(Inbox.OVERLOAD));
 
         // what the loop asked for is never shed: a persist's answer and a shutdown still get in

@@ -41,9 +41,13 @@ public final class TestAgents implements AutoCloseable {
 
     /** Asks every agent started here to stop, and waits up to 20 s for each. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         for (Agent a : agents) a.requestShutdown();
-        for (Agent a : agents) a.awaitExit(TimeUnit.SECONDS.toNanos(20));
+        try {
+            for (Agent a : agents) a.awaitExit(TimeUnit.SECONDS.toNanos(20));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();   // the test is being stopped: its daemon loops go with the JVM
+        }
     }
 
     /** Polls {@code cond} every 10 ms until it holds; fails the test naming {@code what} after {@code seconds}. */

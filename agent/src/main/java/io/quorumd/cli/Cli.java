@@ -38,7 +38,7 @@ import java.util.concurrent.Callable;
                 Cli.DemoCmd.class, Cli.Keygen.class, ExecCmd.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:ok", "1:runtime failure", "2:usage, config or state file error", "3:agent not reachable / no master"},
-        footer = {"", "The config file defaults to /etc/quorumd/quorumd.yaml, or $QUORUMD_CONFIG."})
+        footer = {"", "The config file defaults to " + Config.DEFAULT_FILE + ", or $QUORUMD_CONFIG."})
 public final class Cli implements Callable<Integer> {
     public static final int OK = 0;
     public static final int FAILURE = 1;
@@ -99,21 +99,19 @@ public final class Cli implements Callable<Integer> {
      * The config file of a command line that is exactly {@code run}, {@code run -c FILE},
      * {@code run --config FILE} or {@code run --config=FILE}; null for anything else (picocli
      * parses those). The default is {@link ConfigMixin}'s: $QUORUMD_CONFIG, else
-     * /etc/quorumd/quorumd.yaml.
+     * {@link Config#DEFAULT_FILE}.
      */
     static Path plainRun(String[] args) {
         if (args.length == 0 || !args[0].equals("run")) return null;
         if (args.length == 1) {
             String env = System.getenv("QUORUMD_CONFIG");
-            return Path.of(env != null ? env : DEFAULT_CONFIG);
+            return Path.of(env != null ? env : Config.DEFAULT_FILE);
         }
         String value = null;
         if (args.length == 3 && (args[1].equals("-c") || args[1].equals("--config"))) value = args[2];
         else if (args.length == 2 && args[1].startsWith("--config=")) value = args[1].substring("--config=".length());
         return value == null || value.isEmpty() || value.startsWith("-") ? null : Path.of(value);
     }
-
-    static final String DEFAULT_CONFIG = "/etc/quorumd/quorumd.yaml";
 
     @Override
     public Integer call() {
@@ -214,7 +212,7 @@ public final class Cli implements Callable<Integer> {
             // create nothing (a root-owned state_dir would lock that user out). The two properties
             // let the tests point this at a file and a user of their own.
             ConfigChecker.Judge judge = ConfigChecker.Judge.forCheck(cfg.file, callerUid(),
-                    Path.of(System.getProperty("quorumd.check.packagedConfig", ConfigChecker.PACKAGED_CONFIG.toString())),
+                    Path.of(System.getProperty("quorumd.check.packagedConfig", Config.DEFAULT_FILE)),
                     System.getProperty("quorumd.check.unitUser", ConfigChecker.UNIT_USER), Path.of("/etc/passwd"));
             List<String> problems = new java.util.ArrayList<>();
             for (io.quorumd.config.ConfigProblem p : ConfigChecker.problems(l, io.quorumd.config.BindResolver.ROUTE_TABLE, judge))
@@ -304,7 +302,7 @@ public final class Cli implements Callable<Integer> {
     /** {@code -c FILE}, shared by the commands that read the config. */
     static final class ConfigMixin {
         @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-                defaultValue = "${env:QUORUMD_CONFIG:-" + DEFAULT_CONFIG + "}",
+                defaultValue = "${env:QUORUMD_CONFIG:-" + Config.DEFAULT_FILE + "}",
                 description = "config file (default: ${DEFAULT-VALUE})")
         Path file;
     }

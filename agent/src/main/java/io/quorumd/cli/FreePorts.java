@@ -19,7 +19,8 @@ public final class FreePorts {
             try (ServerSocket a = new ServerSocket(0, 1, lo)) {
                 int p = a.getLocalPort();
                 if (p >= 65534 || taken.stream().anyMatch(t -> Math.abs(t - p) <= 1)) continue;
-                try (ServerSocket b = new ServerSocket(p + 1, 1, lo)) {
+                try {
+                    new ServerSocket(p + 1, 1, lo).close();
                     return p;
                 } catch (IOException busy) {
                     // p + 1 is taken: try another

@@ -19,11 +19,11 @@ import java.util.concurrent.TimeUnit;
  *       cgroup holds no process but this agent: certified (systemd does not restart a unit while
  *       any process of its cgroup is left, and with {@code KillMode=mixed} it SIGKILLs them);
  *   <li>{@code starting} with the wrapper's group id for the same run: certified once no
- *       process of that group is alive (zombies do not count), else {@link Status#GROUP_ALIVE};
+ *       process of that group is alive (zombies do not count), else {@link Verdict#GROUP_ALIVE};
  *       the previous run's watchdog owns that group and is stopping it, so the caller may poll
  *       ({@link #await});
  *   <li>{@code starting} with no group id (the agent died between recording and the wrapper's
- *       first line), or a record that cannot be read: {@link Status#UNKNOWN}, never certified
+ *       first line), or a record that cannot be read: {@link Verdict#UNKNOWN}, never certified
  *       unless the group id appears later. The cluster then waits out the lease.
  * </ul>
  * SPEC words the group test as {@code kill(-pgid, 0)} failing with ESRCH; that also counts
@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
 public final class RestartCertificate {
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
-    public enum Status {
+    public enum Verdict {
         CERTIFIED, GROUP_ALIVE, UNKNOWN
     }
 
@@ -41,9 +41,9 @@ public final class RestartCertificate {
      *     when certified
      * @param pgid the recorded group, or -1
      */
-    public record Result(Status status, long lastCommandTerm, int pgid, String detail) {
+    public record Result(Verdict verdict, long lastCommandTerm, int pgid, String detail) {
         public boolean certified() {
-            return status == Status.CERTIFIED;
+            return verdict == Verdict.CERTIFIED;
         }
     }
 
@@ -73,24 +73,24 @@ public final class RestartCertificate {
         try {
             rec = CommandRecord.read(stateDir);
         } catch (IOException e) {
-            return new Result(Status.UNKNOWN, 0, -1, "cannot read the command record: " + e.getMessage());
+            return new Result(Verdict.UNKNOWN, 0, -1, "cannot read the command record: " + e.getMessage());
         }
         if (rec == null) {
-            return new Result(Status.CERTIFIED, 0, -1, "no command was ever started from " + stateDir);
+            return new Result(Verdict.CERTIFIED, 0, -1, "no command was ever started from " + stateDir);
         }
         long term = rec.term();
         if (rec.state().equals("stopped")) {
-            return new Result(Status.CERTIFIED, term, -1, "the command of term " + term + " was seen stopped");
+            return new Result(Verdict.CERTIFIED, term, -1, "the command of term " + term + " was seen stopped");
         }
         if (!rec.kernelBootId().isEmpty() && !host.kernelBootId().isEmpty()
                 && !rec.kernelBootId().equals(host.kernelBootId())) {
-            return new Result(Status.CERTIFIED, term, -1, "the host rebooted since the command of term " + term
+            return new Result(Verdict.CERTIFIED, term, -1, "the host rebooted since the command of term " + term
                     + " started (kernel boot id " + rec.kernelBootId() + ", now " + host.kernelBootId() + ")");
         }
         if (!rec.cgroup().isEmpty() && rec.cgroup().equals(host.systemdCgroup())) {
             List<Long> others = host.otherCgroupProcesses();
             if (others != null && others.isEmpty()) {
-                return new Result(Status.CERTIFIED, term, -1, "the systemd cgroup " + rec.cgroup()
+                return new Result(Verdict.CERTIFIED, term, -1, "the systemd cgroup " + rec.cgroup()
                         + " holds no process but this agent");
             }
         }
@@ -98,18 +98,18 @@ public final class RestartCertificate {
         try {
             pgid = CommandRecord.readPgid(stateDir, rec.run());
         } catch (IOException e) {
-            return new Result(Status.UNKNOWN, term, -1, "cannot read the command's group id: " + e.getMessage());
+            return new Result(Verdict.UNKNOWN, term, -1, "cannot read the command's group id: " + e.getMessage());
         }
         if (pgid < 0) {
-            return new Result(Status.UNKNOWN, term, -1, "the command of term " + term
+            return new Result(Verdict.UNKNOWN, term, -1, "the command of term " + term
                     + " was being started but its process group id was never recorded");
         }
         List<Integer> members = Signals.groupMembers(pgid);
         if (members.isEmpty()) {
-            return new Result(Status.CERTIFIED, term, pgid, "process group " + pgid + " of the command of term "
+            return new Result(Verdict.CERTIFIED, term, pgid, "process group " + pgid + " of the command of term "
                     + term + " is empty");
         }
-        return new Result(Status.GROUP_ALIVE, term, pgid, "process group " + pgid + " of the command of term "
+        return new Result(Verdict.GROUP_ALIVE, term, pgid, "process group " + pgid + " of the command of term "
                 + term + " still has live processes " + members);
     }
 }

@@ -81,10 +81,13 @@ public final class Supervisor implements AutoCloseable {
     }
 
     /**
+     * The command's state as of one moment ({@link #status()}); {@code quorumd status} shows it as
+     * {@link io.quorumd.control.Status.CommandStatus}.
+     *
      * @param pid the command's pid, which is also its process group id; 0 when none
      * @param restarts restarts within the current term
      */
-    public record Status(State state, long pid, long term, int restarts) {}
+    public record Snapshot(State state, long pid, long term, int restarts) {}
 
     private final CommandSpec spec;
     private final BaseEnv base;
@@ -96,7 +99,7 @@ public final class Supervisor implements AutoCloseable {
     private final Host host = Host.current();
     private final Random random = new Random();
 
-    private volatile Status status = new Status(State.IDLE, 0, 0, 0);
+    private volatile Snapshot status = new Snapshot(State.IDLE, 0, 0, 0);
     private volatile long leaseEndNanos;
     /** Every restart since this supervisor was built (the metrics' counter; {@code restarts} resets per term). */
     private volatile long restartsTotal;
@@ -202,7 +205,7 @@ public final class Supervisor implements AutoCloseable {
         hooks.runFence(oldMaster, oldTerm, term);
     }
 
-    public Status status() {
+    public Snapshot status() {
         return status;
     }
 
@@ -548,7 +551,7 @@ public final class Supervisor implements AutoCloseable {
         RestartPolicy policy = spec.restart();
         if (closing || policy == RestartPolicy.NEVER || (policy == RestartPolicy.ON_FAILURE && !failed)) {
             log.info("command {} of term {} is not restarted ({}; restart: {})", spec.name(), r.term, how,
-                    closing ? "closing" : policy.label());
+                    closing ? "closing" : policy.yamlName());
             endedForGood(r.term);
             return;
         }
@@ -697,7 +700,7 @@ public final class Supervisor implements AutoCloseable {
     }
 
     private void setStatus(State s, long pid) {
-        status = new Status(s, pid, term, restarts);
+        status = new Snapshot(s, pid, term, restarts);
     }
 
     private static byte[] longBytes(long v) {

@@ -1,5 +1,6 @@
 package io.quorumd.config;
 
+import io.quorumd.command.RestartPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;

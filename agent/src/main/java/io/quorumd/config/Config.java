@@ -32,8 +32,11 @@ public record Config(Path source, String cluster, String node, String bind, List
     public static final Path DEFAULT_CONTROL_SOCKET = Path.of("/run/quorumd/control.sock");
     public static final String DEFAULT_LOG_LEVEL = "info";
     public static final List<String> LOG_LEVELS = List.of("error", "warn", "info", "debug", "trace");
-    /** The default place of the file; {@code -c} or {@code QUORUMD_CONFIG} override it. */
-    public static final Path DEFAULT_PATH = Path.of("/etc/quorumd/quorumd.yaml");
+    /**
+     * The default config file, where the packages install it and the unit reads it; {@code -c} or
+     * {@code QUORUMD_CONFIG} override it. A string, so that the CLI's annotations can name it.
+     */
+    public static final String DEFAULT_FILE = "/etc/quorumd/quorumd.yaml";
 
     public Config {
         Objects.requireNonNull(cluster, "cluster");

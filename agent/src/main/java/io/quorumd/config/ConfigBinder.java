@@ -1,5 +1,6 @@
 package io.quorumd.config;
 
+import io.quorumd.command.RestartPolicy;
 import io.quorumd.config.ValueReader.Fields;
 import io.quorumd.core.Peers;
 import io.quorumd.security.CurveKeys;

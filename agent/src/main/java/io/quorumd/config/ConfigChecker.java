@@ -21,10 +21,8 @@ import java.util.List;
  */
 public final class ConfigChecker {
     /** The search path when neither {@code command.env} nor the environment sets one. */
-    static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    static final String DEFAULT_SEARCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-    /** The config path the packages install and the unit reads. */
-    public static final Path PACKAGED_CONFIG = Path.of("/etc/quorumd/quorumd.yaml");
     /** The user the packaged unit runs as ({@code User=quorumd}). */
     public static final String UNIT_USER = "quorumd";
     /** The unit's {@code StateDirectory=quorumd}: systemd creates it and gives it to the unit's user at start. */
@@ -122,7 +120,7 @@ public final class ConfigChecker {
                 if (program.contains("/")) {
                     executable(report, "command.exec[0]", Path.of(program), program);
                 } else {
-                    String searchPath = cmd.env().getOrDefault("PATH", System.getenv().getOrDefault("PATH", DEFAULT_PATH));
+                    String searchPath = cmd.env().getOrDefault("PATH", System.getenv().getOrDefault("PATH", DEFAULT_SEARCH_PATH));
                     Path found = lookUp(program, searchPath);
                     if (found == null)
                         report.add("command.exec[0]", "not found in PATH (" + searchPath
@@ -284,8 +282,8 @@ public final class ConfigChecker {
         if (judge.user() == null) {
             return Files.isWritable(dir) && Files.isExecutable(dir) ? null : "is not writable and searchable (" + mode(dir) + ")";
         }
-        Path setpriv = lookUp("setpriv", DEFAULT_PATH);
-        Path test = lookUp("test", DEFAULT_PATH);
+        Path setpriv = lookUp("setpriv", DEFAULT_SEARCH_PATH);
+        Path test = lookUp("test", DEFAULT_SEARCH_PATH);
         if (setpriv == null || test == null) return "cannot be judged: setpriv or test is missing (install util-linux and coreutils)";
         try {
             Process p = new ProcessBuilder(setpriv.toString(), "--reuid=" + judge.uid(), "--regid=" + judge.gid(), "--init-groups",

@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * @param role             master, candidate or follower
  * @param votedFor         the vote cast in {@code term}, or null
  * @param master           the master this node knows of in {@code term}, or null
- * @param leaseMs          time left on the master's lease; null on every other node, and on a master
+ * @param leaseMillis          time left on the master's lease; null on every other node, and on a master
  *                         that has no lease yet
  * @param commandPermitted this master holds proof, or the old lease plus {@code stop_timeout} is over
  * @param bind             address and port this node listens on, e.g. {@code 198.18.0.11:51621}
@@ -28,16 +28,16 @@ import java.util.TreeMap;
  *                         sat out, and the old master that was about; null otherwise
  */
 public record Status(String cluster, String node, Role role, long term, String votedFor, String master,
-                     Long leaseMs, boolean commandPermitted, String bind, String bootId, long uptimeMs,
+                     Long leaseMillis, boolean commandPermitted, String bind, String bootId, long uptimeMillis,
                      StorageStatus storage, List<PeerStatus> peers, CommandStatus command,
                      Map<String, Long> dropped, ClearedBy clearedBy) {
 
     /** A status that does not say what cleared the master (an older agent's). */
     public Status(String cluster, String node, Role role, long term, String votedFor, String master,
-                  Long leaseMs, boolean commandPermitted, String bind, String bootId, long uptimeMs,
+                  Long leaseMillis, boolean commandPermitted, String bind, String bootId, long uptimeMillis,
                   StorageStatus storage, List<PeerStatus> peers, CommandStatus command,
                   Map<String, Long> dropped) {
-        this(cluster, node, role, term, votedFor, master, leaseMs, commandPermitted, bind, bootId, uptimeMs,
+        this(cluster, node, role, term, votedFor, master, leaseMillis, commandPermitted, bind, bootId, uptimeMillis,
                 storage, peers, command, dropped, null);
     }
 
@@ -65,10 +65,10 @@ public record Status(String cluster, String node, Role role, long term, String v
 
     /**
      * @param state         {@code up}, {@code silent}, {@code refused} or {@code never}
-     * @param lastContactMs since the last frame from it; null if never
+     * @param lastContactMillis since the last frame from it; null if never
      * @param term          the newest term it announced (0 if never)
      */
-    public record PeerStatus(String id, String state, Long lastContactMs, long term) {
+    public record PeerStatus(String id, String state, Long lastContactMillis, long term) {
         public PeerStatus {
             if (id == null || state == null) throw new IllegalArgumentException("peer id and state are required");
         }
@@ -109,9 +109,9 @@ public record Status(String cluster, String node, Role role, long term, String v
      * @param nowNanos     the same clock and moment the view was taken at
      * @param storageError the persister's last error, or null
      */
-    public static Status of(NodeView view, long nowNanos, String cluster, String bind, String bootId, long uptimeMs,
+    public static Status of(NodeView view, long nowNanos, String cluster, String bind, String bootId, long uptimeMillis,
                             String storageError, CommandStatus command, Map<String, Long> dropped) {
-        Long leaseMs = view.role() == Role.MASTER && view.leaseEndNanos() >= 0
+        Long leaseMillis = view.role() == Role.MASTER && view.leaseEndNanos() >= 0
                 ? Math.max(0, view.leaseEndNanos() - nowNanos) / 1_000_000 : null;
         List<PeerStatus> peers = new ArrayList<>();
         for (NodeView.PeerView p : view.peers()) {
@@ -121,8 +121,8 @@ public record Status(String cluster, String node, Role role, long term, String v
         }
         StorageStatus storage = view.storageHealthy() && storageError == null
                 ? StorageStatus.OK : new StorageStatus(false, storageError);
-        return new Status(cluster, view.node(), view.role(), view.term(), view.votedFor(), view.master(), leaseMs,
-                view.commandPermitted(), bind, bootId, uptimeMs, storage, peers, command, dropped,
+        return new Status(cluster, view.node(), view.role(), view.term(), view.votedFor(), view.master(), leaseMillis,
+                view.commandPermitted(), bind, bootId, uptimeMillis, storage, peers, command, dropped,
                 ClearedBy.of(view.clearedBy()));
     }
 
@@ -135,14 +135,14 @@ public record Status(String cluster, String node, Role role, long term, String v
         m.put("term", term);
         m.put("voted_for", votedFor);
         m.put("master", master);
-        m.put("lease_ms", leaseMs);
+        m.put("lease_ms", leaseMillis);
         m.put("command_permitted", commandPermitted);
         m.put("cleared_by", clearedBy == null ? null : clearedBy.by());
         m.put("old_master", clearedBy == null ? null : clearedBy.oldMaster());
         m.put("old_master_term", clearedBy == null ? null : clearedBy.oldTerm());
         m.put("bind", bind);
         m.put("boot_id", bootId);
-        m.put("uptime_ms", uptimeMs);
+        m.put("uptime_ms", uptimeMillis);
         Map<String, Object> st = new LinkedHashMap<>();
         st.put("healthy", storage.healthy());
         st.put("error", storage.error());
@@ -152,7 +152,7 @@ public record Status(String cluster, String node, Role role, long term, String v
             Map<String, Object> pm = new LinkedHashMap<>();
             pm.put("id", p.id());
             pm.put("state", p.state());
-            pm.put("last_contact_ms", p.lastContactMs());
+            pm.put("last_contact_ms", p.lastContactMillis());
             pm.put("term", p.term());
             ps.add(pm);
         }
@@ -233,12 +233,12 @@ public record Status(String cluster, String node, Role role, long term, String v
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"cluster", cluster});
         rows.add(new String[] {"node", node + " (bind " + orDash(bind) + ", boot id " + orDash(bootId)
-                + ", up " + duration(uptimeMs) + ")"});
+                + ", up " + duration(uptimeMillis) + ")"});
         rows.add(new String[] {"role", role.label()});
         rows.add(new String[] {"term", term + (votedFor == null ? " (no vote)" : " (voted for " + votedFor + ")")});
         rows.add(new String[] {"master", master == null ? "none known" : master});
         if (role == Role.MASTER) {
-            rows.add(new String[] {"lease", leaseMs == null ? "none yet" : duration(leaseMs) + " left"});
+            rows.add(new String[] {"lease", leaseMillis == null ? "none yet" : duration(leaseMillis) + " left"});
             if (!commandPermitted) rows.add(new String[] {"permission", "waiting: the old master's command may still run"});
             else if (clearedBy != null) rows.add(new String[] {"cleared", "by " + clearedBy.text()});
         }
@@ -252,7 +252,7 @@ public record Status(String cluster, String node, Role role, long term, String v
             List<String[]> pr = new ArrayList<>();
             pr.add(new String[] {"PEER", "STATE", "LAST CONTACT", "TERM"});
             for (PeerStatus p : peers)
-                pr.add(new String[] {p.id(), p.state(), p.lastContactMs() == null ? "never" : duration(p.lastContactMs()) + " ago",
+                pr.add(new String[] {p.id(), p.state(), p.lastContactMillis() == null ? "never" : duration(p.lastContactMillis()) + " ago",
                         Long.toString(p.term())});
             sb.append('\n');
             appendAligned(pr, sb);

@@ -214,7 +214,7 @@ public class Node {
     }
 
     /** Randomised election timeout in [t, 2t), the slot chosen by priority so the preferred node goes first. */
-    protected long electionTimeout() {
+    private long electionTimeout() {
         long t = timing.electionTimeoutNanos();
         // narrow slots: the preferred live node goes first, and nobody waits much past t
         long slot = Math.max(1, Math.min(t / peers.size(), timing.heartbeatNanos() / 2));

@@ -3,7 +3,9 @@ package io.quorumd.transport;
 import io.quorumd.wire.DropCounters;
 import org.zeromq.SocketType;
 import org.zeromq.ZContext;
+import org.zeromq.ZEvent;
 import org.zeromq.ZMQ;
+import org.zeromq.ZMonitor;
 
 /**
  * Counts connections to a server socket that closed before their handshake got as far as
@@ -36,14 +38,14 @@ final class HandshakeWatch {
     }
 
     void drain() {
-        ZMQ.Event e;
-        while ((e = ZMQ.Event.recv(monitor, ZMQ.DONTWAIT)) != null) {
-            int ev = e.getEvent();
-            if (ev == ZMQ.EVENT_ACCEPTED) {
+        ZEvent e;
+        while ((e = ZEvent.recv(monitor, ZMQ.DONTWAIT)) != null) {
+            ZMonitor.Event ev = e.getEvent();
+            if (ev == ZMonitor.Event.ACCEPTED) {
                 pending++;
-            } else if (ev == ZMQ.EVENT_HANDSHAKE_PROTOCOL) {
+            } else if (ev == ZMonitor.Event.HANDSHAKE_PROTOCOL) {
                 if (pending > 0) pending--;
-            } else if (ev == ZMQ.EVENT_DISCONNECTED && pending > 0) {
+            } else if (ev == ZMonitor.Event.DISCONNECTED && pending > 0) {
                 pending--;
                 drops.record(ZapHandler.UNAUTHENTICATED, "a connection to the " + what
                         + " closed before its handshake (another mechanism, a wrong server key, not ZMTP, or a refusal probe)");

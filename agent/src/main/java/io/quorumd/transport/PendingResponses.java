@@ -58,7 +58,7 @@ final class PendingResponses<T> {
     }
 
     /** Nanoseconds from {@code nowNanos} until the next entry expires, or Long.MAX_VALUE when empty. */
-    long nanosUntilNextExpiry(long nowNanos) {
+    long untilNextExpiryNanos(long nowNanos) {
         Iterator<Entry<T>> it = map.values().iterator();
         return it.hasNext() ? Math.max(0, it.next().expiresAtNanos - nowNanos) : Long.MAX_VALUE;
     }

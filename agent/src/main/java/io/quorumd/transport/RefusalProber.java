@@ -83,7 +83,7 @@ final class RefusalProber implements AutoCloseable {
         try {
             while (running) {
                 startAsked();
-                long wait = nanosUntilNextDeadline();
+                long wait = untilNextDeadlineNanos();
                 if (wait == Long.MAX_VALUE) selector.select();
                 else selector.select(Math.max(1, (wait + 999_999) / 1_000_000));
                 Iterator<SelectionKey> it = selector.selectedKeys().iterator();
@@ -157,7 +157,7 @@ final class RefusalProber implements AutoCloseable {
         }
     }
 
-    private long nanosUntilNextDeadline() {
+    private long untilNextDeadlineNanos() {
         long now = System.nanoTime();
         long min = Long.MAX_VALUE;
         for (InFlight f : inFlight.values()) min = Math.min(min, Math.max(0, f.deadlineNanos - now));

@@ -20,7 +20,7 @@ import java.net.InetAddress;
  * @param resolver                resolves host names
  * @param curve                   this node's CURVE key pair, or null for trusted mode (see {@link #withCurve})
  */
-public record TransportOptions(long reconnectIvlMillis, long reconnectIvlMaxMillis, long resolveIntervalNanos,
+public record TransportOptions(int reconnectIvlMillis, int reconnectIvlMaxMillis, long resolveIntervalNanos,
                                long pendingResponseTtlNanos, int maxPendingResponses, long probeTimeoutNanos,
                                boolean probeOnRequestTimeout, HostResolver resolver,
                                io.quorumd.security.CurveKeys curve) {

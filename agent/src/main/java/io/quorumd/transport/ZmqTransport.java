@@ -99,7 +99,7 @@ import java.util.regex.Pattern;
  * ({@link Codec#encodeError}), never silence.
  */
 public final class ZmqTransport implements AutoCloseable {
-    private static final int ZMTP_HEARTBEAT_IVL_MS = 1000;
+    private static final int ZMTP_HEARTBEAT_IVL_MILLIS = 1000;
     private static final Logger LOG = LoggerFactory.getLogger(ZmqTransport.class);
 
     /** Frames taken from one socket before the others get their turn. */
@@ -237,7 +237,8 @@ public final class ZmqTransport implements AutoCloseable {
                 ZMQ.Socket ws = c.createSocket(SocketType.PAIR);
                 ws.setLinger(0);
                 ws.connect(inproc);
-                selector = c.createSelector();
+                // the context's own selector (ZContext.createSelector is deprecated): closed when the context is
+                selector = c.getContext().selector();
                 ctx = c;
                 synchronized (wakeLock) {
                     wakeSend = ws;
@@ -484,15 +485,18 @@ public final class ZmqTransport implements AutoCloseable {
                     routerWatch.drain();
                     runCommands();
                     more = false;
-                    boolean timedOut = true;
-                    for (ZMQ.PollItem item : array) timedOut &= !item.isReadable();
-                    boolean routerReady = array[1].isReadable() || (timedOut && hasInput(router));
-                    boolean missed = timedOut && routerReady;
+                    // a socket counts as ready when the poll says so or, the poll having missed a
+                    // readiness change (JeroMQ's can, e.g. when a monitor event woke the same round),
+                    // when the socket itself reports input: asked every round, it costs one call per
+                    // socket and bounds such a miss to this round instead of the next capped poll's
+                    boolean missed = false;
+                    boolean routerReady = array[1].isReadable();
+                    if (!routerReady && hasInput(router)) routerReady = missed = true;
                     for (int i = 0; i < subLinks.size(); i++) {
                         PeerLink link = subLinks.get(i);
                         if (link.sub != array[5 + i].getSocket()) continue; // replaced since the poll
-                        boolean ready = array[5 + i].isReadable() || (timedOut && hasInput(link.sub));
-                        missed |= timedOut && ready;
+                        boolean ready = array[5 + i].isReadable();
+                        if (!ready && hasInput(link.sub)) ready = missed = true;
                         if (ready) more |= drainSub(link);
                     }
                     if (routerReady) more |= drainRouter();
@@ -500,12 +504,12 @@ public final class ZmqTransport implements AutoCloseable {
                         PeerLink link = reqLinks.get(i);
                         // a command may have replaced the socket since the poll
                         if (link.req != array[firstReq + i].getSocket()) continue;
-                        boolean ready = array[firstReq + i].isReadable() || (timedOut && hasInput(link.req));
-                        missed |= timedOut && ready;
+                        boolean ready = array[firstReq + i].isReadable();
+                        if (!ready && hasInput(link.req)) ready = missed = true;
                         if (ready) takeReply(link);
                     }
                     if (missed) {
-                        // a capped poll timed out with input waiting: the poll missed a readiness change
+                        // input waiting that the poll did not report (or that arrived just after it)
                         long n = missedWakeUps.incrementAndGet();
                         LOG.debug("transport of {}: the poll missed input ({} times so far)", self, n);
                     }
@@ -548,7 +552,7 @@ public final class ZmqTransport implements AutoCloseable {
      * ten times as often anyway).
      */
     private long pollTimeoutMillis(long now) {
-        long wait = Math.min(pendingResponses.nanosUntilNextExpiry(now), IDLE_POLL_CAP_MILLIS * 1_000_000L);
+        long wait = Math.min(pendingResponses.untilNextExpiryNanos(now), IDLE_POLL_CAP_MILLIS * 1_000_000L);
         for (PeerLink link : links.values()) {
             if (link.outstanding != null) wait = Math.min(wait, Math.max(0, link.outstanding.deadlineNanos() - now));
         }
@@ -893,7 +897,7 @@ public final class ZmqTransport implements AutoCloseable {
     /** (Re)connects the SUB to the peer's current address and gives it a fresh REQ socket. */
     private void connectPeer(PeerLink link) {
         if (link.sub != null) {
-            ctx.destroySocket(link.sub);
+            link.sub.close();   // linger 0 (newSocket); closing it also drops it from the context
             link.sub = null;
         }
         // one SUB per peer: a keep-alive speaks only for the peer whose address (and key) it came from
@@ -936,15 +940,15 @@ public final class ZmqTransport implements AutoCloseable {
      * sends 2 PINGs a second per peer, not 4.
      */
     private static void heartbeats(ZMQ.Socket s) {
-        s.setHeartbeatIvl(ZMTP_HEARTBEAT_IVL_MS);
-        s.setHeartbeatTimeout(3 * ZMTP_HEARTBEAT_IVL_MS);
-        s.setHeartbeatTtl(3 * ZMTP_HEARTBEAT_IVL_MS);
+        s.setHeartbeatIvl(ZMTP_HEARTBEAT_IVL_MILLIS);
+        s.setHeartbeatTimeout(3 * ZMTP_HEARTBEAT_IVL_MILLIS);
+        s.setHeartbeatTtl(3 * ZMTP_HEARTBEAT_IVL_MILLIS);
     }
 
     /** A fresh REQ socket for the peer (its address changed, or a send failed). */
     private void replaceReq(PeerLink link) {
         if (link.req != null) {
-            ctx.destroySocket(link.req);
+            link.req.close();
             link.req = null;
         }
         if (link.address != null) openReq(link);

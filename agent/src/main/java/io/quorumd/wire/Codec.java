@@ -418,7 +418,9 @@ public final class Codec {
 
     /** A refused frame; no stack trace, since the fuzz test makes a great many of them. */
     private static final class Fail extends Exception {
-        final DecodeFailure failure;
+        private static final long serialVersionUID = 1L;
+        /** Transient: a Fail never leaves the decoder, let alone the JVM. */
+        final transient DecodeFailure failure;
 
         Fail(DecodeFailure.Reason reason, String detail) {
             super(detail, null, false, false);

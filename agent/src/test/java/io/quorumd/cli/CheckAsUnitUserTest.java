@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.quorumd.config.Config;
 import io.quorumd.config.ConfigChecker;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -109,7 +110,7 @@ class CheckAsUnitUserTest {
     void whoIsJudged() throws Exception {
         Path passwd = Files.writeString(tmp.resolve("passwd"),
                 "root:x:0:0:root:/root:/bin/bash\nquorumd:x:998:997:quorumd:/var/lib/quorumd:/usr/sbin/nologin\n");
-        Path packaged = ConfigChecker.PACKAGED_CONFIG;
+        Path packaged = Path.of(Config.DEFAULT_FILE);
         assertEquals(new ConfigChecker.Judge("quorumd", 998, 997, false),
                 ConfigChecker.Judge.forCheck(packaged, 0, packaged, "quorumd", passwd));
         assertEquals(ConfigChecker.Judge.CALLER, ConfigChecker.Judge.forCheck(packaged, 1000, packaged, "quorumd", passwd),

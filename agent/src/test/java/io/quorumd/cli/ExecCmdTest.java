@@ -171,7 +171,7 @@ class ExecCmdTest {
         follower.requestShutdown();   // the master loses its majority, then its lease
         long t0 = System.nanoTime();
         await("the watchdog ended CMD's group", 10, () -> !Signals.groupAlive(pid));
-        long tookMs = (System.nanoTime() - t0) / 1_000_000;
+        long tookMillis = (System.nanoTime() - t0) / 1_000_000;
         Path wlog = masterState.resolve("watchdog.log");
         // the watchdog logs its SIGKILL just after sending it: wait for the line
         await("the watchdog logged its SIGKILL", 5, () -> {
@@ -183,7 +183,7 @@ class ExecCmdTest {
         });
         String log = Files.readString(wlog);
         assertTrue(log.contains("exec term=") && log.contains("signal 15 sent"), log);
-        assertTrue(tookMs >= 900, "SIGKILL came stop_timeout (1 s) after SIGTERM, not sooner: " + tookMs + " ms");
+        assertTrue(tookMillis >= 900, "SIGKILL came stop_timeout (1 s) after SIGTERM, not sooner: " + tookMillis + " ms");
     }
 
     @Test

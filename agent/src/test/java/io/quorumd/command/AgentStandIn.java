@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A stand-in for the agent, run as its own JVM by {@link WatchdogTest} so that the test can
  * SIGKILL it: it starts a command, keeps renewing its lease every 100 ms, and prints
- * "RUNNING PGID" once the command runs. Args: STATE_DIR STOP_TIMEOUT_MS LEASE_MS TERM SCRIPT.
+ * "RUNNING PGID" once the command runs. Args: STATE_DIR STOP_TIMEOUT_MILLIS LEASE_MILLIS TERM SCRIPT.
  */
 public final class AgentStandIn {
     private AgentStandIn() {}

@@ -35,8 +35,8 @@ class HooksTest {
         return vars;
     }
 
-    private static HookSpec hooks(Path onMaster, Path onFollower, Path fence, long timeoutMs) {
-        return new HookSpec(onMaster, onFollower, fence, TimeUnit.MILLISECONDS.toNanos(timeoutMs));
+    private static HookSpec hooks(Path onMaster, Path onFollower, Path fence, long timeoutMillis) {
+        return new HookSpec(onMaster, onFollower, fence, TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
     }
 
     @Test

@@ -6,7 +6,7 @@ import static io.quorumd.command.TestSupport.leaseIn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.quorumd.command.RestartCertificate.Status;
+import io.quorumd.command.RestartCertificate.Verdict;
 import io.quorumd.core.Event;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +37,7 @@ class RestartCertificateTest {
     @Test
     void noRecordMeansNoCommandWasEverStarted(@TempDir Path dir) {
         RestartCertificate.Result r = RestartCertificate.check(dir, HOST);
-        assertEquals(Status.CERTIFIED, r.status());
+        assertEquals(Verdict.CERTIFIED, r.verdict());
         assertEquals(0, r.lastCommandTerm());
     }
 
@@ -50,14 +50,14 @@ class RestartCertificateTest {
             record(dir, "starting", 7, "r1", "boot-1");
             pgidFile(dir, pgid, "r1");
             RestartCertificate.Result alive = RestartCertificate.check(dir, HOST);
-            assertEquals(Status.GROUP_ALIVE, alive.status(), alive.detail());
+            assertEquals(Verdict.GROUP_ALIVE, alive.verdict(), alive.detail());
             assertEquals(pgid, alive.pgid());
             // the leader goes first: the orphan keeps the group alive
             p.destroyForcibly().waitFor();
-            assertEquals(Status.GROUP_ALIVE, RestartCertificate.check(dir, HOST).status());
+            assertEquals(Verdict.GROUP_ALIVE, RestartCertificate.check(dir, HOST).verdict());
             Signals.signalGroup(pgid, Signals.SIGKILL);
             RestartCertificate.Result r = RestartCertificate.await(dir, System.nanoTime() + LONG.toNanos(), HOST);
-            assertEquals(Status.CERTIFIED, r.status(), r.detail());
+            assertEquals(Verdict.CERTIFIED, r.verdict(), r.detail());
             assertEquals(7, r.lastCommandTerm());
             assertEquals(pgid, r.pgid());
         } finally {
@@ -69,27 +69,27 @@ class RestartCertificateTest {
     void startingWithoutAGroupIdIsNeverCertified(@TempDir Path dir) throws Exception {
         record(dir, "starting", 4, "r2", "boot-1");
         RestartCertificate.Result r = RestartCertificate.check(dir, HOST);
-        assertEquals(Status.UNKNOWN, r.status(), r.detail());
+        assertEquals(Verdict.UNKNOWN, r.verdict(), r.detail());
         // a group id from another run is no group id for this one
         pgidFile(dir, 12345, "r-other");
-        assertEquals(Status.UNKNOWN, RestartCertificate.check(dir, HOST).status());
+        assertEquals(Verdict.UNKNOWN, RestartCertificate.check(dir, HOST).verdict());
         long t0 = System.nanoTime();
-        assertEquals(Status.UNKNOWN, RestartCertificate.await(dir, t0 + TimeUnit.MILLISECONDS.toNanos(100), HOST).status());
+        assertEquals(Verdict.UNKNOWN, RestartCertificate.await(dir, t0 + TimeUnit.MILLISECONDS.toNanos(100), HOST).verdict());
     }
 
     @Test
     void anUnreadableRecordIsNeverCertified(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve(CommandRecord.STATE_FILE), "state=starting\nterm=x\n");
-        assertEquals(Status.UNKNOWN, RestartCertificate.check(dir, HOST).status());
+        assertEquals(Verdict.UNKNOWN, RestartCertificate.check(dir, HOST).verdict());
         Files.writeString(dir.resolve(CommandRecord.STATE_FILE), "garbage");
-        assertEquals(Status.UNKNOWN, RestartCertificate.check(dir, HOST).status());
+        assertEquals(Verdict.UNKNOWN, RestartCertificate.check(dir, HOST).verdict());
     }
 
     @Test
     void aRebootSinceTheStartCertifies(@TempDir Path dir) throws Exception {
         record(dir, "starting", 5, "r3", "boot-0");
         RestartCertificate.Result r = RestartCertificate.check(dir, HOST);
-        assertEquals(Status.CERTIFIED, r.status(), r.detail());
+        assertEquals(Verdict.CERTIFIED, r.verdict(), r.detail());
         assertEquals(5, r.lastCommandTerm());
     }
 
@@ -101,14 +101,14 @@ class RestartCertificateTest {
         new CommandRecord("starting", 6, "r4", "boot-1", "/system.slice/quorumd.service").write(dir);
         Host underSystemd = new Host("boot-1", "/system.slice/quorumd.service", procs, self);
         RestartCertificate.Result r = RestartCertificate.check(dir, underSystemd);
-        assertEquals(Status.CERTIFIED, r.status(), r.detail());
+        assertEquals(Verdict.CERTIFIED, r.verdict(), r.detail());
         assertEquals(6, r.lastCommandTerm());
         Files.writeString(procs, self + "\n4242\n");
-        assertEquals(Status.UNKNOWN, RestartCertificate.check(dir, underSystemd).status(),
+        assertEquals(Verdict.UNKNOWN, RestartCertificate.check(dir, underSystemd).verdict(),
                 "another process in the cgroup: fall back to the group id, which is missing");
         Files.writeString(procs, self + "\n");
         Host elsewhere = new Host("boot-1", "/user.slice/session-1.scope", procs, self);
-        assertEquals(Status.UNKNOWN, RestartCertificate.check(dir, elsewhere).status(),
+        assertEquals(Verdict.UNKNOWN, RestartCertificate.check(dir, elsewhere).verdict(),
                 "a cgroup other than the recorded one proves nothing");
     }
 
@@ -120,14 +120,14 @@ class RestartCertificateTest {
             s.start(15, "node-a", leaseIn(Duration.ofMinutes(1)));
             int pgid = SupervisorStopTest.awaitRunning(s);
             RestartCertificate.Result running = RestartCertificate.check(dir);
-            assertEquals(Status.GROUP_ALIVE, running.status(), running.detail());
+            assertEquals(Verdict.GROUP_ALIVE, running.verdict(), running.detail());
             assertEquals(pgid, running.pgid());
             assertEquals(15, running.lastCommandTerm());
             assertTrue(Files.readString(dir.resolve(CommandRecord.STATE_FILE)).contains("state=starting\nterm=15\n"));
             s.stop("test");
             assertEquals(new Event.CommandStopped(15), ev.nextEvent(Event.CommandStopped.class, LONG));
             RestartCertificate.Result stopped = RestartCertificate.check(dir);
-            assertEquals(Status.CERTIFIED, stopped.status(), stopped.detail());
+            assertEquals(Verdict.CERTIFIED, stopped.verdict(), stopped.detail());
             assertEquals(15, stopped.lastCommandTerm());
         }
     }

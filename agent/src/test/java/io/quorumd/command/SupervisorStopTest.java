@@ -186,11 +186,11 @@ class SupervisorStopTest {
     @Test
     void startAndStopLatency(@TempDir Path dir) throws Exception {
         TestSupport.Events ev = new TestSupport.Events();
-        long[] startMs = new long[5];
-        long[] stopMs = new long[5];
+        long[] startMillis = new long[5];
+        long[] stopMillis = new long[5];
         try (Supervisor s = new Supervisor(shell("exec sleep 1000", 1000, RestartPolicy.NEVER, 0), HookSpec.none(),
                 BASE, dir, ev::accept)) {
-            for (int i = 0; i < startMs.length; i++) {
+            for (int i = 0; i < startMillis.length; i++) {
                 long t0 = System.nanoTime();
                 s.start(100 + i, "node-a", leaseIn(Duration.ofMinutes(1)));
                 int pgid = awaitRunning(s);
@@ -198,13 +198,13 @@ class SupervisorStopTest {
                 s.stop("measure");
                 TestSupport.Events.Seen stopped = ev.next(Event.CommandStopped.class, LONG);
                 assertEquals(List.of(), liveMembers(pgid));
-                startMs[i] = ms(t1 - t0);
-                stopMs[i] = ms(stopped.atNanos() - t1);
+                startMillis[i] = ms(t1 - t0);
+                stopMillis[i] = ms(stopped.atNanos() - t1);
             }
         }
-        System.out.println("measured: start() to running (ms): " + java.util.Arrays.toString(startMs)
-                + "; stop() to CommandStopped, TERM honoured (ms): " + java.util.Arrays.toString(stopMs));
-        for (long m : stopMs) {
+        System.out.println("measured: start() to running (ms): " + java.util.Arrays.toString(startMillis)
+                + "; stop() to CommandStopped, TERM honoured (ms): " + java.util.Arrays.toString(stopMillis));
+        for (long m : stopMillis) {
             assertTrue(m < 1000, "a stop took " + m + " ms");
         }
     }

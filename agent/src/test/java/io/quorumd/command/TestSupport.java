@@ -93,14 +93,14 @@ final class TestSupport {
         }
     }
 
-    static CommandSpec shell(String script, long stopTimeoutMs, RestartPolicy restart, int maxRestarts) {
+    static CommandSpec shell(String script, long stopTimeoutMillis, RestartPolicy restart, int maxRestarts) {
         return new CommandSpec(List.of("/bin/sh", "-c", script), null, Map.of(), Signals.SIGTERM,
-                TimeUnit.MILLISECONDS.toNanos(stopTimeoutMs), restart, maxRestarts, TimeUnit.SECONDS.toNanos(60));
+                TimeUnit.MILLISECONDS.toNanos(stopTimeoutMillis), restart, maxRestarts, TimeUnit.SECONDS.toNanos(60));
     }
 
-    static CommandSpec bash(String script, long stopTimeoutMs, RestartPolicy restart, int maxRestarts) {
+    static CommandSpec bash(String script, long stopTimeoutMillis, RestartPolicy restart, int maxRestarts) {
         return new CommandSpec(List.of("/bin/bash", "-c", script), null, Map.of(), Signals.SIGTERM,
-                TimeUnit.MILLISECONDS.toNanos(stopTimeoutMs), restart, maxRestarts, TimeUnit.SECONDS.toNanos(60));
+                TimeUnit.MILLISECONDS.toNanos(stopTimeoutMillis), restart, maxRestarts, TimeUnit.SECONDS.toNanos(60));
     }
 
     static long leaseIn(Duration d) {

@@ -163,12 +163,12 @@ class WatchdogTest {
     /** A stand-in agent JVM running {@code script} under a renewed lease, and its command's group. */
     private record StandIn(Process agent, int pgid, BufferedReader out) {}
 
-    private static StandIn standIn(Path dir, String script, long stopTimeoutMs, long leaseMs, int expectedMembers,
+    private static StandIn standIn(Path dir, String script, long stopTimeoutMillis, long leaseMillis, int expectedMembers,
             long term) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), AgentStandIn.class.getName(), dir.toString(),
-                Long.toString(stopTimeoutMs), Long.toString(leaseMs), Long.toString(term), script));
+                Long.toString(stopTimeoutMillis), Long.toString(leaseMillis), Long.toString(term), script));
         Process agent = new ProcessBuilder(cmd).redirectError(dir.resolve("agent.err").toFile()).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(agent.getInputStream(), StandardCharsets.UTF_8));
         int pgid = -1;
@@ -200,12 +200,12 @@ class WatchdogTest {
         return 0;
     }
 
-    private static Measured killAgent(Path dir, String script, long stopTimeoutMs, int expectedMembers, long term)
+    private static Measured killAgent(Path dir, String script, long stopTimeoutMillis, int expectedMembers, long term)
             throws Exception {
-        StandIn s = standIn(dir, script, stopTimeoutMs, 3000, expectedMembers, term);
+        StandIn s = standIn(dir, script, stopTimeoutMillis, 3000, expectedMembers, term);
         try {
             RestartCertificate.Result before = RestartCertificate.check(dir);
-            assertEquals(RestartCertificate.Status.GROUP_ALIVE, before.status(), before.detail());
+            assertEquals(RestartCertificate.Verdict.GROUP_ALIVE, before.verdict(), before.detail());
 
             long t0 = System.nanoTime();
             assertEquals(Signals.Delivery.SENT, Signals.kill((int) s.agent().pid(), Signals.SIGKILL));
@@ -214,7 +214,7 @@ class WatchdogTest {
 
             // what the restarted agent would find before its first keep-alive
             RestartCertificate.Result cert = RestartCertificate.await(dir, System.nanoTime() + LONG.toNanos());
-            assertEquals(RestartCertificate.Status.CERTIFIED, cert.status(), cert.detail());
+            assertEquals(RestartCertificate.Verdict.CERTIFIED, cert.verdict(), cert.detail());
             assertEquals(term, cert.lastCommandTerm());
             assertEquals(s.pgid(), cert.pgid());
             await("the watchdog logs its exit", LONG,

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.quorumd.command.RestartPolicy;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

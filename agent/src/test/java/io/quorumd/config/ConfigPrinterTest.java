@@ -3,6 +3,7 @@ package io.quorumd.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.quorumd.command.RestartPolicy;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;

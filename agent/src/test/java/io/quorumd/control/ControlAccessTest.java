@@ -112,6 +112,7 @@ class ControlAccessTest {
         try (ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             s.bind(UnixDomainSocketAddress.of(p));
             try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(p)); SocketChannel a = s.accept()) {
+                assertTrue(c.isConnected());
                 PeerCredentials me = PeerCredentials.of(a);
                 assertEquals(ProcessHandle.current().pid(), me.pid());
                 assertEquals(PeerCredentials.selfUid(), me.uid());

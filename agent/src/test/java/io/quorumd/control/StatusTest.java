@@ -113,7 +113,7 @@ class StatusTest {
                 new NodeView.PeerView("node-b", 120_000_000L, 9, "up"), new NodeView.PeerView("node-c", -1, 0, "never")));
         Status s = Status.of(v, now, "payments", "127.0.0.1:51621", "abcd", 5000, null,
                 new Status.CommandStatus("waiting", null, null, 0), Map.of("bad-version", 2L));
-        assertEquals(640L, s.leaseMs());
+        assertEquals(640L, s.leaseMillis());
         assertEquals(List.of(new Status.PeerStatus("node-b", "up", 120L, 9), new Status.PeerStatus("node-c", "never", null, 0)),
                 s.peers(), "this node is not its own peer");
         assertEquals(Status.StorageStatus.OK, s.storage());
@@ -128,7 +128,7 @@ class StatusTest {
 
         NodeView f = new NodeView("node-a", Role.FOLLOWER, 9, null, "node-b", -1, false, -1, false, false, List.of());
         Status fs = Status.of(f, now, "payments", null, null, 1, "disk full", Status.CommandStatus.NONE, Map.of());
-        assertNull(fs.leaseMs());
+        assertNull(fs.leaseMillis());
         assertEquals(new Status.StorageStatus(false, "disk full"), fs.storage());
         assertTrue(fs.toTable().contains("\nstorage  FAILING: disk full\n"), fs.toTable());
     }

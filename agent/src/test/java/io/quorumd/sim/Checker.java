@@ -130,7 +130,7 @@ final class Checker {
             if (m == a.host.index || m == except || a.liveHeardLocal[m] == Long.MIN_VALUE) continue;
             long ago = local - a.liveHeardLocal[m];
             if (ago < window && a.liveTerm[m] >= termFloor)
-                return "it heard live master " + p.ids[m] + " (term " + a.liveTerm[m] + ") " + Trace.ms(ago)
+                return "it heard live master " + p.ids[m] + " (term " + a.liveTerm[m] + ") " + SimTrace.ms(ago)
                         + " ago on its clock, and that master had not resigned, refused a connection or restarted";
         }
         return null;
@@ -141,7 +141,7 @@ final class Checker {
     }
 
     void onSend(SimAgent a, Message m, String to) {
-        Host h = a.host;
+        SimHost h = a.host;
         if (!h.id.equals(m.from()) || m.bootId() != a.bootId) {
             sim.violation(Violation.Kind.SAFETY, "contract", h.id + " (boot " + Long.toHexString(a.bootId & 0xffff)
                     + ") sent a message with from=" + m.from() + " boot=" + Long.toHexString(m.bootId() & 0xffff));
@@ -151,7 +151,7 @@ final class Checker {
                 || m instanceof Message.VoteResponse r0 && r0.preVote();
         TermState disk = h.disk;
         if (!pre && m.term() > disk.term()) {
-            sim.violation(Violation.Kind.SAFETY, "persist-before-send", h.id + " sent " + Trace.message(m)
+            sim.violation(Violation.Kind.SAFETY, "persist-before-send", h.id + " sent " + SimTrace.message(m)
                     + (to != null ? " to " + to : "") + " carrying term " + m.term() + ", but its disk holds term "
                     + disk.term() + " (the Persist of the new term has not completed)");
             return;
@@ -171,8 +171,8 @@ final class Checker {
                 String why = stickyTo(a, a.stepLocal, v.term() - 1, -1);
                 if (why != null) {
                     long decided = v.sentAtNanos();
-                    String when = "; it decided to campaign at local " + Trace.seconds(decided)
-                            + (decided < a.stepLocal ? " and the request waited " + Trace.ms(a.stepLocal - decided)
+                    String when = "; it decided to campaign at local " + SimTrace.seconds(decided)
+                            + (decided < a.stepLocal ? " and the request waited " + SimTrace.ms(a.stepLocal - decided)
                             + " in its outbox (for a Persist) before going out" : "");
                     sim.violation(Violation.Kind.LIVENESS, "stickiness", h.id + " campaigned (pre-vote for term "
                             + v.term() + ") although " + why + when);
@@ -210,7 +210,7 @@ final class Checker {
         return disk.term() > term || disk.term() == term && candidate.equals(disk.votedFor());
     }
 
-    void onDurable(Host h, Effect.Persist e) {
+    void onDurable(SimHost h, Effect.Persist e) {
         TermState prev = h.disk;
         if (e.term() < prev.term())
             sim.violation(Violation.Kind.SAFETY, "term state", h.id + " wrote term " + e.term() + " over term " + prev.term());
@@ -220,7 +220,7 @@ final class Checker {
     }
 
     void onRoleChanged(SimAgent a, Effect.RoleChanged e) {
-        Host h = a.host;
+        SimHost h = a.host;
         if (e.role() != Role.MASTER) return;
         claimMaster(e.term(), h.id, "RoleChanged");
         if (e.term() > h.disk.term())
@@ -237,7 +237,7 @@ final class Checker {
     }
 
     void onStartCommand(SimAgent a, Effect.StartCommand e) {
-        Host h = a.host;
+        SimHost h = a.host;
         if (!h.id.equals(e.master()) || h.role != Role.MASTER || h.roleTerm != e.term())
             sim.violation(Violation.Kind.SAFETY, "command permission", h.id + " emitted StartCommand(term " + e.term()
                     + ", master " + e.master() + ") while its role is " + h.role + " of term " + h.roleTerm);
@@ -245,12 +245,12 @@ final class Checker {
 
     // ---------------------------------------------------------------- the command's process groups
 
-    private boolean excused(Host o) {
+    private boolean excused(SimHost o) {
         return o.frozen || sim.now() < o.thawGraceUntil;
     }
 
-    void onCommandStart(Host h, Host.Group g) {
-        for (Host o : sim.hosts) {
+    void onCommandStart(SimHost h, SimHost.Group g) {
+        for (SimHost o : sim.hosts) {
             if (o == h || o.group == null || excused(o)) continue;
             sim.violation(Violation.Kind.SAFETY, "exclusive command", h.id + " started its command (term " + g.term
                     + ") while " + describeGroup(o) + " still runs");
@@ -288,31 +288,31 @@ final class Checker {
      * proof: a group that ended unwitnessed (its agent dead or paused, its host without power)
      * proves nothing until its deadline. Returns why this start is early, or null.
      */
-    private String unclearedBy(Host h) {
+    private String unclearedBy(SimHost h) {
         long now = sim.now();
-        for (Host o : sim.hosts) {
+        for (SimHost o : sim.hosts) {
             if (o == h) continue;
             if (o.group != null) {
                 long kill = o.wdKillAtLocal == Long.MAX_VALUE ? Long.MAX_VALUE : o.clock.realAt(o.wdKillAtLocal);
                 if (now < kill) return describeGroup(o) + " is alive and its SIGKILL deadline is "
-                        + (kill == Long.MAX_VALUE ? "unset" : Trace.ms(kill - now) + " away");
+                        + (kill == Long.MAX_VALUE ? "unset" : SimTrace.ms(kill - now) + " away");
             } else if (o.lastKillReal != Long.MIN_VALUE && now < o.lastKillReal && o.goneWitnessedAt > now) {
                 return o.id + "'s last command group ended unwitnessed (no agent or fence could prove it yet) and its"
-                        + " SIGKILL deadline (old lease + stop_timeout) is " + Trace.ms(o.lastKillReal - now) + " away";
+                        + " SIGKILL deadline (old lease + stop_timeout) is " + SimTrace.ms(o.lastKillReal - now) + " away";
             }
         }
         return null;
     }
 
-    void onCommandEnd(Host h, Host.Group g) {
+    void onCommandEnd(SimHost h, SimHost.Group g) {
         sim.listener.onCommandEnd(h, g);
     }
 
     /** SPEC "How tests judge exclusivity": after a thaw the old group is gone within 100 ms. */
-    void scheduleThawCheck(Host h, Host.Group g, long at) {
+    void scheduleThawCheck(SimHost h, SimHost.Group g, long at) {
         sim.q.at(at, () -> {
             if (h.group != g || h.frozen) return;
-            for (Host o : sim.hosts) {
+            for (SimHost o : sim.hosts) {
                 // a group on a host that is frozen now is that host's thaw check's to judge
                 if (o == h || o.group == null || excused(o)) continue;
                 sim.violation(Violation.Kind.SAFETY, "exclusive command", describeGroup(h)
@@ -322,15 +322,15 @@ final class Checker {
         });
     }
 
-    String describeGroup(Host o) {
-        Host.Group g = o.group;
+    String describeGroup(SimHost o) {
+        SimHost.Group g = o.group;
         StringBuilder s = new StringBuilder();
         s.append(o.id).append("'s command (term ").append(g.term).append(", started at ")
-                .append(Trace.seconds(g.startedAtNanos));
-        if (g.signalled) s.append(", stop signal at ").append(Trace.seconds(g.signalledAtNanos));
+                .append(SimTrace.seconds(g.startedAtNanos));
+        if (g.signalled) s.append(", stop signal at ").append(SimTrace.seconds(g.signalledAtNanos));
         else s.append(", not signalled");
-        s.append(", watchdog deadlines stop@").append(Trace.seconds(o.clock.realAt(o.wdStopAtLocal)))
-                .append(" kill@").append(Trace.seconds(o.clock.realAt(o.wdKillAtLocal))).append(" real");
+        s.append(", watchdog deadlines stop@").append(SimTrace.seconds(o.clock.realAt(o.wdStopAtLocal)))
+                .append(" kill@").append(SimTrace.seconds(o.clock.realAt(o.wdKillAtLocal))).append(" real");
         s.append(", agent ").append(o.agent == null ? "down" : o.paused ? "paused" : o.frozen ? "frozen" : "up");
         return s.append(')').toString();
     }
@@ -348,7 +348,7 @@ final class Checker {
      */
     long livenessStart() {
         long firstFree = Long.MAX_VALUE;
-        for (Host h : sim.hosts) {
+        for (SimHost h : sim.hosts) {
             if (h.agent == null) continue;
             firstFree = Math.min(firstFree, Math.max(h.agent.noCampaignUntil, 0));
         }
@@ -357,7 +357,7 @@ final class Checker {
 
     private void checkMet() {
         if (met) return;
-        for (Host h : sim.hosts) {
+        for (SimHost h : sim.hosts) {
             if (h.agentRunning() && h.role == Role.MASTER && h.group != null && h.group.term == h.roleTerm
                     && h.group.owner == h.agent) {
                 met = true;
@@ -377,14 +377,14 @@ final class Checker {
             return;
         }
         sim.violation(Violation.Kind.LIVENESS, "no master", "no master with its command running "
-                + Trace.ms(livenessBudgetNanos) + " after the last fault healed at " + Trace.seconds(start)
+                + SimTrace.ms(livenessBudgetNanos) + " after the last fault healed at " + SimTrace.seconds(start)
                 + "s; pending:\n" + pending());
     }
 
     /** What each node is waiting for, from its own view. */
     String pending() {
         StringBuilder s = new StringBuilder();
-        for (Host h : sim.hosts) {
+        for (SimHost h : sim.hosts) {
             s.append("    ").append(h.id).append(": ");
             if (!h.up) s.append("host down");
             else if (h.agent == null) s.append("agent down");
@@ -395,12 +395,12 @@ final class Checker {
                 else {
                     s.append(v.role().label()).append(" term=").append(v.term()).append(" master=").append(v.master())
                             .append(" vote=").append(v.votedFor());
-                    if (v.leaseEndNanos() >= 0) s.append(" lease ends in ").append(Trace.ms(v.leaseEndNanos() - local));
+                    if (v.leaseEndNanos() >= 0) s.append(" lease ends in ").append(SimTrace.ms(v.leaseEndNanos() - local));
                     s.append(" cleared=").append(v.cleared());
-                    if (v.clearAtNanos() >= 0) s.append(" clearAt in ").append(Trace.ms(v.clearAtNanos() - local));
+                    if (v.clearAtNanos() >= 0) s.append(" clearAt in ").append(SimTrace.ms(v.clearAtNanos() - local));
                     s.append(" permitted=").append(v.commandPermitted()).append(" storage=")
                             .append(v.storageHealthy() ? "ok" : "FAILING");
-                    s.append(" nextDeadline in ").append(Trace.ms(h.agent.node.nextDeadlineNanos() - local));
+                    s.append(" nextDeadline in ").append(SimTrace.ms(h.agent.node.nextDeadlineNanos() - local));
                 }
                 if (h.paused) s.append(" PAUSED");
             }
@@ -434,7 +434,7 @@ final class Checker {
         long now = sim.now();
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < n; j++) {
-                Host o = sim.hosts[j];
+                SimHost o = sim.hosts[j];
                 if (j == i || o == null) continue;
                 boolean out = sim.net.open(i, j) && o.up && o.agent != null;
                 boolean in = sim.net.open(j, i) && o.agentRunning();
@@ -474,10 +474,10 @@ final class Checker {
         long now = sim.now();
         long t0 = majorityConfirmable(i, now);
         if (t0 != since) return;   // an echo can vouch for a newer keep-alive: a later check judges it
-        Host h = sim.hosts[i];
+        SimHost h = sim.hosts[i];
         if (h.agentRunning() && h.role == Role.MASTER && h.activeSince <= since && now >= since + stepDownBoundNanos)
             sim.violation(Violation.Kind.LIVENESS, "step down", h.id + ": no echo from a majority can vouch for a"
-                    + " keep-alive sent after " + Trace.seconds(since) + "s, but it is still master of term "
-                    + h.roleTerm + " " + Trace.ms(now - since) + " later");
+                    + " keep-alive sent after " + SimTrace.seconds(since) + "s, but it is still master of term "
+                    + h.roleTerm + " " + SimTrace.ms(now - since) + " later");
     }
 }

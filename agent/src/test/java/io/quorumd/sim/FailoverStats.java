@@ -76,7 +76,7 @@ final class FailoverStats {
         long[] result = {-1};
         sim.listener = new Simulation.Listener() {
             @Override
-            public void onCommandStart(Host h, Host.Group g) {
+            public void onCommandStart(SimHost h, SimHost.Group g) {
                 if (crash[0] >= 0 && result[0] < 0 && g.term > crash[1]) {
                     result[0] = sim.now() - crash[0];
                     sim.stopSoon();
@@ -84,7 +84,7 @@ final class FailoverStats {
             }
         };
         sim.q.at(faultAt, () -> {
-            Host m = sim.masterRunningCommand();
+            SimHost m = sim.masterRunningCommand();
             if (m == null) return;
             crash[0] = sim.now();
             crash[1] = m.roleTerm;
@@ -120,13 +120,13 @@ final class FailoverStats {
         boolean[] armed = {false};
         sim.listener = new Simulation.Listener() {
             @Override
-            public void onMaster(Host h, long term) {
+            public void onMaster(SimHost h, long term) {
                 if (armed[0]) masters[0]++;
             }
         };
         sim.q.at(faultAt, () -> {
-            Host f = null;
-            for (Host h : sim.hosts)
+            SimHost f = null;
+            for (SimHost h : sim.hosts)
                 if (h.agent != null && h.role != Role.MASTER) f = h;
             if (f == null) return;
             armed[0] = true;
@@ -148,7 +148,7 @@ final class FailoverStats {
     static void report(int runs, PrintStream out) {
         out.printf(Locale.ROOT, "failover (3 nodes, heartbeat 100ms, election_timeout 1000ms, clock_drift 1%%, "
                 + "stop_timeout %s, lease %s; %d runs each; from the fault to the next master's StartCommand):%n",
-                Trace.ms(STOP_TIMEOUT_NANOS), Trace.ms(steady(0).timing.leaseNanos()), runs);
+                SimTrace.ms(STOP_TIMEOUT_NANOS), SimTrace.ms(steady(0).timing.leaseNanos()), runs);
         for (Fault f : Fault.values()) {
             long[] xs = new long[runs];
             int n = 0;
@@ -180,8 +180,8 @@ final class FailoverStats {
                 }
             }
             out.printf(Locale.ROOT, "  %-14s p50=%s p99=%s max=%s (measured %d; target %s%s: %d over%s%s)%n", f,
-                    pct(s, 0.50), pct(s, 0.99), n == 0 ? "-" : Trace.ms(s[n - 1]), n,
-                    f == Fault.CRASH_RESTART ? "p99 < " : "<= ", Trace.ms(target), over,
+                    pct(s, 0.50), pct(s, 0.99), n == 0 ? "-" : SimTrace.ms(s[n - 1]), n,
+                    f == Fault.CRASH_RESTART ? "p99 < " : "<= ", SimTrace.ms(target), over,
                     over > 0 ? ", e.g. --failover-seed " + firstOverSeed + " --failover " + f : "",
                     skipped == 0 ? "" : "; not measured " + skipped + ": " + firstNote);
         }
@@ -202,6 +202,6 @@ final class FailoverStats {
     private static String pct(long[] sorted, double q) {
         if (sorted.length == 0) return "-";
         int i = (int) Math.ceil(q * sorted.length) - 1;
-        return Trace.ms(sorted[Math.max(0, Math.min(sorted.length - 1, i))]);
+        return SimTrace.ms(sorted[Math.max(0, Math.min(sorted.length - 1, i))]);
     }
 }

@@ -46,7 +46,7 @@ final class FaultPlan {
 
         String describe(SimParams p) {
             StringBuilder s = new StringBuilder();
-            s.append(Trace.ms(at)).append("..").append(Trace.ms(until)).append(' ').append(kind);
+            s.append(SimTrace.ms(at)).append("..").append(SimTrace.ms(until)).append(' ').append(kind);
             if (host == -3) s.append(" every host");
             else if (host != -2) s.append(" host=").append(host == -1 ? "master(else " + p.ids[fallback] + ")" : p.ids[host]);
             if (kind == Kind.ISOLATE) s.append(dir == 0 ? " both-ways" : dir == 1 ? " outgoing" : " incoming");
@@ -54,8 +54,8 @@ final class FaultPlan {
             if (edges != 0) s.append(" links=").append(edgeList(p, edges));
             if (reject) s.append(" REJECT");
             if (kind == Kind.STEP_DOWN) s.append(" to=").append(to < 0 ? "any" : p.ids[to]);
-            if (kind == Kind.DEGRADE) s.append(String.format(" loss=%.2f +delay=%s", loss, Trace.ms(extraDelayNanos)));
-            if (kind == Kind.CRASH_AFTER_VOTE) s.append(" restart after ").append(Trace.ms(extraDelayNanos));
+            if (kind == Kind.DEGRADE) s.append(String.format(" loss=%.2f +delay=%s", loss, SimTrace.ms(extraDelayNanos)));
+            if (kind == Kind.CRASH_AFTER_VOTE) s.append(" restart after ").append(SimTrace.ms(extraDelayNanos));
             return s.toString();
         }
     }

@@ -57,7 +57,7 @@ public final class ScaleBench {
         sim.q.at(quietFrom, () -> at[4] = sim.net.sent);
         sim.listener = new Simulation.Listener() {
             @Override
-            public void onMaster(Host h, long term) {
+            public void onMaster(SimHost h, long term) {
                 if (at[0] >= 0 && at[2] < 0 && term > at[1]) {
                     at[2] = sim.now() - at[0];
                     sentAtElection[0] = sim.net.sent;
@@ -65,7 +65,7 @@ public final class ScaleBench {
             }
 
             @Override
-            public void onCommandStart(Host h, Host.Group g) {
+            public void onCommandStart(SimHost h, SimHost.Group g) {
                 if (at[0] >= 0 && at[3] < 0 && g.term > at[1]) {
                     at[3] = sim.now() - at[0];
                     sim.stopSoon();
@@ -73,7 +73,7 @@ public final class ScaleBench {
             }
         };
         sim.q.at(faultAt, () -> {
-            Host m = sim.masterRunningCommand();
+            SimHost m = sim.masterRunningCommand();
             if (m == null) return;
             at[0] = sim.now();
             at[1] = m.roleTerm;

@@ -21,7 +21,7 @@ import java.util.TreeMap;
 final class SimAgent implements Effects.Handler {
     private static final Event TICK = new Event.Tick();
 
-    final Host host;
+    final SimHost host;
     final Simulation sim;
     final Node node;
     final long bootId;
@@ -54,7 +54,7 @@ final class SimAgent implements Effects.Handler {
     long stepLocal;
     Event stepEvent;
 
-    SimAgent(Host host, Node node, long bootId) {
+    SimAgent(SimHost host, Node node, long bootId) {
         this.host = host;
         this.sim = host.sim;
         this.node = node;
@@ -81,7 +81,7 @@ final class SimAgent implements Effects.Handler {
             if (effects == null) throw new IllegalStateException("handle returned null");
         } catch (RuntimeException e) {
             sim.violation(Violation.Kind.SAFETY, "core exception",
-                    host.id + " threw while handling " + Trace.event(ev) + ": " + Simulation.stack(e));
+                    host.id + " threw while handling " + SimTrace.event(ev) + ": " + Simulation.stack(e));
             return;
         }
         sim.steps++;
@@ -131,7 +131,7 @@ final class SimAgent implements Effects.Handler {
             if (local == lastTickLocal) {
                 if (++sameTimeTicks > 1000) {
                     sim.violation(Violation.Kind.LIVENESS, "busy loop", host.id
-                            + ": nextDeadlineNanos() stays <= now after 1000 Ticks at local " + Trace.seconds(local));
+                            + ": nextDeadlineNanos() stays <= now after 1000 Ticks at local " + SimTrace.seconds(local));
                     return;
                 }
             } else {
@@ -150,7 +150,7 @@ final class SimAgent implements Effects.Handler {
         long key = Simulation.requestId(m) * 16 + fromIndex;
         if (outstanding.remove(key) == null) {
             sim.lateResponses++;
-            if (sim.trace != null) sim.trace.note(sim.now(), host.id, "late answer dropped: " + Trace.message(m));
+            if (sim.trace != null) sim.trace.note(sim.now(), host.id, "late answer dropped: " + SimTrace.message(m));
             return;
         }
         deliver(new Event.Received(m));
@@ -162,7 +162,7 @@ final class SimAgent implements Effects.Handler {
 
     void onRequestTimeout(long key, String to, long requestId) {
         if (outstanding.remove(key) == null) return;
-        deliver(new Event.RequestFailed(to, requestId, "no reply within " + Trace.ms(sim.p.requestTimeoutNanos)));
+        deliver(new Event.RequestFailed(to, requestId, "no reply within " + SimTrace.ms(sim.p.requestTimeoutNanos)));
     }
 
     void onRefused(String peer) {
@@ -177,12 +177,12 @@ final class SimAgent implements Effects.Handler {
     }
 
     /** A command group on this host is gone (maybe one left by an earlier run of the agent). */
-    void onGroupGone(Host.Group g, boolean stopped) {
+    void onGroupGone(SimHost.Group g, boolean stopped) {
         if (g.owner == this) onCommandExited(g, stopped);
         startPendingIfAny();
     }
 
-    private void onCommandExited(Host.Group g, boolean stopped) {
+    private void onCommandExited(SimHost.Group g, boolean stopped) {
         if (stopped || stopRequested || g.term != commandTerm) {
             deliver(new Event.CommandStopped(g.term));
             return;
@@ -206,7 +206,7 @@ final class SimAgent implements Effects.Handler {
         long backoff = (10 * SimParams.MS) << Math.min(restarts, 6);
         long v = ++restartVersion;
         long term = g.term;
-        if (sim.trace != null) sim.trace.note(sim.now(), host.id, "supervisor restarts the command in " + Trace.ms(backoff));
+        if (sim.trace != null) sim.trace.note(sim.now(), host.id, "supervisor restarts the command in " + SimTrace.ms(backoff));
         sim.q.at(host.clock.realAt(local + backoff), () -> host.post(this, a -> a.restartCommand(v, term)));
     }
 
@@ -242,7 +242,7 @@ final class SimAgent implements Effects.Handler {
         long id = Simulation.requestId(m);
         if (to < 0 || to == host.index || id < 0 || !(m instanceof Message.VoteRequest || m instanceof Message.HandOver)) {
             sim.violation(Violation.Kind.SAFETY, "contract", host.id + " sent a request that is not one: to=" + e.to()
-                    + " " + Trace.message(m));
+                    + " " + SimTrace.message(m));
             return;
         }
         long key = id * 16 + to;
@@ -260,7 +260,7 @@ final class SimAgent implements Effects.Handler {
         int to = sim.indexOf(e.to());
         if (to < 0 || to == host.index || !(m instanceof Message.VoteResponse || m instanceof Message.HandOverAck)) {
             sim.violation(Violation.Kind.SAFETY, "contract", host.id + " sent an answer that is not one: to=" + e.to()
-                    + " " + Trace.message(m));
+                    + " " + SimTrace.message(m));
             return;
         }
         sim.net.send(this, to, m, VirtualNetwork.RESPONSE);
@@ -288,7 +288,7 @@ final class SimAgent implements Effects.Handler {
         restartVersion++;
         restarts = 0;
         restartWindowStart = Long.MIN_VALUE;
-        Host.Group g = host.group;
+        SimHost.Group g = host.group;
         if (g != null) {
             if (g.owner == this && g.term == e.term() && !g.signalled) return;     // already running
             pendingStart = true;
@@ -306,7 +306,7 @@ final class SimAgent implements Effects.Handler {
         stopRequested = true;
         pendingStart = false;
         restartVersion++;
-        Host.Group g = host.group;
+        SimHost.Group g = host.group;
         if (g != null && g.owner == this) {
             host.stopSignal("StopCommand t" + e.term() + ": " + e.reason());
             host.armKillNoLaterThan(stepLocal + sim.p.timing.stopTimeoutNanos());
@@ -319,7 +319,7 @@ final class SimAgent implements Effects.Handler {
     @Override
     public void leaseRenewed(Effect.LeaseRenewed e) {
         if (e.term() == commandTerm) leaseEndLocal = e.leaseEndNanos();
-        Host.Group g = host.group;
+        SimHost.Group g = host.group;
         // only the group of the lease's own term is renewed: a new term's lease never extends an old command
         if (g != null && g.owner == this && g.term == e.term() && !g.signalled)
             host.armWatchdog(e.leaseEndNanos(), e.leaseEndNanos() + sim.p.timing.stopTimeoutNanos());

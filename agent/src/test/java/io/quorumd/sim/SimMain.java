@@ -93,7 +93,7 @@ public final class SimMain {
         if (digest) return digests(firstSeed, seeds, nodes, mutant, out);
         if (failoverSeed != null) {
             FailoverStats.Outcome o = FailoverStats.failover(failoverSeed, FailoverStats.Fault.valueOf(failoverKind), out);
-            out.println(o.measured() ? "failover took " + Trace.ms(o.nanos()) : "not measured: " + o.note());
+            out.println(o.measured() ? "failover took " + SimTrace.ms(o.nanos()) : "not measured: " + o.note());
             return 0;
         }
         Summary s;
@@ -109,8 +109,8 @@ public final class SimMain {
             out.print(sim.trace.render(0));
             account(s, r);
             if (r.violation() != null) out.println("VIOLATION seed=" + oneSeed + " " + r.violation().headline());
-            else out.println("ok: converged " + (r.metAfterHealNanos() >= 0 ? Trace.ms(r.metAfterHealNanos()) : "-")
-                    + " after the heal (budget " + Trace.ms(sim.checker.livenessBudgetNanos) + ")");
+            else out.println("ok: converged " + (r.metAfterHealNanos() >= 0 ? SimTrace.ms(r.metAfterHealNanos()) : "-")
+                    + " after the heal (budget " + SimTrace.ms(sim.checker.livenessBudgetNanos) + ")");
             if (stats < 0) stats = 0;
         } else {
             s = runSchedules(firstSeed, seeds, nodes, mutant, null, reportRule, maxReports, traceLines, out);
@@ -118,7 +118,7 @@ public final class SimMain {
                             + "%.0f s of virtual time; slowest convergence after heal %s; deferred starts %d, late answers %d, "
                             + "split elections %d%n",
                     s.schedules, nodes == 0 ? "3/5/7 nodes" : nodes + " nodes", mutant.name, s.wallNanos / 1e9,
-                    s.schedulesPerSecond(), s.steps, s.virtualNanos / 1e9, Trace.ms(s.convergedMaxNanos),
+                    s.schedulesPerSecond(), s.steps, s.virtualNanos / 1e9, SimTrace.ms(s.convergedMaxNanos),
                     s.deferredStarts, s.lateResponses, s.contestedTerms);
             if (!s.byRule.isEmpty()) out.println("violations by class and rule: " + s.byRule);
             if (stats < 0) stats = 1000;

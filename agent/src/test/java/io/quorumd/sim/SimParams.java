@@ -166,28 +166,28 @@ final class SimParams {
         Timing tm = timing;
         s.append("seed=").append(seed).append(" nodes=").append(nodes).append('\n');
         s.append(String.format("timing: heartbeat=%s election_timeout=%s clock_drift=%.3f stop_timeout=%s "
-                        + "(lease=%s stopWait=%s) restart_window=%s%n", Trace.ms(tm.heartbeatNanos()),
-                Trace.ms(tm.electionTimeoutNanos()), tm.clockDrift(), Trace.ms(tm.stopTimeoutNanos()),
-                Trace.ms(tm.leaseNanos()), Trace.ms(tm.stopWaitNanos()), Trace.ms(tm.restartWindowNanos())));
+                        + "(lease=%s stopWait=%s) restart_window=%s%n", SimTrace.ms(tm.heartbeatNanos()),
+                SimTrace.ms(tm.electionTimeoutNanos()), tm.clockDrift(), SimTrace.ms(tm.stopTimeoutNanos()),
+                SimTrace.ms(tm.leaseNanos()), SimTrace.ms(tm.stopWaitNanos()), SimTrace.ms(tm.restartWindowNanos())));
         s.append(String.format("fence: configured=%s success=%.2f delay<=%s%n", fenceConfigured, fenceSuccess,
-                Trace.ms(fenceDelayMaxNanos)));
+                SimTrace.ms(fenceDelayMaxNanos)));
         for (int i = 0; i < nodes; i++) {
             s.append(String.format("  %s: priority=%d clock=%+.4f%% offset=%s boot@%s command=%s%n", ids[i],
-                    priorities[i], (clockRate[i] - 1) * 100, Trace.ms(clockOffsetNanos[i]),
-                    Trace.ms(bootAtNanos[i]), commandMode[i]));
+                    priorities[i], (clockRate[i] - 1) * 100, SimTrace.ms(clockOffsetNanos[i]),
+                    SimTrace.ms(bootAtNanos[i]), commandMode[i]));
         }
         s.append("links (min+jitter):");
         for (int a = 0; a < nodes; a++)
             for (int b = 0; b < nodes; b++)
                 if (a != b) s.append(' ').append(ids[a]).append('>').append(ids[b]).append('=')
-                        .append(Trace.ms(linkMinNanos[a][b])).append('+').append(Trace.ms(linkJitterNanos[a][b]));
+                        .append(SimTrace.ms(linkMinNanos[a][b])).append('+').append(SimTrace.ms(linkJitterNanos[a][b]));
         s.append('\n');
         s.append(String.format("network: loss=%.3f dup=%.3f spikes=%.3f up to %s; disk %s..%s%n", baseLoss, dupProb,
-                spikeProb, Trace.ms(spikeMaxNanos), Trace.ms(diskMinNanos), Trace.ms(diskMaxNanos)));
+                spikeProb, SimTrace.ms(spikeMaxNanos), SimTrace.ms(diskMinNanos), SimTrace.ms(diskMaxNanos)));
         s.append(String.format("command: flaky mean=%s max_restarts=%d; refusals=%s p=%.2f; request timeout=%s; "
-                        + "shutdown kill after %s%n", flakyMeanNanos == 0 ? "never" : Trace.ms(flakyMeanNanos),
-                maxRestarts, refusals, refusalProb, Trace.ms(requestTimeoutNanos), Trace.ms(shutdownKillAfterNanos)));
-        s.append("heal at ").append(Trace.ms(healAtNanos)).append("; faults:\n");
+                        + "shutdown kill after %s%n", flakyMeanNanos == 0 ? "never" : SimTrace.ms(flakyMeanNanos),
+                maxRestarts, refusals, refusalProb, SimTrace.ms(requestTimeoutNanos), SimTrace.ms(shutdownKillAfterNanos)));
+        s.append("heal at ").append(SimTrace.ms(healAtNanos)).append("; faults:\n");
         for (FaultPlan.Fault f : faults) s.append("  ").append(f.describe(this)).append('\n');
         return s.toString();
     }

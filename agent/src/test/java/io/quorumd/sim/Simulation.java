@@ -22,11 +22,11 @@ import java.util.SplittableRandom;
 final class Simulation {
     /** Scenario hooks (failover statistics); the checker calls them. */
     interface Listener {
-        default void onMaster(Host h, long term) {}
+        default void onMaster(SimHost h, long term) {}
 
-        default void onCommandStart(Host h, Host.Group g) {}
+        default void onCommandStart(SimHost h, SimHost.Group g) {}
 
-        default void onCommandEnd(Host h, Host.Group g) {}
+        default void onCommandEnd(SimHost h, SimHost.Group g) {}
     }
 
     record Result(long seed, Violation violation, long steps, long virtualNanos, long metAfterHealNanos,
@@ -41,9 +41,9 @@ final class Simulation {
     final SplittableRandom nodeRandom;
     final NodeConfig[] configs;
     final Checker checker;
-    final Host[] hosts;
+    final SimHost[] hosts;
     final VirtualNetwork net;
-    final Trace trace;
+    final SimTrace trace;
     Listener listener = new Listener() {};
 
     boolean healed;
@@ -63,15 +63,15 @@ final class Simulation {
         SplittableRandom root = new SplittableRandom(p.seed * 0x9E3779B97F4A7C15L + 17);
         this.world = root.split();
         this.nodeRandom = root.split();
-        this.trace = tracing ? new Trace() : null;
+        this.trace = tracing ? new SimTrace() : null;
         List<Peer> voters = new ArrayList<>();
         for (int i = 0; i < p.nodes; i++) voters.add(new Peer(p.ids[i], p.priorities[i]));
         configs = new NodeConfig[p.nodes];
         for (int i = 0; i < p.nodes; i++)
             configs[i] = new NodeConfig(new Peers(p.ids[i], voters), p.timing, p.fenceConfigured);
         checker = new Checker(this);
-        hosts = new Host[p.nodes];
-        for (int i = 0; i < p.nodes; i++) hosts[i] = new Host(this, i);
+        hosts = new SimHost[p.nodes];
+        for (int i = 0; i < p.nodes; i++) hosts[i] = new SimHost(this, i);
         net = new VirtualNetwork(this);
     }
 
@@ -81,7 +81,7 @@ final class Simulation {
 
     /** The chaos schedule: boot, faults, heal, then the liveness budget. */
     Result run() {
-        for (Host h : hosts) q.at(p.bootAtNanos[h.index], h::boot);
+        for (SimHost h : hosts) q.at(p.bootAtNanos[h.index], h::boot);
         for (FaultPlan.Fault f : p.faults) q.at(f.at(), () -> startFault(f));
         q.at(p.healAtNanos, this::heal);
         endAt = p.healAtNanos + checker.livenessBudgetNanos + 1;
@@ -92,7 +92,7 @@ final class Simulation {
 
     /** A scripted scenario: boot every host, run the actions the caller queued, stop at {@code end}. */
     void runUntil(long end) {
-        for (Host h : hosts) q.at(p.bootAtNanos[h.index], h::boot);
+        for (SimHost h : hosts) q.at(p.bootAtNanos[h.index], h::boot);
         endAt = end;
         loop();
     }
@@ -145,7 +145,7 @@ final class Simulation {
     /** The newest master still running, or {@code fallback}. */
     int currentMaster(int fallback) {
         int best = -1;
-        for (Host h : hosts)
+        for (SimHost h : hosts)
             if (h.agent != null && h.role == io.quorumd.core.Role.MASTER && (best < 0 || h.roleTerm > hosts[best].roleTerm))
                 best = h.index;
         return best >= 0 ? best : fallback;
@@ -156,7 +156,7 @@ final class Simulation {
     private void startFault(FaultPlan.Fault f) {
         int n = p.nodes;
         int hi = f.host() == -1 ? currentMaster(f.fallback()) : f.host() == -3 ? 0 : f.host();
-        Host h = hi >= 0 ? hosts[hi] : null;
+        SimHost h = hi >= 0 ? hosts[hi] : null;
         if (trace != null) trace.note(now(), "--", "FAULT " + f.describe(p) + (f.host() == -1 ? " -> " + p.ids[hi] : ""));
         switch (f.kind()) {
             case SPLIT:
@@ -212,7 +212,7 @@ final class Simulation {
                 break;
             }
             case CRASH_AFTER_VOTE:
-                for (Host x : hosts) {
+                for (SimHost x : hosts) {
                     if (f.host() != -3 && x != h) continue;
                     x.crashAfterVoteNanos = f.extraDelayNanos();   // the restart delay
                     q.at(f.until(), () -> x.crashAfterVoteNanos = -1);
@@ -239,7 +239,7 @@ final class Simulation {
         healed = true;
         if (trace != null) trace.note(now(), "--", "HEAL: all links restored (no loss, no spikes), every agent running");
         net.heal();
-        for (Host h : hosts) {
+        for (SimHost h : hosts) {
             h.storageFailures = 0;
             h.crashAfterVoteNanos = -1;
             if (h.frozen) h.thaw();
@@ -264,7 +264,7 @@ final class Simulation {
         q.at(now() + delay, () -> {
             int old = indexOf(e.oldMaster());
             if (ok && old >= 0) {
-                Host o = hosts[old];
+                SimHost o = hosts[old];
                 if (o.group != null) o.groupDied(o.group, "SIGKILL by the fence hook of " + a.host.id, false);
                 o.witnessGroupGone();   // a fence that succeeded is proof
             }
@@ -274,9 +274,9 @@ final class Simulation {
     }
 
     /** The host whose agent is master and whose command group runs, or null (the last one, as hosts go). */
-    Host masterRunningCommand() {
-        Host m = null;
-        for (Host h : hosts)
+    SimHost masterRunningCommand() {
+        SimHost m = null;
+        for (SimHost h : hosts)
             if (h.agent != null && h.role == io.quorumd.core.Role.MASTER && h.group != null) m = h;
         return m;
     }

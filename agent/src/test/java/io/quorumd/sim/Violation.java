@@ -7,6 +7,6 @@ record Violation(Kind kind, String rule, long atNanos, String detail) {
     enum Kind { SAFETY, LIVENESS }
 
     String headline() {
-        return kind + " " + rule + " at " + Trace.seconds(atNanos) + "s: " + detail;
+        return kind + " " + rule + " at " + SimTrace.seconds(atNanos) + "s: " + detail;
     }
 }

@@ -175,7 +175,7 @@ final class VirtualNetwork {
             dropped++;
             return;
         }
-        Host h = sim.hosts[b];
+        SimHost h = sim.hosts[b];
         if (!h.up) return;
         SimAgent to = h.agent;
         if (to == null) {
@@ -208,7 +208,7 @@ final class VirtualNetwork {
     }
 
     /** Requests waiting in their senders' REQ sockets for {@code b}'s agent to listen again. */
-    void onAgentUp(Host h) {
+    void onAgentUp(SimHost h) {
         List<Queued> q = queuedForReconnect.get(h.index);
         List<Queued> due = new ArrayList<>(q);
         q.clear();
@@ -223,7 +223,7 @@ final class VirtualNetwork {
      * An agent died on a host that still answers: its peers' SUB sockets reconnect (ZeroMQ tries
      * every 100 ms) and are refused.
      */
-    void onAgentDown(Host h) {
+    void onAgentDown(SimHost h) {
         if (!p.refusals || !h.up) return;
         int b = h.index;
         for (int a = 0; a < n; a++) {

@@ -7,12 +7,15 @@ public final class LockHolder {
     private LockHolder() {}
 
     public static void main(String[] args) throws Exception {
-        try (StateDirLock lock = StateDirLock.acquire(Path.of(args[0]))) {
+        StateDirLock lock = StateDirLock.acquire(Path.of(args[0]));
+        try {
             System.out.println("locked");
             System.out.flush();
             while (System.in.read() >= 0) {
                 // hold the lock
             }
+        } finally {
+            lock.close();
         }
     }
 }

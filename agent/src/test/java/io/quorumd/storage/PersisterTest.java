@@ -49,6 +49,22 @@ class PersisterTest {
         assertEquals(new TermState(1, "node-a"), new StateFile(dir).load());
     }
 
+    /** The fsync-latency metric hears of each successful write, with how long it took. */
+    @Test
+    void eachWriteReportsItsDurationToTheObserver() throws Exception {
+        BlockingQueue<Long> took = new LinkedBlockingQueue<>();
+        try (Persister p = new Persister(new StateFile(dir), events::add)) {
+            p.observeWrites(took::add);
+            long before = System.nanoTime();
+            p.submit(1, new TermState(3, "node-b"));
+            assertEquals(new Event.Persisted(1), next());
+            long elapsed = System.nanoTime() - before;
+            Long d = took.poll(5, TimeUnit.SECONDS);
+            assertTrue(d != null && d > 0 && d <= elapsed, "a write's duration between 0 and " + elapsed + " ns: " + d);
+            assertNull(took.poll(), "one report per write");
+        }
+    }
+
     /**
      * The writer is held busy (as by a slow fsync) after its first write: its sink blocks until
      * released, so the writer thread can take nothing new. Every submit made meanwhile queues; on

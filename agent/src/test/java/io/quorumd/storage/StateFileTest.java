@@ -139,9 +139,12 @@ class StateFileTest {
 
     @Test
     void lockKeepsASecondAgentOutOfTheSameProcess() throws Exception {
-        try (StateDirLock lock = StateDirLock.acquire(dir)) {
+        StateDirLock lock = StateDirLock.acquire(dir);
+        try {
             StateFileException e = assertThrows(StateFileException.class, () -> StateDirLock.acquire(dir));
             assertTrue(e.getMessage().contains("already locked by this process"), e.getMessage());
+        } finally {
+            lock.close();
         }
         StateDirLock.acquire(dir).close();   // released
     }

@@ -18,7 +18,7 @@ public final class DatagramReceiver implements AutoCloseable {
 
         int bind(int fd, byte[] addr, int addrlen) throws LastErrorException;
 
-        int poll(byte[] fds, NativeLong nfds, int timeoutMs) throws LastErrorException;
+        int poll(byte[] fds, NativeLong nfds, int timeoutMillis) throws LastErrorException;
 
         NativeLong recv(int fd, byte[] buf, NativeLong len, int flags) throws LastErrorException;
 
@@ -35,11 +35,11 @@ public final class DatagramReceiver implements AutoCloseable {
         C.bind(fd, addr, addr.length);
     }
 
-    /** The next datagram, or null if none arrives within {@code timeoutMs}. */
-    public String receive(int timeoutMs) {
+    /** The next datagram, or null if none arrives within {@code timeoutMillis}. */
+    public String receive(int timeoutMillis) {
         ByteBuffer pollfd = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
         pollfd.putInt(fd).putShort((short) 1 /* POLLIN */).putShort((short) 0);
-        if (C.poll(pollfd.array(), new NativeLong(1), timeoutMs) == 0) return null;
+        if (C.poll(pollfd.array(), new NativeLong(1), timeoutMillis) == 0) return null;
         byte[] buf = new byte[4096];
         int n = C.recv(fd, buf, new NativeLong(buf.length), 0).intValue();
         return new String(buf, 0, n, StandardCharsets.UTF_8);

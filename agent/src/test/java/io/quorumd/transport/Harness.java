@@ -1,5 +1,6 @@
 package io.quorumd.transport;
 
+import io.quorumd.cli.FreePorts;
 import io.quorumd.core.Event;
 import io.quorumd.core.MasterReport;
 import io.quorumd.core.Message;
@@ -9,7 +10,6 @@ import io.quorumd.wire.DropCounters;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -36,22 +36,14 @@ final class Harness implements AutoCloseable {
 
     /** A port p with p and p + 1 both free now: bound with port 0 first, then checked and released. */
     static int freePortPair(Set<Integer> taken) {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            try (ServerSocket a = new ServerSocket(0, 50, LOOPBACK)) {
-                int p = a.getLocalPort();
-                if (p >= 65534 || taken.contains(p) || taken.contains(p + 1) || taken.contains(p - 1)) continue;
-                try (ServerSocket b = new ServerSocket(p + 1, 50, LOOPBACK)) {
-                    taken.add(p);
-                    taken.add(p + 1);
-                    return p;
-                } catch (IOException busy) {
-                    // p + 1 is in use: try another
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+        try {
+            int p = FreePorts.pair(taken);
+            taken.add(p);
+            taken.add(p + 1);
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        throw new IllegalStateException("no free pair of adjacent ports on 127.0.0.1 after 100 attempts");
     }
 
     int port(String id) {

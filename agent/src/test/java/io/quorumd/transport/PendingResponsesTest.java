@@ -28,12 +28,12 @@ class PendingResponsesTest {
         PendingResponses<byte[]> p = new PendingResponses<>(1_000, 10);
         p.put("node-a", 1, R1, 0);
         p.put("node-a", 2, R2, 500);
-        assertEquals(1_000, p.nanosUntilNextExpiry(0));
+        assertEquals(1_000, p.untilNextExpiryNanos(0));
         assertEquals(0, p.expire(999));
         assertEquals(1, p.expire(1_000));
-        assertEquals(500, p.nanosUntilNextExpiry(1_000));
+        assertEquals(500, p.untilNextExpiryNanos(1_000));
         assertNull(p.take("node-a", 2, 1_500), "expired exactly at its deadline");
-        assertEquals(Long.MAX_VALUE, p.nanosUntilNextExpiry(2_000));
+        assertEquals(Long.MAX_VALUE, p.untilNextExpiryNanos(2_000));
     }
 
     @Test

@@ -44,7 +44,7 @@ final class CurveReport {
 
     private static List<Double> toNew(FailoverBench.Result res) {
         List<Double> l = new ArrayList<>();
-        for (FailoverBench.Sample s : res.samples()) if (s.ok()) l.add(s.toNewCommandMs());
+        for (FailoverBench.Sample s : res.samples()) if (s.ok()) l.add(s.toNewCommandMillis());
         return l;
     }
 

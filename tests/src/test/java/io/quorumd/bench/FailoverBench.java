@@ -3,7 +3,7 @@ package io.quorumd.bench;
 import io.quorumd.command.Signals;
 import io.quorumd.control.ControlClient;
 import io.quorumd.control.Reply;
-import io.quorumd.it.local.CommandObserver;
+import io.quorumd.it.CommandObserver;
 import io.quorumd.it.local.LocalCluster;
 
 import java.io.IOException;
@@ -55,7 +55,7 @@ final class FailoverBench {
 
     /** One trial. Times in ms (fractional), NaN when not measured. */
     record Sample(Scenario scenario, int trial, String oldMaster, long oldTerm, String newMaster, long newTerm,
-                  double toNewCommandMs, double toNewSeenMs, double toOldDeadMs, double gapMs, boolean ok, String note,
+                  double toNewCommandMillis, double toNewSeenMillis, double toOldDeadMillis, double gapMillis, boolean ok, String note,
                   int leaked) {
         Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -65,10 +65,10 @@ final class FailoverBench {
             m.put("old_term", oldTerm);
             m.put("new_master", newMaster);
             m.put("new_term", newTerm);
-            m.put("to_new_command_ms", num(toNewCommandMs));
-            m.put("to_new_group_seen_ms", num(toNewSeenMs));
-            m.put("to_old_group_empty_ms", num(toOldDeadMs));
-            m.put("old_end_to_new_start_ms", num(gapMs));
+            m.put("to_new_command_ms", num(toNewCommandMillis));
+            m.put("to_new_group_seen_ms", num(toNewSeenMillis));
+            m.put("to_old_group_empty_ms", num(toOldDeadMillis));
+            m.put("old_end_to_new_start_ms", num(gapMillis));
             m.put("ok", ok);
             m.put("note", note);
             m.put("leaked", leaked);
@@ -109,6 +109,8 @@ final class FailoverBench {
         NetNs ns = null;
         LocalCluster cluster = null;
         String error = null;
+        List<String> overlaps = List.of();
+        List<Overlaps.Interval> intervals = List.of();
         try {
             List<LocalCluster.Placement> where;
             if (sc == Scenario.CUT_OFF) {
@@ -129,27 +131,25 @@ final class FailoverBench {
             System.out.println("bench: " + sc + " stopped early: " + e);
             if (cluster != null) System.out.println(cluster.logs());
         } finally {
-            List<String> overlaps = List.of();
-            List<Overlaps.Interval> intervals = List.of();
             if (cluster != null) {
-                intervals = Overlaps.of(cluster.observer.runs(), System.nanoTime());
                 try {
                     cluster.close();
                 } catch (AssertionError e) {
                     error = (error == null ? "" : error + "; ") + "at close: " + e.getMessage();
                 } finally {
                     overlaps = cluster.observer.overlaps();
+                    intervals = Overlaps.of(cluster.observer.runs(), System.nanoTime());
                 }
             }
             if (ns != null) ns.close();
-            return new Result(sc, samples, overlaps, intervals, dir, error);
         }
+        return new Result(sc, samples, overlaps, intervals, dir, error);
     }
 
     private static String brief(Sample s) {
         if (!s.ok()) return "NOT MEASURED: " + s.note();
         return String.format(java.util.Locale.ROOT, "%s@%d -> %s@%d new command %.1f ms (seen %.1f), old group empty %.1f ms%s",
-                s.oldMaster(), s.oldTerm(), s.newMaster(), s.newTerm(), s.toNewCommandMs(), s.toNewSeenMs(), s.toOldDeadMs(),
+                s.oldMaster(), s.oldTerm(), s.newMaster(), s.newTerm(), s.toNewCommandMillis(), s.toNewSeenMillis(), s.toOldDeadMillis(),
                 s.note().isEmpty() ? "" : " (" + s.note() + ")");
     }
 
@@ -166,7 +166,7 @@ final class FailoverBench {
                 if (s == null || !"follower".equals(LocalCluster.role(s)) || !master.equals(s.get("master"))) return false;
             }
             List<CommandObserver.Run> running = c.observer.running();
-            if (running.size() != 1 || !running.get(0).node.equals(master)) return false;
+            if (running.size() != 1 || !running.get(0).node().equals(master)) return false;
             m[0] = master;
             return true;
         }, STEADY, "a steady cluster (one master running its command, every node following it)");
@@ -180,7 +180,7 @@ final class FailoverBench {
         LocalCluster.Member m = c.member(old);
         List<CommandObserver.Run> running = c.observer.running();
         CommandObserver.Run oldRun = running.get(0);
-        long oldTerm = oldRun.term;
+        long oldTerm = oldRun.term();
         int pid = (int) m.pid();
 
         long t0 = System.nanoTime();
@@ -211,9 +211,9 @@ final class FailoverBench {
         boolean done;
         try {
             LocalCluster.await(() -> {
-                if (oldRun.endNanos < 0) return false;
+                if (c.observer.latest(oldRun).running()) return false;
                 for (CommandObserver.Run r : c.observer.runs()) {
-                    if (r.term > oldTerm && r.startEpochMicros >= 0) {
+                    if (r.term() > oldTerm && r.startEpochMicros() >= 0) {
                         next[0] = r;
                         return true;
                     }
@@ -225,28 +225,29 @@ final class FailoverBench {
             done = false;
             note = e.getMessage();
         }
+        long oldEnd = c.observer.latest(oldRun).goneNanos();
         Sample s;
         if (done) {
             CommandObserver.Run r = next[0];
-            double toNew = (r.startEpochMicros - faultEpochMicros) / 1000.0;
-            double seen = (r.firstSeenNanos - t0) / 1e6;
-            double dead = (oldRun.endNanos - t0) / 1e6;
-            // observer times are polls: the group was empty somewhen in the 2 ms before endNanos
-            double gap = (r.firstSeenNanos - oldRun.endNanos) / 1e6;
+            double toNew = (r.startEpochMicros() - faultEpochMicros) / 1000.0;
+            double seen = (r.firstSeenNanos() - t0) / 1e6;
+            double dead = (oldEnd - t0) / 1e6;
+            // observer times are polls: the group was empty somewhen in the 2 ms before goneNanos
+            double gap = (r.firstSeenNanos() - oldEnd) / 1e6;
             // leaked: a command alive 1 s after the new one started on a node whose agent is dead,
             // stopped or not master (the same check as keepalived's, KeepalivedBench)
-            long wait = r.firstSeenNanos + 1_000_000_000L - System.nanoTime();
+            long wait = r.firstSeenNanos() + 1_000_000_000L - System.nanoTime();
             if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
             int leaked = 0;
             for (CommandObserver.Run x : c.observer.running()) {
-                if (x == r) continue;
-                LocalCluster.Member owner = c.member(x.node);
-                if (!owner.alive() || owner.paused || !"master".equals(LocalCluster.role(c.status(x.node)))) leaked++;
+                if (x.id().equals(r.id())) continue;
+                LocalCluster.Member owner = c.member(x.node());
+                if (!owner.alive() || owner.paused || !"master".equals(LocalCluster.role(c.status(x.node())))) leaked++;
             }
-            s = new Sample(sc, trial, old, oldTerm, r.node, r.term, toNew, seen, dead, gap, true, note, leaked);
+            s = new Sample(sc, trial, old, oldTerm, r.node(), r.term(), toNew, seen, dead, gap, true, note, leaked);
         } else {
             s = new Sample(sc, trial, old, oldTerm, null, -1, Double.NaN, Double.NaN,
-                    oldRun.endNanos < 0 ? Double.NaN : (oldRun.endNanos - t0) / 1e6, Double.NaN, false, note, 0);
+                    oldEnd < 0 ? Double.NaN : (oldEnd - t0) / 1e6, Double.NaN, false, note, 0);
         }
         recover(c, ns, sc, old);
         return s;

@@ -1,7 +1,7 @@
 package io.quorumd.bench;
 
 import io.quorumd.command.Signals;
-import io.quorumd.it.local.CommandObserver;
+import io.quorumd.it.CommandObserver;
 import io.quorumd.it.local.LocalCluster;
 
 import java.io.IOException;
@@ -64,17 +64,17 @@ final class KeepalivedBench {
         }
     }
 
-    record Sample(Scenario scenario, int trial, String oldMaster, String newMaster, double toNewCommandMs, int overlaps,
-                  double overlapMs, int leaked, boolean ok, String note) {
+    record Sample(Scenario scenario, int trial, String oldMaster, String newMaster, double toNewCommandMillis, int overlaps,
+                  double overlapMillis, int leaked, boolean ok, String note) {
         Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("scenario", scenario.name());
             m.put("trial", trial);
             m.put("old_master", oldMaster);
             m.put("new_master", newMaster);
-            m.put("to_new_command_ms", FailoverBench.num(toNewCommandMs));
+            m.put("to_new_command_ms", FailoverBench.num(toNewCommandMillis));
             m.put("overlaps", overlaps);
-            m.put("overlap_ms", FailoverBench.num(overlapMs));
+            m.put("overlap_ms", FailoverBench.num(overlapMillis));
             m.put("leaked", leaked);
             m.put("ok", ok);
             m.put("note", note);
@@ -153,7 +153,7 @@ final class KeepalivedBench {
             writeNotify(dir.resolve("notify.sh"), cmd);
             for (int i = 1; i <= 3; i++) Files.writeString(conf(i), config(i), StandardCharsets.UTF_8);
             this.ns = new NetNs(3);
-            this.observer = new CommandObserver(run);
+            this.observer = CommandObserver.ofRunDirectory(run);
         }
 
         Path conf(int i) {
@@ -256,7 +256,7 @@ final class KeepalivedBench {
         public void close() {
             for (int i = 1; i <= 3; i++) stopInstance(i);
             // whatever the notify scripts left running (a killed keepalived's command): by group
-            for (CommandObserver.Run r : observer.running()) Signals.signalGroup((int) r.pgid, Signals.SIGKILL);
+            for (CommandObserver.Run r : observer.running()) Signals.signalGroup((int) r.hostPid(), Signals.SIGKILL);
             try {
                 LocalCluster.await(() -> observer.running().isEmpty(), Duration.ofSeconds(5), "every command group to end");
             } catch (AssertionError e) {
@@ -364,11 +364,11 @@ final class KeepalivedBench {
         if (master == null) return;
         boolean masterRuns = false;
         for (CommandObserver.Run r : c.observer.running()) {
-            if (r.node.equals(master)) {
+            if (r.node().equals(master)) {
                 masterRuns = true;
             } else {
                 System.out.println("bench: keepalived: " + r + " runs on a backup node (notify scripts out of order): stopping it");
-                Signals.signalGroup((int) r.pgid, Signals.SIGKILL);
+                Signals.signalGroup((int) r.hostPid(), Signals.SIGKILL);
                 c.strays++;
             }
         }
@@ -402,7 +402,7 @@ final class KeepalivedBench {
             }
             if (master == null) return false;
             List<CommandObserver.Run> running = c.observer.running();
-            if (running.size() != 1 || !running.get(0).node.equals(master)) return false;
+            if (running.size() != 1 || !running.get(0).node().equals(master)) return false;
             m[0] = master;
             return true;
         }, within, "a steady keepalived cluster (one master running the command, the others backup)");
@@ -426,7 +426,7 @@ final class KeepalivedBench {
                 samples.add(s);
                 System.out.printf("bench: keepalived %-12s trial %2d/%d: %s%n", sc, i, trials, s.ok()
                         ? String.format(java.util.Locale.ROOT, "%s -> %s new command %.1f ms, leaked %d", s.oldMaster(), s.newMaster(),
-                                s.toNewCommandMs(), s.leaked())
+                                s.toNewCommandMillis(), s.leaked())
                         : "NOT MEASURED: " + s.note());
             }
         } catch (Exception | AssertionError e) {
@@ -444,8 +444,8 @@ final class KeepalivedBench {
                     Sample s = samples.get(k);
                     long to = k + 1 < windows.size() ? windows.get(k + 1)[0] : Long.MAX_VALUE;
                     List<Overlaps.Interval> mine = Overlaps.within(all, windows.get(k)[0], to);
-                    withOverlaps.add(new Sample(s.scenario(), s.trial(), s.oldMaster(), s.newMaster(), s.toNewCommandMs(), mine.size(),
-                            Overlaps.totalMs(mine), s.leaked(), s.ok(), s.note()));
+                    withOverlaps.add(new Sample(s.scenario(), s.trial(), s.oldMaster(), s.newMaster(), s.toNewCommandMillis(), mine.size(),
+                            Overlaps.totalMillis(mine), s.leaked(), s.ok(), s.note()));
                 }
                 samples = withOverlaps;
             }
@@ -481,7 +481,7 @@ final class KeepalivedBench {
         try {
             LocalCluster.await(() -> {
                 for (CommandObserver.Run r : c.observer.runs()) {
-                    if (r.startEpochMicros >= faultMicros && (next[0] == null || r.startEpochMicros < next[0].startEpochMicros)) next[0] = r;
+                    if (r.startEpochMicros() >= faultMicros && (next[0] == null || r.startEpochMicros() < next[0].startEpochMicros())) next[0] = r;
                 }
                 return next[0] != null;
             }, FAILOVER, "a new command after " + sc);
@@ -495,14 +495,14 @@ final class KeepalivedBench {
             resumeNanos = System.nanoTime();
         }
         // leaked: alive 1 s after the new command started (and 1 s after SIGCONT) with no working master above
-        long checkAt = Math.max(next[0] == null ? t0 : next[0].firstSeenNanos, resumeNanos) + 1_000_000_000L;
+        long checkAt = Math.max(next[0] == null ? t0 : next[0].firstSeenNanos(), resumeNanos) + 1_000_000_000L;
         long wait = checkAt - System.nanoTime();
         if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
         int leaked = 0;
-        for (CommandObserver.Run r : c.observer.running()) if (!c.masterAbove(r.node)) leaked++;
+        for (CommandObserver.Run r : c.observer.running()) if (!c.masterAbove(r.node())) leaked++;
         Sample s = next[0] == null
                 ? new Sample(sc, trial, old, null, Double.NaN, 0, 0, leaked, false, note)
-                : new Sample(sc, trial, old, next[0].node, (next[0].startEpochMicros - faultMicros) / 1000.0, 0, 0, leaked, true, note);
+                : new Sample(sc, trial, old, next[0].node(), (next[0].startEpochMicros() - faultMicros) / 1000.0, 0, 0, leaked, true, note);
         if (sc == Scenario.KILL) {
             c.parents[idx - 1].waitFor(2, TimeUnit.SECONDS);
             c.start(idx);

@@ -48,29 +48,29 @@ final class KeepalivedReport {
                 List<Double> t = new ArrayList<>();
                 int leaked = 0;
                 for (FailoverBench.Sample s : q.samples()) {
-                    if (s.ok()) t.add(s.toNewCommandMs());
+                    if (s.ok()) t.add(s.toNewCommandMillis());
                     leaked += s.leaked();
                 }
                 Stats st = Stats.of(t);
                 r.append("| ").append(q.scenario().what).append(" | quorumd | ").append(st.n()).append(" | ").append(Stats.ms(st.p50()))
                         .append(" | ").append(Stats.ms(st.p99())).append(" | ").append(Stats.ms(st.max())).append(" | ")
-                        .append(q.overlapIntervals().size()).append(" / ").append(Stats.ms(Overlaps.totalMs(q.overlapIntervals())))
+                        .append(q.overlapIntervals().size()).append(" / ").append(Stats.ms(Overlaps.totalMillis(q.overlapIntervals())))
                         .append(" | ").append(leaked).append(" |\n");
             }
             List<Double> t = new ArrayList<>();
             int leaked = 0;
             int overlaps = 0;
-            double overlapMs = 0;
+            double overlapMillis = 0;
             for (KeepalivedBench.Sample s : k.samples()) {
-                if (s.ok()) t.add(s.toNewCommandMs());
+                if (s.ok()) t.add(s.toNewCommandMillis());
                 leaked += s.leaked();
                 overlaps += s.overlaps();
-                overlapMs += s.overlapMs();
+                overlapMillis += s.overlapMillis();
             }
             Stats st = Stats.of(t);
             r.append("| ").append(k.scenario().what).append(" | keepalived | ").append(st.n()).append(" | ").append(Stats.ms(st.p50()))
                     .append(" | ").append(Stats.ms(st.p99())).append(" | ").append(Stats.ms(st.max())).append(" | ")
-                    .append(overlaps).append(" / ").append(Stats.ms(overlapMs)).append(" | ").append(leaked)
+                    .append(overlaps).append(" / ").append(Stats.ms(overlapMillis)).append(" | ").append(leaked)
                     .append(k.strays() > 0 ? " (+" + k.strays() + " on a backup, stopped by the bench)" : "")
                     .append(k.restarted() > 0 ? "; " + k.restarted() + "× a master without its command" : "").append(" |\n");
         }

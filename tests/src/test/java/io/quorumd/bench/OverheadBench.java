@@ -37,7 +37,7 @@ final class OverheadBench {
     private static final long CLK_TCK = 100;
 
     record NodeSample(int clusterSize, String node, String role, double cpuPercent, long rssKiB, double segsPerSec,
-                      double bytesPerSec, long firstKeepAliveAgentMs, long firstKeepAliveSpawnMs, long joinMs) {
+                      double bytesPerSec, long firstKeepAliveAgentMillis, long firstKeepAliveSpawnMillis, long joinMillis) {
         Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("cluster_size", clusterSize);
@@ -47,9 +47,9 @@ final class OverheadBench {
             m.put("rss_kib", rssKiB);
             m.put("tcp_data_segments_sent_per_s", FailoverBench.num(segsPerSec));
             m.put("tcp_bytes_sent_per_s", FailoverBench.num(bytesPerSec));
-            m.put("first_keepalive_after_agent_start_ms", firstKeepAliveAgentMs);
-            m.put("first_keepalive_after_spawn_ms", firstKeepAliveSpawnMs);
-            m.put("join_after_spawn_ms", joinMs);
+            m.put("first_keepalive_after_agent_start_ms", firstKeepAliveAgentMillis);
+            m.put("first_keepalive_after_spawn_ms", firstKeepAliveSpawnMillis);
+            m.put("join_after_spawn_ms", joinMillis);
             return m;
         }
     }

@@ -1,6 +1,6 @@
 package io.quorumd.bench;
 
-import io.quorumd.it.local.CommandObserver;
+import io.quorumd.it.CommandObserver;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +17,7 @@ final class Overlaps {
 
     /** [startNanos, endNanos] of each maximal interval with at least two groups alive. */
     record Interval(long startNanos, long endNanos) {
-        double ms() {
+        double millis() {
             return (endNanos - startNanos) / 1e6;
         }
     }
@@ -25,9 +25,9 @@ final class Overlaps {
     static List<Interval> of(List<CommandObserver.Run> runs, long nowNanos) {
         TreeMap<Long, Integer> delta = new TreeMap<>();
         for (CommandObserver.Run r : runs) {
-            long end = r.endNanos >= 0 ? r.endNanos : nowNanos;
-            if (end <= r.firstSeenNanos) continue;
-            delta.merge(r.firstSeenNanos, 1, Integer::sum);
+            long end = r.running() ? nowNanos : r.goneNanos();
+            if (end <= r.firstSeenNanos()) continue;
+            delta.merge(r.firstSeenNanos(), 1, Integer::sum);
             delta.merge(end, -1, Integer::sum);
         }
         List<Interval> out = new ArrayList<>();
@@ -49,9 +49,9 @@ final class Overlaps {
         return l;
     }
 
-    static double totalMs(List<Interval> l) {
+    static double totalMillis(List<Interval> l) {
         double t = 0;
-        for (Interval i : l) t += i.ms();
+        for (Interval i : l) t += i.millis();
         return t;
     }
 }

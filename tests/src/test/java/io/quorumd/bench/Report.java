@@ -13,9 +13,9 @@ import java.util.Map;
 /** report.md and its PNGs, from the results; every verdict is computed, none is typed in. */
 final class Report {
     /** SPEC defaults: heartbeat 100 ms, election_timeout 1000 ms, clock_drift 1 %. */
-    static final double LEASE_MS = 1000.0 * (1 - 0.01) / (1 + 0.01);
-    static final double STOP_TIMEOUT_MS = 1000.0;
-    static final double NO_PROOF_LIMIT_MS = LEASE_MS + STOP_TIMEOUT_MS + 100;
+    static final double LEASE_MILLIS = 1000.0 * (1 - 0.01) / (1 + 0.01);
+    static final double STOP_TIMEOUT_MILLIS = 1000.0;
+    static final double NO_PROOF_LIMIT_MILLIS = LEASE_MILLIS + STOP_TIMEOUT_MILLIS + 100;
 
     private Report() {}
 
@@ -46,7 +46,7 @@ final class Report {
         r.append("The Python seeds fail over in about 1.0 s (quorum-cluster) and 4 s (pyquorum), both without any protection ")
                 .append("against two masters: they start the new command as soon as the old master is silent. quorumd waits for ")
                 .append("proof or for the old lease plus `stop_timeout`, so its fail-over without proof is slower by design ")
-                .append("(about ").append(Stats.ms(LEASE_MS + STOP_TIMEOUT_MS)).append(" ms with `stop_timeout` 1 s), and its ")
+                .append("(about ").append(Stats.ms(LEASE_MILLIS + STOP_TIMEOUT_MILLIS)).append(" ms with `stop_timeout` 1 s), and its ")
                 .append("fail-over with proof (restart certificate, hand-over) is faster.\n");
         Files.writeString(dir.resolve("report.md"), r.toString(), StandardCharsets.UTF_8);
     }
@@ -55,7 +55,7 @@ final class Report {
         r.append("## Fail-over of real agents\n\n");
         r.append("3 agents (separate JVMs through the launcher `agent/target/quorumd`, its default JVM options), default timings: ")
                 .append("heartbeat 100 ms, `election_timeout` 1000 ms, `clock_drift` 1 %, hence a lease of ")
-                .append(String.format(Locale.ROOT, "%.1f", LEASE_MS)).append(" ms; `stop_timeout` ").append(FailoverBench.STOP_TIMEOUT)
+                .append(String.format(Locale.ROOT, "%.1f", LEASE_MILLIS)).append(" ms; `stop_timeout` ").append(FailoverBench.STOP_TIMEOUT)
                 .append("; the managed command is a bash loop that exits on SIGTERM within a few ms. ")
                 .append("On 127.0.0.1, except the cut-off scenario, which runs each agent in its own network namespace ")
                 .append("(198.18.200.11-13 on veths to a bridge in a hub namespace) and sets the master's hub-side veth down. ")
@@ -84,10 +84,10 @@ final class Report {
                     failed++;
                     continue;
                 }
-                toNew.add(s.toNewCommandMs());
-                toOld.add(s.toOldDeadMs());
-                after.add(s.toNewCommandMs() - s.toOldDeadMs());
-                if (s.gapMs() < 0) negativeGap++;
+                toNew.add(s.toNewCommandMillis());
+                toOld.add(s.toOldDeadMillis());
+                after.add(s.toNewCommandMillis() - s.toOldDeadMillis());
+                if (s.gapMillis() < 0) negativeGap++;
             }
             cdfNew.put(res.scenario().name(), toNew);
             cdfOld.put(res.scenario().name(), toOld);
@@ -106,7 +106,7 @@ final class Report {
         for (FailoverBench.Result res : results) {
             Stats st = Stats.of(cdfOld.get(res.scenario().name()));
             List<Double> after = new ArrayList<>();
-            for (FailoverBench.Sample s : res.samples()) if (s.ok()) after.add(s.toNewCommandMs() - s.toOldDeadMs());
+            for (FailoverBench.Sample s : res.samples()) if (s.ok()) after.add(s.toNewCommandMillis() - s.toOldDeadMillis());
             Stats a = Stats.of(after);
             r.append("| ").append(res.scenario().what).append(" | ").append(Stats.ms(st.p50())).append(" | ").append(Stats.ms(st.p95()))
                     .append(" | ").append(Stats.ms(st.p99())).append(" | ").append(Stats.ms(st.max())).append(" | ")
@@ -116,7 +116,7 @@ final class Report {
                 ? " — **except as listed below**" : " (the observer polls /proc every 2 ms throughout)").append(".\n\n");
         Map<String, Double> targets = new LinkedHashMap<>();
         targets.put("target: restart p99 500 ms", 500.0);
-        targets.put("limit without proof: lease + stop_timeout + 100 ms", NO_PROOF_LIMIT_MS);
+        targets.put("limit without proof: lease + stop_timeout + 100 ms", NO_PROOF_LIMIT_MILLIS);
         Plots.cdf(dir.resolve("failover-cdf.png"), "quorumd fail-over: fault to the next master's command running",
                 "ms from the fault (log scale)", cdfNew, targets);
         Plots.cdf(dir.resolve("old-command-cdf.png"), "quorumd fail-over: fault to the old command's process group empty",
@@ -132,7 +132,7 @@ final class Report {
     private static String targetText(FailoverBench.Scenario sc) {
         return switch (sc) {
             case KILL_RESTART -> "p99 < 500";
-            case KILL, SIGSTOP, CUT_OFF -> "≤ " + Stats.ms(NO_PROOF_LIMIT_MS) + " (lease + stop_timeout + 100), never sooner without proof";
+            case KILL, SIGSTOP, CUT_OFF -> "≤ " + Stats.ms(NO_PROOF_LIMIT_MILLIS) + " (lease + stop_timeout + 100), never sooner without proof";
             case STEP_DOWN, SIGTERM -> "p99 < 50 + the command's stop time";
         };
     }
@@ -147,7 +147,7 @@ final class Report {
             case KILL:
             case SIGSTOP:
             case CUT_OFF:
-                return (st.max() <= NO_PROOF_LIMIT_MS ? "meets (max ≤ limit)" : "**misses** (" + count(res, NO_PROOF_LIMIT_MS)
+                return (st.max() <= NO_PROOF_LIMIT_MILLIS ? "meets (max ≤ limit)" : "**misses** (" + count(res, NO_PROOF_LIMIT_MILLIS)
                         + " over the limit)") + "; old group gone first in every trial" + extra;
             case STEP_DOWN:
             case SIGTERM:
@@ -159,7 +159,7 @@ final class Report {
     }
 
     private static long count(FailoverBench.Result res, double limit) {
-        return res.samples().stream().filter(s -> s.ok() && s.toNewCommandMs() > limit).count();
+        return res.samples().stream().filter(s -> s.ok() && s.toNewCommandMillis() > limit).count();
     }
 
     private static void overhead(StringBuilder r, Path dir, List<OverheadBench.Result> results, int windowS) throws IOException {
@@ -200,9 +200,9 @@ final class Report {
                 m.add(s.rssKiB() / 1024.0);
                 seg.add(s.segsPerSec());
                 by.add(s.bytesPerSec());
-                if (s.firstKeepAliveAgentMs() >= 0) ka.add((double) s.firstKeepAliveAgentMs());
-                if (s.firstKeepAliveSpawnMs() >= 0) kaSpawn.add((double) s.firstKeepAliveSpawnMs());
-                join.add((double) s.joinMs());
+                if (s.firstKeepAliveAgentMillis() >= 0) ka.add((double) s.firstKeepAliveAgentMillis());
+                if (s.firstKeepAliveSpawnMillis() >= 0) kaSpawn.add((double) s.firstKeepAliveSpawnMillis());
+                join.add((double) s.joinMillis());
                 if ("master".equals(s.role())) masterCpu = s.cpuPercent();
             }
             Stats sc = Stats.of(c);
@@ -247,8 +247,8 @@ final class Report {
         List<Double> spawn = new ArrayList<>();
         for (OverheadBench.Result o : overheads) {
             for (OverheadBench.NodeSample s : o.nodes()) {
-                if (s.firstKeepAliveAgentMs() >= 0) agent.add((double) s.firstKeepAliveAgentMs());
-                if (s.firstKeepAliveSpawnMs() >= 0) spawn.add((double) s.firstKeepAliveSpawnMs());
+                if (s.firstKeepAliveAgentMillis() >= 0) agent.add((double) s.firstKeepAliveAgentMillis());
+                if (s.firstKeepAliveSpawnMillis() >= 0) spawn.add((double) s.firstKeepAliveSpawnMillis());
             }
         }
         Stats a = Stats.of(agent);

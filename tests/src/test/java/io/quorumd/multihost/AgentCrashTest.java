@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quorumd.multihost.Cluster.Node;
-import io.quorumd.multihost.CommandObserver.Run;
+import io.quorumd.it.CommandObserver.Run;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,7 +35,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 @Execution(ExecutionMode.CONCURRENT)
 class AgentCrashTest {
     /** No fail-over without proof is shorter, from the kill (see the class comment). */
-    static final long NO_PROOF_MIN_MS = Cluster.LEASE_MS + Cluster.STOP_TIMEOUT_MS - Cluster.HEARTBEAT_MS;
+    static final long NO_PROOF_MIN_MILLIS = Cluster.LEASE_MILLIS + Cluster.STOP_TIMEOUT_MILLIS - Cluster.HEARTBEAT_MILLIS;
 
     @BeforeAll
     static void environment() {
@@ -57,7 +57,7 @@ class AgentCrashTest {
                 c.report("round " + round + ": agent of master " + master + " SIGKILLed: command group empty "
                         + Cluster.ms(gone.goneNanos() - t) + " ms later; " + next + " ran its command "
                         + Cluster.ms(next.startNanos() - t) + " ms after the kill (target p99 < 500 ms; without the certificate "
-                        + (Cluster.LEASE_MS + Cluster.STOP_TIMEOUT_MS) + " ms or more)");
+                        + (Cluster.LEASE_MILLIS + Cluster.STOP_TIMEOUT_MILLIS) + " ms or more)");
                 assertTrue(gone.goneNanos() - t < Duration.ofSeconds(2).toNanos(),
                         "the command outlived its SIGKILLed agent by " + Cluster.ms(gone.goneNanos() - t) + " ms");
                 assertTrue(next.term() > master.term());
@@ -66,18 +66,18 @@ class AgentCrashTest {
                         + " of " + cleared.get("old_master") + " (term " + cleared.get("old_master_term") + ")");
                 assertEquals(master.node(), cleared.get("old_master"), "the clearance is about the killed master: " + cleared);
                 assertEquals(master.term(), cleared.get("old_master_term"), "for the term of its command: " + cleared);
-                long failoverMs = Cluster.ms(next.startNanos() - t);
+                long failoverMillis = Cluster.ms(next.startNanos() - t);
                 if ("certificate".equals(cleared.get("cleared_by"))) {
                     certified++;
-                    c.report("round " + round + ": " + failoverMs + " ms with the certificate; no fail-over without proof"
-                            + " is shorter than " + NO_PROOF_MIN_MS + " ms");
+                    c.report("round " + round + ": " + failoverMillis + " ms with the certificate; no fail-over without proof"
+                            + " is shorter than " + NO_PROOF_MIN_MILLIS + " ms");
                 } else {
                     // the restarted agent came up after the next master was elected: it waited, as it must
                     assertEquals("lease_expiry", cleared.get("cleared_by"), "neither the certificate nor the wait: " + cleared);
-                    assertTrue(failoverMs >= NO_PROOF_MIN_MS, "round " + round + ": without the certificate the new master"
-                            + " started after " + failoverMs + " ms, sooner than lease + stop_timeout allows");
+                    assertTrue(failoverMillis >= NO_PROOF_MIN_MILLIS, "round " + round + ": without the certificate the new master"
+                            + " started after " + failoverMillis + " ms, sooner than lease + stop_timeout allows");
                     c.report("round " + round + ": the restarted agent came up too late to certify; the new master waited"
-                            + " out the lease (" + failoverMs + " ms)");
+                            + " out the lease (" + failoverMillis + " ms)");
                 }
                 c.awaitAgentActive(node);
             }

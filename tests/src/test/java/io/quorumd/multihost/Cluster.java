@@ -1,10 +1,11 @@
 package io.quorumd.multihost;
 
+import io.quorumd.it.CommandObserver;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.Capability;
-import io.quorumd.multihost.CommandObserver.Run;
+import io.quorumd.it.CommandObserver.Run;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -46,14 +47,14 @@ import org.testcontainers.utility.MountableFile;
  * journal of every node is kept in {@code tests/target/multihost/NAME/}.
  */
 final class Cluster implements AutoCloseable {
-    static final long HEARTBEAT_MS = 100;
-    static final long ELECTION_TIMEOUT_MS = 1000;
-    static final long STOP_TIMEOUT_MS = 1000;
+    static final long HEARTBEAT_MILLIS = 100;
+    static final long ELECTION_TIMEOUT_MILLIS = 1000;
+    static final long STOP_TIMEOUT_MILLIS = 1000;
     static final double CLOCK_DRIFT = 0.01;
     /** The master's lease: t × (1 − ρ) / (1 + ρ). */
-    static final long LEASE_MS = (long) (ELECTION_TIMEOUT_MS * (1 - CLOCK_DRIFT) / (1 + CLOCK_DRIFT));
+    static final long LEASE_MILLIS = (long) (ELECTION_TIMEOUT_MILLIS * (1 - CLOCK_DRIFT) / (1 + CLOCK_DRIFT));
     /** SPEC liveness: a master's command runs within 2t + stop_timeout × (1 + 2ρ) of the fault. */
-    static final long LIVENESS_MS = 2 * ELECTION_TIMEOUT_MS + (long) (STOP_TIMEOUT_MS * (1 + 2 * CLOCK_DRIFT));
+    static final long LIVENESS_MILLIS = 2 * ELECTION_TIMEOUT_MILLIS + (long) (STOP_TIMEOUT_MILLIS * (1 + 2 * CLOCK_DRIFT));
     /**
      * What the tests wait for, beyond the SPEC's bounds: this machine has 2 cores shared with
      * other work. Liveness is asserted against this; the exact numbers are reported.
@@ -124,6 +125,24 @@ final class Cluster implements AutoCloseable {
     /** Each node's CURVE public key from the installed {@code quorumd keygen}; empty in trusted mode. */
     private final Map<String, String> publicKeys = new HashMap<>();
     static final String KEY_PATH = "/etc/quorumd/node.key";
+    private final Path hookLog;
+    /** The config block that runs the logging hook (quorumd-hook) for both role changes. */
+    static final String LOGGING_HOOKS = "hooks:\n  on_master: /usr/local/bin/quorumd-hook\n"
+            + "  on_follower: /usr/local/bin/quorumd-hook\n  timeout: 5s";
+
+    /** The lines the logging hook wrote so far on {@code node}: "EVENT ROLE TERM PID" each. */
+    List<String> hookLines(Node node) {
+        try {
+            List<String> out = new ArrayList<>();
+            for (String l : Files.readAllLines(hookLog)) {
+                String[] f = l.split(" ");
+                if (f.length == 5 && f[1].equals(node.id)) out.add(f[0] + " " + f[2] + " " + f[3] + " " + f[4]);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     private Cluster(String name, int size) throws IOException {
         this.name = name;
@@ -136,7 +155,13 @@ final class Cluster implements AutoCloseable {
         Files.deleteIfExists(log);
         Files.createFile(log);
         Files.setPosixFilePermissions(log, PosixFilePermissions.fromString("rw-rw-rw-"));
-        this.observer = new CommandObserver(observeDir);
+        // the hooks' own log (tests/src/test/resources/quorumd-hook), written as the quorumd user
+        Path hooks = observeDir.resolve("hooks.log");
+        Files.deleteIfExists(hooks);
+        Files.createFile(hooks);
+        Files.setPosixFilePermissions(hooks, PosixFilePermissions.fromString("rw-rw-rw-"));
+        this.hookLog = hooks;
+        this.observer = CommandObserver.ofUnits(observeDir);
         this.pool = Executors.newFixedThreadPool(size);
         this.network = createNetwork();
         String subnet = docker.inspectNetworkCmd().withNetworkId(network.getId()).exec()
@@ -190,9 +215,19 @@ final class Cluster implements AutoCloseable {
         return start(name, size, false);
     }
 
+    /** As {@link #start(String, int)}, with top-level YAML blocks added to every node's config. */
+    static Cluster start(String name, int size, Map<String, String> extraYaml) {
+        return start(name, size, true, extraYaml);
+    }
+
     private static Cluster start(String name, int size, boolean curve) {
+        return start(name, size, curve, Map.of());
+    }
+
+    private static Cluster start(String name, int size, boolean curve, Map<String, String> extraYaml) {
         Cluster c = boot(name, size);
         try {
+            extraYaml.forEach(c::extraConfig);
             c.install();
             if (curve) c.keygenAll();
             c.configureAll();
@@ -235,6 +270,7 @@ final class Cluster implements AutoCloseable {
                 .withFileSystemBind("/sys/fs/cgroup", "/sys/fs/cgroup", BindMode.READ_ONLY)
                 .withFileSystemBind(observeDir.toString(), "/observe", BindMode.READ_WRITE)
                 .withCopyFileToContainer(MountableFile.forClasspathResource("quorumd-demo", 0755), "/usr/local/bin/quorumd-demo")
+                .withCopyFileToContainer(MountableFile.forClasspathResource("quorumd-hook", 0755), "/usr/local/bin/quorumd-hook")
                 .withCreateContainerCmdModifier(cmd -> {
                     cmd.withName(containerName).withHostName(id).withIpv4Address(ip)
                             // systemd halts cleanly on SIGRTMIN+3 (SIGTERM would make it re-exec)
@@ -301,12 +337,12 @@ final class Cluster implements AutoCloseable {
             y.append("security:\n  curve:\n    key: ").append(KEY_PATH).append("_secret\n");
         }
         y.append("timing:\n");
-        y.append("  heartbeat: ").append(HEARTBEAT_MS).append("ms\n");
-        y.append("  election_timeout: ").append(ELECTION_TIMEOUT_MS).append("ms\n");
+        y.append("  heartbeat: ").append(HEARTBEAT_MILLIS).append("ms\n");
+        y.append("  election_timeout: ").append(ELECTION_TIMEOUT_MILLIS).append("ms\n");
         y.append("  clock_drift: ").append(Math.round(CLOCK_DRIFT * 100)).append("%\n");
         y.append("command:\n");
         y.append("  exec: [\"/usr/local/bin/quorumd-demo\"]\n");
-        y.append("  stop_timeout: ").append(STOP_TIMEOUT_MS).append("ms\n");
+        y.append("  stop_timeout: ").append(STOP_TIMEOUT_MILLIS).append("ms\n");
         y.append("  restart: on-failure\n");
         for (String extra : extraConfig.values()) {
             y.append(extra).append('\n');
@@ -315,7 +351,12 @@ final class Cluster implements AutoCloseable {
     }
 
     void configure(Node node) {
-        node.container.copyFileToContainer(Transferable.of(configFor(node).getBytes(StandardCharsets.UTF_8), 0640),
+        configure(node, configFor(node));
+    }
+
+    /** Writes {@code yaml} as the node's /etc/quorumd/quorumd.yaml (root:quorumd 0640, as packaged). */
+    void configure(Node node, String yaml) {
+        node.container.copyFileToContainer(Transferable.of(yaml.getBytes(StandardCharsets.UTF_8), 0640),
                 "/etc/quorumd/quorumd.yaml");
         node.execOk("chgrp", "quorumd", "/etc/quorumd/quorumd.yaml");
     }
@@ -343,7 +384,7 @@ final class Cluster implements AutoCloseable {
     Run awaitSingleMaster() {
         Run[] found = new Run[1];
         await("exactly one command running", PATIENCE, () -> {
-            List<Run> live = observer.live();
+            List<Run> live = observer.running();
             long now = System.nanoTime();
             if (live.size() == 1 && now - live.get(0).firstSeenNanos() > TimeUnit.MILLISECONDS.toNanos(200)) {
                 found[0] = live.get(0);
@@ -519,6 +560,16 @@ final class Cluster implements AutoCloseable {
 
     /** Drops every packet between the two sides, in both directions, inside each container. */
     long partition(List<Node> a, List<Node> b) {
+        return partition(a, b, false);
+    }
+
+    /**
+     * Cuts the two sides apart inside each container: with {@code reject}, every TCP segment
+     * from the far side is answered with a reset and everything else with ICMP port-unreachable
+     * (a firewall's REJECT: connections are refused, not silent); otherwise packets are dropped
+     * both ways.
+     */
+    long partition(List<Node> a, List<Node> b, boolean reject) {
         long t = System.nanoTime();
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (Node x : nodes) {
@@ -529,14 +580,20 @@ final class Cluster implements AutoCloseable {
             all.add(CompletableFuture.runAsync(() -> {
                 StringBuilder sh = new StringBuilder();
                 for (Node y : far) {
-                    sh.append("iptables -I INPUT -s ").append(y.ip).append(" -j DROP && ");
-                    sh.append("iptables -I OUTPUT -d ").append(y.ip).append(" -j DROP && ");
+                    if (reject) {
+                        // only INPUT: the resets and ICMP errors must leave; -A keeps the tcp rule first
+                        sh.append("iptables -A INPUT -s ").append(y.ip).append(" -p tcp -j REJECT --reject-with tcp-reset && ");
+                        sh.append("iptables -A INPUT -s ").append(y.ip).append(" -j REJECT && ");
+                    } else {
+                        sh.append("iptables -I INPUT -s ").append(y.ip).append(" -j DROP && ");
+                        sh.append("iptables -I OUTPUT -d ").append(y.ip).append(" -j DROP && ");
+                    }
                 }
                 sh.append("true");
                 x.execOk("sh", "-c", sh.toString());
             }, pool));
         }
-        CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).join();
+        CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).join();
         return t;
     }
 
@@ -667,7 +724,7 @@ final class Cluster implements AutoCloseable {
             all.add(CompletableFuture.runAsync(() -> action.accept(n), pool));
         }
         try {
-            CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).join();
+            CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).join();
         } catch (java.util.concurrent.CompletionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException) {
@@ -700,7 +757,7 @@ final class Cluster implements AutoCloseable {
     }
 
     Optional<Run> liveOn(Node n) {
-        return observer.liveOn(n.id);
+        return observer.runningOn(n.id);
     }
 
     @Override

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quorumd.multihost.Cluster.Node;
-import io.quorumd.multihost.CommandObserver.Run;
+import io.quorumd.it.CommandObserver.Run;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,7 +36,7 @@ class CutMasterTest {
             Run gone = c.awaitGone(master, Duration.ofSeconds(10));
             Run next = c.awaitRunStartedAfter(fault, r -> !r.node().equals(old.id), "a new master after the cut");
             c.report("master " + master + " cut off: its command was gone " + Cluster.ms(gone.goneNanos() - fault)
-                    + " ms after the cut (lease " + Cluster.LEASE_MS + " ms, then stop); " + next + " ran its command "
+                    + " ms after the cut (lease " + Cluster.LEASE_MILLIS + " ms, then stop); " + next + " ran its command "
                     + Cluster.ms(next.startNanos() - fault) + " ms after the cut, "
                     + Cluster.ms(next.startNanos() - gone.lastSeenNanos()) + " ms after the old one was last seen");
             assertTrue(next.startNanos() > gone.lastSeenNanos(), "the new master started while the cut-off one still ran");
@@ -44,7 +44,7 @@ class CutMasterTest {
 
             c.heal(old);
             c.assertStatusAgrees(next, c.nodes);
-            assertEquals(List.of(next.hostPid()), c.observer.live().stream().map(Run::hostPid).toList(),
+            assertEquals(List.of(next.hostPid()), c.observer.running().stream().map(Run::hostPid).toList(),
                     "after the link comes back there is still exactly the one master");
             c.assertExclusive();
         }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quorumd.multihost.Cluster.Node;
-import io.quorumd.multihost.CommandObserver.Run;
+import io.quorumd.it.CommandObserver.Run;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +29,7 @@ class ExclusiveMasterTest {
 
     @Test
     void exactlyOneMasterRunsTheCommandAndAStopHandsOver() throws InterruptedException {
-        try (Cluster c = Cluster.start("exclusive", 3)) {
+        try (Cluster c = Cluster.start("exclusive", 3, Map.of("hooks", Cluster.LOGGING_HOOKS))) {
             Run master = c.awaitSingleMaster();
             c.report("first master " + master + " ran its command " + Cluster.ms(master.startNanos() - c.t0)
                     + " ms after the cluster was created");
@@ -37,7 +37,7 @@ class ExclusiveMasterTest {
             // steady state: the same single command for 3 s
             long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
             while (System.nanoTime() < until) {
-                List<Run> live = c.observer.live();
+                List<Run> live = c.observer.running();
                 assertEquals(1, live.size(), "exactly one command must run: " + live);
                 assertEquals(master.hostPid(), live.get(0).hostPid(), "the master's command must keep running");
                 Thread.sleep(50);
@@ -80,16 +80,42 @@ class ExclusiveMasterTest {
             assertEquals("handover", cleared.get("cleared_by"), "systemctl stop must hand over: " + cleared);
             assertEquals(old.id, cleared.get("old_master"), cleared.toString());
             assertEquals(master.term(), cleared.get("old_master_term"), cleared.toString());
-            long failoverMs = Cluster.ms(next.startNanos() - t);
-            assertTrue(failoverMs < KillMasterTest.NO_PROOF_MIN_MS, "the hand-over took " + failoverMs
-                    + " ms, as long as a fail-over without proof (" + KillMasterTest.NO_PROOF_MIN_MS + " ms or more)");
+            long failoverMillis = Cluster.ms(next.startNanos() - t);
+            assertTrue(failoverMillis < KillMasterTest.NO_PROOF_MIN_MILLIS, "the hand-over took " + failoverMillis
+                    + " ms, as long as a fail-over without proof (" + KillMasterTest.NO_PROOF_MIN_MILLIS + " ms or more)");
+
+            // hooks run by the real agents, one at a time in the order of the role changes; the
+            // old master's on_follower ran to its end although its agent stopped right after it
+            String oldTerm = Long.toString(master.term());
+            Cluster.await("the new master's on_master hook to finish", Duration.ofSeconds(10),
+                    () -> c.hookLines(c.nodeOf(next)).contains("done master " + next.term() + " "
+                            + hookPid(c.hookLines(c.nodeOf(next)), "master " + next.term())),
+                    () -> c.hookLines(c.nodeOf(next)).toString());
+            List<String> oldHooks = c.hookLines(old);
+            int masterStart = oldHooks.indexOf("start master " + oldTerm + " " + hookPid(oldHooks, "master " + oldTerm));
+            assertTrue(masterStart >= 0, old.id + " ran on_master for term " + oldTerm + ": " + oldHooks);
+            List<String> after = oldHooks.subList(masterStart, oldHooks.size());
+            assertEquals(4, after.size(), old.id + ": on_master then on_follower, each started and done: " + oldHooks);
+            String[] expected = {"start master", "done master", "start follower", "done follower"};
+            for (int i = 0; i < 4; i++) {
+                assertTrue(after.get(i).startsWith(expected[i] + " "), old.id + ": hook line " + i + " after becoming master: "
+                        + after + " (expected " + String.join(", ", expected) + ": one at a time, on_follower not killed by the stop)");
+            }
 
             // the old master comes back as a follower: nothing changes
             old.execOk("systemctl", "start", "quorumd");
             c.assertStatusAgrees(next, c.nodes);
-            assertEquals(List.of(next.hostPid()), c.observer.live().stream().map(Run::hostPid).toList(),
+            assertEquals(List.of(next.hostPid()), c.observer.running().stream().map(Run::hostPid).toList(),
                     "a returning node must not disturb the master");
             c.assertExclusive();
         }
+    }
+
+    /** The pid of the first hook run whose line reads "start ROLE_AND_TERM PID", or "?" */
+    private static String hookPid(List<String> lines, String roleAndTerm) {
+        for (String l : lines) {
+            if (l.startsWith("start " + roleAndTerm + " ")) return l.substring(l.lastIndexOf(' ') + 1);
+        }
+        return "?";
     }
 }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quorumd.multihost.Cluster.Node;
-import io.quorumd.multihost.CommandObserver.Run;
+import io.quorumd.it.CommandObserver.Run;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,7 +29,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 @Execution(ExecutionMode.CONCURRENT)
 class KillMasterTest {
     /** The least a fail-over without proof takes, from the kill (see the class comment). */
-    static final long NO_PROOF_MIN_MS = Cluster.LEASE_MS + Cluster.STOP_TIMEOUT_MS - Cluster.HEARTBEAT_MS;
+    static final long NO_PROOF_MIN_MILLIS = Cluster.LEASE_MILLIS + Cluster.STOP_TIMEOUT_MILLIS - Cluster.HEARTBEAT_MILLIS;
 
     @BeforeAll
     static void environment() {
@@ -43,10 +43,10 @@ class KillMasterTest {
             Node old = c.nodeOf(master);
             long fault = c.kill(old);
             Run next = c.awaitRunStartedAfter(fault, r -> !r.node().equals(old.id), "a new master after docker kill");
-            long failoverMs = Cluster.ms(next.startNanos() - fault);
-            c.report("docker kill of master " + master + ": " + next + " ran its command " + failoverMs
-                    + " ms later (target <= lease " + Cluster.LEASE_MS + " + stop_timeout " + Cluster.STOP_TIMEOUT_MS
-                    + " + 100 ms; SPEC liveness bound " + Cluster.LIVENESS_MS + " ms)");
+            long failoverMillis = Cluster.ms(next.startNanos() - fault);
+            c.report("docker kill of master " + master + ": " + next + " ran its command " + failoverMillis
+                    + " ms later (target <= lease " + Cluster.LEASE_MILLIS + " + stop_timeout " + Cluster.STOP_TIMEOUT_MILLIS
+                    + " + 100 ms; SPEC liveness bound " + Cluster.LIVENESS_MILLIS + " ms)");
             // no proof that the old command stopped: the old lease and then stop_timeout must pass
             Map<String, Object> cleared = c.clearance(next);
             c.report("docker kill of master " + master + ": " + next.node() + " says it was cleared by "
@@ -54,10 +54,10 @@ class KillMasterTest {
             assertEquals("lease_expiry", cleared.get("cleared_by"), "a killed host offers no proof: " + cleared);
             assertEquals(old.id, cleared.get("old_master"), "the wait was for the killed master's lease: " + cleared);
             assertEquals(master.term(), cleared.get("old_master_term"), cleared.toString());
-            assertTrue(failoverMs >= NO_PROOF_MIN_MS, "the new master started after " + failoverMs
-                    + " ms, sooner than lease + stop_timeout (" + NO_PROOF_MIN_MS + " ms from the kill, see the class"
+            assertTrue(failoverMillis >= NO_PROOF_MIN_MILLIS, "the new master started after " + failoverMillis
+                    + " ms, sooner than lease + stop_timeout (" + NO_PROOF_MIN_MILLIS + " ms from the kill, see the class"
                     + " comment) without any proof that the old command stopped");
-            assertTrue(failoverMs <= Cluster.LIVENESS_MS + Cluster.PATIENCE.toMillis(), failoverMs + " ms");
+            assertTrue(failoverMillis <= Cluster.LIVENESS_MILLIS + Cluster.PATIENCE.toMillis(), failoverMillis + " ms");
             assertTrue(next.term() > master.term());
             c.assertStatusAgrees(next, c.others(old));
 
@@ -65,7 +65,7 @@ class KillMasterTest {
             // every node, the restarted one included, follows the same master: then it is sticky
             // to it and cannot disturb it; the observer's history shows whether anything changed
             c.assertStatusAgrees(next, c.nodes);
-            assertEquals(List.of(next.hostPid()), c.observer.live().stream().map(Run::hostPid).toList(),
+            assertEquals(List.of(next.hostPid()), c.observer.running().stream().map(Run::hostPid).toList(),
                     "the restarted host must rejoin as a follower");
             c.assertExclusive();
         }

@@ -2,10 +2,11 @@ package io.quorumd.multihost;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quorumd.multihost.Cluster.Node;
-import io.quorumd.multihost.CommandObserver.Run;
+import io.quorumd.it.CommandObserver.Run;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -27,9 +28,9 @@ import org.testcontainers.containers.Container.ExecResult;
 
 /**
  * The .deb on one host under systemd, step by step as an operator meets it: a fresh install
- * that is enabled but does not start on the placeholder config, a solo agent running its command
- * as the quorumd user, JVM options from /etc/default/quorumd, a crash and a wedge of the agent,
- * a stop, removal and purge. The steps share one
+ * that is enabled but does not start on the placeholder config, a lone first host of three that
+ * is READY without a master, a solo agent running its command as the quorumd user, JVM options from /etc/default/quorumd, a crash and a wedge of the agent,
+ * a User= drop-in, a stop, removal and purge. The steps share one
  * container and run in order, one after the other (the class runs beside the other multi-host
  * classes, its methods do not).
  */
@@ -124,6 +125,31 @@ class PackageTest {
     @Test
     @Order(3)
     @Execution(ExecutionMode.SAME_THREAD)
+    void aLoneFirstHostOfThreeIsReadyBeforeAnyMasterIsKnown() {
+        // two peers that do not exist yet (no container holds these addresses of the test network)
+        String prefix = node.ip.substring(0, node.ip.lastIndexOf('.') + 1);
+        String yaml = cluster.configFor(node).replace("timing:\n", "  - id: n2\n    host: " + prefix + "250\n"
+                + "  - id: n3\n    host: " + prefix + "251\n" + "timing:\n");
+        cluster.configure(node, yaml);
+        node.execOk("quorumd", "check");
+        long t = System.nanoTime();
+        // Type=notify: systemctl start returns once READY=1 came, and fails after TimeoutStartSec without it
+        ExecResult start = node.exec("systemctl", "start", "quorumd");
+        long readyMillis = Cluster.ms(System.nanoTime() - t);
+        assertEquals(0, start.getExitCode(), "a lone first host must be READY without a master: " + start.getStderr()
+                + "\n" + cluster.journal(node, 30));
+        cluster.report("lone first host of three: systemctl start returned (READY=1) after " + readyMillis + " ms");
+        assertEquals("active", node.exec("systemctl", "is-active", "quorumd").getStdout().trim());
+        Map<String, Object> s = node.status();
+        assertNotEquals("master", s.get("role"), "one of three is no majority: " + s);
+        assertNull(s.get("master"), "no master is known: " + s);
+        assertTrue(cluster.observer.runs().isEmpty(), "no command runs without a majority: " + cluster.observer.runs());
+        node.execOk("systemctl", "stop", "quorumd");
+    }
+
+    @Test
+    @Order(4)
+    @Execution(ExecutionMode.SAME_THREAD)
     void soloAgentRunsTheCommandAsQuorumdWithNotifyAndWatchdog() {
         cluster.configure(node);
         node.execOk("quorumd", "check");
@@ -153,7 +179,7 @@ class PackageTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     @Execution(ExecutionMode.SAME_THREAD)
     void javaOptionsComeFromTheEnvironmentFileAfterTheLeanDefaults() {
         String mainPid = node.execOk("systemctl", "show", "-p", "MainPID", "--value", "quorumd").trim();
@@ -173,7 +199,7 @@ class PackageTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     @Execution(ExecutionMode.SAME_THREAD)
     void aKilledAgentTakesItsCommandWithItAndIsRestarted() {
         Run before = cluster.awaitSingleMaster();
@@ -192,7 +218,7 @@ class PackageTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     @Execution(ExecutionMode.SAME_THREAD)
     void aWedgedAgentLosesItsCommandAtTheLeaseEndAndIsRestartedBySystemdsWatchdog() {
         Run before = cluster.awaitSingleMaster();
@@ -201,17 +227,17 @@ class PackageTest {
         // SIGSTOP: the event loop stops, so do its WATCHDOG=1 pings and lease renewals
         node.execOk("kill", "-STOP", mainPid);
         Run gone = cluster.awaitGone(before, Duration.ofSeconds(10));
-        long goneMs = Cluster.ms(gone.goneNanos() - t);
-        cluster.report("agent SIGSTOPped: the watchdog outside the JVM stopped its command " + goneMs
-                + " ms later (lease " + Cluster.LEASE_MS + " ms)");
+        long goneMillis = Cluster.ms(gone.goneNanos() - t);
+        cluster.report("agent SIGSTOPped: the watchdog outside the JVM stopped its command " + goneMillis
+                + " ms later (lease " + Cluster.LEASE_MILLIS + " ms)");
         // At the lease's end, not at systemd's watchdog (WatchdogSec=10s) nor before the lease: the
         // last lease renewal was at most two heartbeats before the stop (a keep-alive sent, its
         // echoes not yet counted), and the command (sleep) dies at once on stop_signal; the
         // observer polls every 5 ms. 500 ms covers the watchdog's timer and a loaded machine.
-        assertTrue(goneMs >= Cluster.LEASE_MS - 2 * Cluster.HEARTBEAT_MS,
-                "the command was stopped " + goneMs + " ms after the agent froze, before its lease could have ended");
-        assertTrue(goneMs <= Cluster.LEASE_MS + 500, "the command was stopped " + goneMs
-                + " ms after the agent froze, not at the lease's end (" + Cluster.LEASE_MS + " ms)");
+        assertTrue(goneMillis >= Cluster.LEASE_MILLIS - 2 * Cluster.HEARTBEAT_MILLIS,
+                "the command was stopped " + goneMillis + " ms after the agent froze, before its lease could have ended");
+        assertTrue(goneMillis <= Cluster.LEASE_MILLIS + 500, "the command was stopped " + goneMillis
+                + " ms after the agent froze, not at the lease's end (" + Cluster.LEASE_MILLIS + " ms)");
         Cluster.await("systemd's watchdog to restart the agent", Duration.ofSeconds(40), () -> {
             String pid = node.execOk("systemctl", "show", "-p", "MainPID", "--value", "quorumd").trim();
             return !pid.equals(mainPid) && !pid.equals("0");
@@ -225,7 +251,39 @@ class PackageTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
+    @Execution(ExecutionMode.SAME_THREAD)
+    void aUserDropInRunsTheAgentAndItsCommandAsAnotherUser() {
+        // an operator's service account; in group quorumd to read /etc/quorumd (root:quorumd 0750)
+        node.execOk("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--groups", "quorumd", "svc");
+        node.execOk("mkdir", "-p", "/etc/systemd/system/quorumd.service.d");
+        node.execOk("sh", "-c", "printf '[Service]\\nUser=svc\\nGroup=svc\\n' > /etc/systemd/system/quorumd.service.d/user.conf");
+        node.execOk("systemctl", "daemon-reload");
+        long t = System.nanoTime();
+        node.execOk("systemctl", "restart", "quorumd");
+        Run run = cluster.awaitRunStartedAfter(t, r -> true, "the command under the drop-in's user");
+        String mainPid = node.execOk("systemctl", "show", "-p", "MainPID", "--value", "quorumd").trim();
+        assertEquals("svc", node.execOk("ps", "-o", "user=", "-p", mainPid).trim(), "the agent's user under User=svc");
+        assertEquals("svc", node.execOk("ps", "-o", "user=", "-p", Long.toString(run.nsPid())).trim(),
+                "the command's user under User=svc");
+        assertEquals("svc", node.execOk("stat", "-c", "%U", "/var/lib/quorumd").trim(), "StateDirectory follows User=");
+        assertEquals("quorumd", node.execOk("stat", "-c", "%G", "/run/quorumd/control.sock").trim(),
+                "the control socket stays in group quorumd");
+        assertEquals("master", node.status().get("role"));
+        cluster.report("User=svc drop-in: agent and command run as svc, term " + run.term());
+
+        // and back to the packaged user
+        node.execOk("rm", "/etc/systemd/system/quorumd.service.d/user.conf");
+        node.execOk("systemctl", "daemon-reload");
+        long back = System.nanoTime();
+        node.execOk("systemctl", "restart", "quorumd");
+        Run again = cluster.awaitRunStartedAfter(back, r -> true, "the command as quorumd again");
+        assertEquals("quorumd", node.execOk("ps", "-o", "user=", "-p", Long.toString(again.nsPid())).trim());
+        cluster.assertExclusive();
+    }
+
+    @Test
+    @Order(9)
     @Execution(ExecutionMode.SAME_THREAD)
     void stopEndsTheCommandCleanly() {
         Run run = cluster.awaitSingleMaster();
@@ -238,7 +296,7 @@ class PackageTest {
     }
 
     @Test
-    @Order(8)
+    @Order(10)
     @Execution(ExecutionMode.SAME_THREAD)
     void removeStopsTheAgentAndPurgeRemovesItsFiles() {
         node.execOk("systemctl", "start", "quorumd");

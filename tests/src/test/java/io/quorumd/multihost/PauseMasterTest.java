@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quorumd.multihost.Cluster.Node;
-import io.quorumd.multihost.CommandObserver.Run;
+import io.quorumd.it.CommandObserver.Run;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,7 +23,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 @Tag("multihost")
 @Execution(ExecutionMode.CONCURRENT)
 class PauseMasterTest {
-    private static final long THAW_WINDOW_MS = 100;
+    private static final long THAW_WINDOW_MILLIS = 100;
 
     @BeforeAll
     static void environment() {
@@ -40,24 +40,24 @@ class PauseMasterTest {
             c.report("docker pause of master " + master + ": " + next + " ran its command "
                     + Cluster.ms(next.startNanos() - frozen) + " ms after the freeze");
             // frozen for clearly longer than the lease + stop_timeout
-            long minimumFreeze = frozen + Duration.ofMillis(3 * (Cluster.LEASE_MS + Cluster.STOP_TIMEOUT_MS)).toNanos();
+            long minimumFreeze = frozen + Duration.ofMillis(3 * (Cluster.LEASE_MILLIS + Cluster.STOP_TIMEOUT_MILLIS)).toNanos();
             while (System.nanoTime() < minimumFreeze) {
                 Thread.sleep(20);
             }
             long thawed = c.unpause(old);
             Run gone = c.awaitGone(master, Duration.ofSeconds(5));
-            long windowMs = Cluster.ms(gone.goneNanos() - thawed);
-            c.report("frozen " + Cluster.ms(thawed - frozen) + " ms: the old command's group was gone " + windowMs
+            long windowMillis = Cluster.ms(gone.goneNanos() - thawed);
+            c.report("frozen " + Cluster.ms(thawed - frozen) + " ms: the old command's group was gone " + windowMillis
                     + " ms after the unpause returned (last seen alive " + Cluster.ms(gone.lastSeenNanos() - thawed)
-                    + " ms; observer tick " + Cluster.ms(CommandObserver.TICK_NANOS) + " ms)");
-            assertTrue(gone.lastSeenNanos() - thawed <= Duration.ofMillis(THAW_WINDOW_MS).toNanos(),
+                    + " ms; observer tick " + Cluster.ms(c.observer.tickNanos()) + " ms)");
+            assertTrue(gone.lastSeenNanos() - thawed <= Duration.ofMillis(THAW_WINDOW_MILLIS).toNanos(),
                     "the frozen master's command was still alive " + Cluster.ms(gone.lastSeenNanos() - thawed)
-                            + " ms after the thaw (at most " + THAW_WINDOW_MS + " ms)");
+                            + " ms after the thaw (at most " + THAW_WINDOW_MILLIS + " ms)");
             assertTrue(master.term() < next.term(), "fencing: the frozen master's term " + master.term()
                     + " must be lower than the new master's " + next.term());
 
             c.assertStatusAgrees(next, c.nodes);
-            assertEquals(List.of(next.hostPid()), c.observer.live().stream().map(Run::hostPid).toList(),
+            assertEquals(List.of(next.hostPid()), c.observer.running().stream().map(Run::hostPid).toList(),
                     "after the thaw the old master must follow");
             c.assertExclusive(r -> r.hostPid() == master.hostPid() && r.node().equals(master.node()));
         }

@@ -2,7 +2,7 @@ package io.quorumd.multihost;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.quorumd.multihost.CommandObserver.Run;
+import io.quorumd.it.CommandObserver.Run;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package io.quorumd.it.local;
 
+import io.quorumd.it.CommandObserver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -69,7 +70,7 @@ class ClusterProcessTest {
             assertEquals("none", commandOrNone(s), "a follower runs no command");
         }
         assertEquals(1, cluster.observer.running().size());
-        assertEquals(term, cluster.observer.running().get(0).term, "the command got the master's term as QUORUMD_TERM");
+        assertEquals(term, cluster.observer.running().get(0).term(), "the command got the master's term as QUORUMD_TERM");
     }
 
     @Test
@@ -81,7 +82,7 @@ class ClusterProcessTest {
         cluster.kill9(old);
         TermState persistedAtKill = persisted(old);
         String m = cluster.awaitMasterRunning(ELECT, old);
-        long failoverMs = (System.nanoTime() - t0) / 1_000_000;
+        long failoverMillis = (System.nanoTime() - t0) / 1_000_000;
         long newTerm = LocalCluster.term(cluster.status(m));
         assertTrue(newTerm > oldTerm, "fencing token grows: " + oldTerm + " -> " + newTerm);
         // no proof from a killed agent that was not restarted: the new master waited, and says so
@@ -98,7 +99,7 @@ class ClusterProcessTest {
         // and after rejoining, the newer term it learned (written asynchronously: poll)
         LocalCluster.await(() -> persisted(old).term() >= newTerm, ELECT, old + "'s state file to hold term " + newTerm);
         System.out.printf("[%s] kill -9 of %s (term %d): %s runs the command after %d ms (term %d)%n", name, old, oldTerm,
-                m, failoverMs, newTerm);
+                m, failoverMillis, newTerm);
     }
 
     /**
@@ -140,14 +141,14 @@ class ClusterProcessTest {
             held.add(oldLease);
             long t0 = System.nanoTime();
             m = cluster.awaitMasterRunning(ELECT, old);
-            long failoverMs = (System.nanoTime() - t0) / 1_000_000;
+            long failoverMillis = (System.nanoTime() - t0) / 1_000_000;
             long pausedFor = 3000 - (System.nanoTime() - t0) / 1_000_000;
             if (pausedFor > 0) Thread.sleep(pausedFor);   // hold the pause for 3 election timeouts
             cluster.resume(old);
             LocalCluster.await(() -> "follower".equals(LocalCluster.role(cluster.status(old))), ELECT,
                     old + " to step down after SIGCONT");
             assertEquals(m, cluster.masterRunning());
-            System.out.printf("[%s] SIGSTOP of %s: %s runs the command after %d ms%n", name, old, m, failoverMs);
+            System.out.printf("[%s] SIGSTOP of %s: %s runs the command after %d ms%n", name, old, m, failoverMillis);
         } finally {
             sampler.interrupt();
             sampler.join();
@@ -199,7 +200,7 @@ class ClusterProcessTest {
         java.nio.file.Files.createFile(cluster.dir.resolve("run/crash-every-command"));
         cluster.observer.running().forEach(r -> {
             try {
-                new ProcessBuilder("kill", "-KILL", "--", "-" + r.pgid).start().waitFor();
+                new ProcessBuilder("kill", "-KILL", "--", "-" + r.hostPid()).start().waitFor();
             } catch (Exception e) {
                 throw new AssertionError(e);
             }

@@ -1,5 +1,6 @@
 package io.quorumd.it.local;
 
+import io.quorumd.it.CommandObserver;
 import io.quorumd.control.ControlClient;
 import io.quorumd.control.Json;
 import io.quorumd.control.Reply;
@@ -135,7 +136,7 @@ public final class LocalCluster implements AutoCloseable {
                     + (curve ? "security: {curve: {key: " + dir.resolve(id + ".key_secret") + "}}\n" : ""));
             members.put(id, new Member(id, config, socket, state, placements.get(i)));
         }
-        observer = new CommandObserver(run);
+        observer = CommandObserver.ofRunDirectory(run);
     }
 
 

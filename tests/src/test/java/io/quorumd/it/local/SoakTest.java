@@ -1,5 +1,6 @@
 package io.quorumd.it.local;
 
+import io.quorumd.it.CommandObserver;
 import io.quorumd.control.ControlClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,7 +40,7 @@ class SoakTest {
         long endNanos = minutes > 0 ? System.nanoTime() + (long) (minutes * 60e9) : Long.MAX_VALUE;
         SplittableRandom rnd = new SplittableRandom(seed);
         System.out.printf("[soak] seed %d, %s%n", seed, minutes > 0 ? minutes + " minutes" : faults + " faults");
-        Map<Fault, List<Long>> failoverMs = new TreeMap<>();
+        Map<Fault, List<Long>> failoverMillis = new TreeMap<>();
         int done = 0;
         LocalCluster c = new LocalCluster(tmp, 3, "500ms", "  restart: on-failure\n  max_restarts: 1000\n");
         try {
@@ -51,7 +52,7 @@ class SoakTest {
                     if (!id.equals(m)) LocalCluster.await(() -> "follower".equals(LocalCluster.role(c.status(other))),
                             Duration.ofSeconds(20), id + " to follow");
                 }
-                long oldPgid = c.observer.running().get(0).pgid;
+                long oldPgid = c.observer.running().get(0).hostPid();
                 Fault f = Fault.values()[rnd.nextInt(Fault.values().length)];
                 long t0 = System.nanoTime();
                 switch (f) {
@@ -68,7 +69,7 @@ class SoakTest {
                 try {
                     LocalCluster.await(() -> {
                         List<CommandObserver.Run> r = c.observer.running();
-                        return r.size() == 1 && r.get(0).pgid != oldPgid;
+                        return r.size() == 1 && r.get(0).hostPid() != oldPgid;
                     }, Duration.ofSeconds(20), "a new command run after " + f + " of " + m + " (fault " + (done + 1) + ")");
                 } catch (AssertionError e) {
                     StringBuilder st = new StringBuilder();
@@ -77,7 +78,7 @@ class SoakTest {
                             + c.observer.running() + "; statuses:\n" + st + c.logs(), e);
                 }
                 long ms = (System.nanoTime() - t0) / 1_000_000;
-                failoverMs.computeIfAbsent(f, k -> new ArrayList<>()).add(ms);
+                failoverMillis.computeIfAbsent(f, k -> new ArrayList<>()).add(ms);
                 if (f == Fault.PAUSE) {
                     Thread.sleep(rnd.nextInt(1000));   // stay paused past the lease
                     c.resume(m);
@@ -92,7 +93,7 @@ class SoakTest {
         List<String> overlaps = c.observer.overlaps();
         System.out.printf("[soak] %d faults, %d command runs, %d polls of /proc: %s%n", done, c.observer.runs().size(),
                 c.observer.polls(), overlaps.isEmpty() ? "no overlap" : "OVERLAPS " + overlaps);
-        for (Map.Entry<Fault, List<Long>> e : failoverMs.entrySet()) {
+        for (Map.Entry<Fault, List<Long>> e : failoverMillis.entrySet()) {
             List<Long> l = new ArrayList<>(e.getValue());
             l.sort(null);
             System.out.printf("[soak] %-13s n=%3d  p50 %5d ms  p99 %5d ms  max %5d ms%n", e.getKey(), l.size(),
@@ -102,11 +103,11 @@ class SoakTest {
         // fencing tokens: in the order the runs were seen, a new master's term is above every
         // earlier one; a restart of the command by the same master keeps its term
         List<CommandObserver.Run> runs = new ArrayList<>(c.observer.runs());
-        runs.sort(java.util.Comparator.comparingLong(r -> r.firstSeenNanos));
+        runs.sort(java.util.Comparator.comparingLong(CommandObserver.Run::firstSeenNanos));
         for (int i = 1; i < runs.size(); i++) {
             CommandObserver.Run a = runs.get(i - 1);
             CommandObserver.Run b = runs.get(i);
-            boolean ok = b.node.equals(a.node) ? b.term >= a.term : b.term > a.term;
+            boolean ok = b.node().equals(a.node()) ? b.term() >= a.term() : b.term() > a.term();
             assertTrue(ok, "fencing token did not grow from " + a + " to " + b);
         }
     }

@@ -16,7 +16,7 @@ import java.util.Locale;
  * happenings (faults, the watchdog, the command's group) as {@code !} lines. Only built when a
  * schedule is replayed for its report: a batch run records nothing.
  */
-final class Trace {
+final class SimTrace {
     private final List<String> lines = new ArrayList<>();
     /** Every event and effect in full (record {@code toString}), for {@code SimMain --digest}. */
     private final java.security.MessageDigest raw = sha256();

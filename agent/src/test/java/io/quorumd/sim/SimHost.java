@@ -15,7 +15,7 @@ import java.util.ArrayList;
  * command, the command's process group, and the watchdog that stops that group on the host's clock
  * whatever the agent does. The agent itself is a {@link SimAgent}, replaced at every restart.
  */
-final class Host {
+final class SimHost {
     /** One process group of the managed command. */
     static final class Group {
         final long term;
@@ -95,7 +95,7 @@ final class Host {
     long crashAfterVoteNanos = -1;
     boolean shuttingDown;
 
-    Host(Simulation sim, int index) {
+    SimHost(Simulation sim, int index) {
         this.sim = sim;
         this.index = index;
         this.id = sim.p.ids[index];
@@ -141,7 +141,7 @@ final class Host {
         plannedRestartAt = Long.MAX_VALUE;
         if (sim.trace != null)
             sim.trace.note(now, id, "agent boots: boot=" + Long.toHexString(bootId & 0xffff) + " disk=(t" + state.term()
-                    + ",vote=" + state.votedFor() + ") certificate=" + (cert == null ? "none" : Trace.proof(cert))
+                    + ",vote=" + state.votedFor() + ") certificate=" + (cert == null ? "none" : SimTrace.proof(cert))
                     + (group != null ? " (its old command group, term " + group.term + ", still runs)" : ""));
         sim.checker.onAgentChange();
         sim.net.onAgentUp(this);
@@ -215,7 +215,7 @@ final class Host {
         if (agent == null || frozen) return;
         paused = true;
         pausedUntil = Math.max(pausedUntil, until);
-        if (sim.trace != null) sim.trace.note(sim.now(), id, "agent paused until " + Trace.seconds(pausedUntil));
+        if (sim.trace != null) sim.trace.note(sim.now(), id, "agent paused until " + SimTrace.seconds(pausedUntil));
         sim.checker.onAgentChange();
         sim.q.at(until, () -> {
             if (paused && sim.now() >= pausedUntil) resume();
@@ -236,7 +236,7 @@ final class Host {
         if (!up || frozen) return;
         frozen = true;
         frozenUntil = until;
-        if (sim.trace != null) sim.trace.note(sim.now(), id, "host frozen until " + Trace.seconds(until));
+        if (sim.trace != null) sim.trace.note(sim.now(), id, "host frozen until " + SimTrace.seconds(until));
         sim.checker.onAgentChange();
         sim.q.at(until, () -> {
             if (frozen && sim.now() >= frozenUntil) thaw();
@@ -375,7 +375,7 @@ final class Host {
         }
         if (sim.trace != null)
             sim.trace.note(sim.now(), id, "stop signal to term-" + g.term + " group (" + why + "); it "
-                    + (after < 0 ? "ignores it" : "exits in " + Trace.ms(after) + " (host clock)"));
+                    + (after < 0 ? "ignores it" : "exits in " + SimTrace.ms(after) + " (host clock)"));
         if (after >= 0) {
             sim.q.at(clock.realAt(local() + after), () -> {
                 if (group != g) return;
