@@ -71,10 +71,14 @@ BENCH_OUT ?= bench-results
 BENCH_ARGS ?=
 BENCH_SCALE_SIZES := 3,4,5,6,7,8,9
 
+# tests/bench/setup.sh installs what the bench compares against (keepalived, Debian's package; as
+# root, the package's own service never started); without it the keepalived set is skipped.
+# The build is one reactor `package` (the tests' class path points into agent/target), so the
+# bench never installs into ~/.m2.
 bench:
-	$(MVN) -DskipTests install
-	$(MVN) -pl agent -DskipTests test-compile dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=target/lib
-	$(MVN) -pl tests dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+	tests/bench/setup.sh
+	$(MVN) -DskipTests -pl agent,tests package dependency:build-classpath \
+	  -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 	$(JAVA) -cp "$(AGENT_CP)" io.quorumd.sim.ScaleBench tests/target/bench-scale.json $(if $(QUICK),200,1000) $(BENCH_SCALE_SIZES)
 	$(JAVA) -Djava.awt.headless=true -Dquorumd.launcher=agent/target/quorumd \
 	  -cp "tests/target/test-classes:$$(cat tests/target/bench.classpath)" io.quorumd.bench.BenchMain \

@@ -40,6 +40,7 @@ for e in "-rwxr-xr-x root/root /usr/bin/quorumd" \
          "drwxr-xr-x root/root /usr/share/quorumd/scripts/" \
          "-rw-r--r-- root/root /usr/share/quorumd/scripts/quorumd-watchdog.sh" \
          "-rw-r--r-- root/root /usr/share/quorumd/scripts/quorumd-wrapper.sh" \
+         "-rw-r--r-- root/root /usr/share/quorumd/scripts/quorumd-cds-train.sh" \
          "-rw-r--r-- root/root /etc/quorumd/quorumd.yaml" \
          "-rw-r--r-- root/root /etc/default/quorumd" \
          "-rw-r--r-- root/root /lib/systemd/system/quorumd.service" \
@@ -57,7 +58,7 @@ if [ "$jars" = "$agent_jars" ]; then ok "deb has all $jars jars of agent/target/
 dpkg-deb -x "$deb" "$work/root"
 if cmp -s "$work/root/usr/bin/quorumd" "$root/agent/src/main/sh/quorumd"; then ok "/usr/bin/quorumd is agent/src/main/sh/quorumd"; else bad "/usr/bin/quorumd differs from agent/src/main/sh/quorumd"; fi
 # the scripts the agent runs are the checkout's, byte for byte
-for f in quorumd-watchdog.sh quorumd-wrapper.sh; do
+for f in quorumd-watchdog.sh quorumd-wrapper.sh quorumd-cds-train.sh; do
   if cmp -s "$work/root/usr/share/quorumd/scripts/$f" "$root/agent/src/main/scripts/$f"; then ok "/usr/share/quorumd/scripts/$f is agent/src/main/scripts/$f"; else bad "/usr/share/quorumd/scripts/$f differs from agent/src/main/scripts/$f"; fi
 done
 conffiles=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)
@@ -75,6 +76,26 @@ if out=$(QUORUMD_LIB="$work/root/usr/share/quorumd/lib" "$work/root/usr/bin/quor
   ok "packaged launcher: quorumd --version -> ${out:-(no output)}"
 else
   bad "packaged launcher: quorumd --version failed: $out"
+fi
+
+# the class archive written at install: postinst and %post run the packaged training script as
+# the agent's user into the unit's CacheDirectory; here the same script runs as nobody from the
+# unpacked .deb, and the packaged launcher must then map what it wrote
+if grep -q 'quorumd-cds-train.sh /usr/bin/quorumd /var/cache/quorumd' "$here/src/deb/control/postinst" \
+    && grep -q 'quorumd-cds-train.sh /usr/bin/quorumd /var/cache/quorumd' "$here/src/rpm/post.sh"; then
+  ok "postinst and %post write the class archive into /var/cache/quorumd"
+else
+  bad "postinst or %post does not run quorumd-cds-train.sh into /var/cache/quorumd"
+fi
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v runuser >/dev/null; then
+  mkdir -p "$work/cache" && chown nobody "$work/cache"
+  QUORUMD_LIB="$work/root/usr/share/quorumd/lib" runuser -u nobody -- env QUORUMD_LIB="$work/root/usr/share/quorumd/lib" \
+    sh "$work/root/usr/share/quorumd/scripts/quorumd-cds-train.sh" "$work/root/usr/bin/quorumd" "$work/cache" >"$work/train.out" 2>&1 || true
+  archive=$(ls "$work"/cache/quorumd-*.aot "$work"/cache/quorumd-*.jsa 2>/dev/null | head -n 1 || true)
+  opts=$(QUORUMD_LIB="$work/root/usr/share/quorumd/lib" QUORUMD_CDS_DIR="$work/cache" sh -x "$work/root/usr/bin/quorumd" --version 2>&1 | grep -o -- '-XX:\(AOTCache\|SharedArchiveFile\)=[^ ]*' || true)
+  if [ -n "$archive" ] && [ -n "$opts" ]; then ok "install-time class archive: $(basename "$archive"), launcher maps it (${opts%%=*})"; else bad "install-time class archive: none or unused ($(cat "$work/train.out"))"; fi
+else
+  echo "skip install-time class archive run (needs root and the user nobody)"
 fi
 
 # --- lintian: no errors, no warnings; every override justified by a comment above it ---------
@@ -120,6 +141,7 @@ for e in "-rwxr-xr-x root:root /usr/bin/quorumd" \
          "drwxr-xr-x root:root /usr/share/quorumd/scripts" \
          "-rw-r--r-- root:root /usr/share/quorumd/scripts/quorumd-watchdog.sh" \
          "-rw-r--r-- root:root /usr/share/quorumd/scripts/quorumd-wrapper.sh" \
+         "-rw-r--r-- root:root /usr/share/quorumd/scripts/quorumd-cds-train.sh" \
          "cn -rw-r----- root:quorumd /etc/quorumd/quorumd.yaml" \
          "cn -rw-r--r-- root:root /etc/sysconfig/quorumd" \
          "-rw-r--r-- root:root /usr/lib/systemd/system/quorumd.service" \

@@ -24,8 +24,12 @@ import java.util.Map;
  * <pre>
  * java -cp TEST_CLASSPATH io.quorumd.bench.BenchMain [--quick] [--out bench-results] [--trials N]
  *      [--sizes 3,5,9] [--window-s 20] [--scenarios KILL_RESTART,KILL,...] [--scale scale.json] [--keep] [--log-level debug]
- *      [--no-trusted]
+ *      [--no-trusted] [--no-keepalived] [--keepalived-only] [--keepalived-scenarios KILL_RESTART,KILL,SIGSTOP]
  * </pre>
+ * With keepalived installed (and root), the same kill -9, kill -9 + restart and SIGSTOP faults
+ * hit three keepalived instances too ({@link KeepalivedBench}), and keepalived.md (also appended
+ * to report.md) puts them beside quorumd's rows; without it that set is skipped with a message.
+ * {@code --keepalived-only} runs that set and quorumd's matching 3-node scenarios and rest only.
  * The agents run under CURVE (the normal set-up); the same fail-over scenarios (3 nodes) and the
  * overhead of 3 nodes run again in trusted mode, and {@code curve.md} puts the two side by side
  * ({@code --no-trusted} skips that second pass).
@@ -39,6 +43,9 @@ public final class BenchMain {
         boolean quick = false;
         boolean keep = false;
         boolean trusted = true;
+        boolean withKeepalived = true;
+        boolean keepalivedOnly = false;
+        List<KeepalivedBench.Scenario> kaScenarios = new ArrayList<>(List.of(KeepalivedBench.Scenario.values()));
         String logLevel = "info";
         Path out = Path.of("bench-results");
         Integer trials = null;
@@ -53,15 +60,21 @@ public final class BenchMain {
                 case "--quick" -> quick = true;
                 case "--keep" -> keep = true;
                 case "--no-trusted" -> trusted = false;
+                case "--no-keepalived" -> withKeepalived = false;
+                case "--keepalived-only" -> keepalivedOnly = true;
                 case "--log-level" -> logLevel = value(args, ++i, a);
                 case "--out" -> out = Path.of(value(args, ++i, a));
                 case "--trials" -> trials = Integer.parseInt(value(args, ++i, a));
-                case "--sizes" -> sizes = Arrays.stream(value(args, ++i, a).split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--sizes" -> sizes = Arrays.stream(value(args, ++i, a).split(",")).filter(x -> !x.equals("none")).mapToInt(Integer::parseInt).toArray();
+                case "--keepalived-scenarios" -> {
+                    kaScenarios.clear();
+                    for (String s : value(args, ++i, a).split(",")) if (!s.equals("none")) kaScenarios.add(KeepalivedBench.Scenario.valueOf(s.trim()));
+                }
                 case "--window-s" -> windowS = Integer.parseInt(value(args, ++i, a));
                 case "--scale" -> scale = Path.of(value(args, ++i, a));
                 case "--scenarios" -> {
                     scenarios.clear();
-                    for (String s : value(args, ++i, a).split(",")) scenarios.add(FailoverBench.Scenario.valueOf(s.trim()));
+                    for (String s : value(args, ++i, a).split(",")) if (!s.equals("none")) scenarios.add(FailoverBench.Scenario.valueOf(s.trim()));
                 }
                 default -> {
                     System.err.println("bench: unknown argument " + a + " (expected --quick, --out DIR, --trials N, "
@@ -69,6 +82,12 @@ public final class BenchMain {
                     System.exit(2);
                 }
             }
+        }
+        if (keepalivedOnly) {
+            scenarios.retainAll(List.of(FailoverBench.Scenario.KILL_RESTART, FailoverBench.Scenario.KILL, FailoverBench.Scenario.SIGSTOP));
+            sizes = new int[] {3};
+            trusted = false;
+            scale = null;
         }
         if (trials == null) trials = quick ? 5 : 30;
         if (sizes == null) sizes = quick ? new int[] {3, 5} : new int[] {3, 5, 9};
@@ -95,6 +114,16 @@ public final class BenchMain {
             trustedOverhead = new OverheadBench(work, Duration.ofSeconds(quick ? 3 : 5), Duration.ofSeconds(windowS), false).run(3);
         }
         io.quorumd.command.CommandBench.Result supervisor = io.quorumd.command.CommandBench.run(work, quick ? 10 : 30);
+        String kaMissing = withKeepalived ? KeepalivedBench.unavailable() : "--no-keepalived";
+        List<KeepalivedBench.Result> kaResults = new ArrayList<>();
+        KeepalivedBench.RestResult kaRest = null;
+        if (kaMissing == null) {
+            KeepalivedBench kb = new KeepalivedBench(work, trials, 20261206L);
+            for (KeepalivedBench.Scenario sc : kaScenarios) kaResults.add(kb.run(sc));
+            kaRest = kb.rest(Duration.ofSeconds(quick ? 3 : 5), Duration.ofSeconds(windowS));
+        } else {
+            System.out.println("bench: keepalived scenarios skipped: " + kaMissing);
+        }
         Object scaleData = null;
         if (scale != null && Files.exists(scale)) scaleData = Json.parse(Files.readString(scale, StandardCharsets.UTF_8));
         double minutes = (System.nanoTime() - began) / 6e10;
@@ -134,6 +163,30 @@ public final class BenchMain {
             ov.add(m);
         }
         json.put("overhead", ov);
+        if (kaMissing == null) {
+            Map<String, Object> ka = new LinkedHashMap<>();
+            ka.put("version", KeepalivedBench.version());
+            List<Object> kf = new ArrayList<>();
+            for (KeepalivedBench.Result r : kaResults) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("scenario", r.scenario().name());
+                m.put("what", r.scenario().what);
+                m.put("error", r.error());
+                m.put("strays_stopped_by_bench", r.strays());
+                m.put("notify_master_rerun_by_bench", r.restarted());
+                List<Object> s = new ArrayList<>();
+                for (KeepalivedBench.Sample x : r.samples()) s.add(x.json());
+                m.put("samples", s);
+                kf.add(m);
+            }
+            ka.put("failover", kf);
+            List<Object> kr = new ArrayList<>();
+            if (kaRest != null) for (KeepalivedBench.Rest x : kaRest.nodes()) kr.add(x.json());
+            ka.put("rest", kr);
+            json.put("keepalived", ka);
+        } else {
+            json.put("keepalived", "skipped: " + kaMissing);
+        }
         json.put("scale", scaleData);
         Map<String, Object> cmd = new LinkedHashMap<>();
         cmd.put("start_ms", toList(supervisor.startMs()));
@@ -152,6 +205,9 @@ public final class BenchMain {
             OverheadBench.Result curve3 = overheads.stream().filter(r -> r.size() == 3).findFirst().orElse(null);
             CurveReport.write(dir, failovers, trustedFailovers, curve3, trustedOverhead);
         }
+        OverheadBench.Result rest3 = overheads.stream().filter(r -> r.size() == 3).findFirst().orElse(null);
+        if (kaMissing == null) KeepalivedReport.write(dir, KeepalivedBench.version(), failovers, kaResults, rest3, kaRest, loadEnd);
+        else KeepalivedReport.skipped(dir, kaMissing);
         if (keep) System.out.println("bench: the agents' configs and logs are kept in " + work);
         else deleteTree(work);
         System.out.println("bench: report " + dir.resolve("report.md"));

@@ -55,7 +55,8 @@ final class FailoverBench {
 
     /** One trial. Times in ms (fractional), NaN when not measured. */
     record Sample(Scenario scenario, int trial, String oldMaster, long oldTerm, String newMaster, long newTerm,
-                  double toNewCommandMillis, double toNewSeenMillis, double toOldDeadMillis, double gapMillis, boolean ok, String note) {
+                  double toNewCommandMillis, double toNewSeenMillis, double toOldDeadMillis, double gapMillis, boolean ok, String note,
+                  int leaked) {
         Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("scenario", scenario.name());
@@ -70,6 +71,7 @@ final class FailoverBench {
             m.put("old_end_to_new_start_ms", num(gapMillis));
             m.put("ok", ok);
             m.put("note", note);
+            m.put("leaked", leaked);
             return m;
         }
     }
@@ -78,8 +80,12 @@ final class FailoverBench {
         return Double.isNaN(d) ? null : Math.round(d * 1000) / 1000.0;
     }
 
-    /** Result of one scenario: samples, overlaps seen by the observer, and the cluster's dir. */
-    record Result(Scenario scenario, List<Sample> samples, List<String> overlaps, Path dir, String error) {}
+    /**
+     * Result of one scenario: samples, overlaps seen by the observer (each poll that saw two groups
+     * alive, and the same as intervals: {@link Overlaps}), and the cluster's dir.
+     */
+    record Result(Scenario scenario, List<Sample> samples, List<String> overlaps, List<Overlaps.Interval> overlapIntervals, Path dir,
+                  String error) {}
 
     private final Path work;
     private final boolean curve;
@@ -104,6 +110,7 @@ final class FailoverBench {
         LocalCluster cluster = null;
         String error = null;
         List<String> overlaps = List.of();
+        List<Overlaps.Interval> intervals = List.of();
         try {
             List<LocalCluster.Placement> where;
             if (sc == Scenario.CUT_OFF) {
@@ -131,11 +138,12 @@ final class FailoverBench {
                     error = (error == null ? "" : error + "; ") + "at close: " + e.getMessage();
                 } finally {
                     overlaps = cluster.observer.overlaps();
+                    intervals = Overlaps.of(cluster.observer.runs(), System.nanoTime());
                 }
             }
             if (ns != null) ns.close();
         }
-        return new Result(sc, samples, overlaps, dir, error);
+        return new Result(sc, samples, overlaps, intervals, dir, error);
     }
 
     private static String brief(Sample s) {
@@ -226,10 +234,20 @@ final class FailoverBench {
             double dead = (oldEnd - t0) / 1e6;
             // observer times are polls: the group was empty somewhen in the 2 ms before goneNanos
             double gap = (r.firstSeenNanos() - oldEnd) / 1e6;
-            s = new Sample(sc, trial, old, oldTerm, r.node(), r.term(), toNew, seen, dead, gap, true, note);
+            // leaked: a command alive 1 s after the new one started on a node whose agent is dead,
+            // stopped or not master (the same check as keepalived's, KeepalivedBench)
+            long wait = r.firstSeenNanos() + 1_000_000_000L - System.nanoTime();
+            if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            int leaked = 0;
+            for (CommandObserver.Run x : c.observer.running()) {
+                if (x.id().equals(r.id())) continue;
+                LocalCluster.Member owner = c.member(x.node());
+                if (!owner.alive() || owner.paused || !"master".equals(LocalCluster.role(c.status(x.node())))) leaked++;
+            }
+            s = new Sample(sc, trial, old, oldTerm, r.node(), r.term(), toNew, seen, dead, gap, true, note, leaked);
         } else {
             s = new Sample(sc, trial, old, oldTerm, null, -1, Double.NaN, Double.NaN,
-                    oldEnd < 0 ? Double.NaN : (oldEnd - t0) / 1e6, Double.NaN, false, note);
+                    oldEnd < 0 ? Double.NaN : (oldEnd - t0) / 1e6, Double.NaN, false, note, 0);
         }
         recover(c, ns, sc, old);
         return s;

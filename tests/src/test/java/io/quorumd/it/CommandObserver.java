@@ -352,7 +352,10 @@ public final class CommandObserver implements AutoCloseable {
                 t.startEpochMicros = text == null ? -1 : epochRealtimeMicros(text.trim());
             }
         }
-        return alive;
+        // /proc is read after the directory: a command registers itself while alive, so every
+        // registration listed above was alive before this scan began (read before the listing, a
+        // command that started between the two was taken for one that had already ended)
+        return liveGroups(allPids());
     }
 
     /** New commands in the watched units; returns the live groups among the units' processes. */

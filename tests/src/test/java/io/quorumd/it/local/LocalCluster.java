@@ -157,23 +157,7 @@ public final class LocalCluster implements AutoCloseable {
         this.stopTimeout = stopTimeout;
         int n = placements.size();
         Path run = Files.createDirectories(dir.resolve("run"));
-        Path cmd = dir.resolve("command.sh");
-        // No fork before the registration: the file's content is the start time (bash's
-        // EPOCHREALTIME, microseconds), the benchmark's clock for "the command runs".
-        Files.writeString(cmd, """
-                #!/bin/bash
-                # registers this run with the test's observer, then works until stopped
-                started=$EPOCHREALTIME
-                read -r -a stat < /proc/$$/stat
-                echo "$started" > "%s/cmd-$QUORUMD_NODE-$QUORUMD_TERM-${stat[4]}"
-                # a test that creates this file makes every command crash at once
-                [ -e "%s/crash-every-command" ] && exit 1
-                # and this one every command of one node
-                [ -e "%s/crash-$QUORUMD_NODE" ] && exit 1
-                %s
-                while true; do sleep 0.2 & wait $!; done
-                """.formatted(run, run, run, o.traps));
-        Files.setPosixFilePermissions(cmd, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path cmd = writeCommand(dir.resolve("command.sh"), run, o.traps);
         StringBuilder peers = new StringBuilder();
         for (int i = 0; i < n; i++) {
             Placement p = placements.get(i);
@@ -223,6 +207,42 @@ public final class LocalCluster implements AutoCloseable {
             if (io.quorumd.security.CurveKeys.isZ85Key(line.trim())) return line.trim();
         }
         throw new IOException("quorumd keygen printed no public key: " + text);
+    }
+
+    /**
+     * Writes the managed command the tests and the benchmark use (also the one the keepalived
+     * benchmark's notify scripts start, so both are judged by the same {@link CommandObserver}):
+     * it registers itself in {@code run} as {@code cmd-$QUORUMD_NODE-$QUORUMD_TERM-PGID}, the
+     * file holding its start time, then works until SIGTERM.
+     */
+    /** The benchmark's and the tests' command (see {@link #writeCommand(Path, Path, String)}), ending on TERM. */
+    public static Path writeCommand(Path cmd, Path run) throws IOException {
+        return writeCommand(cmd, run, "trap 'exit 0' TERM");
+    }
+
+    /**
+     * Writes the command the loopback tests and the benchmark run: it registers its run with the
+     * observer, crashes at once when told to (a file in {@code run}), runs {@code traps} (bash),
+     * then works until stopped.
+     */
+    public static Path writeCommand(Path cmd, Path run, String traps) throws IOException {
+        // No fork before the registration: the file's content is the start time (bash's
+        // EPOCHREALTIME, microseconds), the benchmark's clock for "the command runs".
+        Files.writeString(cmd, """
+                #!/bin/bash
+                # registers this run with the test's observer, then works until stopped
+                started=$EPOCHREALTIME
+                read -r -a stat < /proc/$$/stat
+                echo "$started" > "%s/cmd-$QUORUMD_NODE-$QUORUMD_TERM-${stat[4]}"
+                # a test that creates this file makes every command crash at once
+                [ -e "%s/crash-every-command" ] && exit 1
+                # and this one every command of one node
+                [ -e "%s/crash-$QUORUMD_NODE" ] && exit 1
+                %s
+                while true; do sleep 0.2 & wait $!; done
+                """.formatted(run, run, run, traps));
+        Files.setPosixFilePermissions(cmd, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return cmd;
     }
 
     public Member member(String id) {
