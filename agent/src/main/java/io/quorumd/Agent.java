@@ -477,7 +477,7 @@ public final class Agent {
 
         @Override
         public void stopCommand(Effect.StopCommand e) {
-            supervisor.stop(e.reason());
+            supervisor.stop(e.term(), e.reason());
         }
 
         @Override
