@@ -75,6 +75,11 @@ final class Mutant {
         return new Mutant("none", Node::new, false);
     }
 
+    /** A node of the test's own making (for the tests of the simulator itself), with the real world. */
+    static Mutant ofNode(String name, NodeFactory factory) {
+        return new Mutant(name, factory, false);
+    }
+
     static Mutant byName(String name) {
         switch (name) {
             case "none":

@@ -98,8 +98,15 @@ final class Simulation {
     }
 
     private void loop() {
-        while (violation == null && q.runNext(endAt)) {
+        while (violation == null) {
             // each action checks itself; the checker stops the loop through violation
+            try {
+                if (!q.runNext(endAt)) return;
+            } catch (RuntimeException e) {
+                // a throw outside Node.handle (its deadline, its view, a part of the world): still a
+                // violation of this seed, never a crash of the whole batch
+                violation(Violation.Kind.SAFETY, "core exception", "uncaught while running the schedule: " + stack(e));
+            }
         }
     }
 
