@@ -3,6 +3,9 @@ package io.quorumd.core;
 import io.quorumd.core.Message.HandOver;
 import io.quorumd.core.Message.HandOverAck;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Leaving mastership on purpose, and leaving altogether: a step-down (operator, or a command that
  * failed too often) or a shutdown stops the command, resigns, then asks one peer after another to
@@ -16,9 +19,24 @@ final class HandOvers {
     HandOverPlan plan;
     boolean shuttingDown;
     private boolean exitAnnounced;
+    /** Step-downs whose asker waits for {@link Effect.StepDownDone}, in arrival order. */
+    private final List<Long> waiting = new ArrayList<>();
 
     HandOvers(Node n) {
         this.n = n;
+    }
+
+    /** An operator's step-down: answered once this node is no longer master ({@link #answerStepDowns}). */
+    void onStepDownRequested(Event.StepDownRequested s, long now) {
+        if (s.requestId() != 0) waiting.add(s.requestId());
+        onStepDown(s.to(), false, "step-down requested", now);
+    }
+
+    /** After every event: the step-downs asked are done once this node is no longer master. */
+    void answerStepDowns() {
+        if (waiting.isEmpty() || n.role() == Role.MASTER) return;
+        for (long id : waiting) n.emit(new Effect.StepDownDone(id));
+        waiting.clear();
     }
 
     void onStepDown(String to, boolean shutdown, String reason, long now) {

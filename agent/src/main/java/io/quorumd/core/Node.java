@@ -62,6 +62,7 @@ public class Node {
     final MasterKnowledge knowledge;
     long masterEchoNanos = -1;        // sentAt of the newest keep-alive of `master` this term
     final PeerTable peerTable;
+    private final SilenceProbe probe;
     final Map<String, Proof> proofs = new TreeMap<>();   // newest proof offered by each node
 
     // --- the command, as far as the core knows it ---
@@ -102,6 +103,7 @@ public class Node {
             this.proofs.put(self, certificate);
         }
         this.peerTable = new PeerTable(peers.others(), timing.electionTimeoutNanos());
+        this.probe = new SilenceProbe(timing.heartbeatNanos());
         this.current = new FollowerRole(this);
         this.requestCounter = (random.nextLong() & 0x7fff_ffffL) << 20;
         this.keepAlives.nextNanos = nowNanos;
@@ -151,7 +153,7 @@ public class Node {
         } else if (event instanceof Event.FenceResult f) {
             if (current instanceof MasterRole m) m.onFenceResult(f, nowNanos);
         } else if (event instanceof Event.StepDownRequested s) {
-            handOvers.onStepDown(s.to(), false, "step-down requested", nowNanos);
+            handOvers.onStepDownRequested(s, nowNanos);
         } else if (event instanceof Event.ShutdownRequested) {
             handOvers.onShutdown(nowNanos);
         } else if (event instanceof Event.PeerRefused p) {
@@ -162,8 +164,16 @@ public class Node {
             throw new IllegalArgumentException("unhandled event " + event);
         }
         onTime(nowNanos);
+        handOvers.answerStepDowns();
+        probeSilentMaster(nowNanos);
         checkInvariants();
         return outbox.effects();
+    }
+
+    /** A follower whose master fell silent asks whether its agent is gone (see {@link SilenceProbe}). */
+    private void probeSilentMaster(long now) {
+        if (current instanceof FollowerRole && master != null && probe.due(peerTable.heardAgoNanos(master, now), now))
+            emit(new Effect.Probe(master));
     }
 
     /** Always on: a master follows itself and nobody else does; anything else is a bug in the core. */

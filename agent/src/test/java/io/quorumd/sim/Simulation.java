@@ -47,6 +47,8 @@ final class Simulation {
     Listener listener = new Listener() {};
 
     boolean healed;
+    /** the request ids of the step-downs asked (the operator's {@code quorumd step-down}) */
+    private long stepDownIds;
     Violation violation;
     private long endAt;
     long steps;
@@ -204,7 +206,8 @@ final class Simulation {
                 SimAgent a = h.agent;
                 if (a == null) break;
                 String to = f.to() < 0 ? null : p.ids[f.to()];
-                h.post(a, x -> x.deliver(new Event.StepDownRequested(to)));
+                long id = ++stepDownIds;
+                h.post(a, x -> x.askStepDown(to, id));
                 break;
             }
             case SHUTDOWN: {
