@@ -220,7 +220,7 @@ public class Node {
             return;
         }
         peerTable.heard(m, now);
-        offeredProof(m, now);
+        termGate.offered(m, now);
         if (!termGate.pass(m, now)) return;
         if (m instanceof KeepAlive k) current.onKeepAlive(k, now);
         else if (m instanceof VoteRequest v) voter.onVoteRequest(v, now);
@@ -228,21 +228,6 @@ public class Node {
         else if (m instanceof HandOver h) current.onHandOver(h, now);
         else if (m instanceof HandOverAck a) handOvers.onHandOverAck(a, now);
         else throw new IllegalArgumentException("unhandled message " + m);
-    }
-
-    /**
-     * What a message offers whatever its term: a node's proof about its own old command (on its
-     * keep-alives, and on a hand-over addressed to this node).
-     */
-    private void offeredProof(Message m, long now) {
-        Proof p = null;
-        if (m instanceof KeepAlive k) p = k.proof();
-        else if (m instanceof HandOver h && self.equals(h.to())) p = h.proof();
-        if (p == null || !p.node().equals(m.from())) return;
-        Proof old = proofs.get(p.node());
-        if (old == null || p.masterTerm() >= old.masterTerm()) proofs.put(p.node(), p);
-        MasterState ms = mastership();
-        if (ms != null && !ms.cleared) evaluateClearance(now);
     }
 
     // =====================================================================================

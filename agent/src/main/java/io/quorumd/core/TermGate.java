@@ -9,13 +9,29 @@ import io.quorumd.core.Message.VoteResponse;
 /**
  * The term gate, before any role's handling (etcd's {@code Step}): a newer term is adopted
  * (persisted before anything that relies on it goes out), unless the message may not move this
- * node's term; an older one is answered or dropped.
+ * node's term; an older one is answered or dropped. What a message offers whatever its term (a
+ * proof) is taken before ({@link #offered}).
  */
 final class TermGate {
     private final Node n;
 
     TermGate(Node n) {
         this.n = n;
+    }
+
+    /**
+     * What a message offers whatever its term, before the gate: a node's proof about its own old
+     * command (on its keep-alives, and on a hand-over addressed to this node).
+     */
+    void offered(Message m, long now) {
+        Proof p = null;
+        if (m instanceof KeepAlive k) p = k.proof();
+        else if (m instanceof HandOver h && n.self.equals(h.to())) p = h.proof();
+        if (p == null || !p.node().equals(m.from())) return;
+        Proof old = n.proofs.get(p.node());
+        if (old == null || p.masterTerm() >= old.masterTerm()) n.proofs.put(p.node(), p);
+        MasterState ms = n.mastership();
+        if (ms != null && !ms.cleared) n.evaluateClearance(now);
     }
 
     /** True when the message goes on to its handler, in a term it may act on. */
