@@ -364,7 +364,7 @@ final class SimAgent implements Effects.Handler {
             sim.violation(Violation.Kind.SAFETY, "contract", host.id + " probed " + e.peer() + ", which is not a peer");
             return;
         }
-        sim.net.probe(this, to);
+        if (!sim.mutant.silentProbes) sim.net.probe(this, to);
     }
 
     @Override
