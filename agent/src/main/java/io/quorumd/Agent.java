@@ -31,9 +31,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The event loop: the one thread that owns the core. Adapters hand it events through one queue;
@@ -63,7 +64,9 @@ public final class Agent {
     private final String bindDescription;
     private final long requestTimeoutNanos;
     private final CountDownLatch exited = new CountDownLatch(1);
-    private final ConcurrentLinkedQueue<PendingStepDown> stepDowns = new ConcurrentLinkedQueue<>();
+    /** Operators' step-downs, by the request id the core answers with {@link Effect.StepDownDone}. */
+    private final ConcurrentHashMap<Long, PendingStepDown> stepDowns = new ConcurrentHashMap<>();
+    private final AtomicLong stepDownIds = new AtomicLong();
     private ControlServer control;
     /** Elections, clearances and master changes, for the metrics endpoint (kept whether or not it is on). */
     private final LoopCounters loopCounters = new LoopCounters();
@@ -82,7 +85,6 @@ public final class Agent {
     /** Why the agent stops on its own (a dead or wedged thread, an exception in the core); null until then. */
     private volatile String fatal;
     private long lastWatchdogPingNanos;
-    private long lastProbeNanos;
     private boolean firstKeepAliveLogged;
     private boolean stopAnnounced;
     private String lastStatusLine = "";
@@ -304,16 +306,8 @@ public final class Agent {
             loopCounters.cleared(v.clearedBy().by().label());
             log.info("cleared to start the command in term {} by {}", v.term(), v.clearedBy().describe());
         }
-        probeSilentMaster(v, now);
         SelfFence f = selfFence;
         if (f != null && v.role() != Role.MASTER && f.armed() && commandGone()) f.disarm();
-        if (!stepDowns.isEmpty() && v.role() != Role.MASTER) {
-            PendingStepDown p;
-            while ((p = stepDowns.poll()) != null) {
-                p.reply().complete(Reply.ok(config.node() + " stepped down in " + (now - p.sinceNanos()) / 1_000_000
-                        + " ms; its command is stopped and mastership handed over\n"));
-            }
-        }
         return true;
     }
 
@@ -323,22 +317,6 @@ public final class Agent {
         ExecGuards g = execGuards;
         return (st == Supervisor.State.IDLE || st == Supervisor.State.FAILED || st == Supervisor.State.BACKOFF)
                 && (g == null || g.size() == 0);
-    }
-
-    /**
-     * When the master's keep-alives stop for two heartbeats, try its request port: a refused
-     * connection says its agent is gone (ending stickiness early; never proof for its command).
-     */
-    private void probeSilentMaster(NodeView v, long now) {
-        String m = v.master();
-        if (m == null || v.role() == Role.MASTER) return;
-        long hb = nodeConfig.timing().heartbeatNanos();
-        for (NodeView.PeerView p : v.peers()) {
-            if (p.id().equals(m) && p.lastContactAgoNanos() > 2 * hb && now - lastProbeNanos >= hb) {
-                lastProbeNanos = now;
-                transport.probe(m);
-            }
-        }
     }
 
     private void closeAll() {
@@ -419,8 +397,9 @@ public final class Agent {
                             + "); run step-down there"));
                 }
                 CompletableFuture<Reply> f = new CompletableFuture<>();
-                stepDowns.add(new PendingStepDown(f, System.nanoTime()));
-                inbox.offer(new Event.StepDownRequested(to));
+                long id = stepDownIds.incrementAndGet();
+                stepDowns.put(id, new PendingStepDown(f, System.nanoTime()));
+                inbox.offer(new Event.StepDownRequested(to, id));
                 return f;
             }
         };
@@ -477,7 +456,7 @@ public final class Agent {
 
         @Override
         public void stopCommand(Effect.StopCommand e) {
-            supervisor.stop(e.reason());
+            supervisor.stop(e.term(), e.reason());
         }
 
         @Override
@@ -515,6 +494,19 @@ public final class Agent {
         @Override
         public void readyToExit(Effect.ReadyToExit e) {
             readyToExit = true;
+        }
+
+        @Override
+        public void probe(Effect.Probe e) {
+            transport.probe(e.peer());
+        }
+
+        @Override
+        public void stepDownDone(Effect.StepDownDone e) {
+            PendingStepDown p = stepDowns.remove(e.requestId());
+            if (p == null) return;   // the self-fence's, or one asked before a restart of the loop
+            p.reply().complete(Reply.ok(config.node() + " stepped down in " + (System.nanoTime() - p.sinceNanos()) / 1_000_000
+                    + " ms; its command is stopped and mastership handed over\n"));
         }
     }
 

@@ -240,9 +240,20 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
-    /** Stops the command, or cancels a pending restart; answered by {@link Event.CommandStopped}. */
-    public void stop(String reason) {
-        spawner.execute("stop", () -> doStop(reason));
+    /**
+     * Stops the command of {@code term}, or cancels its pending restart; answered by {@link
+     * Event.CommandStopped}. A stop for another term than the one that runs (or waits in back-off) is
+     * logged and ignored: it cannot be about that command. While nothing runs it is answered at once.
+     */
+    public void stop(long term, String reason) {
+        spawner.execute("stop", () -> {
+            long runs = run != null ? run.term : this.term;
+            if ((run != null || restartTimer != null) && term != runs) {
+                log.warn("ignoring a stop for term {} ({}): the command here is of term {}", term, reason, runs);
+                return;
+            }
+            doStop(reason);
+        });
     }
 
     /**

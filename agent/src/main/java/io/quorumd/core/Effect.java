@@ -7,7 +7,7 @@ package io.quorumd.core;
 public sealed interface Effect
         permits Effect.Publish, Effect.Request, Effect.Respond, Effect.Persist, Effect.StartCommand,
         Effect.StopCommand, Effect.LeaseRenewed, Effect.RunHook, Effect.RunFence, Effect.RoleChanged,
-        Effect.Trace, Effect.ReadyToExit {
+        Effect.Trace, Effect.ReadyToExit, Effect.Probe, Effect.StepDownDone {
 
     /** Publish a keep-alive to every peer (PUB/SUB). */
     record Publish(Message.KeepAlive keepAlive) implements Effect {}
@@ -27,7 +27,10 @@ public sealed interface Effect
      */
     record StartCommand(long term, String master, long leaseEndNanos) implements Effect {}
 
-    /** Stop the command (stop signal, then SIGKILL after {@code stop_timeout}); then {@link Event.CommandStopped}. */
+    /**
+     * Stop the command of {@code term} (stop signal, then SIGKILL after {@code stop_timeout}); then
+     * {@link Event.CommandStopped}. A supervisor running another term's command leaves it alone.
+     */
     record StopCommand(long term, String reason) implements Effect {}
 
     /**
@@ -50,6 +53,20 @@ public sealed interface Effect
 
     /** Shutdown requested and the command is stopped and handed over: the agent may exit. */
     record ReadyToExit() implements Effect {}
+
+    /**
+     * Try a connection to {@code peer}'s request port: the master this follower follows has been
+     * silent for two heartbeats. A refusal comes back as {@link Event.PeerRefused} (its agent is
+     * gone: stickiness ends early, never proof for its command); silence is never reported.
+     */
+    record Probe(String peer) implements Effect {}
+
+    /**
+     * The step-down asked with {@code requestId} ({@link Event.StepDownRequested}) is over: this
+     * node is no longer master (its command stopped and mastership handed over, or it lost
+     * mastership meanwhile, or it was not master when the request came).
+     */
+    record StepDownDone(long requestId) implements Effect {}
 
     enum Hook { ON_MASTER, ON_FOLLOWER }
 }

@@ -32,6 +32,10 @@ public final class Effects {
         void trace(Effect.Trace e);
 
         void readyToExit(Effect.ReadyToExit e);
+
+        void probe(Effect.Probe e);
+
+        void stepDownDone(Effect.StepDownDone e);
     }
 
     /** Carries out {@code effects} in order. */
@@ -52,6 +56,8 @@ public final class Effects {
         else if (e instanceof Effect.RoleChanged x) h.roleChanged(x);
         else if (e instanceof Effect.Trace x) h.trace(x);
         else if (e instanceof Effect.ReadyToExit x) h.readyToExit(x);
+        else if (e instanceof Effect.Probe x) h.probe(x);
+        else if (e instanceof Effect.StepDownDone x) h.stepDownDone(x);
         else throw new IllegalArgumentException("unhandled effect " + e);
     }
 }

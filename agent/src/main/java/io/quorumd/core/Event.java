@@ -27,13 +27,25 @@ public sealed interface Event
     /** The fence hook against {@code oldMaster} (master in {@code oldTerm}) finished. */
     record FenceResult(String oldMaster, long oldTerm, boolean succeeded, String detail) implements Event {}
 
-    /** Graceful hand-over asked by the operator; {@code to} may be null (pick the best peer). */
-    record StepDownRequested(String to) implements Event {}
+    /**
+     * Graceful hand-over asked by the operator; {@code to} may be null (pick the best peer). The
+     * core answers a non-zero {@code requestId} with {@link Effect.StepDownDone} once this node is no
+     * longer master; 0: nobody waits for the answer.
+     */
+    record StepDownRequested(String to, long requestId) implements Event {
+        /** A step-down nobody waits for (the self-fence's). */
+        public StepDownRequested(String to) {
+            this(to, 0);
+        }
+    }
 
     /** The agent is stopping: hand over like a step-down, then {@link Effect.ReadyToExit}. */
     record ShutdownRequested() implements Event {}
 
-    /** A peer's agent refused a connection: it is gone, but its command may not be. */
+    /**
+     * A peer's agent refused a connection (a {@link Effect.Probe}, or a request's connection): it
+     * is gone, but its command may not be.
+     */
     record PeerRefused(String peer) implements Event {}
 
     /** A request sent by {@link Effect.Request} got no answer in time. */

@@ -4,12 +4,19 @@
  * and the time, and returns {@link io.quorumd.core.Effect}s for the caller to carry out in order.
  * The same code runs in the agent and, thousands of times per test run, in the simulator.
  *
- * <p>{@code Node} is the dispatcher: the term gate, then the handler of each message and event. The
- * parts it wires each have one job and their own tests: {@code Outbox} (persist sequence, messages
+ * <p>{@code Node} is the dispatcher (etcd's {@code Step}): every message passes the {@code TermGate},
+ * then goes to the {@code Voter} (vote requests: every role votes), {@code HandOvers} (answers to a
+ * hand-over) or the handler of the current role. The role is an object, {@code FollowerRole}
+ * (its pre-vote round), {@code CandidateRole} (its votes, {@code CandidateState}) or
+ * {@code MasterRole} (lease, clearance, fence, the command's start: {@code MasterState}), created
+ * in one place on every role change and dropped with all it held. {@code Campaign} takes a follower
+ * or candidate to master; {@code HandOvers} leaves mastership on purpose (step-down, shutdown) and
+ * answers the operator's step-down ({@code StepDownDone}); {@code KeepAlives} announces the term.
+ * The pure parts each have one job and their own tests: {@code Outbox} (persist sequence, messages
  * held until their write is acknowledged, write coalescing, storage health), {@code Lease} (echoes
- * to lease end), {@code Clearance} (proofs, fence, the old lease plus stop bound),
+ * to lease end), {@code ClearanceJudge} (proofs, fence, the old lease plus stop bound),
  * {@code HandOverPlan} (whom to ask next), {@code MasterKnowledge} (stickiness, amnesia, the report
- * a voter gives), {@code PeerTable}. Role state lives in objects that exist only while the role
- * does: {@code MasterState}, {@code CandidateState}, and {@code PreVote} for a pre-vote round.
+ * a voter gives), {@code PeerTable}, {@code SilenceProbe} (when a follower probes its silent master:
+ * the {@code Probe} effect). Broken invariants throw, with the values in the message.
  */
 package io.quorumd.core;

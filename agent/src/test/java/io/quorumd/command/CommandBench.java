@@ -81,7 +81,7 @@ public final class CommandBench {
                 s.start(100 + i, "node-a", TestSupport.leaseIn(Duration.ofMinutes(1)));
                 TestSupport.await("running", LONG, () -> s.status().state() == Supervisor.State.RUNNING);
                 long t1 = System.nanoTime();
-                s.stop("measure");
+                s.stop(100 + i, "measure");
                 TestSupport.Events.Seen stopped = ev.next(Event.CommandStopped.class, LONG);
                 startMs[i] = TestSupport.ms(t1 - t0);
                 stopMs[i] = TestSupport.ms(stopped.atNanos() - t1);
@@ -103,7 +103,7 @@ public final class CommandBench {
                 int pgid = (int) s.status().pid();
                 TestSupport.await("the shell and its sleep", LONG, () -> TestSupport.liveMembers(pgid).size() == 2);
                 long t0 = System.nanoTime();
-                s.stop("measure");
+                s.stop(200 + i, "measure");
                 late[i] = TestSupport.ms(ev.next(Event.CommandStopped.class, LONG).atNanos() - t0) - 400;
             }
         }
@@ -123,7 +123,7 @@ public final class CommandBench {
                 TestSupport.await("the sixth back-off", Duration.ofSeconds(30), () ->
                         s.status().state() == Supervisor.State.BACKOFF && TestSupport.readOrEmpty(log).length() == 12);
                 long t0 = System.nanoTime();
-                s.stop("measure");
+                s.stop(300 + i, "measure");
                 took[i] = TestSupport.ms(ev.next(Event.CommandStopped.class, LONG).atNanos() - t0);
             }
         }
@@ -148,7 +148,7 @@ public final class CommandBench {
             }
             long ticks = cpuTicks(wpid) - cpu0;
             double wallS = (System.nanoTime() - t0) / 1e9;
-            s.stop("measured");
+            s.stop(400, "measured");
             return ticks * 10.0 * 2.0 / wallS;
         }
     }

@@ -50,7 +50,7 @@ class CommandEnvironmentTest {
             assertEquals(pgid, pid, "the command is the process the agent forked (setsid did not fork)");
             assertEquals(pgid, Signals.pgrpOf(pid), "it leads its own process group");
             assertEquals(Integer.toString(pgid), readOrEmpty(work.resolve("sid.txt")).trim(), "and its own session");
-            s.stop("test");
+            s.stop(17, "test");
             assertEquals(new Event.CommandStopped(17), ev.nextEvent(Event.CommandStopped.class, LONG));
         }
     }
@@ -78,7 +78,7 @@ class CommandEnvironmentTest {
             SupervisorStopTest.awaitRunning(s);
             await("the command ran and wrote its PATH", LONG, () -> Files.exists(out));
             assertEquals("/nonexistent", readOrEmpty(out).trim(), "the command keeps the PATH of its env");
-            s.stop("test");
+            s.stop(5, "test");
             assertEquals(new Event.CommandStopped(5), ev.nextEvent(Event.CommandStopped.class, LONG));
         }
     }
@@ -120,7 +120,7 @@ class CommandEnvironmentTest {
             long watchdog = s.watchdogPid();
             String watchdogArgv = readOrEmpty(Path.of("/proc/" + watchdog + "/cmdline")).replace('\0', ' ');
             assertTrue(watchdogArgv.contains(" " + scripts.resolve(Spawner.WATCHDOG) + " "), watchdogArgv);
-            s.stop("test");
+            s.stop(9, "test");
             assertEquals(new Event.CommandStopped(9), ev.nextEvent(Event.CommandStopped.class, LONG));
         }
     }

@@ -124,7 +124,7 @@ class RestartCertificateTest {
             assertEquals(pgid, running.pgid());
             assertEquals(15, running.lastCommandTerm());
             assertTrue(Files.readString(dir.resolve(CommandRecord.STATE_FILE)).contains("state=starting\nterm=15\n"));
-            s.stop("test");
+            s.stop(15, "test");
             assertEquals(new Event.CommandStopped(15), ev.nextEvent(Event.CommandStopped.class, LONG));
             RestartCertificate.Result stopped = RestartCertificate.check(dir);
             assertEquals(Verdict.CERTIFIED, stopped.verdict(), stopped.detail());

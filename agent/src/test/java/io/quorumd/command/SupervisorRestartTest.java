@@ -80,7 +80,7 @@ class SupervisorRestartTest {
                     s.status().state() == Supervisor.State.BACKOFF && readOrEmpty(log).length() == 12);
             int starts = readOrEmpty(log).length() / 2;
             long t0 = System.nanoTime();
-            s.stop("demoted");
+            s.stop(10, "demoted");
             TestSupport.Events.Seen stopped = ev.next(Event.CommandStopped.class, LONG);
             assertEquals(new Event.CommandStopped(10), stopped.event());
             // the back-off had begun a moment ago and lasts at least 1.6 s; 1 s is slack for load,

@@ -37,7 +37,7 @@ class SupervisorStopTest {
             int pgid = awaitRunning(s);
             await("the shell and its two sleeps run", LONG, () -> liveMembers(pgid).size() == 3);
             long t0 = System.nanoTime();
-            s.stop("test");
+            s.stop(3, "test");
             await("stopping", LONG, () -> s.status().state() == Supervisor.State.STOPPING);
             TestSupport.Events.Seen stopped = ev.next(Event.CommandStopped.class, LONG);
             long took = stopped.atNanos() - t0;
@@ -60,7 +60,7 @@ class SupervisorStopTest {
             int pgid = awaitRunning(s);
             await("the shell and its sleep run", LONG, () -> liveMembers(pgid).size() == 2);
             long t0 = System.nanoTime();
-            s.stop("test");
+            s.stop(1, "test");
             TestSupport.Events.Seen stopped = ev.next(Event.CommandStopped.class, LONG);
             assertEquals(List.of(), liveMembers(pgid));
             // only SIGKILL ends it (TERM is ignored): "at once" means well before any non-zero
@@ -80,7 +80,7 @@ class SupervisorStopTest {
             s.start(4, "node-a", leaseIn(Duration.ofMinutes(1)));
             int pgid = awaitRunning(s);
             await("leader, orphan, child and grandchild run", LONG, () -> liveMembers(pgid).size() == 4);
-            s.stop("test");
+            s.stop(4, "test");
             assertEquals(new Event.CommandStopped(4), ev.nextEvent(Event.CommandStopped.class, LONG));
             assertEquals(List.of(), liveMembers(pgid));
         }
@@ -94,7 +94,7 @@ class SupervisorStopTest {
             s.start(5, "node-a", leaseIn(Duration.ofMinutes(1)));
             int pgid = awaitRunning(s);
             await("both sleeps run", LONG, () -> liveMembers(pgid).size() == 2);
-            s.stop("test");
+            s.stop(5, "test");
             assertEquals(new Event.CommandStopped(5), ev.nextEvent(Event.CommandStopped.class, LONG));
             assertEquals(List.of(), liveMembers(pgid));
         }
@@ -127,18 +127,35 @@ class SupervisorStopTest {
                 BASE, dir, ev::accept)) {
             s.start(7, "node-a", leaseIn(Duration.ofMinutes(1)));
             int pgid = awaitRunning(s);
-            s.stop("first");
-            s.stop("second");
+            s.stop(7, "first");
+            s.stop(7, "second");
             assertEquals(new Event.CommandStopped(7), ev.nextEvent(Event.CommandStopped.class, LONG));
             assertEquals(List.of(), liveMembers(pgid));
             ev.none(Duration.ofMillis(300));
             assertEquals(Supervisor.State.IDLE, s.status().state(), "a stop is not a crash: no restart");
             long t0 = System.nanoTime();
-            s.stop("third, while idle");
+            s.stop(7, "third, while idle");
             TestSupport.Events.Seen again = ev.next(Event.CommandStopped.class, LONG);
             assertEquals(new Event.CommandStopped(7), again.event());
             assertTrue(again.atNanos() - t0 < Duration.ofMillis(2500).toNanos(),
                     "answered at once, not after stop_timeout (5 s): " + ms(again.atNanos() - t0) + " ms");
+        }
+    }
+
+    @Test
+    void aStopForAnotherTermLeavesTheCommandRunning(@TempDir Path dir) throws Exception {
+        TestSupport.Events ev = new TestSupport.Events();
+        try (Supervisor s = new Supervisor(shell("exec sleep 1000", 1000, RestartPolicy.ALWAYS, 3), HookSpec.none(),
+                BASE, dir, ev::accept)) {
+            s.start(20, "node-a", leaseIn(Duration.ofMinutes(1)));
+            int pgid = awaitRunning(s);
+            s.stop(19, "a stale stop");
+            ev.none(Duration.ofMillis(300));
+            assertEquals(Supervisor.State.RUNNING, s.status().state(), "the command of term 20 runs on");
+            assertEquals(pgid, s.status().pid());
+            s.stop(20, "its own term");
+            assertEquals(new Event.CommandStopped(20), ev.nextEvent(Event.CommandStopped.class, LONG));
+            assertEquals(List.of(), liveMembers(pgid));
         }
     }
 
@@ -161,7 +178,7 @@ class SupervisorStopTest {
         try (Supervisor s = new Supervisor(shell("touch " + marker + "; exec sleep 1000", 1000, RestartPolicy.ALWAYS,
                 3), HookSpec.none(), BASE, dir, ev::accept)) {
             s.start(16, "node-a", leaseIn(Duration.ofMinutes(1)));
-            s.stop("demoted at once");
+            s.stop(16, "demoted at once");
             assertEquals(new Event.CommandStopped(16), ev.nextEvent(Event.CommandStopped.class, LONG));
             ev.none(Duration.ofMillis(300));
             assertFalse(marker.toFile().exists(), "the wrapper never got its go");

@@ -40,6 +40,10 @@ class NodeScenarioTest {
         final Map<String, Long> stopDelay = new TreeMap<>();
         /** each node's term and vote on disk (a write lands when it is acknowledged) */
         final Map<String, TermState> disk = new TreeMap<>();
+        /** crashed nodes whose host is down too: a probe gets silence, not a refusal */
+        final java.util.Set<String> hostDown = new java.util.TreeSet<>();
+        /** the ids of the step-downs asked through {@link #askStepDown} */
+        long stepDownIds;
         /** nodes whose disk refuses every write */
         final java.util.Set<String> diskFailing = new java.util.TreeSet<>();
         final List<Peer> peerList = new ArrayList<>();
@@ -68,7 +72,15 @@ class NodeScenarioTest {
                     new Proof(Proof.Kind.CERTIFICATE, id, commandTerm.getOrDefault(id, 0L), true));
         }
 
+        /** The operator's step-down of {@code id}, answered by a StepDownDone with the id it returns. */
+        long askStepDown(String id, String to) {
+            long requestId = ++stepDownIds;
+            deliver(id, new Event.StepDownRequested(to, requestId));
+            return requestId;
+        }
+
         void start(String id, List<Peer> ps, TermState st, Proof cert) {
+            hostDown.remove(id);
             Node node = new Node(new NodeConfig(new Peers(id, ps), TIMING, fence != null), st, id.hashCode(), cert,
                     new SplittableRandom(id.hashCode()), now);
             nodes.put(id, node);
@@ -149,6 +161,16 @@ class NodeScenarioTest {
                 at(now + 10 * MS, id, fence.apply(r));
             } else if (f instanceof Effect.ReadyToExit) {
                 log.add(now / MS + " " + id + " ReadyToExit");
+            } else if (f instanceof Effect.Probe p) {
+                // the target's host answers with RST when its agent is down; a cut or a host down is silence
+                String to = p.peer();
+                boolean refused = !up.get(to) && !hostDown.contains(to) && !cut.contains(id) && !cut.contains(to);
+                log.add(now / MS + " " + id + " Probe " + to + (refused ? ": refused" : ": no answer"));
+                if (refused) at(now + 2 * MS, id, new Event.PeerRefused(to));
+            } else if (f instanceof Effect.StepDownDone d) {
+                log.add(now / MS + " " + id + " StepDownDone #" + d.requestId());
+            } else if (!(f instanceof Effect.LeaseRenewed)) {
+                throw new AssertionError("the scenario world does not apply " + f);
             }
         }
 

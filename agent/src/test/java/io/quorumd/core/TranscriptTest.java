@@ -25,10 +25,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * read the diff: it is the change in behaviour.
  *
  * <p>Commands: {@code cluster n=3} (a fresh cluster, every node with a restart certificate);
- * {@code run until=MS}; {@code crash ID}; {@code restart ID} (from its disk, with the restart
+ * {@code run until=MS}; {@code crash ID} (its agent dies, its host answers probes with a refusal);
+ * {@code power-off ID} (the same, but its host is down: probes get silence); {@code restart ID} (from its disk, with the restart
  * certificate of its last command's term); {@code disk-fail ID} / {@code disk-ok ID} (every write
  * fails / works again); {@code cut ID} / {@code heal} (both ways, everyone);
- * {@code step-down ID [to=ID]}; {@code shutdown ID}; {@code stop-delay ID MS} (how long its command
+ * {@code step-down ID [to=ID]} (answered by {@code StepDownDone #n}); {@code shutdown ID}; {@code stop-delay ID MS} (how long its command
  * takes to stop); {@code status} (each node's role, term and master).
  */
 class TranscriptTest {
@@ -96,12 +97,16 @@ class TranscriptTest {
         switch (a[0]) {
             case "run" -> w.runUntil(Long.parseLong(arg(a, "until", null)) * Timing.MS);
             case "crash" -> w.crash(a[1]);
+            case "power-off" -> {
+                w.crash(a[1]);
+                w.hostDown.add(a[1]);
+            }
             case "restart" -> w.restart(a[1]);
             case "disk-fail" -> w.diskFailing.add(a[1]);
             case "disk-ok" -> w.diskFailing.remove(a[1]);
             case "cut" -> w.cut.add(a[1]);
             case "heal" -> w.cut.clear();
-            case "step-down" -> w.deliver(a[1], new Event.StepDownRequested(arg(a, "to", null)));
+            case "step-down" -> w.askStepDown(a[1], arg(a, "to", null));
             case "shutdown" -> w.deliver(a[1], new Event.ShutdownRequested());
             case "stop-delay" -> w.stopDelay.put(a[1], Long.parseLong(a[2]) * Timing.MS);
             case "status" -> {

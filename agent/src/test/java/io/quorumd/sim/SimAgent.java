@@ -31,6 +31,8 @@ final class SimAgent implements Effects.Handler {
     private long lastTickLocal = Long.MIN_VALUE;
     private int sameTimeTicks;
     private final TreeMap<Long, Boolean> outstanding = new TreeMap<>();
+    /** step-downs asked of this run and not answered yet ({@link Effect.StepDownDone}) */
+    private final java.util.TreeSet<Long> stepDownsAsked = new java.util.TreeSet<>();
 
     // the supervisor
     private long commandTerm = -1;
@@ -163,6 +165,13 @@ final class SimAgent implements Effects.Handler {
     void onRequestTimeout(long key, String to, long requestId) {
         if (outstanding.remove(key) == null) return;
         deliver(new Event.RequestFailed(to, requestId, "no reply within " + SimTrace.ms(sim.p.requestTimeoutNanos)));
+    }
+
+    /** The operator asks for a step-down; the core answers with {@link Effect.StepDownDone}. */
+    void askStepDown(String to, long requestId) {
+        if (!alive) return;
+        stepDownsAsked.add(requestId);
+        deliver(new Event.StepDownRequested(to, requestId));
     }
 
     void onRefused(String peer) {
@@ -346,6 +355,26 @@ final class SimAgent implements Effects.Handler {
     @Override
     public void trace(Effect.Trace e) {
         // already part of the step's trace line
+    }
+
+    @Override
+    public void probe(Effect.Probe e) {
+        int to = sim.indexOf(e.peer());
+        if (to < 0 || to == host.index) {
+            sim.violation(Violation.Kind.SAFETY, "contract", host.id + " probed " + e.peer() + ", which is not a peer");
+            return;
+        }
+        if (!sim.mutant.silentProbes) sim.net.probe(this, to);
+    }
+
+    @Override
+    public void stepDownDone(Effect.StepDownDone e) {
+        if (!stepDownsAsked.remove(e.requestId()))
+            sim.violation(Violation.Kind.SAFETY, "contract", host.id + " answered step-down #" + e.requestId()
+                    + ", which was not asked or was answered already");
+        else if (node.role() == io.quorumd.core.Role.MASTER)
+            sim.violation(Violation.Kind.SAFETY, "contract", host.id + " answered step-down #" + e.requestId()
+                    + " while still master in term " + node.term());
     }
 
     @Override

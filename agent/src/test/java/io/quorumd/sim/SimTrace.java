@@ -96,7 +96,7 @@ final class SimTrace {
         if (e instanceof Event.CommandGaveUp x) return "CommandGaveUp t" + x.term() + " (" + x.reason() + ")";
         if (e instanceof Event.FenceResult x)
             return "FenceResult " + x.oldMaster() + "@" + x.oldTerm() + (x.succeeded() ? " OK" : " FAILED") + " (" + x.detail() + ")";
-        if (e instanceof Event.StepDownRequested x) return "StepDownRequested to=" + x.to();
+        if (e instanceof Event.StepDownRequested x) return "StepDownRequested to=" + x.to() + " #" + x.requestId();
         if (e instanceof Event.ShutdownRequested) return "ShutdownRequested";
         if (e instanceof Event.PeerRefused x) return "PeerRefused " + x.peer();
         if (e instanceof Event.RequestFailed x) return "RequestFailed " + x.to() + " #" + x.requestId() + " (" + x.reason() + ")";
@@ -118,6 +118,8 @@ final class SimTrace {
             return "ROLE " + x.role().label() + " t" + x.term() + " master=" + x.master() + " (" + x.reason() + ")";
         if (e instanceof Effect.Trace x) return "# " + x.text();
         if (e instanceof Effect.ReadyToExit) return "ReadyToExit";
+        if (e instanceof Effect.Probe x) return "probe>" + x.peer();
+        if (e instanceof Effect.StepDownDone x) return "StepDownDone #" + x.requestId();
         return String.valueOf(e);
     }
 

@@ -47,6 +47,8 @@ final class Simulation {
     Listener listener = new Listener() {};
 
     boolean healed;
+    /** the request ids of the step-downs asked (the operator's {@code quorumd step-down}) */
+    private long stepDownIds;
     Violation violation;
     private long endAt;
     long steps;
@@ -98,8 +100,15 @@ final class Simulation {
     }
 
     private void loop() {
-        while (violation == null && q.runNext(endAt)) {
+        while (violation == null) {
             // each action checks itself; the checker stops the loop through violation
+            try {
+                if (!q.runNext(endAt)) return;
+            } catch (RuntimeException e) {
+                // a throw outside Node.handle (its deadline, its view, a part of the world): still a
+                // violation of this seed, never a crash of the whole batch
+                violation(Violation.Kind.SAFETY, "core exception", "uncaught while running the schedule: " + stack(e));
+            }
         }
     }
 
@@ -197,7 +206,8 @@ final class Simulation {
                 SimAgent a = h.agent;
                 if (a == null) break;
                 String to = f.to() < 0 ? null : p.ids[f.to()];
-                h.post(a, x -> x.deliver(new Event.StepDownRequested(to)));
+                long id = ++stepDownIds;
+                h.post(a, x -> x.askStepDown(to, id));
                 break;
             }
             case SHUTDOWN: {

@@ -207,6 +207,22 @@ final class VirtualNetwork {
         });
     }
 
+    /**
+     * {@code from}'s agent tries a connection to {@code b}'s request port (a {@link io.quorumd.core.Effect.Probe}):
+     * refused through a REJECT rule, or by {@code b}'s host when its agent is down (or shut down) and
+     * the host answers with RST ({@link SimParams#refusals}); silence otherwise (a DROP rule, a host
+     * that is down, or an agent that runs, paused or not: its socket accepts).
+     */
+    void probe(SimAgent from, int b) {
+        int a = from.host.index;
+        int e = a * n + b;
+        if (blocked[e]) {
+            if (reject[e]) refuseSoon(a, b, 0, true);
+        } else if (p.refusals) {
+            refuseSoon(a, b, 0, false);
+        }
+    }
+
     /** Requests waiting in their senders' REQ sockets for {@code b}'s agent to listen again. */
     void onAgentUp(SimHost h) {
         List<Queued> q = queuedForReconnect.get(h.index);

@@ -1,0 +1,36 @@
+package io.quorumd.core;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Keep-alives: every heartbeat; held while a write is pending and sent once it is on disk. */
+class KeepAlivesTest {
+    @Test
+    void aKeepAliveWaitsForTheWriteOfItsTerm() {
+        OneNode a = new OneNode("n0", 0);
+        a.slowDisk = true;
+        var fx = a.at(1500, new Event.Received(OneNode.masterKeepAlive("n1", 4, 1)));
+        long seq = OneNode.only(fx, Effect.Persist.class).get(0).seq();
+        assertTrue(OneNode.only(a.at(1600, new Event.Tick()), Effect.Publish.class).isEmpty(), "still unpersisted");
+        var after = OneNode.only(a.at(1601, new Event.Persisted(seq)), Effect.Publish.class);
+        assertEquals(1, after.size());
+        Message.KeepAlive k = after.get(0).keepAlive();
+        assertEquals(4, k.term());
+        assertEquals("n1", k.master());
+        assertEquals(1, k.echoNanos(), "echoes the master's send time");
+        assertEquals(a.now + NodeScenarioTest.TIMING.heartbeatNanos(), a.node.nextDeadlineNanos());
+    }
+
+    @Test
+    void aMasterAnnouncesItselfWithoutAnEcho() {
+        OneNode a = new OneNode("n0", 0);
+        a.electMaster();
+        Message.KeepAlive k = OneNode.only(a.out, Effect.Publish.class).get(OneNode.only(a.out, Effect.Publish.class).size() - 1)
+                .keepAlive();
+        assertEquals("n0", k.master());
+        assertEquals(-1, k.echoNanos());
+        assertEquals(0, k.lastContactAgoNanos());
+    }
+}
