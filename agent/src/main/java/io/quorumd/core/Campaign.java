@@ -41,11 +41,26 @@ final class Campaign {
 
     /** Stickiness to the master this node knows ends early (it resigned, or its agent is gone). */
     void yieldStickiness(long now, String why) {
+        yieldStickiness(now, why, true);
+    }
+
+    /**
+     * As {@link #yieldStickiness(long, String)}. With {@code campaignSoon} false (a hand-over: the
+     * successor campaigns at once) this node stops refusing votes but leaves the term to the
+     * successor for an election timeout instead of racing it: a rival candidate of the same term
+     * could split the votes. Once per master (the {@code yielded} flag), so the resigned master's
+     * later keep-alives do not put the deadline off again.
+     */
+    void yieldStickiness(long now, String why, boolean campaignSoon) {
         MasterKnowledge knowledge = n.knowledge;
         if (!knowledge.yielded && n.isSticky(now)) {
             n.trace("stickiness to %s ends early: %s", knowledge.master, why);
             knowledge.yielded = true;
             if (n.role() == Role.FOLLOWER) n.master = null;
+            if (!campaignSoon) {
+                n.electionDeadlineNanos = Math.max(n.electionDeadlineNanos, now + n.electionTimeout());
+                return;
+            }
             // the preferred node goes first, within a heartbeat
             long hb = n.timing.heartbeatNanos();
             long slot = Math.max(1, hb / n.peers.size());

@@ -29,7 +29,10 @@ final class FollowerRole extends RoleHandler {
             follow(k, now);
         } else if (k.from().equals(n.master) && k.sentAtNanos() > n.masterEchoNanos && k.proof() != null) {
             // the master we follow says it is no longer master and offers proof: hand-over or restart
-            n.campaign.yieldStickiness(now, k.from() + " resigned (" + k.proof().kind().name().toLowerCase() + ")");
+            // after a hand-over the successor it names campaigns at once (the hand-over asks the
+            // next one if that one cannot, this node included): the others leave the term to it
+            boolean handOver = k.proof().kind() == Proof.Kind.HANDOVER;
+            n.campaign.yieldStickiness(now, k.from() + " resigned (" + k.proof().kind().name().toLowerCase() + ")", !handOver);
         }
     }
 

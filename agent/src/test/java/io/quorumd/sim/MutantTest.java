@@ -26,7 +26,8 @@ class MutantTest {
      * and one of 10,001-30,000 (seed 10747) catch it. Since the core probes a silent master itself
      * (e354c6b) and the simulator answers those probes, seed 10747 no longer races and none of
      * seeds 1-50,000 catch it; its world leaves probes unanswered ({@link Mutant#silentProbes}), which
-     * brings seed 10747 back.
+     * brings seed 10747 back. Since a follower leaves a hand-over's term to the named successor
+     * (the step-down --to race), seed 5175 is the first to catch it (one vote per term).
      */
     private static long maxSeeds(String name) {
         return name.equals("forget-vote") ? 2 * MAX_SEEDS : MAX_SEEDS;
