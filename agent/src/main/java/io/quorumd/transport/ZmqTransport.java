@@ -485,18 +485,15 @@ public final class ZmqTransport implements AutoCloseable {
                     routerWatch.drain();
                     runCommands();
                     more = false;
-                    // a socket counts as ready when the poll says so or, the poll having missed a
-                    // readiness change (JeroMQ's can, e.g. when a monitor event woke the same round),
-                    // when the socket itself reports input: asked every round, it costs one call per
-                    // socket and bounds such a miss to this round instead of the next capped poll's
-                    boolean missed = false;
-                    boolean routerReady = array[1].isReadable();
-                    if (!routerReady && hasInput(router)) routerReady = missed = true;
+                    boolean timedOut = true;
+                    for (ZMQ.PollItem item : array) timedOut &= !item.isReadable();
+                    boolean routerReady = array[1].isReadable() || (timedOut && hasInput(router));
+                    boolean missed = timedOut && routerReady;
                     for (int i = 0; i < subLinks.size(); i++) {
                         PeerLink link = subLinks.get(i);
                         if (link.sub != array[5 + i].getSocket()) continue; // replaced since the poll
-                        boolean ready = array[5 + i].isReadable();
-                        if (!ready && hasInput(link.sub)) ready = missed = true;
+                        boolean ready = array[5 + i].isReadable() || (timedOut && hasInput(link.sub));
+                        missed |= timedOut && ready;
                         if (ready) more |= drainSub(link);
                     }
                     if (routerReady) more |= drainRouter();
@@ -504,8 +501,8 @@ public final class ZmqTransport implements AutoCloseable {
                         PeerLink link = reqLinks.get(i);
                         // a command may have replaced the socket since the poll
                         if (link.req != array[firstReq + i].getSocket()) continue;
-                        boolean ready = array[firstReq + i].isReadable();
-                        if (!ready && hasInput(link.req)) ready = missed = true;
+                        boolean ready = array[firstReq + i].isReadable() || (timedOut && hasInput(link.req));
+                        missed |= timedOut && ready;
                         if (ready) takeReply(link);
                     }
                     if (missed) {
