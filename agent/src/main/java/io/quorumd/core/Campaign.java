@@ -103,7 +103,7 @@ final class Campaign {
     void startElection(long now, Proof handedOver) {
         MasterReport own = n.knowledge.report(now);
         n.state = n.state.next().withVote(n.self);
-        n.votedAtNanos = now;
+        n.thisTerm.votedAtNanos = now;
         n.issuePersist();
         // the pre-vote round ends with the follower role it belonged to
         CandidateRole c = new CandidateRole(n, now);

@@ -1,6 +1,5 @@
 package io.quorumd.core;
 
-import io.quorumd.core.Message.HandOver;
 import io.quorumd.core.Message.KeepAlive;
 import io.quorumd.core.Message.VoteResponse;
 
@@ -9,7 +8,7 @@ import io.quorumd.core.Message.VoteResponse;
  * keep-alive of its term makes it a follower. Owns its {@link CandidateState} (the grants and when
  * it asked), which a new master takes along to judge its clearance.
  */
-final class CandidateRole extends RoleHandler {
+final class CandidateRole extends CampaigningRole {
     final CandidateState votes;
 
     CandidateRole(Node n, long startedNanos) {
@@ -35,20 +34,5 @@ final class CandidateRole extends RoleHandler {
         if (r.preVote() || !r.granted()) return;
         votes.grants.put(r.from(), new Grant(r.report(), now));
         if (votes.grants.size() >= n.peers.majority()) n.campaign.becomeMaster(now);
-    }
-
-    @Override
-    void onHandOver(HandOver h, long now) {
-        n.campaign.onHandOver(h, now);
-    }
-
-    @Override
-    void onTime(long now) {
-        if (!n.handOvers.shuttingDown && now >= n.electionDeadlineNanos) n.campaign.electionTimedOut(now);
-    }
-
-    @Override
-    long nextDeadline(long d) {
-        return n.handOvers.shuttingDown ? d : Math.min(d, n.electionDeadlineNanos);
     }
 }

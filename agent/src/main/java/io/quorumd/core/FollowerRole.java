@@ -1,6 +1,5 @@
 package io.quorumd.core;
 
-import io.quorumd.core.Message.HandOver;
 import io.quorumd.core.Message.KeepAlive;
 import io.quorumd.core.Message.VoteResponse;
 
@@ -9,7 +8,7 @@ import io.quorumd.core.Message.VoteResponse;
  * waits a heartbeat), and once no live master was heard for its election timeout it asks for
  * pre-votes. Owns the pre-vote round under way ({@link PreVote}), dropped when the round ends.
  */
-final class FollowerRole extends RoleHandler {
+final class FollowerRole extends CampaigningRole {
     /** A pre-vote round under way, or null. */
     PreVote preVote;
 
@@ -27,7 +26,7 @@ final class FollowerRole extends RoleHandler {
         if (k.claimsMastership()) {
             if (!k.from().equals(n.master)) n.becomeFollower(k.from(), now, k.from() + " is master in term " + k.term());
             follow(k, now);
-        } else if (k.from().equals(n.master) && k.sentAtNanos() > n.masterEchoNanos && k.proof() != null) {
+        } else if (k.from().equals(n.master) && k.sentAtNanos() > n.thisTerm.masterEchoNanos && k.proof() != null) {
             // the master we follow says it is no longer master and offers proof: hand-over or restart
             // after a hand-over the successor it names campaigns at once (the hand-over asks the
             // next one if that one cannot, this node included): the others leave the term to it
@@ -40,7 +39,7 @@ final class FollowerRole extends RoleHandler {
     void follow(KeepAlive k, long now) {
         String from = k.from();
         n.master = from;
-        if (k.sentAtNanos() > n.masterEchoNanos) n.masterEchoNanos = k.sentAtNanos();
+        if (k.sentAtNanos() > n.thisTerm.masterEchoNanos) n.thisTerm.masterEchoNanos = k.sentAtNanos();
         n.knowledge.heard(from, k.term(), k.cleared(), now);
         // pre-vote grants still waiting for a Persist no longer hold: a live master is back
         n.outbox.dropHeld(e -> e instanceof Effect.Respond r && r.message() instanceof VoteResponse v && v.preVote() && v.granted());
@@ -61,20 +60,5 @@ final class FollowerRole extends RoleHandler {
     /** True when {@code r} answers this node's current pre-vote round. */
     boolean answersRound(VoteResponse r) {
         return preVote != null && r.requestId() == preVote.requestId;
-    }
-
-    @Override
-    void onHandOver(HandOver h, long now) {
-        n.campaign.onHandOver(h, now);
-    }
-
-    @Override
-    void onTime(long now) {
-        if (!n.handOvers.shuttingDown && now >= n.electionDeadlineNanos) n.campaign.electionTimedOut(now);
-    }
-
-    @Override
-    long nextDeadline(long d) {
-        return n.handOvers.shuttingDown ? d : Math.min(d, n.electionDeadlineNanos);
     }
 }

@@ -29,7 +29,7 @@ final class KeepAlives {
         long lastLive = n.knowledge.lastLiveNanos;
         long contactAgo = isMaster ? 0 : (lastLive >= 0 ? now - lastLive : -1);
         n.emit(new Effect.Publish(new KeepAlive(n.self, n.state.term(), n.bootId, now, isMaster ? n.self : n.master,
-                isMaster ? -1 : (n.master != null ? n.masterEchoNanos : -1), contactAgo, isMaster && ms.cleared,
+                isMaster ? -1 : (n.master != null ? n.thisTerm.masterEchoNanos : -1), contactAgo, isMaster && ms.cleared,
                 isMaster ? null : n.offeredProof, n.lastLogTerm(), n.lastLogIndex())));
     }
 

@@ -55,12 +55,11 @@ public class Node {
     String master;                    // the master followed in this term (self when master)
     long electionDeadlineNanos;       // a follower's or candidate's; a master has none
     private long requestCounter;
-    /** When this run cast its real vote of the current term (for itself or a peer); -1: none. */
-    long votedAtNanos = -1;
+    /** What this node knows only for its current term (its vote's time, the master's newest echo). */
+    ThisTerm thisTerm = new ThisTerm();
 
     // --- what this node knows of the newest master, of its peers, and the proofs offered ---
     final MasterKnowledge knowledge;
-    long masterEchoNanos = -1;        // sentAt of the newest keep-alive of `master` this term
     final PeerTable peerTable;
     private final SilenceProbe probe;
     final Map<String, Proof> proofs = new TreeMap<>();   // newest proof offered by each node
@@ -287,9 +286,8 @@ public class Node {
 
     void adoptTerm(long term, long now, String why) {
         state = state.withTerm(term);
-        votedAtNanos = -1;
+        thisTerm = new ThisTerm();
         issuePersist();
-        masterEchoNanos = -1;
         if (current instanceof FollowerRole) {
             current = new FollowerRole(this);   // a follower of the new term: no round, no master yet
             master = null;

@@ -35,7 +35,7 @@ final class Voter {
             n.state = n.state.withVote(c);
             n.issuePersist();
         }
-        n.votedAtNanos = now;
+        n.thisTerm.votedAtNanos = now;
         n.electionDeadlineNanos = now + n.electionTimeout();
         n.trace("granted vote for %s in term %d (%s)", c, v.term(), r);
         n.send(new Effect.Respond(c, new VoteResponse(n.self, n.state.term(), n.bootId, v.requestId(), false, true, "",
@@ -50,7 +50,7 @@ final class Voter {
         if (v.preVote() && v.term() <= state.term()) return "stale term " + v.term() + " <= " + state.term();
         if (n.isSticky(now) && !transferAccepted(v)) return stickyReason(now);
         if (v.preVote() && electionUnderWay(v.from(), now) && !transferAccepted(v))
-            return "voted for " + state.votedFor() + " in term " + state.term() + " " + Node.ms(now - n.votedAtNanos)
+            return "voted for " + state.votedFor() + " in term " + state.term() + " " + Node.ms(now - n.thisTerm.votedAtNanos)
                     + " ms ago: that election may still succeed";
         if (!v.preVote() && state.votedFor() != null && !state.votedFor().equals(v.from()))
             return "already voted for " + state.votedFor() + " in term " + state.term();
@@ -73,8 +73,8 @@ final class Voter {
     private boolean electionUnderWay(String requester, long now) {
         if (n.role() == Role.CANDIDATE) return true;
         String v = n.state.votedFor();
-        return v != null && !v.equals(requester) && n.votedAtNanos >= 0
-                && now - n.votedAtNanos < n.timing.electionTimeoutNanos() / 2;
+        return v != null && !v.equals(requester) && n.thisTerm.votedAtNanos >= 0
+                && now - n.thisTerm.votedAtNanos < n.timing.electionTimeoutNanos() / 2;
     }
 
     String stickyReason(long now) {
