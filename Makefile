@@ -81,6 +81,7 @@ bench:
 	  -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 	$(JAVA) -cp "$(AGENT_CP)" io.quorumd.sim.ScaleBench tests/target/bench-scale.json $(if $(QUICK),200,1000) $(BENCH_SCALE_SIZES)
 	$(JAVA) -Djava.awt.headless=true -Dquorumd.launcher=agent/target/quorumd \
+	  -Dquorumd.scripts=agent/target/scripts \
 	  -cp "tests/target/test-classes:$$(cat tests/target/bench.classpath)" io.quorumd.bench.BenchMain \
 	  $(if $(QUICK),--quick) --out $(BENCH_OUT) --scale tests/target/bench-scale.json $(BENCH_ARGS)
 
