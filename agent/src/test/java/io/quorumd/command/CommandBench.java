@@ -22,7 +22,7 @@ public final class CommandBench {
     private CommandBench() {}
 
     /** Sorted samples in ms per measure, and the text of the report's section. */
-    public record Result(long[] startMs, long[] stopMs, long[] killLateMs, long[] backoffStopMs, double watchdogCpuMsPer2s,
+    public record Result(long[] startMillis, long[] stopMillis, long[] killLateMillis, long[] backoffStopMillis, double watchdogCpuMsPer2s,
                          String error) {
         public String markdown() {
             StringBuilder r = new StringBuilder("## Command supervisor and watchdog\n\n");
@@ -30,10 +30,10 @@ public final class CommandBench {
                     .append("moved here from the unit tests (issue 16), which keep only SPEC's bounds with slack.\n\n");
             if (error != null) r.append("**error:** ").append(error).append("\n\n");
             r.append("| measure | samples | median ms | max ms |\n|---|---|---|---|\n");
-            row(r, "`start()` to running (`exec sleep`)", startMs);
-            row(r, "`stop()` to CommandStopped, TERM honoured", stopMs);
-            row(r, "SIGKILL after `stop_timeout` 400 ms, TERM ignored: lateness past it", killLateMs);
-            row(r, "`stop()` during a back-off of 1.6-3.2 s to CommandStopped", backoffStopMs);
+            row(r, "`start()` to running (`exec sleep`)", startMillis);
+            row(r, "`stop()` to CommandStopped, TERM honoured", stopMillis);
+            row(r, "SIGKILL after `stop_timeout` 400 ms, TERM ignored: lateness past it", killLateMillis);
+            row(r, "`stop()` during a back-off of 1.6-3.2 s to CommandStopped", backoffStopMillis);
             r.append(String.format(Locale.ROOT, "\nWatchdog CPU (utime + stime of the bash watchdog) with a renewal every 100 ms: "
                     + "%.0f ms per 2 s (the unit test's old bound was 200 ms).%n%n", watchdogCpuMsPer2s));
             return r.toString();
@@ -72,8 +72,8 @@ public final class CommandBench {
 
     private static long[][] startStop(Path dir, int n) throws Exception {
         TestSupport.Events ev = new TestSupport.Events();
-        long[] startMs = new long[n];
-        long[] stopMs = new long[n];
+        long[] startMillis = new long[n];
+        long[] stopMillis = new long[n];
         try (Supervisor s = new Supervisor(TestSupport.shell("exec sleep 1000", 1000, RestartPolicy.NEVER, 0), HookSpec.none(),
                 TestSupport.BASE, dir, ev::accept)) {
             for (int i = 0; i < n; i++) {
@@ -83,13 +83,13 @@ public final class CommandBench {
                 long t1 = System.nanoTime();
                 s.stop(100 + i, "measure");
                 TestSupport.Events.Seen stopped = ev.next(Event.CommandStopped.class, LONG);
-                startMs[i] = TestSupport.ms(t1 - t0);
-                stopMs[i] = TestSupport.ms(stopped.atNanos() - t1);
+                startMillis[i] = TestSupport.ms(t1 - t0);
+                stopMillis[i] = TestSupport.ms(stopped.atNanos() - t1);
             }
         }
-        Arrays.sort(startMs);
-        Arrays.sort(stopMs);
-        return new long[][] {startMs, stopMs};
+        Arrays.sort(startMillis);
+        Arrays.sort(stopMillis);
+        return new long[][] {startMillis, stopMillis};
     }
 
     private static long[] killLateness(Path dir, int n) throws Exception {

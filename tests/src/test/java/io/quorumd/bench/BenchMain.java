@@ -189,10 +189,10 @@ public final class BenchMain {
         }
         json.put("scale", scaleData);
         Map<String, Object> cmd = new LinkedHashMap<>();
-        cmd.put("start_ms", toList(supervisor.startMs()));
-        cmd.put("stop_ms", toList(supervisor.stopMs()));
-        cmd.put("sigkill_late_ms", toList(supervisor.killLateMs()));
-        cmd.put("stop_in_backoff_ms", toList(supervisor.backoffStopMs()));
+        cmd.put("start_ms", toList(supervisor.startMillis()));
+        cmd.put("stop_ms", toList(supervisor.stopMillis()));
+        cmd.put("sigkill_late_ms", toList(supervisor.killLateMillis()));
+        cmd.put("stop_in_backoff_ms", toList(supervisor.backoffStopMillis()));
         cmd.put("watchdog_cpu_ms_per_2s", supervisor.watchdogCpuMsPer2s());
         cmd.put("error", supervisor.error());
         json.put("command_supervisor", cmd);

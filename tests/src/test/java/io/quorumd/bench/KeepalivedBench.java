@@ -46,7 +46,7 @@ final class KeepalivedBench {
     static final Path KEEPALIVED = Path.of("/usr/sbin/keepalived");
     static final Duration STEADY = Duration.ofSeconds(30);
     static final Duration FAILOVER = Duration.ofSeconds(20);
-    static final long FREEZE_MS = 3000;
+    static final long FREEZE_MILLIS = 3000;
     static final int[] PRIORITY = {150, 100, 50};
 
     enum Scenario {
@@ -489,7 +489,7 @@ final class KeepalivedBench {
             note = e.getMessage();
         }
         if (sc == Scenario.SIGSTOP) {
-            long wait = t0 + FREEZE_MS * 1_000_000L - System.nanoTime();
+            long wait = t0 + FREEZE_MILLIS * 1_000_000L - System.nanoTime();
             if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
             signal(vrrp, Signals.SIGCONT);
             resumeNanos = System.nanoTime();

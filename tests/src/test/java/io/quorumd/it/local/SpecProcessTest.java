@@ -64,8 +64,8 @@ class SpecProcessTest {
      * SPEC's liveness bound 2t + stop_timeout (1 + 2ρ) (ρ = 1 %, the default), plus 2 s of slack
      * for a loaded CI machine (2 shared cores, other JVMs).
      */
-    static Duration liveness(long electionTimeoutMs, long stopTimeoutMs) {
-        return Duration.ofMillis(2 * electionTimeoutMs + Math.round(stopTimeoutMs * 1.02) + 2000);
+    static Duration liveness(long electionTimeoutMillis, long stopTimeoutMillis) {
+        return Duration.ofMillis(2 * electionTimeoutMillis + Math.round(stopTimeoutMillis * 1.02) + 2000);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -292,13 +292,13 @@ class SpecProcessTest {
         long t0 = System.nanoTime();
         cluster.kill9(m2);
         String next = cluster.awaitMasterRunning(bound, m2);
-        long inWindowMs = (System.nanoTime() - failedAt) / 1_000_000;
-        assertTrue(inWindowMs < 8000, "inconclusive: the election ended " + inWindowMs + " ms after n1's failure, past its"
+        long inWindowMillis = (System.nanoTime() - failedAt) / 1_000_000;
+        assertTrue(inWindowMillis < 8000, "inconclusive: the election ended " + inWindowMillis + " ms after n1's failure, past its"
                 + " restart_window (8 s)");
-        assertEquals(other, next, "n1 gave up " + inWindowMs + " ms ago and must not campaign for restart_window (8 s)\n"
+        assertEquals(other, next, "n1 gave up " + inWindowMillis + " ms ago and must not campaign for restart_window (8 s)\n"
                 + cluster.describe());
         System.out.printf("[restart_window] %s master %d ms after kill -9 of %s; n1 (priority 300) gave up %d ms before%n",
-                next, (System.nanoTime() - t0) / 1_000_000, m2, inWindowMs);
+                next, (System.nanoTime() - t0) / 1_000_000, m2, inWindowMillis);
         // after the window: n1 may be master again
         Files.delete(cluster.dir.resolve("run/crash-n1"));
         long windowOver = handedAt + TimeUnit.MILLISECONDS.toNanos(8000 + 500);
