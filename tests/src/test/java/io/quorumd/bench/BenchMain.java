@@ -106,6 +106,9 @@ public final class BenchMain {
         List<OverheadBench.Result> overheads = new ArrayList<>();
         OverheadBench ob = new OverheadBench(work, Duration.ofSeconds(quick ? 3 : 5), Duration.ofSeconds(windowS), true);
         for (int n : sizes) overheads.add(ob.run(n));
+        // the same rest with metrics.listen on every agent and each /metrics scraped every 5 s
+        OverheadBench.Result metricsOn = new OverheadBench(work, Duration.ofSeconds(quick ? 3 : 5), Duration.ofSeconds(windowS), true,
+                OverheadBench.SCRAPE_EVERY).run(3);
         List<FailoverBench.Result> trustedFailovers = new ArrayList<>();
         OverheadBench.Result trustedOverhead = null;
         if (trusted) {
@@ -152,17 +155,11 @@ public final class BenchMain {
         }
         json.put("failover", fo);
         List<Object> ov = new ArrayList<>();
-        for (OverheadBench.Result r : overheads) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("cluster_size", r.size());
-            m.put("window_s", Math.round(r.windowSeconds() * 100) / 100.0);
-            m.put("error", r.error());
-            List<Object> s = new ArrayList<>();
-            for (OverheadBench.NodeSample x : r.nodes()) s.add(x.json());
-            m.put("nodes", s);
-            ov.add(m);
-        }
+        for (OverheadBench.Result r : overheads) ov.add(overheadJson(r));
         json.put("overhead", ov);
+        Map<String, Object> mo = overheadJson(metricsOn);
+        mo.put("scrape_every_s", OverheadBench.SCRAPE_EVERY.toSeconds());
+        json.put("overhead_metrics_on", mo);
         if (kaMissing == null) {
             Map<String, Object> ka = new LinkedHashMap<>();
             ka.put("version", KeepalivedBench.version());
@@ -201,6 +198,9 @@ public final class BenchMain {
         Report.write(dir, stamp, quick, machine, loadEnd, minutes, failovers, overheads, scaleData, trials, windowS);
         Files.writeString(dir.resolve("report.md"), supervisor.markdown(), StandardCharsets.UTF_8,
                 java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(dir.resolve("report.md"), OverheadBench.metricsMarkdown(
+                        overheads.stream().filter(r -> r.size() == 3).findFirst().orElse(null), metricsOn),
+                StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
         if (trusted) {
             OverheadBench.Result curve3 = overheads.stream().filter(r -> r.size() == 3).findFirst().orElse(null);
             CurveReport.write(dir, failovers, trustedFailovers, curve3, trustedOverhead);
@@ -211,6 +211,17 @@ public final class BenchMain {
         if (keep) System.out.println("bench: the agents' configs and logs are kept in " + work);
         else deleteTree(work);
         System.out.println("bench: report " + dir.resolve("report.md"));
+    }
+
+    private static Map<String, Object> overheadJson(OverheadBench.Result r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("cluster_size", r.size());
+        m.put("window_s", Math.round(r.windowSeconds() * 100) / 100.0);
+        m.put("error", r.error());
+        List<Object> s = new ArrayList<>();
+        for (OverheadBench.NodeSample x : r.nodes()) s.add(x.json());
+        m.put("nodes", s);
+        return m;
     }
 
     private static List<Object> toList(long[] a) {

@@ -60,22 +60,34 @@ final class OverheadBench {
     private final boolean curve;
     private final Duration settle;
     private final Duration window;
+    /** With {@code metrics.listen} on every agent, scraped this often during the window; null: metrics off. */
+    private final Duration scrapeEvery;
+    /** How often Prometheus scrapes each agent in the metrics-on row (its default is 1 min; 15 s is common). */
+    static final Duration SCRAPE_EVERY = Duration.ofSeconds(5);
 
     /** @param curve CURVE on every cluster socket (the normal set-up), or trusted mode */
     OverheadBench(Path work, Duration settle, Duration window, boolean curve) {
+        this(work, settle, window, curve, null);
+    }
+
+    /** @param scrapeEvery metrics on, each agent's {@code /metrics} fetched this often in the window; null for off */
+    OverheadBench(Path work, Duration settle, Duration window, boolean curve, Duration scrapeEvery) {
         this.curve = curve;
         this.work = work;
         this.settle = settle;
         this.window = window;
+        this.scrapeEvery = scrapeEvery;
     }
 
     Result run(int n) throws IOException {
-        Path dir = Files.createDirectories(work.resolve("overhead-" + n + (curve ? "-curve" : "-trusted")));
+        Path dir = Files.createDirectories(work.resolve("overhead-" + n + (curve ? "-curve" : "-trusted")
+                + (scrapeEvery != null ? "-metrics" : "")));
         LocalCluster c = null;
         List<NodeSample> out = new ArrayList<>();
         String error = null;
         try {
-            c = new LocalCluster(dir, LocalCluster.loopback(n), "1s", "", "info", curve);
+            c = new LocalCluster(dir, n, new LocalCluster.Options().stopTimeout("1s").logLevel("info").curve(curve)
+                    .metrics(scrapeEvery != null));
             Map<String, LocalTime> spawned = new HashMap<>();
             for (String id : c.members.keySet()) {
                 spawned.put(id, LocalTime.now());
@@ -92,13 +104,26 @@ final class OverheadBench {
                 return joined.size() == cc.members.size();
             }, Duration.ofSeconds(60), "all " + n + " agents to know a master");
             c.awaitMasterRunning(Duration.ofSeconds(30), null);
+            java.net.http.HttpClient http = scrapeEvery != null ? java.net.http.HttpClient.newHttpClient() : null;
+            // the first scrape (class loading) belongs to the settling, not to the window
+            if (http != null) scrapeAll(http, c);
             Thread.sleep(settle.toMillis());
 
             Map<String, long[]> cpu0 = new HashMap<>();
             for (LocalCluster.Member m : c.members.values()) cpu0.put(m.id, new long[] {cpuTicks(m.pid())});
             Map<Long, long[]> tcp0 = tcpByPid();
             long w0 = System.nanoTime();
-            Thread.sleep(window.toMillis());
+            int scrapes = 0;
+            if (http == null) {
+                Thread.sleep(window.toMillis());
+            } else {
+                long end = w0 + window.toNanos();
+                for (long next = w0; next < end; next += scrapeEvery.toNanos()) {
+                    Thread.sleep(Math.max(0, (next - System.nanoTime()) / 1_000_000));
+                    scrapes += scrapeAll(http, c);
+                }
+                Thread.sleep(Math.max(0, (end - System.nanoTime()) / 1_000_000));
+            }
             long w1 = System.nanoTime();
             Map<Long, long[]> tcp1 = tcpByPid();
             double secs = (w1 - w0) / 1e9;
@@ -113,7 +138,8 @@ final class OverheadBench {
                 out.add(new NodeSample(n, m.id, LocalCluster.role(s), cpu, rss, (b[0] - a[0]) / secs, (b[1] - a[1]) / secs,
                         ka[0], ka[1], joined.get(m.id)));
             }
-            System.out.printf("bench: overhead of %d nodes measured over %.1f s%n", n, secs);
+            System.out.printf("bench: overhead of %d nodes measured over %.1f s%s%n", n, secs,
+                    http != null ? " with metrics on (" + scrapes + " scrapes of /metrics)" : "");
             return new Result(n, secs, out, null);
         } catch (Exception | AssertionError e) {
             error = e.toString();
@@ -122,6 +148,21 @@ final class OverheadBench {
         } finally {
             if (c != null) c.close();
         }
+    }
+
+    /** One GET of every agent's {@code /metrics}; returns how many answered 200 with samples in them. */
+    private static int scrapeAll(java.net.http.HttpClient http, LocalCluster c) throws IOException, InterruptedException {
+        int ok = 0;
+        for (LocalCluster.Member m : c.members.values()) {
+            java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("http://127.0.0.1:" + m.metricsPort + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200 || !r.body().contains("quorumd_term ")) {
+                throw new IOException(m.id + " /metrics answered " + r.statusCode() + ": " + r.body());
+            }
+            ok++;
+        }
+        return ok;
     }
 
     /** utime + stime of the whole process (every thread), in clock ticks. */
@@ -182,5 +223,32 @@ final class OverheadBench {
             return new long[] {agent, fromSpawn};
         }
         return new long[] {-1, -1};
+    }
+
+    /**
+     * The metrics-on row beside the same cluster's rest without metrics: what {@code metrics.listen}
+     * and a scrape every {@link #SCRAPE_EVERY} cost an agent (issue 15: report both against the
+     * lean-agent targets).
+     */
+    static String metricsMarkdown(Result off, Result on) {
+        StringBuilder r = new StringBuilder("\n## At rest with metrics on\n\n");
+        r.append("3 agents as in \"At rest\", each with `metrics.listen` on 127.0.0.1 and its `/metrics` fetched every ")
+                .append(SCRAPE_EVERY.toSeconds()).append(" s during the window (Prometheus' default is 1 min), against the ")
+                .append("same measurement without metrics. Targets per agent: CPU < 0.5 % of one core, RSS < 48 MiB.\n\n");
+        r.append("| metrics | CPU % per agent: mean / max | RSS MiB: mean / max |\n|---|---|---|\n");
+        row(r, "off", off);
+        row(r, "on, scraped every " + SCRAPE_EVERY.toSeconds() + " s", on);
+        return r.append('\n').toString();
+    }
+
+    private static void row(StringBuilder r, String label, Result res) {
+        r.append("| ").append(label).append(" | ");
+        if (res == null || res.nodes().isEmpty()) {
+            r.append("not measured").append(res != null ? " (" + res.error() + ")" : "").append(" | |\n");
+            return;
+        }
+        Stats c = Stats.of(res.nodes().stream().map(NodeSample::cpuPercent).toList());
+        Stats m = Stats.of(res.nodes().stream().map(x -> x.rssKiB() / 1024.0).toList());
+        r.append(String.format(java.util.Locale.ROOT, "%.2f / %.2f | %.1f / %.1f |%n", c.mean(), c.max(), m.mean(), m.max()));
     }
 }

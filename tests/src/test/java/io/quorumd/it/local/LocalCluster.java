@@ -48,6 +48,8 @@ public final class LocalCluster implements AutoCloseable {
         public boolean paused;
         /** System.nanoTime() just before the last start. */
         public long startedNanos;
+        /** The port of its {@code /metrics} on 127.0.0.1, or -1 without {@link Options#metrics}. */
+        public int metricsPort = -1;
 
         Member(String id, Path config, Path socket, Path stateDir, Placement placement) {
             this.id = id;
@@ -119,6 +121,7 @@ public final class LocalCluster implements AutoCloseable {
         String traps = "trap 'exit 0' TERM";
         String logLevel = "debug";
         boolean curve = true;
+        boolean metrics = false;
 
         /** The flow mapping under {@code timing:}, e.g. {@code {heartbeat: 50ms, election_timeout: 300ms}}. */
         public Options timing(String flowMapping) { this.timing = flowMapping; return this; }
@@ -140,6 +143,9 @@ public final class LocalCluster implements AutoCloseable {
         public Options logLevel(String l) { this.logLevel = l; return this; }
 
         public Options curve(boolean c) { this.curve = c; return this; }
+
+        /** {@code metrics.listen} on 127.0.0.1 and a free port of its own for every node ({@link Member#metricsPort}). */
+        public Options metrics(boolean m) { this.metrics = m; return this; }
     }
 
     /** n agents on 127.0.0.1 with the given options. */
@@ -172,6 +178,12 @@ public final class LocalCluster implements AutoCloseable {
             Path state = Files.createDirectories(dir.resolve(id));
             Path socket = state.resolve("control.sock");
             Path config = dir.resolve(id + ".yaml");
+            int metricsPort = -1;
+            if (o.metrics) {
+                try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                    metricsPort = free.getLocalPort();
+                }
+            }
             Files.writeString(config, "cluster: it\n"
                     + "node: " + id + "\n"
                     + "bind: " + placements.get(i).host() + "\n"
@@ -185,8 +197,11 @@ public final class LocalCluster implements AutoCloseable {
                     + "control_socket: " + socket + "\n"
                     + "log_level: " + logLevel + "\n"
                     + o.topYaml
+                    + (metricsPort > 0 ? "metrics: {listen: \"127.0.0.1:" + metricsPort + "\"}\n" : "")
                     + (curve ? "security: {curve: {key: " + dir.resolve(id + ".key_secret") + "}}\n" : ""));
-            members.put(id, new Member(id, config, socket, state, placements.get(i)));
+            Member m = new Member(id, config, socket, state, placements.get(i));
+            m.metricsPort = metricsPort;
+            members.put(id, m);
         }
         observer = CommandObserver.ofRunDirectory(run);
     }
