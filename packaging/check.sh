@@ -81,6 +81,11 @@ fi
 # the class archive written at install: postinst and %post run the packaged training script as
 # the agent's user into the unit's CacheDirectory; here the same script runs as nobody from the
 # unpacked .deb, and the packaged launcher must then map what it wrote
+if grep -qx 'interest-noawait /usr/lib/jvm' "$here/src/deb/control/triggers" && grep -q '"triggered"' "$here/src/deb/control/postinst"; then
+  ok "a Java runtime changed under /usr/lib/jvm retrains the class archive (dpkg trigger)"
+else
+  bad "no dpkg trigger on /usr/lib/jvm for retraining the class archive"
+fi
 if grep -q 'quorumd-cds-train.sh /usr/bin/quorumd /var/cache/quorumd' "$here/src/deb/control/postinst" \
     && grep -q 'quorumd-cds-train.sh /usr/bin/quorumd /var/cache/quorumd' "$here/src/rpm/post.sh"; then
   ok "postinst and %post write the class archive into /var/cache/quorumd"

@@ -1,6 +1,7 @@
 package io.quorumd.multihost;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -196,6 +197,42 @@ class PackageTest {
                 "QUORUMD_JAVA_OPTS from /etc/default/quorumd must follow the defaults: " + newArgs);
         // outside systemd the launcher reads the same file
         assertEquals(0, node.exec("quorumd", "--version").getExitCode());
+    }
+
+    /**
+     * A JDK update changes the java the class archive was made from (the launcher's key covers
+     * the java binary): the package's dpkg trigger on /usr/lib/jvm makes a matching archive at
+     * once, so the first start after the update is a fast one too. The update is played by what it
+     * does to the key (a new java binary: its mtime) and by the trigger the JDK package's files
+     * under /usr/lib/jvm set off.
+     */
+    @Test
+    @Order(5)
+    @Execution(ExecutionMode.SAME_THREAD)
+    void aJavaUpdateUnderUsrLibJvmRetrainsTheClassArchive() {
+        String before = mappedArchive();
+        assertFalse(before.isEmpty(), "the launcher maps the archive written at install");
+        String java = node.execOk("readlink", "-f", "/usr/bin/java").trim();
+        assertTrue(java.startsWith("/usr/lib/jvm/"), java);
+        node.execOk("touch", "-d", "@" + (System.currentTimeMillis() / 1000 + 5), java);
+        assertEquals("", mappedArchive(), "an archive of the old java must not be mapped");
+        node.execOk("dpkg-trigger", "--no-await", "/usr/lib/jvm");
+        String out = node.execOk("dpkg", "--triggers-only", "quorumd");
+        String after = mappedArchive();
+        cluster.report("java updated: the dpkg trigger retrained the class archive: " + after + " (was " + before + "); dpkg said: "
+                + out.replace('\n', ' '));
+        assertFalse(after.isEmpty(), "after the trigger the launcher maps a new archive: " + out);
+        assertNotEquals(before, after);
+        String file = after.substring(after.indexOf('=') + 1);
+        assertEquals("quorumd", node.execOk("stat", "-c", "%U", file).trim(), "written as the agent's user");
+        assertEquals(1, node.execOk("sh", "-c", "ls /var/cache/quorumd/ | grep -E '^quorumd-.*[.](aot|jsa)$'")
+                .trim().split("\n").length, "the old archive is gone");
+    }
+
+    /** The -XX option naming the class archive that the installed launcher maps, or "". */
+    private String mappedArchive() {
+        return node.execOk("sh", "-c", "sh -x /usr/bin/quorumd --version 2>&1 >/dev/null"
+                + " | grep -o -- '-XX:\\(AOTCache\\|SharedArchiveFile\\)=[^ ]*' | head -n 1 || true").trim();
     }
 
     @Test
