@@ -315,6 +315,19 @@ final class Cluster implements AutoCloseable {
         report("quorumd keygen on " + nodes.size() + " nodes took " + ms(System.nanoTime() - t) + " ms");
     }
 
+    private final Map<String, Integer> priorities = new HashMap<>();
+    private final List<String> timingLines = new ArrayList<>();
+
+    /** {@code peers[].priority} of node {@code id} in every node's peer list (written by the next configure). */
+    void priority(String id, int priority) {
+        priorities.put(id, priority);
+    }
+
+    /** One more {@code key: value} under every node's {@code timing:} (written by the next configure). */
+    void timing(String line) {
+        timingLines.add(line);
+    }
+
     /** Adds a top-level YAML block to every node's config (written by the next configure). */
     void extraConfig(String key, String yaml) {
         extraConfig.put(key, yaml);
@@ -330,6 +343,7 @@ final class Cluster implements AutoCloseable {
         for (Node p : nodes) {
             y.append("  - id: ").append(p.id).append('\n');
             y.append("    host: ").append(p.ip).append('\n');
+            if (priorities.containsKey(p.id)) y.append("    priority: ").append(priorities.get(p.id)).append('\n');
             String key = publicKeys.get(p.id);
             if (key != null) y.append("    public_key: \"").append(key).append("\"\n");
         }
@@ -340,6 +354,7 @@ final class Cluster implements AutoCloseable {
         y.append("  heartbeat: ").append(HEARTBEAT_MILLIS).append("ms\n");
         y.append("  election_timeout: ").append(ELECTION_TIMEOUT_MILLIS).append("ms\n");
         y.append("  clock_drift: ").append(Math.round(CLOCK_DRIFT * 100)).append("%\n");
+        for (String l : timingLines) y.append("  ").append(l).append('\n');
         y.append("command:\n");
         y.append("  exec: [\"/usr/local/bin/quorumd-demo\"]\n");
         y.append("  stop_timeout: ").append(STOP_TIMEOUT_MILLIS).append("ms\n");
