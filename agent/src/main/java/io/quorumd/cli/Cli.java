@@ -308,10 +308,16 @@ public final class Cli implements Callable<Integer> {
     }
 
     /** Asks the local agent over the control socket named in the config. */
-    static int ask(Cli cli, Path configFile, String request) {
+    static int ask(Cli cli, Path configFile, java.util.Map<String, Object> request) {
+        return ask(cli, configFile, request, java.util.function.UnaryOperator.identity());
+    }
+
+    /** As {@link #ask(Cli, Path, java.util.Map)}, printing {@code format} of a successful answer's body. */
+    static int ask(Cli cli, Path configFile, java.util.Map<String, Object> request, java.util.function.UnaryOperator<String> format) {
         Config config = load(configFile, cli.err);
         if (config == null) return USAGE;
-        Reply r = ControlClient.call(config.controlSocket(), request, CONTROL_TIMEOUT);
+        Reply r = ControlClient.request(config.controlSocket(), request, CONTROL_TIMEOUT);
+        if (r.exitCode() == OK) r = new Reply(OK, format.apply(r.body()));
         PrintWriter w = r.exitCode() == OK ? cli.out : cli.err;
         w.print(r.body());
         if (!r.body().endsWith("\n")) w.println();
@@ -329,7 +335,8 @@ public final class Cli implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            return ask(cli, cfg.file, json ? "status-json" : "status");
+            return ask(cli, cfg.file, java.util.Map.of("op", "status"),
+                    body -> json ? body : io.quorumd.control.Status.fromJson(body).toTable());
         }
     }
 
@@ -342,7 +349,7 @@ public final class Cli implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            return ask(cli, cfg.file, "leader");
+            return ask(cli, cfg.file, java.util.Map.of("op", "leader"));
         }
     }
 
@@ -357,7 +364,7 @@ public final class Cli implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            return ask(cli, cfg.file, to == null ? "step-down" : "step-down " + to);
+            return ask(cli, cfg.file, to == null ? java.util.Map.of("op", "step-down") : java.util.Map.of("op", "step-down", "to", to));
         }
     }
 

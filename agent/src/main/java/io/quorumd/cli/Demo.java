@@ -285,7 +285,7 @@ public final class Demo {
         Member m = members.get(master());
         if (m == null) return;
         pendingFault = new Fault("step-down " + m.id, m.id, commandPid(m), System.nanoTime());
-        Reply r = ControlClient.call(m.socket, "step-down", Duration.ofSeconds(5));
+        Reply r = ControlClient.request(m.socket, "step-down", Duration.ofSeconds(5));
         event("step-down of " + m.id + ": " + r.body().trim());
     }
 
@@ -300,7 +300,7 @@ public final class Demo {
                 m.status = null;
                 continue;
             }
-            Reply r = ControlClient.call(m.socket, "status-json", Duration.ofMillis(300));
+            Reply r = ControlClient.request(m.socket, "status", Duration.ofMillis(300));
             m.status = r.exitCode() == 0 ? (Map<String, Object>) Json.parse(r.body()) : null;
         }
     }

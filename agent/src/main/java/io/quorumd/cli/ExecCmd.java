@@ -64,7 +64,7 @@ final class ExecCmd implements Callable<Integer> {
         Config config = Cli.load(cfg.file, cli.err);
         if (config == null) return Cli.USAGE;
         Path socket = config.controlSocket();
-        Reply r = ControlClient.call(socket, "exec-term", Cli.CONTROL_TIMEOUT);
+        Reply r = ControlClient.request(socket, "exec-term", Cli.CONTROL_TIMEOUT);
         if (r.exitCode() != Reply.OK) return fail(r);
         String body = r.body().trim();
         if (body.startsWith("not-master")) return notMasterExit;
@@ -93,7 +93,7 @@ final class ExecCmd implements Callable<Integer> {
             }
             Thread.sleep(1);
         }
-        Reply g = ControlClient.call(socket, "exec-guard " + pgid + " " + term, Cli.CONTROL_TIMEOUT);
+        Reply g = ControlClient.request(socket, java.util.Map.of("op", "exec-guard", "pgid", (long) pgid, "term", term), Cli.CONTROL_TIMEOUT);
         if (g.exitCode() != Reply.OK) {
             held.destroyForcibly();   // still the holding shell: CMD never started
             held.waitFor();
@@ -114,7 +114,7 @@ final class ExecCmd implements Callable<Integer> {
         } catch (IllegalStateException shuttingDown) {
             // the hook runs or ran
         }
-        ControlClient.call(socket, "exec-end " + pgid, Cli.CONTROL_TIMEOUT);
+        ControlClient.request(socket, java.util.Map.of("op", "exec-end", "pgid", (long) pgid), Cli.CONTROL_TIMEOUT);
         return code;
     }
 

@@ -32,8 +32,30 @@ public final class ControlClient {
         try {
             return exchange(socket, request, timeout);
         } catch (Unreachable e) {
-            return Reply.error(e.kind == Kind.GARBAGE ? Reply.FAILURE : Reply.UNAVAILABLE, e.getMessage());
+            return unreachable(e);
         }
+    }
+
+    /**
+     * Sends one JSON request (the protocol the README documents, e.g. {@code {"op":"leader"}}) and
+     * waits at most {@code timeout} for its JSON answer. The reply's body is the answer's
+     * {@code result} (a string as it is, an object as one line of JSON) or its {@code error}.
+     */
+    public static Reply request(Path socket, java.util.Map<String, Object> request, Duration timeout) {
+        try {
+            return decodeJson(exchangeBytes(socket, Json.write(request), timeout), socket);
+        } catch (Unreachable e) {
+            return unreachable(e);
+        }
+    }
+
+    /** {@link #request} of {@code {"op":OP}}. */
+    public static Reply request(Path socket, String op, Duration timeout) {
+        return request(socket, java.util.Map.of("op", op), timeout);
+    }
+
+    private static Reply unreachable(Unreachable e) {
+        return Reply.error(e.kind == Kind.GARBAGE ? Reply.FAILURE : Reply.UNAVAILABLE, e.getMessage());
     }
 
     enum Kind {
@@ -58,6 +80,10 @@ public final class ControlClient {
     }
 
     static Reply exchange(Path socket, String request, Duration timeout) throws Unreachable {
+        return decode(exchangeBytes(socket, request, timeout), socket);
+    }
+
+    private static byte[] exchangeBytes(Path socket, String request, Duration timeout) throws Unreachable {
         if (request.indexOf('\n') >= 0 || request.indexOf('\r') >= 0)
             throw new IllegalArgumentException("a control request is one line: " + request);
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -97,7 +123,7 @@ public final class ControlClient {
                     throw new Unreachable(Kind.GARBAGE, "quorumd: the reply on " + socket + " is larger than "
                             + MAX_REPLY_BYTES + " bytes (is it a quorumd control socket?)");
             }
-            return decode(got.toByteArray(), socket);
+            return got.toByteArray();
         } catch (IOException e) {
             String m = String.valueOf(e.getMessage());
             if (m.contains("Broken pipe") || m.contains("Connection reset"))
@@ -162,6 +188,31 @@ public final class ControlClient {
         int code = Integer.parseInt(head.substring(ControlServer.REPLY_HEADER.length()));
         if (code > 255) throw new Unreachable(Kind.GARBAGE, "quorumd: unexpected exit status " + code + " from " + socket);
         return new Reply(code, text.substring(nl + 1));
+    }
+
+    /**
+     * A JSON answer; the older header form is accepted too (the server answers "busy" that way
+     * before it has read which protocol the client speaks).
+     */
+    static Reply decodeJson(byte[] bytes, Path socket) throws Unreachable {
+        if (bytes.length == 0) throw closed(socket);
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        if (text.startsWith(ControlServer.REPLY_HEADER)) return decode(bytes, socket);
+        Unreachable garbage = new Unreachable(Kind.GARBAGE, "quorumd: unexpected answer on " + socket
+                + " (is it a quorumd control socket, of the same version?)");
+        Object parsed;
+        try {
+            parsed = Json.parse(text.strip());
+        } catch (JsonException e) {
+            throw garbage;
+        }
+        if (!(parsed instanceof java.util.Map<?, ?> m) || !(m.get("exit") instanceof Long code) || code < 0 || code > 255) {
+            throw garbage;
+        }
+        Object body = code == 0 ? m.get("result") : m.get("error");
+        if (body == null) throw garbage;
+        return new Reply(code.intValue(), body instanceof String str ? (str.isEmpty() || str.endsWith("\n") ? str : str + "\n")
+                : Json.write(body) + "\n");
     }
 
     private static void await(Selector sel, long deadline, Path socket, Duration timeout) throws IOException, Unreachable {

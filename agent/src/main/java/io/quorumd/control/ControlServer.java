@@ -31,8 +31,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The agent's end of the control socket.
  *
- * <p>Protocol: the client connects and sends one UTF-8 line of at most 1024 bytes; the server
- * answers {@code quorumd/1 <exit status>\n} followed by the body, and closes the connection.
+ * <p>Protocol (SPEC "Access", the README's "Control socket protocol"): the client connects and
+ * sends one UTF-8 line of at most 1024 bytes, a JSON object such as {@code {"op":"leader"}}; the
+ * server answers one JSON line, {@code {"exit":0,"result":...}} or {@code {"exit":N,"error":"..."}}
+ * (the exit status the CLI ends with), and closes the connection. See {@link #JSON_OPS}. A line
+ * that does not start with '{' is the older word protocol, kept for the CLI of an earlier version
+ * during an upgrade: the server answers {@code quorumd/1 <exit status>\n} followed by the body.
  * Requests: {@code status} (the table), {@code status-json}, {@code leader} (the master's id, or
  * exit 3), {@code step-down [NODE]}, {@code ping} ({@code pong <pid>}); for {@code quorumd exec}:
  * {@code exec-term}, {@code exec-guard PGID TERM}, {@code exec-end PGID} (see {@link ControlHandler}).
@@ -62,6 +66,16 @@ public final class ControlServer implements AutoCloseable {
     static final int MAX_CONNECTIONS = 32;
     /** Requests that change the agent's state: only for {@link ControlAccess}'s callers. */
     static final Set<String> STATE_CHANGING = Set.of("step-down", "exec-guard", "exec-end");
+    /**
+     * The JSON requests and their fields: {@code {"op":"status"}} (result: the status object, as
+     * {@code quorumd status --json} prints it), {@code {"op":"leader"}}, {@code {"op":"ping"}},
+     * {@code {"op":"step-down"[,"to":NODE]}}, {@code {"op":"exec-term"}}, {@code
+     * {"op":"exec-guard","pgid":P,"term":T}}, {@code {"op":"exec-end","pgid":P}}; every request
+     * may carry an {@code "id"} (a string or a number), echoed in the answer.
+     */
+    static final java.util.Map<String, Set<String>> JSON_OPS = java.util.Map.of(
+            "status", Set.of(), "leader", Set.of(), "ping", Set.of(), "step-down", Set.of("to"),
+            "exec-term", Set.of(), "exec-guard", Set.of("pgid", "term"), "exec-end", Set.of("pgid"));
     private static final long IO_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final long EVICTION_LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
@@ -240,6 +254,12 @@ public final class ControlServer implements AutoCloseable {
         ByteBuffer out;
         final long acceptedNanos;
         String request;
+        /** A JSON request: answered in JSON. */
+        boolean json;
+        /** The JSON answer's result is the body as JSON (status), not as a string. */
+        boolean rawResult;
+        /** The JSON request's "id", written back as it came (JSON text), or null. */
+        String id;
         PeerCredentials peer;   // null when SO_PEERCRED failed: reads only
         boolean waiting;
         long deadlineNanos;
@@ -360,6 +380,7 @@ public final class ControlServer implements AutoCloseable {
         if (nl < 0 && !eof && c.in.hasRemaining()) return;
         if (nl < 0 && !eof) {
             c.request = "(too long)";
+            c.json = startsJson(c.in);
             answer(c, Reply.error(Reply.USAGE, "quorumd: control request longer than " + MAX_REQUEST_BYTES + " bytes"));
             return;
         }
@@ -371,12 +392,13 @@ public final class ControlServer implements AutoCloseable {
         String line = new String(c.in.array(), 0, len, StandardCharsets.UTF_8);
         if (line.endsWith("\r")) line = line.substring(0, line.length() - 1);
         c.request = line;
+        c.json = line.stripLeading().startsWith("{");
         c.key.interestOps(0);
         c.waiting = true;
         c.deadlineNanos = System.nanoTime() + stepDownTimeoutNanos;
         CompletionStage<Reply> stage;
         try {
-            stage = dispatch(line, c.peer);
+            stage = c.json ? dispatchJson(c, line) : dispatch(line, c.peer);
         } catch (RuntimeException e) {
             log.error("answering control request '{}' failed", line, e);
             answer(c, Reply.error(Reply.FAILURE, "quorumd: the agent failed to answer '" + line + "': " + e));
@@ -391,6 +413,65 @@ public final class ControlServer implements AutoCloseable {
             });
             selector.wakeup();
         });
+    }
+
+    /**
+     * A JSON request: checked field by field, then put into the words of the older protocol and
+     * answered by {@link #dispatch} (the same handler calls, rights and log lines).
+     */
+    private CompletionStage<Reply> dispatchJson(Conn c, String line) {
+        Object parsed;
+        try {
+            parsed = Json.parse(line);
+        } catch (JsonException e) {
+            return done(Reply.error(Reply.USAGE, "quorumd: the control request is not valid JSON: " + e.getMessage()));
+        }
+        if (!(parsed instanceof java.util.Map<?, ?> m)) {
+            return done(Reply.error(Reply.USAGE, "quorumd: a control request is a JSON object, e.g. {\"op\":\"status\"}"));
+        }
+        Object id = m.get("id");
+        if (id instanceof String || id instanceof Long) c.id = Json.write(id);
+        else if (id != null) return done(Reply.error(Reply.USAGE, "quorumd: \"id\" must be a string or an integer"));
+        if (!(m.get("op") instanceof String op)) {
+            return done(Reply.error(Reply.USAGE, "quorumd: the control request has no \"op\" string (expected one of "
+                    + new java.util.TreeSet<>(JSON_OPS.keySet()) + ")"));
+        }
+        Set<String> fields = JSON_OPS.get(op);
+        if (fields == null) {
+            return done(Reply.error(Reply.USAGE, "quorumd: unknown control op '" + printable(op) + "' (expected one of "
+                    + new java.util.TreeSet<>(JSON_OPS.keySet()) + ")"));
+        }
+        for (Object k : m.keySet()) {
+            if (!k.equals("op") && !k.equals("id") && !fields.contains(k)) {
+                return done(Reply.error(Reply.USAGE, "quorumd: op '" + op + "' takes no field '" + printable(String.valueOf(k))
+                        + "'" + (fields.isEmpty() ? "" : " (only " + new java.util.TreeSet<>(fields) + ")")));
+            }
+        }
+        StringBuilder words = new StringBuilder(op.equals("status") ? "status-json" : op);
+        c.rawResult = op.equals("status");
+        if (op.equals("step-down") && m.get("to") != null) {
+            if (!(m.get("to") instanceof String to) || !to.matches("[A-Za-z0-9._-]{1,64}")) {
+                return done(Reply.error(Reply.USAGE, "quorumd: \"to\" must be a node id"));
+            }
+            words.append(' ').append(to);
+        }
+        for (String f : new String[] {"pgid", "term"}) {
+            if (!fields.contains(f)) continue;
+            if (!(m.get(f) instanceof Long v) || v < 0 || (f.equals("pgid") && (v < 1 || v > 999_999_999))) {
+                return done(Reply.error(Reply.USAGE, "quorumd: op '" + op + "' needs \"" + f + "\", a "
+                        + (f.equals("pgid") ? "process group id" : "term (an integer >= 0)")));
+            }
+            words.append(' ').append(v);
+        }
+        return dispatch(words.toString(), c.peer);
+    }
+
+    private static boolean startsJson(ByteBuffer in) {
+        for (int i = 0; i < in.position(); i++) {
+            byte b = in.get(i);
+            if (b != ' ' && b != '\t') return b == '{';
+        }
+        return false;
     }
 
     private CompletionStage<Reply> dispatch(String line, PeerCredentials peer) {
@@ -451,7 +532,7 @@ public final class ControlServer implements AutoCloseable {
 
     private void answer(Conn c, Reply r) {
         c.waiting = false;
-        c.out = encode(r);
+        c.out = c.json ? encodeJson(r, c.rawResult, c.id) : encode(r);
         c.deadlineNanos = System.nanoTime() + IO_TIMEOUT_NANOS;
         if (!c.key.isValid()) return;
         try {
@@ -476,6 +557,23 @@ public final class ControlServer implements AutoCloseable {
 
     private static ByteBuffer encode(Reply r) {
         return ByteBuffer.wrap((REPLY_HEADER + r.exitCode() + "\n" + r.body()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** One JSON line: {@code {"exit":0,"result":...}} or {@code {"exit":N,"error":"..."}}, with the request's id. */
+    static ByteBuffer encodeJson(Reply r, boolean rawResult, String id) {
+        String body = r.body().endsWith("\n") ? r.body().substring(0, r.body().length() - 1) : r.body();
+        StringBuilder sb = new StringBuilder("{");
+        if (id != null) sb.append("\"id\":").append(id).append(',');
+        sb.append("\"exit\":").append(r.exitCode()).append(',');
+        if (r.exitCode() == Reply.OK) {
+            sb.append("\"result\":");
+            if (rawResult) sb.append(body);
+            else Json.quote(body, sb);
+        } else {
+            sb.append("\"error\":");
+            Json.quote(body, sb);
+        }
+        return ByteBuffer.wrap(sb.append("}\n").toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private static CompletionStage<Reply> done(Reply r) {

@@ -165,22 +165,76 @@ class SpecProcessTest {
     }
 
     /** The strace binary: installed with apt-get if missing; skipped if it cannot be, failed under CI=true. */
-    static String strace() throws Exception {
-        for (String d : new String[] {"/usr/bin/strace", "/bin/strace", "/usr/local/bin/strace"})
-            if (Files.isExecutable(Path.of(d))) return d;
+    /**
+     * The README's socat example, read from the README and run as written (the socket path and
+     * node id replaced by this agent's) against a real one-node agent: its answer is the README's
+     * line. Then the status op through the same raw protocol names this node master.
+     */
+    @Test
+    void theReadmesSocatExampleTalksToARealAgent() throws Exception {
+        String socat = tool("socat", "the README's control socket example");
+        List<String> readme = Files.readAllLines(Path.of("..", "README.md"), StandardCharsets.UTF_8);
+        int at = -1;
+        for (int i = 0; i < readme.size(); i++) if (readme.get(i).startsWith("$ printf") && readme.get(i).contains("socat")) at = i;
+        assertTrue(at > 0, "the README shows a socat line starting with '$ printf'");
+        String command = readme.get(at).substring(2);
+        String expected = readme.get(at + 1);
+        Path dir = Files.createDirectories(tmp.resolve("socat"));
+        Path socket = dir.resolve("control.sock");
+        int port = io.quorumd.cli.FreePorts.pair(List.of());
+        Path config = dir.resolve("quorumd.yaml");
+        Files.writeString(config, "cluster: socat\nnode: node-a\nbind: 127.0.0.1\npeers:\n  - {id: node-a, host: 127.0.0.1, port: " + port
+                + "}\ntiming: " + FAST + "\nstate_dir: " + Files.createDirectories(dir.resolve("state")) + "\ncontrol_socket: " + socket + "\n");
+        Process agent = new ProcessBuilder(LocalCluster.LAUNCHER.toAbsolutePath().toString(), "run", "-c", config.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
         try {
-            new ProcessBuilder("apt-get", "install", "-y", "-q", "strace").redirectErrorStream(true)
+            LocalCluster.await(() -> "master".equals(role(socket)), Duration.ofSeconds(60), "the agent to be master");
+            String run = command.replace("socat ", socat + " ").replace("/run/quorumd/control.sock", socket.toString());
+            assertEquals(expected, sh(run), "the README's line: " + command);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> st = (Map<String, Object>) Json.parse(sh(run.replace("{\"op\":\"leader\",\"id\":1}", "{\"op\":\"status\"}")));
+            assertEquals(0L, st.get("exit"), st.toString());
+            @SuppressWarnings("unchecked")
+            Map<String, Object> status = (Map<String, Object>) st.get("result");
+            assertEquals("master", status.get("role"), st.toString());
+            assertEquals("node-a", status.get("master"), st.toString());
+            System.out.printf("[socat] %s -> %s%n", command, expected);
+        } finally {
+            agent.toHandle().destroy();
+            if (!agent.waitFor(30, TimeUnit.SECONDS)) agent.destroyForcibly();
+        }
+    }
+
+    private static String sh(String command) throws Exception {
+        Process p = new ProcessBuilder("sh", "-c", command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), command);
+        assertEquals(0, p.exitValue(), command + ": " + out);
+        return out;
+    }
+
+    /** The path of {@code name}, installed with apt-get if missing; fails under CI=true, else skips, if it cannot be had. */
+    static String tool(String name, String forWhat) throws Exception {
+        for (String d : new String[] {"/usr/bin/", "/bin/", "/usr/local/bin/"})
+            if (Files.isExecutable(Path.of(d + name))) return d + name;
+        try {
+            new ProcessBuilder("apt-get", "install", "-y", "-q", name).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(300, TimeUnit.SECONDS);
         } catch (IOException e) {
             // no apt-get
         }
-        if (Files.isExecutable(Path.of("/usr/bin/strace"))) return "/usr/bin/strace";
-        String msg = "strace is not installed and `apt-get install strace` did not install it: the state file's fsync order"
-                + " cannot be traced here";
+        if (Files.isExecutable(Path.of("/usr/bin/" + name))) return "/usr/bin/" + name;
+        String msg = name + " is not installed and `apt-get install " + name + "` did not install it: " + forWhat
+                + " cannot be run here";
         if ("true".equals(System.getenv("CI"))) fail(msg);
         assumeTrue(false, msg);
         return null;
     }
+
+    static String strace() throws Exception {
+        return tool("strace", "the state file's fsync order");
+    }
+
 
     // ---------------------------------------------------------------------------------------
     // Priority decides elections, and only elections
