@@ -249,7 +249,8 @@ final class SimAgent implements Effects.Handler {
         sim.checker.onSend(this, m, e.to());
         int to = sim.indexOf(e.to());
         long id = Simulation.requestId(m);
-        if (to < 0 || to == host.index || id < 0 || !(m instanceof Message.VoteRequest || m instanceof Message.HandOver)) {
+        if (to < 0 || to == host.index || id < 0 || !(m instanceof Message.VoteRequest || m instanceof Message.HandOver
+                || m instanceof Message.Preempt)) {
             sim.violation(Violation.Kind.SAFETY, "contract", host.id + " sent a request that is not one: to=" + e.to()
                     + " " + SimTrace.message(m));
             return;
@@ -350,6 +351,7 @@ final class SimAgent implements Effects.Handler {
         host.roleTerm = e.term();
         host.roleSince = sim.now();
         sim.checker.onRoleChanged(this, e);
+        if (e.reason().startsWith("preempted by ")) sim.preemptions++;
     }
 
     @Override
