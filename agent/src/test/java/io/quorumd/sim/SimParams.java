@@ -140,6 +140,7 @@ final class SimParams {
         // (its node stream and its world's draws differ once a preemption happens, of course)
         int pre = r.nextInt(10);
         if (pre >= 6) p.preemptDelayNanos = new long[] {t, 2 * t, 3 * t, 5 * t}[pre - 6];
+        FaultPlan.drawFenceUnusable(p, r);
         return p;
     }
 

@@ -231,6 +231,13 @@ final class Simulation {
                     q.at(f.until(), () -> x.crashAfterVoteNanos = -1);
                 }
                 break;
+            case FENCE_UNUSABLE:
+                h.fenceUnusable++;
+                h.reportFence();
+                q.at(f.until(), () -> {
+                    if (h.fenceUnusable > 0 && --h.fenceUnusable == 0) h.reportFence();
+                });
+                break;
             case STORAGE_FAIL:
                 h.storageFailures++;
                 q.at(f.until(), () -> {
@@ -254,6 +261,10 @@ final class Simulation {
         net.heal();
         for (SimHost h : hosts) {
             h.storageFailures = 0;
+            if (h.fenceUnusable > 0) {
+                h.fenceUnusable = 0;
+                h.reportFence();
+            }
             h.crashAfterVoteNanos = -1;
             if (h.frozen) h.thaw();
             if (h.paused) h.resume();
