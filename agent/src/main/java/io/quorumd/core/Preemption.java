@@ -68,11 +68,6 @@ final class Preemption {
         lastHeardNanos = now;
     }
 
-    /** Since when this follower has been in contact with the master it follows, or -1 (for tests and status). */
-    long contactSinceNanos(long now) {
-        return inContact(now) ? contactSinceNanos : -1;
-    }
-
     private boolean inContact(long now) {
         return master != null && master.equals(n.master) && masterTerm == n.state.term() && lastHeardNanos >= 0
                 && now - lastHeardNanos <= gapNanos();
