@@ -71,12 +71,16 @@ final class SimAgent implements Effects.Handler {
     }
 
     /** One step: the node handles {@code ev} at the host's local time; its effects are applied in order. */
+    /** This agent run handed its node FenceEligibility(false) last: it must not become master. */
+    boolean fenceToldUnusable;
+
     void deliver(Event ev) {
         if (!alive || sim.violation != null) return;
         long local = host.local();
         stepLocal = local;
         stepEvent = ev;
         sim.checker.beforeStep(this, ev, local);
+        if (ev instanceof Event.FenceEligibility fe) fenceToldUnusable = !fe.usable();
         List<Effect> effects;
         try {
             effects = node.handle(ev, local);
@@ -351,6 +355,9 @@ final class SimAgent implements Effects.Handler {
         host.roleTerm = e.term();
         host.roleSince = sim.now();
         sim.checker.onRoleChanged(this, e);
+        if (e.role() == io.quorumd.core.Role.MASTER && fenceToldUnusable)
+            sim.violation(Violation.Kind.SAFETY, "self-fence required", host.id + " became master in term " + e.term()
+                    + " although its required self-fence device is unusable (it was told so)");
         if (e.reason().startsWith("preempted by ")) sim.preemptions++;
     }
 
