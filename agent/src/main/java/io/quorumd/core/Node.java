@@ -379,6 +379,8 @@ public class Node {
         if (news) trace("self-fence device unusable (%s): no campaign until it works", f.reason());
         if (current instanceof MasterRole) handOvers.onStepDown(null, false, "self-fence device unusable: " + f.reason(), now);
         else if (current instanceof CandidateRole) becomeFollower(null, now, "self-fence device unusable: " + f.reason());
+        // a pre-vote round under way ends too: its grants must not make a candidate (simulator seed 1590)
+        else if (current instanceof FollowerRole fr) fr.preVote = null;
     }
 
     void emit(Effect e) {

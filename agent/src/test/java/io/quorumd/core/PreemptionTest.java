@@ -3,6 +3,8 @@ package io.quorumd.core;
 import io.quorumd.core.NodeScenarioTest.World;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -212,6 +214,29 @@ class PreemptionTest {
         w.deliver("n2", new Event.FenceEligibility(true, ""));
         w.runUntil(w.now + DELAY + 1500 * MS);
         assertEquals("n2", w.master(), w.dump());
+    }
+
+    /**
+     * Simulator seed 1590: the device became unusable while the node's pre-vote round was under
+     * way, and the grants that came after made it a candidate, then master. The round ends with it.
+     */
+    @Test
+    void aPreVoteRoundUnderWayEndsWhenTheRequiredDeviceBecomesUnusable() {
+        OneNode one = new OneNode("n0", 0);
+        one.at(2500, new Event.Tick());
+        long round = one.lastRequestId(true);
+        one.handle(new Event.FenceEligibility(false, "test: watchdog gone"));
+        List<Effect> fx = one.receive(OneNode.grant("n1", 1, round, true));
+        assertEquals(Role.FOLLOWER, one.node.role(), fx.toString());
+        assertEquals(0, one.node.term(), fx.toString());
+        assertTrue(OneNode.only(fx, Effect.Persist.class).isEmpty(), fx.toString());
+        // and no new round while it lasts; once usable again, it campaigns
+        one.at(10_000, new Event.Tick());
+        assertEquals(Role.FOLLOWER, one.node.role());
+        one.handle(new Event.FenceEligibility(true, ""));
+        one.at(12_000, new Event.Tick());
+        one.receive(OneNode.grant("n1", 1, one.lastRequestId(true), true));
+        assertEquals(Role.CANDIDATE, one.node.role(), one.out.toString());
     }
 
     @Test
