@@ -16,6 +16,7 @@ import io.quorumd.core.NodeConfig;
 import io.quorumd.core.NodeView;
 import io.quorumd.core.Role;
 import io.quorumd.core.TermState;
+import io.quorumd.fence.FenceEligibilityWatch;
 import io.quorumd.fence.SelfFence;
 import io.quorumd.metrics.LoopCounters;
 import io.quorumd.metrics.Metrics;
@@ -74,6 +75,8 @@ public final class Agent {
     private Metrics metrics;
     /** The self-fence device's keeper, or null (self_fence off, or auto without a device). */
     private volatile SelfFence selfFence;
+    /** With {@code self_fence.mode: required}: whether this node may campaign; else null. */
+    private final FenceEligibilityWatch fenceWatch;
     /** {@code quorumd exec}'s process groups, under the lease; null until attached. */
     private volatile ExecGuards execGuards;
     /** Requests made through the transport, for the watch over its progress; null: not watched. */
@@ -100,6 +103,9 @@ public final class Agent {
           long startedNanos) {
         this.config = config;
         this.nodeConfig = nodeConfig;
+        // reported before the first event the node handles: booted less than t ago, it campaigns not yet
+        this.fenceWatch = config.selfFence().mode() == io.quorumd.config.SelfFenceConfig.Mode.REQUIRED
+                ? new FenceEligibilityWatch(config.selfFence().device()) : null;
         this.node = node;
         this.bootId = bootId;
         this.inbox = inbox;
@@ -135,10 +141,15 @@ public final class Agent {
         this.selfFence = f;
     }
 
-    /** The self-fence's failure while master in {@code required} mode: step down (hand over). */
+    /**
+     * The self-fence's failure while master in {@code required} mode: the device is unusable, so the
+     * core hands over and does not campaign (see {@link FenceEligibilityWatch}).
+     */
     void selfFenceFailed(String why) {
-        log.error("{}: self_fence.mode is required, so this node steps down", why);
-        inbox.offer(new Event.StepDownRequested(null));
+        log.error("{}: self_fence.mode is required, so this node hands over and does not campaign", why);
+        FenceEligibilityWatch w = fenceWatch;
+        if (w != null) w.failed(why);
+        inbox.offer(new Event.Tick());   // wake the loop
     }
 
     /** {@code quorumd exec}'s groups, guarded under this node's lease. */
@@ -243,6 +254,12 @@ public final class Agent {
                 announceStop();
             }
             long now = System.nanoTime();
+            Event.FenceEligibility fe = fenceWatch == null ? null : fenceWatch.poll(now);
+            if (fe != null) {
+                if (fe.usable()) log.info("self-fence: the device is usable: this node may campaign");
+                else log.warn("self-fence: {}: this node does not campaign (self_fence.mode is required)", fe.reason());
+                Effects.apply(node.handle(fe, now), handler);
+            }
             List<Effect> effects = node.handle(event, now);
             Effects.apply(effects, handler);
             if (!afterEvent(now)) return;

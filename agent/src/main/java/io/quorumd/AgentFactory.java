@@ -153,14 +153,8 @@ public final class AgentFactory {
         }
         Agent agent = new Agent(config, nodeConfig, node, bootId, inbox, drops, transport, persister, supervisor, sd, lock,
                 io.quorumd.transport.Addresses.hostPort(bind.address(), config.self().port()), startedNanos);
-        try {
-            agent.attachSelfFence(SelfFence.create(config.selfFence(), nodeConfig.timing().leaseNanos(),
-                    nodeConfig.timing().heartbeatNanos(), agent::selfFenceFailed));
-        } catch (IOException e) {
-            agent.abort();
-            // starting again cannot help until an operator loads the driver: exit 2, not restarted
-            throw new StartupException(e.getMessage(), e, true);
-        }
+        agent.attachSelfFence(SelfFence.create(config.selfFence(), nodeConfig.timing().leaseNanos(),
+                nodeConfig.timing().heartbeatNanos(), agent::selfFenceFailed));
         agent.attachExecGuards(supervisor.newExecGuards(
                 config.command() != null ? config.command().stopSignal().number() : 15,
                 nodeConfig.timing().stopTimeoutNanos()));

@@ -118,6 +118,7 @@ public record Config(Path source, String cluster, String node, String bind, List
         Duration window = command != null ? command.restartWindow() : CommandConfig.DEFAULT_RESTART_WINDOW;
         Timing t = new Timing(timing.heartbeat().toNanos(), timing.electionTimeout().toNanos(), timing.clockDrift(),
                 stop.toNanos(), window.toNanos());
-        return new NodeConfig(new Peers(node, voters), t, hooks != null && hooks.fence() != null);
+        return new NodeConfig(new Peers(node, voters), t, hooks != null && hooks.fence() != null,
+                timing.preemptDelay() == null ? NodeConfig.PREEMPT_OFF : timing.preemptDelay().toNanos());
     }
 }

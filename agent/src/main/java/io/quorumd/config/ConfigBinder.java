@@ -39,7 +39,8 @@ final class ConfigBinder {
     private static final List<String> PEER_KEYS = List.of("id", "host", "port", "priority", "public_key");
     private static final List<String> SECURITY_KEYS = List.of("curve");
     private static final List<String> CURVE_KEYS = List.of("key");
-    private static final List<String> TIMING_KEYS = List.of("heartbeat", "election_timeout", "clock_drift");
+    private static final List<String> TIMING_KEYS = List.of("heartbeat", "election_timeout", "clock_drift",
+            "preempt_delay");
     private static final List<String> COMMAND_KEYS = List.of("exec", "workdir", "env", "stop_signal", "stop_timeout",
             "restart", "max_restarts", "restart_window");
     private static final List<String> HOOKS_KEYS = List.of("on_master", "on_follower", "fence", "timeout");
@@ -263,7 +264,8 @@ final class ConfigBinder {
     }
 
     private TimingConfig timing(Fields top) {
-        Fields tf = r.section(top, "timing", TIMING_KEYS, "a mapping with heartbeat, election_timeout and clock_drift");
+        Fields tf = r.section(top, "timing", TIMING_KEYS,
+                "a mapping with heartbeat, election_timeout, clock_drift and preempt_delay");
         if (tf == null) return null;
         Duration heartbeat = r.duration(tf, "heartbeat", TimingConfig.DEFAULT_HEARTBEAT, false);
         Duration election = r.duration(tf, "election_timeout", TimingConfig.DEFAULT_ELECTION_TIMEOUT, false);
@@ -281,7 +283,29 @@ final class ConfigBinder {
             }
             return null;
         }
-        return new TimingConfig(heartbeat, election, drift);
+        Duration preempt = null;
+        if (tf.has("preempt_delay")) {
+            String s = r.string(tf, "preempt_delay", TimingConfig.PREEMPT_OFF, "off or a duration such as 30s");
+            if (s == null) return null;
+            if (!s.equals(TimingConfig.PREEMPT_OFF)) {
+                try {
+                    preempt = Durations.parse(s, false);
+                } catch (IllegalArgumentException e) {
+                    r.problem(tf.value("preempt_delay"), tf.keyPath("preempt_delay"), "must be off or a duration: "
+                            + e.getMessage());
+                    return null;
+                }
+                // a peer must have heard the master for at least a whole stickiness window: a node
+                // that just started (or just healed) has not yet shown that its link holds
+                if (preempt.compareTo(election) < 0) {
+                    r.problem(tf.value("preempt_delay"), tf.keyPath("preempt_delay"), "must be off or at least"
+                            + " election_timeout (" + Durations.format(election) + "), so that a peer takes over only"
+                            + " after it has heard the master for a whole election timeout");
+                    return null;
+                }
+            }
+        }
+        return new TimingConfig(heartbeat, election, drift, preempt);
     }
 
     private CommandConfig command(Fields top) {

@@ -151,7 +151,8 @@ public final class ConfigChecker {
         if (c.selfFence().mode() == SelfFenceConfig.Mode.REQUIRED) {
             Path dev = c.selfFence().device();
             if (!Files.exists(dev)) report.add("self_fence.device", "does not exist, and self_fence.mode is required:"
-                    + " load a watchdog driver (e.g. modprobe softdog) or set mode: auto", dev.toString());
+                    + " this node would never campaign; load a watchdog driver (e.g. modprobe softdog) or set mode: auto",
+                    dev.toString());
             else if (Files.isDirectory(dev)) report.add("self_fence.device", "is a directory, not a watchdog device",
                     dev.toString());
             else if (!Files.isWritable(dev)) report.add("self_fence.device", "is not writable by this user,"

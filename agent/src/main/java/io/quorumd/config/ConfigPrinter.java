@@ -66,6 +66,9 @@ public final class ConfigPrinter {
         out.add("  heartbeat: " + Durations.format(t.heartbeat()));
         out.add("  election_timeout: " + Durations.format(t.electionTimeout()));
         out.add("  clock_drift: " + percent(t.clockDrift()));
+        out.add("  preempt_delay: " + (t.preemptDelay() == null ? quoted(TimingConfig.PREEMPT_OFF)
+                + "   # a higher-priority peer never takes over a healthy master"
+                : Durations.format(t.preemptDelay()) + "   # a healthy higher-priority peer takes over by hand-over after it"));
         out.add("  # the master's lease: " + lease(c) + " = election_timeout x (1 - clock_drift) / (1 + clock_drift)");
         CommandConfig cmd = c.command();
         if (cmd == null) {

@@ -76,6 +76,7 @@ final class Campaign {
         if (n.handOvers.shuttingDown) return "shutting down";
         if (n.gaveUp && now < n.noCampaignUntilNanos) return "command failed too often; no campaign for another "
                 + Node.ms(n.noCampaignUntilNanos - now) + " ms";
+        if (n.fenceProblem != null) return "self-fence device unusable: " + n.fenceProblem;
         if (!handedOver && n.isSticky(now)) return n.voter.stickyReason(now);
         return null;
     }
@@ -149,6 +150,7 @@ final class Campaign {
         else if (!n.outbox.storageHealthy()) why = "storage failing: " + n.outbox.storageProblem();
         else if (n.handOvers.shuttingDown) why = "shutting down";
         else if (n.gaveUp && n.noCampaignUntilNanos > now) why = "this node's command failed too often";
+        else if (n.fenceProblem != null) why = "self-fence device unusable: " + n.fenceProblem;
         if (why != null) {
             refuseHandOver(h, why);
             return;

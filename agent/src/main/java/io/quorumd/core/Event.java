@@ -4,7 +4,7 @@ package io.quorumd.core;
 public sealed interface Event
         permits Event.Tick, Event.Received, Event.Persisted, Event.PersistFailed, Event.CommandStopped,
         Event.CommandGaveUp, Event.FenceResult, Event.StepDownRequested, Event.ShutdownRequested,
-        Event.PeerRefused, Event.RequestFailed {
+        Event.PeerRefused, Event.RequestFailed, Event.FenceEligibility {
 
     /** Time passed; nothing else. */
     record Tick() implements Event {}
@@ -50,4 +50,11 @@ public sealed interface Event
 
     /** A request sent by {@link Effect.Request} got no answer in time. */
     record RequestFailed(String to, long requestId, String reason) implements Event {}
+
+    /**
+     * With {@code self_fence.mode: required}: whether the watchdog device can be used. While it cannot
+     * ({@code usable} false, {@code reason} says why) the node does not campaign, and a master hands
+     * over. Nodes start usable; the agent reports a change (and the state at start).
+     */
+    record FenceEligibility(boolean usable, String reason) implements Event {}
 }

@@ -41,6 +41,7 @@ final class FollowerRole extends CampaigningRole {
         n.master = from;
         if (k.sentAtNanos() > n.thisTerm.masterEchoNanos) n.thisTerm.masterEchoNanos = k.sentAtNanos();
         n.knowledge.heard(from, k.term(), k.cleared(), now);
+        n.preemption.heard(from, k.term(), now);
         // pre-vote grants still waiting for a Persist no longer hold: a live master is back
         n.outbox.dropHeld(e -> e instanceof Effect.Respond r && r.message() instanceof VoteResponse v && v.preVote() && v.granted());
         n.electionDeadlineNanos = now + n.electionTimeout();

@@ -34,6 +34,12 @@ final class Lease {
         return true;
     }
 
+    /** The send time (master's clock) of the newest keep-alive {@code from} echoed; -1 if none. */
+    long newestEcho(String from) {
+        Long e = echoes.get(from);
+        return e == null ? -1 : e;
+    }
+
     /** The lease end on the master's clock; -1 until a majority has echoed. */
     long endNanos() {
         return endNanos;

@@ -5,7 +5,8 @@ package io.quorumd.core;
  * carries its sender, the sender's term and the sender's boot id (random per agent run).
  */
 public sealed interface Message
-        permits Message.KeepAlive, Message.VoteRequest, Message.VoteResponse, Message.HandOver, Message.HandOverAck {
+        permits Message.KeepAlive, Message.VoteRequest, Message.VoteResponse, Message.HandOver, Message.HandOverAck,
+        Message.Preempt {
 
     String from();
 
@@ -57,7 +58,18 @@ public sealed interface Message
      */
     record HandOver(String from, long term, long bootId, long requestId, String to, Proof proof) implements Message {}
 
-    /** The answer to a {@link HandOver}. */
+    /**
+     * The answer to a {@link HandOver}, and to a {@link Preempt} ({@code accepted}: the master
+     * starts its hand-over to the asker).
+     */
     record HandOverAck(String from, long term, long bootId, long requestId, boolean accepted, String reason)
             implements Message {}
+
+    /**
+     * Preemption ({@code timing.preempt_delay}): a follower of a higher priority than the master it
+     * follows, healthy and in contact with it for the delay, asks that master of {@code term} for a
+     * graceful hand-over to itself. Answered with a {@link HandOverAck}; the hand-over itself is the
+     * step-down's ({@link HandOver} with proof). Never moves anybody's term.
+     */
+    record Preempt(String from, long term, long bootId, long requestId) implements Message {}
 }

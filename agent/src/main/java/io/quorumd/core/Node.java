@@ -3,6 +3,7 @@ package io.quorumd.core;
 import io.quorumd.core.Message.HandOver;
 import io.quorumd.core.Message.HandOverAck;
 import io.quorumd.core.Message.KeepAlive;
+import io.quorumd.core.Message.Preempt;
 import io.quorumd.core.Message.VoteRequest;
 import io.quorumd.core.Message.VoteResponse;
 
@@ -70,6 +71,8 @@ public class Node {
     Proof offeredProof;               // proof this node offers about its own old command
     boolean gaveUp;
     long noCampaignUntilNanos = -1;
+    /** Why the self-fence device required to campaign is unusable ({@link Event.FenceEligibility}), or null. */
+    String fenceProblem;
 
     // --- the parts that act for every role ---
     final TermGate termGate = new TermGate(this);
@@ -77,6 +80,7 @@ public class Node {
     final Campaign campaign = new Campaign(this);
     final HandOvers handOvers = new HandOvers(this);
     final KeepAlives keepAlives = new KeepAlives(this);
+    final Preemption preemption = new Preemption(this);
 
     /**
      * @param durable     the persisted term and vote
@@ -159,6 +163,8 @@ public class Node {
             campaign.onPeerRefused(p.peer(), nowNanos);
         } else if (event instanceof Event.RequestFailed f) {
             handOvers.onRequestFailed(f, nowNanos);
+        } else if (event instanceof Event.FenceEligibility f) {
+            onFenceEligibility(f, nowNanos);
         } else {
             throw new IllegalArgumentException("unhandled event " + event);
         }
@@ -192,6 +198,7 @@ public class Node {
     private void onTime(long now) {
         if (outbox.retryDue(now)) issuePersist();
         current.onTime(now);
+        if (current instanceof FollowerRole) preemption.onTime(now);
         if (now >= keepAlives.nextNanos) publishKeepAlive(now);
     }
 
@@ -225,7 +232,9 @@ public class Node {
         else if (m instanceof VoteRequest v) voter.onVoteRequest(v, now);
         else if (m instanceof VoteResponse v) current.onVoteResponse(v, now);
         else if (m instanceof HandOver h) current.onHandOver(h, now);
-        else if (m instanceof HandOverAck a) handOvers.onHandOverAck(a, now);
+        else if (m instanceof HandOverAck a) {
+            if (!preemption.onAnswer(a)) handOvers.onHandOverAck(a, now);
+        } else if (m instanceof Preempt p) preemption.onRequest(p, now);
         else throw new IllegalArgumentException("unhandled message " + m);
     }
 
@@ -352,6 +361,26 @@ public class Node {
         // what relied on the failed write must not go out
         outbox.failed(f.reason(), now + timing.heartbeatNanos());
         if (current instanceof CandidateRole) becomeFollower(null, now, "cannot persist the vote: " + f.reason());
+    }
+
+    /**
+     * {@code self_fence.mode: required}: without a usable device this node neither campaigns nor
+     * accepts a hand-over nor preempts (it still votes and follows); a master that loses it hands
+     * over, a candidate gives up its election.
+     */
+    private void onFenceEligibility(Event.FenceEligibility f, long now) {
+        if (f.usable()) {
+            if (fenceProblem != null) trace("self-fence device usable again: campaigning allowed");
+            fenceProblem = null;
+            return;
+        }
+        boolean news = fenceProblem == null;
+        fenceProblem = f.reason();
+        if (news) trace("self-fence device unusable (%s): no campaign until it works", f.reason());
+        if (current instanceof MasterRole) handOvers.onStepDown(null, false, "self-fence device unusable: " + f.reason(), now);
+        else if (current instanceof CandidateRole) becomeFollower(null, now, "self-fence device unusable: " + f.reason());
+        // a pre-vote round under way ends too: its grants must not make a candidate (simulator seed 1590)
+        else if (current instanceof FollowerRole fr) fr.preVote = null;
     }
 
     void emit(Effect e) {

@@ -3,6 +3,7 @@ package io.quorumd.core;
 import io.quorumd.core.Message.HandOver;
 import io.quorumd.core.Message.HandOverAck;
 import io.quorumd.core.Message.KeepAlive;
+import io.quorumd.core.Message.Preempt;
 import io.quorumd.core.Message.VoteRequest;
 import io.quorumd.core.Message.VoteResponse;
 
@@ -91,6 +92,14 @@ final class TermGate {
             return true;
         }
         if (m instanceof HandOverAck) return true;   // matched by its request id, whatever its term
+        if (m instanceof Preempt p) {
+            // asks the master of its own term, and never moves a term: a stale or early one is refused
+            if (p.term() != ours) {
+                n.preemption.refuse(p, "preempt from term " + p.term() + ", this node is in term " + ours);
+                return false;
+            }
+            return true;
+        }
         throw new IllegalArgumentException("unhandled message " + m);
     }
 

@@ -11,7 +11,10 @@
  * {@code MasterRole} (lease, clearance, fence, the command's start: {@code MasterState}), created
  * in one place on every role change and dropped with all it held. {@code Campaign} takes a follower
  * or candidate to master; {@code HandOvers} leaves mastership on purpose (step-down, shutdown) and
- * answers the operator's step-down ({@code StepDownDone}); {@code KeepAlives} announces the term.
+ * answers the operator's step-down ({@code StepDownDone}); {@code KeepAlives} announces the term;
+ * {@code Preemption} asks a lower-priority master for a hand-over after {@code preempt_delay} and
+ * answers such a request with the step-down's path. {@code Event.FenceEligibility} (a required
+ * self-fence device usable or not) decides whether this node may campaign.
  * The pure parts each have one job and their own tests: {@code Outbox} (persist sequence, messages
  * held until their write is acknowledged, write coalescing, storage health), {@code Lease} (echoes
  * to lease end), {@code ClearanceJudge} (proofs, fence, the old lease plus stop bound),

@@ -61,25 +61,30 @@ public final class SelfFence implements AutoCloseable {
         thread.setDaemon(true);
     }
 
+    /** Why {@code d} cannot be a watchdog device now ("does not exist", ...), or null when it may be. */
+    public static String unusableReason(Path d) {
+        return !Files.exists(d) ? "does not exist" : Files.isDirectory(d) ? "is a directory"
+                : !Files.isWritable(d) ? "is not writable by this user" : null;
+    }
+
     /**
-     * The self-fence for {@code c}: null when it is off, or {@code auto} without the device.
-     *
-     * @throws IOException {@code required} and the device is missing or not writable
+     * The self-fence for {@code c}: null when it is off, or {@code auto} without the device. With
+     * {@code required} it exists even while the device is missing: the node then runs without
+     * campaigning ({@link FenceEligibilityWatch}) and opens the device once it is master.
      */
-    public static SelfFence create(SelfFenceConfig c, long leaseNanos, long heartbeatNanos, Failure failure)
-            throws IOException {
+    public static SelfFence create(SelfFenceConfig c, long leaseNanos, long heartbeatNanos, Failure failure) {
         if (c.mode() == SelfFenceConfig.Mode.OFF) return null;
         Path d = c.device();
-        String missing = !Files.exists(d) ? "does not exist" : Files.isDirectory(d) ? "is a directory"
-                : !Files.isWritable(d) ? "is not writable by this user" : null;
+        String missing = unusableReason(d);
         if (missing != null) {
             if (c.mode() == SelfFenceConfig.Mode.REQUIRED) {
-                throw new IOException("self_fence.device " + d + " " + missing + ", and self_fence.mode is required:"
-                        + " this node does not run without it (load a watchdog driver, e.g. modprobe softdog, or set"
-                        + " mode: auto)");
+                log.warn("self_fence.device {} {}, and self_fence.mode is required: this node votes and follows but"
+                        + " does not campaign until the device is usable (load a watchdog driver, e.g. modprobe"
+                        + " softdog, or set mode: auto)", d, missing);
+            } else {
+                log.info("self-fence: {} {}; running without it (self_fence.mode: auto)", d, missing);
+                return null;
             }
-            log.info("self-fence: {} {}; running without it (self_fence.mode: auto)", d, missing);
-            return null;
         }
         SelfFence f = new SelfFence(c, leaseNanos, heartbeatNanos, failure);
         if (TimeUnit.SECONDS.toNanos(f.timeoutSeconds) > leaseNanos) {

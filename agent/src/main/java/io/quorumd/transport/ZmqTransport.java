@@ -305,7 +305,7 @@ public final class ZmqTransport implements AutoCloseable {
     }
 
     /**
-     * Sends a {@link Message.VoteRequest} or {@link Message.HandOver} to {@code to}. The answer comes
+     * Sends a {@link Message.VoteRequest}, {@link Message.HandOver} or {@link Message.Preempt} to {@code to}. The answer comes
      * as {@link Event.Received}, or else {@link Event.RequestFailed} within about {@code timeoutNanos}.
      * A newer request to the same peer supersedes one still outstanding (which then fails).
      *
@@ -321,8 +321,11 @@ public final class ZmqTransport implements AutoCloseable {
         } else if (msg instanceof Message.HandOver h) {
             requestId = h.requestId();
             replyType = Message.HandOverAck.class;
+        } else if (msg instanceof Message.Preempt p) {
+            requestId = p.requestId();
+            replyType = Message.HandOverAck.class;
         } else {
-            throw new IllegalArgumentException("only VoteRequest and HandOver are requests, got "
+            throw new IllegalArgumentException("only VoteRequest, HandOver and Preempt are requests, got "
                     + (msg == null ? "null" : msg.type()));
         }
         byte[] frame;
@@ -751,7 +754,7 @@ public final class ZmqTransport implements AutoCloseable {
                 continue;
             }
             Message m = d instanceof Decoded.Ok ok ? ok.message() : null;
-            if (!(m instanceof Message.VoteRequest) && !(m instanceof Message.HandOver)) {
+            if (!(m instanceof Message.VoteRequest) && !(m instanceof Message.HandOver) && !(m instanceof Message.Preempt)) {
                 drop(TransportDrop.MISPLACED, describe(d) + " on the request port");
                 answerError(envelope, TransportDrop.MISPLACED.name());
                 continue;
@@ -1051,6 +1054,7 @@ public final class ZmqTransport implements AutoCloseable {
         if (m instanceof Message.VoteResponse v) return v.requestId();
         if (m instanceof Message.HandOver h) return h.requestId();
         if (m instanceof Message.HandOverAck a) return a.requestId();
+        if (m instanceof Message.Preempt p) return p.requestId();
         return -1;
     }
 

@@ -39,6 +39,8 @@ import java.util.regex.Pattern;
  *                           report:MasterReport]
  * type "HandOver"     body [requestId, to:str, proof:Proof]
  * type "HandOverAck"  body [requestId, accepted:bool, reason:str|nil]
+ * type "Preempt"      body [requestId]         (answered with a HandOverAck; an agent older than
+ *                                               this type answers it with Error UNKNOWN_TYPE)
  * type "Error"        body [reason:str]        (the answer to a request that could not be taken;
  *                                               term 0 and bootId 0 in its envelope)
  *
@@ -67,6 +69,7 @@ public final class Codec {
     static final String VOTE_RESPONSE = "VoteResponse";
     static final String HAND_OVER = "HandOver";
     static final String HAND_OVER_ACK = "HandOverAck";
+    static final String PREEMPT = "Preempt";
     static final String ERROR = "Error";
 
     private static final int ENVELOPE_SIZE = 7;
@@ -161,6 +164,9 @@ public final class Codec {
                 w.i64(a.requestId());
                 w.bool(a.accepted());
                 w.strOrNil(a.reason());
+            } else if (m instanceof Message.Preempt p) {
+                w.array(1);
+                w.i64(p.requestId());
             } else {
                 throw new IllegalArgumentException("cannot encode message type " + m.getClass().getName());
             }
@@ -199,6 +205,7 @@ public final class Codec {
         if (m instanceof Message.VoteResponse) return VOTE_RESPONSE;
         if (m instanceof Message.HandOver) return HAND_OVER;
         if (m instanceof Message.HandOverAck) return HAND_OVER_ACK;
+        if (m instanceof Message.Preempt) return PREEMPT;
         throw new IllegalArgumentException("unknown message type " + m.getClass().getName());
     }
 
@@ -293,6 +300,10 @@ public final class Codec {
                 result = new Decoded.Ok(new Message.HandOverAck(from, term, bootId,
                         r.i64("HandOverAck.requestId"), r.bool("HandOverAck.accepted"), r.strOrNil("HandOverAck.reason")));
             }
+            case PREEMPT -> {
+                r.body(type, 1);
+                result = new Decoded.Ok(new Message.Preempt(from, term, bootId, r.i64("Preempt.requestId")));
+            }
             case ERROR -> {
                 r.body(type, 1);
                 String reason = r.str("Error.reason");
@@ -385,6 +396,7 @@ public final class Codec {
         if (m instanceof Message.HandOverAck a) {
             return textProblem(t + ".reason", a.reason());
         }
+        if (m instanceof Message.Preempt) return null;
         throw new IllegalArgumentException("unknown message type " + m.getClass().getName());
     }
 

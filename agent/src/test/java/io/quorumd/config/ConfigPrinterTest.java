@@ -74,6 +74,7 @@ class ConfigPrinterTest {
                   heartbeat: 100ms
                   election_timeout: 1s
                   clock_drift: 1%%
+                  preempt_delay: "off"   # a higher-priority peer never takes over a healthy master
                   # the master's lease: 980.198ms = election_timeout x (1 - clock_drift) / (1 + clock_drift)
                 command:
                   exec: ["/usr/bin/my-service", "--primary"]

@@ -66,6 +66,38 @@ class OperationsConfigTest {
     }
 
     @Test
+    void preemptDelayIsOffByDefaultOrADurationOfAtLeastTheElectionTimeout() throws Exception {
+        assertNull(ConfigFiles.load(dir, MINIMAL).timing().preemptDelay());
+        assertNull(ConfigFiles.load(dir, MINIMAL + "timing:\n  preempt_delay: off\n").timing().preemptDelay());
+        Config c = ConfigFiles.load(dir, MINIMAL + "timing:\n  preempt_delay: 30s\n");
+        assertEquals(java.time.Duration.ofSeconds(30), c.timing().preemptDelay());
+        assertEquals(30_000_000_000L, c.nodeConfig().preemptDelayNanos());
+        assertEquals(io.quorumd.core.NodeConfig.PREEMPT_OFF, ConfigFiles.load(dir, MINIMAL).nodeConfig().preemptDelayNanos());
+        // exactly t is enough
+        assertEquals(java.time.Duration.ofSeconds(1),
+                ConfigFiles.load(dir, MINIMAL + "timing:\n  preempt_delay: 1s\n").timing().preemptDelay());
+        assertEquals(at(11, 18, "timing.preempt_delay: must be off or a duration: must be more than 0, e.g. 250ms, 2s"
+                + " or 1m30s (got -5s)"), errorWith("timing:\n  preempt_delay: -5s\n"));
+        assertEquals(at(11, 18, "timing.preempt_delay: must be off or a duration: must be more than 0, e.g. 250ms, 2s"
+                + " or 1m30s (got 0s)"), errorWith("timing:\n  preempt_delay: 0s\n"));
+        assertEquals(at(11, 18, "timing.preempt_delay: must be off or a duration: a duration needs a unit (ms, s, m or h),"
+                + " e.g. 30ms or 30s (got 30)"), errorWith("timing:\n  preempt_delay: 30\n"));
+        assertEquals(at(12, 18, "timing.preempt_delay: must be off or at least election_timeout (2s), so that a peer takes"
+                + " over only after it has heard the master for a whole election timeout (got 1500ms)"),
+                errorWith("timing:\n  election_timeout: 2s\n  preempt_delay: 1500ms\n"));
+        assertEquals(at(11, 18, "timing.preempt_delay: must be off or a duration such as 30s (got a list)"),
+                errorWith("timing:\n  preempt_delay: [1s]\n"));
+    }
+
+    @Test
+    void preemptDelayIsPrinted() throws Exception {
+        assertTrue(ConfigPrinter.toYaml(ConfigFiles.load(dir, MINIMAL + "timing:\n  preempt_delay: 1m30s\n"))
+                .contains("\n  preempt_delay: 1m30s   # a healthy higher-priority peer takes over by hand-over after it\n"));
+        assertTrue(ConfigPrinter.toYaml(ConfigFiles.load(dir, MINIMAL))
+                .contains("\n  preempt_delay: \"off\"   # a higher-priority peer never takes over a healthy master\n"));
+    }
+
+    @Test
     void selfFenceModes() throws Exception {
         SelfFenceConfig s = ConfigFiles.load(dir, MINIMAL + "self_fence:\n  mode: required\n  device: /tmp/wd\n").selfFence();
         assertEquals(new SelfFenceConfig(SelfFenceConfig.Mode.REQUIRED, Path.of("/tmp/wd")), s);

@@ -66,6 +66,19 @@ class NodeScenarioTest {
             for (Peer p : peerList) start(p.id(), peerList, TermState.INITIAL, new Proof(Proof.Kind.CERTIFICATE, p.id(), 0, true));
         }
 
+        /** {@code timing.preempt_delay} of each node (absent: off) */
+        final Map<String, Long> preemptDelay = new TreeMap<>();
+
+        /** Peers with these priorities ({@code n0}, {@code n1}, ...), each with {@code preemptDelayNanos}. */
+        World(int[] priorities, long preemptDelayNanos) {
+            this.fence = null;
+            for (int i = 0; i < priorities.length; i++) {
+                peerList.add(new Peer("n" + i, priorities[i]));
+                preemptDelay.put("n" + i, preemptDelayNanos);
+            }
+            for (Peer p : peerList) start(p.id(), peerList, TermState.INITIAL, new Proof(Proof.Kind.CERTIFICATE, p.id(), 0, true));
+        }
+
         /** Starts a crashed node's agent again, from its disk, with the certificate of its last command's term. */
         void restart(String id) {
             start(id, peerList, disk.getOrDefault(id, TermState.INITIAL),
@@ -81,7 +94,8 @@ class NodeScenarioTest {
 
         void start(String id, List<Peer> ps, TermState st, Proof cert) {
             hostDown.remove(id);
-            Node node = new Node(new NodeConfig(new Peers(id, ps), TIMING, fence != null), st, id.hashCode(), cert,
+            Node node = new Node(new NodeConfig(new Peers(id, ps), TIMING, fence != null,
+                    preemptDelay == null ? NodeConfig.PREEMPT_OFF : preemptDelay.getOrDefault(id, NodeConfig.PREEMPT_OFF)), st, id.hashCode(), cert,
                     new SplittableRandom(id.hashCode()), now);
             nodes.put(id, node);
             up.put(id, true);
@@ -174,7 +188,11 @@ class NodeScenarioTest {
             }
         }
 
+        /** directed links that drop every frame, as {@code "from>to"} */
+        final java.util.Set<String> blocked = new java.util.TreeSet<>();
+
         void send(String from, String to, Message m) {
+            if (blocked.contains(from + ">" + to)) return;
             if (!cut.contains(from) && !cut.contains(to)) at(now + MS, to, new Event.Received(m));
         }
 

@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * <p>Regenerate after an intended change with {@code -Dquorumd.transcripts.rewrite=true}, then
  * read the diff: it is the change in behaviour.
  *
- * <p>Commands: {@code cluster n=3} (a fresh cluster, every node with a restart certificate);
+ * <p>Commands: {@code cluster n=3 [priorities=P0,P1,P2] [preempt_delay=MS]} (a fresh cluster, every
+ * node with a restart certificate; priorities default to 100, preemption to off);
  * {@code run until=MS}; {@code crash ID} (its agent dies, its host answers probes with a refusal);
  * {@code power-off ID} (the same, but its host is down: probes get silence); {@code restart ID} (from its disk, with the restart
  * certificate of its last command's term); {@code disk-fail ID} / {@code disk-ok ID} (every write
@@ -90,7 +91,18 @@ class TranscriptTest {
         String[] a = command.split("\\s+");
         if (a[0].equals("cluster")) {
             int n = Integer.parseInt(arg(a, "n", "3"));
-            return new NodeScenarioTest.World(n);
+            String prio = arg(a, "priorities", "");
+            String preempt = arg(a, "preempt_delay", "");
+            if (prio.isEmpty() && preempt.isEmpty()) return new NodeScenarioTest.World(n);
+            int[] ps = new int[n];
+            java.util.Arrays.fill(ps, 100);
+            if (!prio.isEmpty()) {
+                String[] xs = prio.split(",");
+                if (xs.length != n) throw new IllegalArgumentException("priorities= needs " + n + " values: " + command);
+                for (int k = 0; k < n; k++) ps[k] = Integer.parseInt(xs[k]);
+            }
+            return new NodeScenarioTest.World(ps, preempt.isEmpty() ? NodeConfig.PREEMPT_OFF
+                    : Long.parseLong(preempt) * Timing.MS);
         }
         if (w == null) throw new IllegalArgumentException("'" + command + "' before 'cluster'");
         int from = w.log.size();
@@ -105,7 +117,11 @@ class TranscriptTest {
             case "disk-fail" -> w.diskFailing.add(a[1]);
             case "disk-ok" -> w.diskFailing.remove(a[1]);
             case "cut" -> w.cut.add(a[1]);
-            case "heal" -> w.cut.clear();
+            case "heal" -> {
+                w.cut.clear();
+                w.blocked.clear();
+            }
+            case "block" -> w.blocked.add(a[1]);   // one direction, as FROM>TO
             case "step-down" -> w.askStepDown(a[1], arg(a, "to", null));
             case "shutdown" -> w.deliver(a[1], new Event.ShutdownRequested());
             case "stop-delay" -> w.stopDelay.put(a[1], Long.parseLong(a[2]) * Timing.MS);

@@ -2,18 +2,15 @@ package io.quorumd.fence;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.quorumd.Agent;
-import io.quorumd.AgentFactory;
 import io.quorumd.cli.FreePorts;
 import io.quorumd.config.Config;
 import io.quorumd.config.ConfigLoader;
 import io.quorumd.control.ControlClient;
 import io.quorumd.control.Reply;
-import io.quorumd.systemd.SdNotify;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -123,24 +120,58 @@ class SelfFenceTest {
         assertEquals(afterLease + "V", read(dev));
     }
 
+    /**
+     * {@code required} without the device: the agent runs, votes and follows, but does not
+     * campaign (SPEC "Operations"); a lone node therefore stays without master until the device
+     * appears, then elects itself and pets it. Broken once (the core ignoring FenceEligibility):
+     * the node was master within a second.
+     */
     @Test
-    void requiredRefusesToRunWithoutTheDevice() throws Exception {
+    void requiredWithoutTheDeviceRunsButDoesNotCampaignUntilItIsUsable() throws Exception {
         int p = FreePorts.pair(Set.of());
-        Config c = config("solo", "  - {id: solo, host: 127.0.0.1, port: " + p + "}\n",
-                "self_fence: {mode: required, device: " + tmp.resolve("no-such-watchdog") + "}\n");
-        AgentFactory.StartupException e = assertThrows(AgentFactory.StartupException.class,
-                () -> AgentFactory.start(c, new SdNotify(null, null, null, ProcessHandle.current().pid())));
-        assertTrue(e.needsOperator(), "exit 2: restarting cannot help");
-        Files.createDirectories(tmp.resolve("wd-dir"));
-        Config dirDevice = c.withSelfFence(new io.quorumd.config.SelfFenceConfig(
-                io.quorumd.config.SelfFenceConfig.Mode.REQUIRED, tmp.resolve("wd-dir")));
-        assertTrue(assertThrows(AgentFactory.StartupException.class, () -> AgentFactory.start(dirDevice,
-                new SdNotify(null, null, null, ProcessHandle.current().pid()))).getMessage().contains("is a directory"));
-        assertTrue(e.getMessage().contains("self_fence.mode is required"), e.getMessage());
-        // and the state dir is free again: the same config starts once the device exists
-        device("no-such-watchdog");
-        start(c);
-        await("master with the device", 20, () -> "solo".equals(leader(tmp.resolve("solo.sock"))));
+        Path dev = tmp.resolve("late-watchdog");
+        Path sock = tmp.resolve("solo.sock");
+        start(config("solo", "  - {id: solo, host: 127.0.0.1, port: " + p + "}\n",
+                "self_fence: {mode: required, device: " + dev + "}\n"));
+        await("the agent answers", 20, () -> ControlClient.call(sock, "status", Duration.ofSeconds(2)).exitCode() == 0);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);   // more than 6 election timeouts
+        while (System.nanoTime() < until) {
+            assertEquals(null, leader(sock), "a master without its required device");
+            Thread.sleep(50);
+        }
+        device("late-watchdog");
+        await("master once the device exists", 20, () -> "solo".equals(leader(sock)));
+        await("the master pets the device", 20, () -> read(dev).length() >= 3);
+    }
+
+    /**
+     * Two nodes with {@code required}: the master's device disappears (its file is removed; the
+     * agent looks once a second), so the master hands over to the other, which pets its own
+     * device, and does not take mastership back while its device is missing.
+     */
+    @Test
+    void aMasterWhoseRequiredDeviceGoesAwayHandsOver() throws Exception {
+        int pa = FreePorts.pair(Set.of());
+        int pb = FreePorts.pair(Set.of(pa));
+        String peers = "  - {id: a, host: 127.0.0.1, port: " + pa + "}\n  - {id: b, host: 127.0.0.1, port: " + pb + "}\n";
+        Path devA = device("wd-a");
+        Path devB = device("wd-b");
+        start(config("a", peers, "self_fence: {mode: required, device: " + devA + "}\n"));
+        start(config("b", peers, "self_fence: {mode: required, device: " + devB + "}\n"));
+        Path sockA = tmp.resolve("a.sock");
+        await("a master", 20, () -> leader(sockA) != null);
+        String master = leader(sockA);
+        String other = "a".equals(master) ? "b" : "a";
+        Path otherSock = tmp.resolve(other + ".sock");
+        Files.delete("a".equals(master) ? devA : devB);
+        await(other + " master after " + master + "'s device went away", 20, () -> other.equals(leader(otherSock)));
+        Path otherDev = "a".equals(master) ? devB : devA;
+        await(other + " pets its device", 20, () -> read(otherDev).length() >= 3);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (System.nanoTime() < until) {
+            assertEquals(other, leader(otherSock), master + " took mastership back without its device");
+            Thread.sleep(50);
+        }
     }
 
     @Test

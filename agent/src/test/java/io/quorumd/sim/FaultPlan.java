@@ -34,7 +34,12 @@ final class FaultPlan {
         /** every Persist fails (disk full) */
         STORAGE_FAIL,
         /** the worst moment for a crash: the agent dies right after each vote it sends, and restarts soon */
-        CRASH_AFTER_VOTE
+        CRASH_AFTER_VOTE,
+        /**
+         * self_fence.mode required and the watchdog device unusable (drawn after every other
+         * parameter, never by the weights below, so older seeds keep their schedules)
+         */
+        FENCE_UNUSABLE
     }
 
     /**
@@ -91,7 +96,7 @@ final class FaultPlan {
         long heal = p.healAtNanos;
         int all = (1 << n) - 1;
         int count = 1 + r.nextInt(10);
-        Kind[] kinds = Kind.values();
+        Kind[] kinds = Kind.values();   // FENCE_UNUSABLE has no weight: see drawFenceUnusable
         int[] weight = {12, 8, 6, 14, 5, 8, 12, 4, 10, 4, 8, 4, 5, 6};
         int total = 0;
         for (int w : weight) total += w;
@@ -181,6 +186,17 @@ final class FaultPlan {
             }
             p.faults.add(f);
         }
+    }
+
+    /** In a fifth of the schedules, one host's required self-fence device is unusable for a while. */
+    static void drawFenceUnusable(SimParams p, SplittableRandom r) {
+        if (r.nextInt(5) != 0) return;
+        long t = p.timing.electionTimeoutNanos();
+        long at = t / 2 + r.nextLong(Math.max(1, p.healAtNanos - t / 2));
+        long until = Math.min(p.healAtNanos, at + t / 10 + r.nextLong(6 * t));
+        boolean master = r.nextInt(10) < 6;
+        p.faults.add(new Fault(Kind.FENCE_UNUSABLE, at, until, master ? -1 : r.nextInt(p.nodes), r.nextInt(p.nodes),
+                0, 0, -1, false, -1, 0, 0));
     }
 
     private static int randomMask(SplittableRandom r, int n, int size) {

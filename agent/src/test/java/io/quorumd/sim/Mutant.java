@@ -24,7 +24,7 @@ final class Mutant {
     }
 
     static final List<String> NAMES = List.of("none", "no-handover-wait", "forget-vote", "no-stickiness",
-            "send-before-persist", "long-lease", "stale-token", "no-stop-wait", "eager-certificate");
+            "send-before-persist", "long-lease", "stale-token", "no-stop-wait", "eager-certificate", "ignore-fence");
 
     /** The rules each mutant must break (what the checker must catch it by). */
     static java.util.Set<String> signature(String name) {
@@ -45,6 +45,8 @@ final class Mutant {
                 return java.util.Set.of("command permission");
             case "eager-certificate":
                 return java.util.Set.of("exclusive command");
+            case "ignore-fence":
+                return java.util.Set.of("self-fence required");
             default:
                 return java.util.Set.of();
         }
@@ -111,6 +113,8 @@ final class Mutant {
                 return new Mutant(name, NoStopWaitNode::new, false);
             case "eager-certificate":
                 return new Mutant(name, Node::new, false, false, true);
+            case "ignore-fence":
+                return new Mutant(name, IgnoreFenceNode::new, false);
             default:
                 throw new IllegalArgumentException("unknown mutant '" + name + "': use one of " + NAMES);
         }
@@ -194,6 +198,18 @@ final class Mutant {
         @Override
         protected long clearance(long nowNanos) {
             return Math.max(nowNanos, super.clearance(nowNanos) - timing.stopWaitNanos());
+        }
+    }
+
+    /** Ignores {@code self_fence.mode: required}: a FenceEligibility is handled as a mere tick. */
+    static final class IgnoreFenceNode extends Node {
+        IgnoreFenceNode(NodeConfig c, TermState s, long bootId, Proof cert, RandomGenerator r, long now) {
+            super(c, s, bootId, cert, r, now);
+        }
+
+        @Override
+        public List<Effect> handle(Event event, long nowNanos) {
+            return super.handle(event instanceof Event.FenceEligibility ? new Event.Tick() : event, nowNanos);
         }
     }
 }

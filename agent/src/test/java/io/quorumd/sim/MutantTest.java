@@ -35,7 +35,7 @@ class MutantTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"no-handover-wait", "forget-vote", "no-stickiness", "send-before-persist", "long-lease",
-            "stale-token", "no-stop-wait", "eager-certificate"})
+            "stale-token", "no-stop-wait", "eager-certificate", "ignore-fence"})
     void theCheckerCatchesTheMutant(String name) {
         Mutant mutant = Mutant.byName(name);
         Set<String> rules = Mutant.signature(name);

@@ -71,12 +71,16 @@ final class SimAgent implements Effects.Handler {
     }
 
     /** One step: the node handles {@code ev} at the host's local time; its effects are applied in order. */
+    /** This agent run handed its node FenceEligibility(false) last: it must not become master. */
+    boolean fenceToldUnusable;
+
     void deliver(Event ev) {
         if (!alive || sim.violation != null) return;
         long local = host.local();
         stepLocal = local;
         stepEvent = ev;
         sim.checker.beforeStep(this, ev, local);
+        if (ev instanceof Event.FenceEligibility fe) fenceToldUnusable = !fe.usable();
         List<Effect> effects;
         try {
             effects = node.handle(ev, local);
@@ -249,7 +253,8 @@ final class SimAgent implements Effects.Handler {
         sim.checker.onSend(this, m, e.to());
         int to = sim.indexOf(e.to());
         long id = Simulation.requestId(m);
-        if (to < 0 || to == host.index || id < 0 || !(m instanceof Message.VoteRequest || m instanceof Message.HandOver)) {
+        if (to < 0 || to == host.index || id < 0 || !(m instanceof Message.VoteRequest || m instanceof Message.HandOver
+                || m instanceof Message.Preempt)) {
             sim.violation(Violation.Kind.SAFETY, "contract", host.id + " sent a request that is not one: to=" + e.to()
                     + " " + SimTrace.message(m));
             return;
@@ -350,6 +355,10 @@ final class SimAgent implements Effects.Handler {
         host.roleTerm = e.term();
         host.roleSince = sim.now();
         sim.checker.onRoleChanged(this, e);
+        if (e.role() == io.quorumd.core.Role.MASTER && fenceToldUnusable)
+            sim.violation(Violation.Kind.SAFETY, "self-fence required", host.id + " became master in term " + e.term()
+                    + " although its required self-fence device is unusable (it was told so)");
+        if (e.reason().startsWith("preempted by ")) sim.preemptions++;
     }
 
     @Override

@@ -53,6 +53,8 @@ final class SimHost {
     private long diskBusyUntil;
     private int diskEpoch;
     int storageFailures;
+    /** faults making this host's required self-fence device unusable (FENCE_UNUSABLE) */
+    int fenceUnusable;
 
     // state_dir: term of the last command started on this host (-1: never)
     long recordedTerm = -1;
@@ -146,6 +148,15 @@ final class SimHost {
         sim.checker.onAgentChange();
         sim.net.onAgentUp(this);
         agent.rescheduleTick();
+        if (fenceUnusable > 0) reportFence();   // the agent checks the device at start
+    }
+
+    /** The agent learns whether its required self-fence device can be used (FenceEligibility). */
+    void reportFence() {
+        SimAgent a = agent;
+        if (a == null) return;
+        boolean usable = fenceUnusable == 0;
+        post(a, x -> x.deliver(new Event.FenceEligibility(usable, usable ? "" : "watchdog device gone")));
     }
 
     /**

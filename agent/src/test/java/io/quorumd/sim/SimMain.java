@@ -28,6 +28,8 @@ public final class SimMain {
         long deferredStarts;
         long lateResponses;
         long contestedTerms;
+        long preemptions;
+        long preemptingSchedules;
         long convergedMaxNanos;
 
         double schedulesPerSecond() {
@@ -116,10 +118,10 @@ public final class SimMain {
             s = runSchedules(firstSeed, seeds, nodes, mutant, null, reportRule, maxReports, traceLines, out);
             out.printf(Locale.ROOT, "ran %d schedules (%s, mutant %s) in %.1f s: %.0f schedules/s, %d steps, "
                             + "%.0f s of virtual time; slowest convergence after heal %s; deferred starts %d, late answers %d, "
-                            + "split elections %d%n",
+                            + "split elections %d, preemptions %d (in %d schedules)%n",
                     s.schedules, nodes == 0 ? "3/5/7 nodes" : nodes + " nodes", mutant.name, s.wallNanos / 1e9,
                     s.schedulesPerSecond(), s.steps, s.virtualNanos / 1e9, SimTrace.ms(s.convergedMaxNanos),
-                    s.deferredStarts, s.lateResponses, s.contestedTerms);
+                    s.deferredStarts, s.lateResponses, s.contestedTerms, s.preemptions, s.preemptingSchedules);
             if (!s.byRule.isEmpty()) out.println("violations by class and rule: " + s.byRule);
             if (stats < 0) stats = 1000;
         }
@@ -158,6 +160,8 @@ public final class SimMain {
         s.deferredStarts += r.deferredStarts();
         s.lateResponses += r.lateResponses();
         s.contestedTerms += r.contestedTerms();
+        s.preemptions += r.preemptions();
+        if (r.preemptions() > 0) s.preemptingSchedules++;
         s.convergedMaxNanos = Math.max(s.convergedMaxNanos, r.metAfterHealNanos());
         if (r.violation() != null) {
             s.violations++;

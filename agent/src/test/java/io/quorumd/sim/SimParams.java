@@ -1,5 +1,6 @@
 package io.quorumd.sim;
 
+import io.quorumd.core.NodeConfig;
 import io.quorumd.core.Timing;
 
 import java.util.ArrayList;
@@ -31,6 +32,8 @@ final class SimParams {
     int[] priorities;
     Timing timing;
     boolean fenceConfigured;
+    /** timing.preempt_delay, {@link NodeConfig#PREEMPT_OFF} when off (the same on every node) */
+    long preemptDelayNanos = NodeConfig.PREEMPT_OFF;
     double fenceSuccess;
     long fenceDelayMaxNanos;
 
@@ -133,6 +136,11 @@ final class SimParams {
 
         p.healAtNanos = (8 + r.nextInt(33)) * t;
         FaultPlan.draw(p, r);
+        // drawn last, so every other parameter of a seed is what it was before preemption existed
+        // (its node stream and its world's draws differ once a preemption happens, of course)
+        int pre = r.nextInt(10);
+        if (pre >= 6) p.preemptDelayNanos = new long[] {t, 2 * t, 3 * t, 5 * t}[pre - 6];
+        FaultPlan.drawFenceUnusable(p, r);
         return p;
     }
 
@@ -171,6 +179,8 @@ final class SimParams {
                 SimTrace.ms(tm.leaseNanos()), SimTrace.ms(tm.stopWaitNanos()), SimTrace.ms(tm.restartWindowNanos())));
         s.append(String.format("fence: configured=%s success=%.2f delay<=%s%n", fenceConfigured, fenceSuccess,
                 SimTrace.ms(fenceDelayMaxNanos)));
+        s.append("preempt_delay: ").append(preemptDelayNanos == NodeConfig.PREEMPT_OFF ? "off" : SimTrace.ms(preemptDelayNanos))
+                .append('\n');
         for (int i = 0; i < nodes; i++) {
             s.append(String.format("  %s: priority=%d clock=%+.4f%% offset=%s boot@%s command=%s%n", ids[i],
                     priorities[i], (clockRate[i] - 1) * 100, SimTrace.ms(clockOffsetNanos[i]),

@@ -156,6 +156,8 @@ final class SimTrace {
                     + (h.proof() == null ? "null" : proof(h.proof())) + ")";
         if (m instanceof Message.HandOverAck a)
             return "HandOverAck(" + a.from() + " t" + a.term() + " #" + a.requestId() + (a.accepted() ? " OK" : " NO '" + a.reason() + "'") + ")";
+        if (m instanceof Message.Preempt x)
+            return "Preempt(" + x.from() + " t" + x.term() + " #" + x.requestId() + ")";
         return String.valueOf(m);
     }
 

@@ -30,7 +30,7 @@ final class Simulation {
     }
 
     record Result(long seed, Violation violation, long steps, long virtualNanos, long metAfterHealNanos,
-                  long deferredStarts, long lateResponses, long contestedTerms) {}
+                  long deferredStarts, long lateResponses, long contestedTerms, long preemptions) {}
 
     final SimParams p;
     final Mutant mutant;
@@ -58,6 +58,8 @@ final class Simulation {
     long fences;
     /** terms in which two nodes asked for real votes (split elections) */
     long contestedTerms;
+    /** masters that handed over to a higher-priority peer's preempt request ({@code timing.preempt_delay}) */
+    long preemptions;
 
     Simulation(SimParams p, Mutant mutant, boolean tracing) {
         this.p = p;
@@ -70,7 +72,7 @@ final class Simulation {
         for (int i = 0; i < p.nodes; i++) voters.add(new Peer(p.ids[i], p.priorities[i]));
         configs = new NodeConfig[p.nodes];
         for (int i = 0; i < p.nodes; i++)
-            configs[i] = new NodeConfig(new Peers(p.ids[i], voters), p.timing, p.fenceConfigured);
+            configs[i] = new NodeConfig(new Peers(p.ids[i], voters), p.timing, p.fenceConfigured, p.preemptDelayNanos);
         checker = new Checker(this);
         hosts = new SimHost[p.nodes];
         for (int i = 0; i < p.nodes; i++) hosts[i] = new SimHost(this, i);
@@ -89,7 +91,7 @@ final class Simulation {
         endAt = p.healAtNanos + checker.livenessBudgetNanos + 1;
         loop();
         return new Result(p.seed, violation, steps, now(), checker.met ? checker.metAtNanos - p.healAtNanos : -1,
-                deferredStarts, lateResponses, contestedTerms);
+                deferredStarts, lateResponses, contestedTerms, preemptions);
     }
 
     /** A scripted scenario: boot every host, run the actions the caller queued, stop at {@code end}. */
@@ -142,6 +144,7 @@ final class Simulation {
         if (m instanceof Message.VoteResponse v) return v.requestId();
         if (m instanceof Message.HandOver h) return h.requestId();
         if (m instanceof Message.HandOverAck a) return a.requestId();
+        if (m instanceof Message.Preempt x) return x.requestId();
         return -1;
     }
 
@@ -228,6 +231,13 @@ final class Simulation {
                     q.at(f.until(), () -> x.crashAfterVoteNanos = -1);
                 }
                 break;
+            case FENCE_UNUSABLE:
+                h.fenceUnusable++;
+                h.reportFence();
+                q.at(f.until(), () -> {
+                    if (h.fenceUnusable > 0 && --h.fenceUnusable == 0) h.reportFence();
+                });
+                break;
             case STORAGE_FAIL:
                 h.storageFailures++;
                 q.at(f.until(), () -> {
@@ -251,6 +261,10 @@ final class Simulation {
         net.heal();
         for (SimHost h : hosts) {
             h.storageFailures = 0;
+            if (h.fenceUnusable > 0) {
+                h.fenceUnusable = 0;
+                h.reportFence();
+            }
             h.crashAfterVoteNanos = -1;
             if (h.frozen) h.thaw();
             if (h.paused) h.resume();

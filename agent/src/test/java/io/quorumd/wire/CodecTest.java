@@ -28,7 +28,7 @@ public class CodecTest {
         TestMessages gen = new TestMessages(new Random(42), TestMessages.PEERS);
         for (int i = 0; i < 2_000; i++) {
             for (Message m : List.of(gen.keepAlive(gen.peer()), gen.voteRequest(gen.peer()), gen.voteResponse(gen.peer()),
-                    gen.handOver(gen.peer()), gen.handOverAck(gen.peer()))) {
+                    gen.handOver(gen.peer()), gen.handOverAck(gen.peer()), gen.preempt(gen.peer()))) {
                 assertEquals(new Decoded.Ok(m), codec.decode(codec.encode(m)), () -> "round trip of " + m);
             }
         }
@@ -49,7 +49,9 @@ public class CodecTest {
                         new MasterReport("node-a", MAX_TERM, true, Long.MAX_VALUE, true)),
                 new Message.HandOver("node-a", 3, 4, 5, "node-b", new Proof(Proof.Kind.HANDOVER, "node-a", 0, false)),
                 new Message.HandOverAck("node-b", 3, 4, 5, false, "x".repeat(Codec.MAX_TEXT_CHARS)),
-                new Message.HandOverAck("node-b", 3, 4, 5, true, null));
+                new Message.HandOverAck("node-b", 3, 4, 5, true, null),
+                new Message.Preempt("node-c", MAX_TERM, Long.MIN_VALUE, Long.MAX_VALUE),
+                new Message.Preempt("node-a", 0, 0, Long.MIN_VALUE));
         for (Message m : extremes) assertEquals(new Decoded.Ok(m), codec.decode(codec.encode(m)), m::toString);
     }
 
@@ -70,6 +72,8 @@ public class CodecTest {
                 codec.encode(new Message.HandOver("node-a", 7, 99, 4, "node-c", p)));
         assertArrayEquals(pack(env("node-c", 7, 5, "HandOverAck", new Object[] {4L, true, null})),
                 codec.encode(new Message.HandOverAck("node-c", 7, 5, 4, true, null)));
+        assertArrayEquals(pack(env("node-b", 7, 8, "Preempt", new Object[] {9L})),
+                codec.encode(new Message.Preempt("node-b", 7, 8, 9)));
         assertArrayEquals(pack(env("node-b", 0, 0, "Error", new Object[] {"MALFORMED"})),
                 codec.encodeError("node-b", "MALFORMED"));
     }
@@ -225,6 +229,12 @@ public class CodecTest {
                 new Object[] {new Raw(new byte[] {(byte) 0xcf, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff,
                         (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff}), true, null}))); // uint64 beyond a long
         assertFailure(DecodeFailure.Reason.BAD_FIELD, pack(env("node-a", 1, 0, "HandOverAck", new Object[] {1L, true, 1.5})));
+        refuses("from", new Message.Preempt("node-z", 1, 0, 0));
+        refuses("term: negative", new Message.Preempt("node-a", -1, 0, 0));
+        assertFailure(DecodeFailure.Reason.BAD_FIELD, pack(env("node-a", 1, 0, "Preempt", new Object[] {})));
+        assertFailure(DecodeFailure.Reason.BAD_FIELD, pack(env("node-a", 1, 0, "Preempt", new Object[] {1L, 2L})));
+        assertFailure(DecodeFailure.Reason.BAD_FIELD, pack(env("node-a", 1, 0, "Preempt", new Object[] {"1"})));
+        assertFailure(DecodeFailure.Reason.BAD_TERM, pack(env("node-a", 1L << 62, 0, "Preempt", new Object[] {1L})));
         assertFailure(DecodeFailure.Reason.BAD_FIELD, pack(env("node-a", 1, 0, "KeepAlive",
                 new Object[] {0L, "node-q", 0L, -1L, false, null, 0L, 0L}))); // master unknown
     }

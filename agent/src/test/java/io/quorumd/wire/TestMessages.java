@@ -103,14 +103,19 @@ public final class TestMessages {
         return new Message.HandOverAck(from, term(), anyLong(), anyLong(), random.nextBoolean(), text());
     }
 
+    public Message preempt(String from) {
+        return new Message.Preempt(from, term(), anyLong(), anyLong());
+    }
+
     /** A random valid message of a random type from a random peer. */
     public Message any() {
         String from = peer();
-        switch (random.nextInt(5)) {
+        switch (random.nextInt(6)) {
             case 0: return keepAlive(from);
             case 1: return voteRequest(from);
             case 2: return voteResponse(from);
             case 3: return handOver(from);
+            case 4: return preempt(from);
             default: return handOverAck(from);
         }
     }

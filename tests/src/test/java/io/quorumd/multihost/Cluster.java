@@ -122,6 +122,10 @@ final class Cluster implements AutoCloseable {
     private final DockerClient docker = DockerClientFactory.instance().client();
     private final ExecutorService pool;
     private final Map<String, String> extraConfig = new HashMap<>();
+    /** {@code peers[].priority} by node id; unlisted nodes keep the default (written by the next configure). */
+    final Map<String, Integer> priorities = new HashMap<>();
+    /** {@code timing.preempt_delay} as written in YAML, or null to leave it out (off). */
+    String preemptDelay;
     /** Each node's CURVE public key from the installed {@code quorumd keygen}; empty in trusted mode. */
     private final Map<String, String> publicKeys = new HashMap<>();
     static final String KEY_PATH = "/etc/quorumd/node.key";
@@ -315,19 +319,6 @@ final class Cluster implements AutoCloseable {
         report("quorumd keygen on " + nodes.size() + " nodes took " + ms(System.nanoTime() - t) + " ms");
     }
 
-    private final Map<String, Integer> priorities = new HashMap<>();
-    private final List<String> timingLines = new ArrayList<>();
-
-    /** {@code peers[].priority} of node {@code id} in every node's peer list (written by the next configure). */
-    void priority(String id, int priority) {
-        priorities.put(id, priority);
-    }
-
-    /** One more {@code key: value} under every node's {@code timing:} (written by the next configure). */
-    void timing(String line) {
-        timingLines.add(line);
-    }
-
     /** Adds a top-level YAML block to every node's config (written by the next configure). */
     void extraConfig(String key, String yaml) {
         extraConfig.put(key, yaml);
@@ -343,7 +334,8 @@ final class Cluster implements AutoCloseable {
         for (Node p : nodes) {
             y.append("  - id: ").append(p.id).append('\n');
             y.append("    host: ").append(p.ip).append('\n');
-            if (priorities.containsKey(p.id)) y.append("    priority: ").append(priorities.get(p.id)).append('\n');
+            Integer priority = priorities.get(p.id);
+            if (priority != null) y.append("    priority: ").append(priority).append('\n');
             String key = publicKeys.get(p.id);
             if (key != null) y.append("    public_key: \"").append(key).append("\"\n");
         }
@@ -354,7 +346,7 @@ final class Cluster implements AutoCloseable {
         y.append("  heartbeat: ").append(HEARTBEAT_MILLIS).append("ms\n");
         y.append("  election_timeout: ").append(ELECTION_TIMEOUT_MILLIS).append("ms\n");
         y.append("  clock_drift: ").append(Math.round(CLOCK_DRIFT * 100)).append("%\n");
-        for (String l : timingLines) y.append("  ").append(l).append('\n');
+        if (preemptDelay != null) y.append("  preempt_delay: ").append(preemptDelay).append('\n');
         y.append("command:\n");
         y.append("  exec: [\"/usr/local/bin/quorumd-demo\"]\n");
         y.append("  stop_timeout: ").append(STOP_TIMEOUT_MILLIS).append("ms\n");
@@ -382,14 +374,17 @@ final class Cluster implements AutoCloseable {
 
     void startAgents() {
         long t = System.nanoTime();
-        onEach(n -> {
-            ExecResult r = n.exec("systemctl", "start", "quorumd");
-            if (r.getExitCode() != 0) {
-                throw new AssertionError(n.id + ": systemctl start quorumd exited " + r.getExitCode() + ": "
-                        + r.getStderr() + "\n" + journal(n, 30));
-            }
-        });
+        onEach(this::startAgent);
         report("systemctl start quorumd (READY) on " + nodes.size() + " nodes took " + ms(System.nanoTime() - t) + " ms");
+    }
+
+    /** {@code systemctl start quorumd} on one node (returns once it notified READY). */
+    void startAgent(Node n) {
+        ExecResult r = n.exec("systemctl", "start", "quorumd");
+        if (r.getExitCode() != 0) {
+            throw new AssertionError(n.id + ": systemctl start quorumd exited " + r.getExitCode() + ": "
+                    + r.getStderr() + "\n" + journal(n, 30));
+        }
     }
 
     // ---------------------------------------------------------------------------------------

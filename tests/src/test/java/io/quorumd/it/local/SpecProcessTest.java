@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -302,6 +303,61 @@ class SpecProcessTest {
                     victim, prio.get(victim), m, prio.get(m), term);
         }
         assertTrue(checked >= 1, "a higher-priority node came back under a lower-priority master at least once");
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Preemption: timing.preempt_delay
+    // ---------------------------------------------------------------------------------------
+
+    /**
+     * {@code timing.preempt_delay: 3s} on three agents, n3 (priority 300) started last, once n1 or
+     * n2 (priority 100) runs the command: n3 becomes master by the step-down's hand-over (cleared by
+     * {@code handover} from the old master, in the next term), never sooner than the delay after
+     * it was started, and within the delay plus SPEC's liveness bound and slack for JVM start-up;
+     * it then stays master (the old, lower-priority master never asks back) for two more delays
+     * with its term unchanged. The observer of {@link LocalCluster} fails the test on any overlap of
+     * the command groups.
+     */
+    @Test
+    void aHigherPriorityNodeStartedLastTakesOverByHandOverAfterPreemptDelay() throws Exception {
+        long delayMs = 3000;
+        Map<String, Integer> prio = Map.of("n1", 100, "n2", 100, "n3", 300);
+        cluster = new LocalCluster(tmp.resolve("preempt"), 3, new LocalCluster.Options()
+                .timing("{heartbeat: 100ms, election_timeout: 1000ms, preempt_delay: " + delayMs + "ms}").priorities(prio));
+        cluster.start("n1");
+        cluster.start("n2");
+        String old = cluster.awaitMasterRunning(START, null);
+        assertNotEquals("n3", old);
+        long oldTerm = LocalCluster.term(cluster.status(old));
+        long started = System.nanoTime();
+        cluster.start("n3");
+        String next = null;
+        long deadline = started + START.toNanos() + TimeUnit.MILLISECONDS.toNanos(delayMs) + liveness(1000, 1000).toNanos();
+        while (System.nanoTime() < deadline) {
+            next = cluster.masterRunning();
+            if ("n3".equals(next)) break;
+            Thread.sleep(20);
+        }
+        long tookMs = (System.nanoTime() - started) / 1_000_000;
+        assertEquals("n3", next, "n3 (priority 300) master within " + (deadline - started) / 1_000_000 + " ms of its start\n"
+                + cluster.describe() + "\n" + cluster.logs());
+        assertTrue(tookMs >= delayMs, "n3 took over " + tookMs + " ms after its start, before preempt_delay\n" + cluster.logs());
+        Map<String, Object> st = cluster.status("n3");
+        assertEquals("handover", st.get("cleared_by"), st.toString());
+        assertEquals(old, st.get("old_master"), st.toString());
+        long term = LocalCluster.term(st);
+        assertEquals(oldTerm + 1, term, "one hand-over, no election in between: " + st);
+        assertTrue(read(cluster.log(old)).contains("preempted by n3 (priority 300 > 100)"), cluster.logs());
+        System.out.printf("[preempt] n3 (priority 300) master %d ms after its start (preempt_delay %d ms), handed over by %s%n",
+                tookMs, delayMs, old);
+        // no flapping: for two more delays n3 stays master in the same term
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2 * delayMs);
+        while (System.nanoTime() < until) {
+            Map<String, Object> s = cluster.status("n3");
+            assertEquals("master", LocalCluster.role(s), "n3 lost mastership: " + s + "\n" + cluster.describe());
+            assertEquals(term, LocalCluster.term(s), "the term moved: " + s);
+            Thread.sleep(100);
+        }
     }
 
     // ---------------------------------------------------------------------------------------
