@@ -1,11 +1,16 @@
 package io.quorumd.core;
 
+import io.quorumd.log.LogEntry;
+
+import java.util.List;
+
 /**
  * Every frame the nodes exchange. The codec adds protocol version and cluster name; every message
  * carries its sender, the sender's term and the sender's boot id (random per agent run).
  */
 public sealed interface Message
-        permits Message.KeepAlive, Message.VoteRequest, Message.VoteResponse, Message.HandOver, Message.HandOverAck {
+        permits Message.KeepAlive, Message.VoteRequest, Message.VoteResponse, Message.HandOver, Message.HandOverAck,
+        Message.Append, Message.AppendAck {
 
     String from();
 
@@ -60,4 +65,29 @@ public sealed interface Message
     /** The answer to a {@link HandOver}. */
     record HandOverAck(String from, long term, long bootId, long requestId, boolean accepted, String reason)
             implements Message {}
+
+    /**
+     * The master's append (Raft's AppendEntries), a request: the entries after {@code prevIndex}
+     * (none: a heartbeat that confirms mastership for a read and carries the commit index).
+     *
+     * @param prevIndex    index of the entry before {@code entries} (0: none)
+     * @param prevTerm     its term (0 with prevIndex 0)
+     * @param entries      contiguous from {@code prevIndex + 1}, terms never decreasing
+     * @param leaderCommit the master's commit index
+     */
+    record Append(String from, long term, long bootId, long requestId, long prevIndex, long prevTerm,
+                  List<LogEntry> entries, long leaderCommit) implements Message {
+        public Append {
+            entries = List.copyOf(entries);
+        }
+    }
+
+    /**
+     * The answer to an {@link Append}, sent only once the entries it acknowledges are on disk.
+     * {@code success}: the log matches the master's up to {@code matchIndex}. A refusal carries the
+     * hint ({@code conflictIndex}, {@code conflictTerm}) of {@link io.quorumd.log.AppendResult.Rejected};
+     * an answer from a newer term tells the master it is deposed.
+     */
+    record AppendAck(String from, long term, long bootId, long requestId, boolean success, long matchIndex,
+                     long conflictIndex, long conflictTerm) implements Message {}
 }
