@@ -164,7 +164,8 @@ public final class FrameFuzzer {
                 p.packBinaryHeader(b.length);
                 p.writePayload(b);
             }
-            case 6 -> p.packString(new String[] {"VoteRequest", "VoteResponse", "HandOver", "HandOverAck", "Error", "x"}[random.nextInt(6)]);
+            case 6 -> p.packString(new String[] {"VoteRequest", "VoteResponse", "HandOver", "HandOverAck", "Error", "x",
+                    "Append", "AppendAck"}[random.nextInt(8)]);
             case 7 -> {
                 int n = random.nextInt(10);
                 p.packArrayHeader(n);
