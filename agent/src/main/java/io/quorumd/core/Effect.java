@@ -1,5 +1,9 @@
 package io.quorumd.core;
 
+import io.quorumd.log.LogEntry;
+
+import java.util.List;
+
 /**
  * What the core asks the world to do, in order. The core never announces a term or a vote before
  * the {@link Persist} behind it is acknowledged: it holds such messages back itself.
@@ -7,7 +11,8 @@ package io.quorumd.core;
 public sealed interface Effect
         permits Effect.Publish, Effect.Request, Effect.Respond, Effect.Persist, Effect.StartCommand,
         Effect.StopCommand, Effect.LeaseRenewed, Effect.RunHook, Effect.RunFence, Effect.RoleChanged,
-        Effect.Trace, Effect.ReadyToExit, Effect.Probe, Effect.StepDownDone {
+        Effect.Trace, Effect.ReadyToExit, Effect.Probe, Effect.StepDownDone, Effect.PersistLog, Effect.Apply,
+        Effect.ReadReady, Effect.ClientFailed {
 
     /** Publish a keep-alive to every peer (PUB/SUB). */
     record Publish(Message.KeepAlive keepAlive) implements Effect {}
@@ -67,6 +72,37 @@ public sealed interface Effect
      * mastership meanwhile, or it was not master when the request came).
      */
     record StepDownDone(long requestId) implements Effect {}
+
+    /**
+     * Make the log durable: remove the stored entries from {@code truncateFrom} on (0: none), then
+     * append {@code entries}, then fsync; acknowledge with {@link Event.LogPersisted}. Writes
+     * complete in sequence order. Nothing that acknowledges these entries leaves before that.
+     */
+    record PersistLog(long seq, long truncateFrom, List<LogEntry> entries) implements Effect {
+        public PersistLog {
+            entries = List.copyOf(entries);
+        }
+    }
+
+    /**
+     * Entry {@code entry.index()} is committed: apply it to the store, in index order (each index
+     * exactly once per agent run; a restarted run applies again from its snapshot). An empty payload
+     * is a master's no-op. {@code requestId} is the {@link Event.ClientWrite} it answers, or 0.
+     */
+    record Apply(LogEntry entry, long requestId) implements Effect {}
+
+    /**
+     * The linearizable read {@code requestId} may be served now from the state applied so far
+     * (every entry up to its read index is applied; a majority confirmed this master after the read arrived).
+     */
+    record ReadReady(long requestId) implements Effect {}
+
+    /**
+     * Client request {@code requestId} failed. {@code outcomeUnknown}: a write that was appended and
+     * may still commit (the master was lost, or no majority answered in time); otherwise it surely
+     * had no effect. {@code master} is the master this node knows, or null.
+     */
+    record ClientFailed(long requestId, boolean outcomeUnknown, String master, String reason) implements Effect {}
 
     enum Hook { ON_MASTER, ON_FOLLOWER }
 }

@@ -36,6 +36,14 @@ public final class Effects {
         void probe(Effect.Probe e);
 
         void stepDownDone(Effect.StepDownDone e);
+
+        void persistLog(Effect.PersistLog e);
+
+        void apply(Effect.Apply e);
+
+        void readReady(Effect.ReadReady e);
+
+        void clientFailed(Effect.ClientFailed e);
     }
 
     /** Carries out {@code effects} in order. */
@@ -58,6 +66,10 @@ public final class Effects {
         else if (e instanceof Effect.ReadyToExit x) h.readyToExit(x);
         else if (e instanceof Effect.Probe x) h.probe(x);
         else if (e instanceof Effect.StepDownDone x) h.stepDownDone(x);
+        else if (e instanceof Effect.PersistLog x) h.persistLog(x);
+        else if (e instanceof Effect.Apply x) h.apply(x);
+        else if (e instanceof Effect.ReadReady x) h.readReady(x);
+        else if (e instanceof Effect.ClientFailed x) h.clientFailed(x);
         else throw new IllegalArgumentException("unhandled effect " + e);
     }
 }

@@ -4,7 +4,8 @@ package io.quorumd.core;
 public sealed interface Event
         permits Event.Tick, Event.Received, Event.Persisted, Event.PersistFailed, Event.CommandStopped,
         Event.CommandGaveUp, Event.FenceResult, Event.StepDownRequested, Event.ShutdownRequested,
-        Event.PeerRefused, Event.RequestFailed, Event.FenceEligibility {
+        Event.PeerRefused, Event.RequestFailed, Event.FenceEligibility, Event.LogPersisted, Event.ClientWrite,
+        Event.ClientRead {
 
     /** Time passed; nothing else. */
     record Tick() implements Event {}
@@ -57,4 +58,29 @@ public sealed interface Event
      * over. Nodes start usable; the agent reports a change (and the state at start).
      */
     record FenceEligibility(boolean usable, String reason) implements Event {}
+
+    /** The {@link Effect.PersistLog} with this sequence number is on disk (written and fsynced). */
+    record LogPersisted(long seq) implements Event {}
+
+    /**
+     * A client asks for a write: {@code payload} is the command the store applies (opaque to the
+     * core, never empty). Answered by {@link Effect.Apply} with the same {@code requestId}, or by
+     * {@link Effect.ClientFailed}, within an election timeout.
+     */
+    record ClientWrite(long requestId, byte[] payload) implements Event {
+        public ClientWrite {
+            payload = payload.clone();
+        }
+
+        @Override
+        public byte[] payload() {
+            return payload.clone();
+        }
+    }
+
+    /**
+     * A client asks for a linearizable read: answered by {@link Effect.ReadReady} (serve it from the
+     * state applied so far) or by {@link Effect.ClientFailed}, within an election timeout.
+     */
+    record ClientRead(long requestId) implements Event {}
 }

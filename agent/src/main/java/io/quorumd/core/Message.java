@@ -1,12 +1,16 @@
 package io.quorumd.core;
 
+import io.quorumd.log.LogEntry;
+
+import java.util.List;
+
 /**
  * Every frame the nodes exchange. The codec adds protocol version and cluster name; every message
  * carries its sender, the sender's term and the sender's boot id (random per agent run).
  */
 public sealed interface Message
         permits Message.KeepAlive, Message.VoteRequest, Message.VoteResponse, Message.HandOver, Message.HandOverAck,
-        Message.Preempt {
+        Message.Preempt, Message.Append, Message.AppendAck {
 
     String from();
 
@@ -72,4 +76,29 @@ public sealed interface Message
      * step-down's ({@link HandOver} with proof). Never moves anybody's term.
      */
     record Preempt(String from, long term, long bootId, long requestId) implements Message {}
+
+    /**
+     * The master's append (Raft's AppendEntries), a request: the entries after {@code prevIndex}
+     * (none: a heartbeat that confirms mastership for a read and carries the commit index).
+     *
+     * @param prevIndex    index of the entry before {@code entries} (0: none)
+     * @param prevTerm     its term (0 with prevIndex 0)
+     * @param entries      contiguous from {@code prevIndex + 1}, terms never decreasing
+     * @param leaderCommit the master's commit index
+     */
+    record Append(String from, long term, long bootId, long requestId, long prevIndex, long prevTerm,
+                  List<LogEntry> entries, long leaderCommit) implements Message {
+        public Append {
+            entries = List.copyOf(entries);
+        }
+    }
+
+    /**
+     * The answer to an {@link Append}, sent only once the entries it acknowledges are on disk.
+     * {@code success}: the log matches the master's up to {@code matchIndex}. A refusal carries the
+     * hint ({@code conflictIndex}, {@code conflictTerm}) of {@link io.quorumd.log.AppendResult.Rejected};
+     * an answer from a newer term tells the master it is deposed.
+     */
+    record AppendAck(String from, long term, long bootId, long requestId, boolean success, long matchIndex,
+                     long conflictIndex, long conflictTerm) implements Message {}
 }

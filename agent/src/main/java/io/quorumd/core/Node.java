@@ -1,11 +1,14 @@
 package io.quorumd.core;
 
+import io.quorumd.core.Message.Append;
+import io.quorumd.core.Message.AppendAck;
 import io.quorumd.core.Message.HandOver;
 import io.quorumd.core.Message.HandOverAck;
 import io.quorumd.core.Message.KeepAlive;
 import io.quorumd.core.Message.Preempt;
 import io.quorumd.core.Message.VoteRequest;
 import io.quorumd.core.Message.VoteResponse;
+import io.quorumd.log.RaftLog;
 
 import java.util.List;
 import java.util.Map;
@@ -21,7 +24,8 @@ import java.util.random.RandomGenerator;
  * handler is the role's state: a new one on every role change, the old one dropped with all it
  * held. {@link Campaign} takes a follower or candidate to master. The pure parts ({@link Outbox},
  * {@link Lease}, {@link ClearanceJudge}, {@link HandOverPlan}, {@link MasterKnowledge},
- * {@link PeerTable}) each have one job. A broken invariant throws (always on, not {@code assert}),
+ * {@link PeerTable}) each have one job. {@link Replication} keeps the replicated log (with
+ * {@link Leadership} while master); with {@link NodeConfig#replication()} off it does nothing. A broken invariant throws (always on, not {@code assert}),
  * with the values in its message; the simulator reports it as a violation with its seed. Time
  * comes in as {@code nowNanos} (the local monotonic clock), randomness from the
  * {@link RandomGenerator} given at construction; nothing else is read.
@@ -81,6 +85,7 @@ public class Node {
     final HandOvers handOvers = new HandOvers(this);
     final KeepAlives keepAlives = new KeepAlives(this);
     final Preemption preemption = new Preemption(this);
+    final Replication replication;
 
     /**
      * @param durable     the persisted term and vote
@@ -105,12 +110,21 @@ public class Node {
             this.offeredProof = certificate;
             this.proofs.put(self, certificate);
         }
+        this.replication = new Replication(this);
         this.peerTable = new PeerTable(peers.others(), timing.electionTimeoutNanos());
         this.probe = new SilenceProbe(timing.heartbeatNanos());
         this.current = new FollowerRole(this);
         this.requestCounter = (random.nextLong() & 0x7fff_ffffL) << 20;
         this.keepAlives.nextNanos = nowNanos;
         this.electionDeadlineNanos = nowNanos + electionTimeout();
+    }
+
+    /**
+     * The durable log as storage recovered it ({@code SnapshotStore.load}, then {@code LogStorage.open});
+     * only before the first event. Without it the log starts empty.
+     */
+    public void recoverLog(RaftLog log) {
+        replication.recover(log);
     }
 
     public String id() { return self; }
@@ -163,12 +177,20 @@ public class Node {
             campaign.onPeerRefused(p.peer(), nowNanos);
         } else if (event instanceof Event.RequestFailed f) {
             handOvers.onRequestFailed(f, nowNanos);
+            replication.onRequestFailed(f);
         } else if (event instanceof Event.FenceEligibility f) {
             onFenceEligibility(f, nowNanos);
+        } else if (event instanceof Event.LogPersisted p) {
+            replication.onLogPersisted(p.seq(), nowNanos);
+        } else if (event instanceof Event.ClientWrite w) {
+            replication.onClientWrite(w, nowNanos);
+        } else if (event instanceof Event.ClientRead r) {
+            replication.onClientRead(r, nowNanos);
         } else {
             throw new IllegalArgumentException("unhandled event " + event);
         }
         onTime(nowNanos);
+        replication.afterEvent(nowNanos);
         handOvers.answerStepDowns();
         probeSilentMaster(nowNanos);
         checkInvariants();
@@ -192,7 +214,7 @@ public class Node {
     public long nextDeadlineNanos() {
         long d = current.nextDeadline(keepAlives.nextNanos);
         if (outbox.retryAtNanos() >= 0) d = Math.min(d, outbox.retryAtNanos());
-        return d;
+        return Math.min(d, replication.nextDeadlineNanos());
     }
 
     private void onTime(long now) {
@@ -235,6 +257,8 @@ public class Node {
         else if (m instanceof HandOverAck a) {
             if (!preemption.onAnswer(a)) handOvers.onHandOverAck(a, now);
         } else if (m instanceof Preempt p) preemption.onRequest(p, now);
+        else if (m instanceof Append a) replication.onAppend(a, now);
+        else if (m instanceof AppendAck a) replication.onAppendAck(a, now);
         else throw new IllegalArgumentException("unhandled message " + m);
     }
 
@@ -282,6 +306,26 @@ public class Node {
         if (!(current instanceof MasterRole m))
             throw new IllegalStateException("clearance asked of " + self + " as " + role() + " in term " + state.term());
         return m.oldLeaseEndPlus(now, timing.stopWaitNanos());
+    }
+
+    /** Raft §5.4.1: a voter refuses a candidate whose log is behind its own (last term, then last index). */
+    protected boolean candidateLogBehind(long candidateLastTerm, long candidateLastIndex) {
+        return replication.behind(candidateLastTerm, candidateLastIndex);
+    }
+
+    /** How far a follower may acknowledge entries: what its disk holds ({@code durableIndex}), never more. */
+    protected long ackableIndex(long durableIndex, long lastIndex) {
+        return durableIndex;
+    }
+
+    /** The match indexes the master's commit rule counts: one per voter, its own durable index first. */
+    protected long[] commitVotes(long[] matchIndexes) {
+        return matchIndexes;
+    }
+
+    /** A read is served only once a majority confirmed this master after the read took its index. */
+    protected boolean readConfirmed(boolean byMajority) {
+        return byMajority;
     }
 
     /** Messages go out only once every term and vote they may rely on is on disk. */
@@ -399,10 +443,10 @@ public class Node {
         return ++requestCounter;
     }
 
-    /** The replicated log arrives in a later issue; the vote rule already compares it. */
-    protected long lastLogTerm() { return 0; }
+    /** The last entry of the log, for vote requests and keep-alives. */
+    public long lastLogTerm() { return replication.lastTerm(); }
 
-    protected long lastLogIndex() { return 0; }
+    public long lastLogIndex() { return replication.lastIndex(); }
 
     static long ms(long nanos) {
         return nanos / Timing.MS;

@@ -8,8 +8,10 @@ package io.quorumd.core;
  *                          than its master must have been healthy and in contact with it before it
  *                          asks for a hand-over; {@link #PREEMPT_OFF} (the default) never. A master
  *                          honours such a request only when preemption is on in its own config too.
+ * @param replication       the replicated log runs (the {@code kv} store): the master appends and
+ *                          replicates, every node applies; off, the core elects only, as before
  */
-public record NodeConfig(Peers peers, Timing timing, boolean fenceConfigured, long preemptDelayNanos) {
+public record NodeConfig(Peers peers, Timing timing, boolean fenceConfigured, long preemptDelayNanos, boolean replication) {
     /** {@code preempt_delay: off}. */
     public static final long PREEMPT_OFF = -1;
 
@@ -18,9 +20,19 @@ public record NodeConfig(Peers peers, Timing timing, boolean fenceConfigured, lo
             throw new IllegalArgumentException("preempt delay must be off or not negative, got " + preemptDelayNanos + " ns");
     }
 
-    /** Without preemption (the default). */
+    /** Election only: no preemption, no replicated log (the defaults). */
     public NodeConfig(Peers peers, Timing timing, boolean fenceConfigured) {
-        this(peers, timing, fenceConfigured, PREEMPT_OFF);
+        this(peers, timing, fenceConfigured, PREEMPT_OFF, false);
+    }
+
+    /** With {@code timing.preempt_delay}, no replicated log. */
+    public NodeConfig(Peers peers, Timing timing, boolean fenceConfigured, long preemptDelayNanos) {
+        this(peers, timing, fenceConfigured, preemptDelayNanos, false);
+    }
+
+    /** With or without the replicated log, no preemption. */
+    public NodeConfig(Peers peers, Timing timing, boolean fenceConfigured, boolean replication) {
+        this(peers, timing, fenceConfigured, PREEMPT_OFF, replication);
     }
 
     public boolean preemptOn() {

@@ -1,5 +1,7 @@
 package io.quorumd.core;
 
+import io.quorumd.core.Message.Append;
+import io.quorumd.core.Message.AppendAck;
 import io.quorumd.core.Message.HandOver;
 import io.quorumd.core.Message.HandOverAck;
 import io.quorumd.core.Message.KeepAlive;
@@ -100,7 +102,31 @@ final class TermGate {
             }
             return true;
         }
+        if (m instanceof Append a) return passAppend(a, now);
+        if (m instanceof AppendAck a) {
+            if (a.term() > ours) n.adoptTerm(a.term(), now, a.from() + " answered an append from term " + a.term());
+            return a.term() == n.state.term() && a.term() == ours;
+        }
         throw new IllegalArgumentException("unhandled message " + m);
+    }
+
+    /**
+     * Only the master of a term appends: a newer term is adopted like its keep-alive's claim, an
+     * older one is answered with this node's term (the stale master learns it is deposed), and a
+     * candidate of the same term has lost its election.
+     */
+    private boolean passAppend(Append a, long now) {
+        long ours = n.state.term();
+        if (a.term() < ours) {
+            n.send(new Effect.Respond(a.from(), new AppendAck(n.self, ours, n.bootId, a.requestId(), false, 0, 0, 0)));
+            return false;
+        }
+        if (a.term() > ours) n.adoptTerm(a.term(), now, a.from() + " is master in term " + a.term() + " (it appends)");
+        if (n.role() == Role.MASTER)
+            throw new IllegalStateException("two masters in term " + a.term() + ": this node " + n.self + " and " + a.from()
+                    + ", which appends");
+        if (n.role() == Role.CANDIDATE) n.becomeFollower(a.from(), now, a.from() + " is master in term " + a.term());
+        return true;
     }
 
     /** The term field of {@code m} that no node may hold (negative or over {@link TermState#MAX_TERM}), or null. */
@@ -119,6 +145,12 @@ final class TermGate {
                 return "report.masterTerm " + v.report().masterTerm();
         } else if (m instanceof HandOver h) {
             p = h.proof();
+        } else if (m instanceof Append a) {
+            lastLogTerm = a.prevTerm();
+            for (io.quorumd.log.LogEntry e : a.entries())
+                if (!TermState.validTerm(e.term())) return "entry " + e.index() + " term " + e.term();
+        } else if (m instanceof AppendAck a) {
+            lastLogTerm = a.conflictTerm();
         }
         if (p != null && !TermState.validTerm(p.masterTerm())) return "proof.masterTerm " + p.masterTerm();
         if (!TermState.validTerm(lastLogTerm)) return "lastLogTerm " + lastLogTerm;

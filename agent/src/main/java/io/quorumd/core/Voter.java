@@ -54,8 +54,9 @@ final class Voter {
                     + " ms ago: that election may still succeed";
         if (!v.preVote() && state.votedFor() != null && !state.votedFor().equals(v.from()))
             return "already voted for " + state.votedFor() + " in term " + state.term();
-        if (v.lastLogTerm() < n.lastLogTerm() || (v.lastLogTerm() == n.lastLogTerm() && v.lastLogIndex() < n.lastLogIndex()))
-            return "candidate's log is behind";
+        if (n.candidateLogBehind(v.lastLogTerm(), v.lastLogIndex()))
+            return "candidate's log (last term " + v.lastLogTerm() + ", index " + v.lastLogIndex() + ") is behind this node's"
+                    + " (last term " + n.lastLogTerm() + ", index " + n.lastLogIndex() + ")";
         return null;
     }
 

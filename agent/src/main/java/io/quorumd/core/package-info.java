@@ -20,6 +20,11 @@
  * to lease end), {@code ClearanceJudge} (proofs, fence, the old lease plus stop bound),
  * {@code HandOverPlan} (whom to ask next), {@code MasterKnowledge} (stickiness, amnesia, the report
  * a voter gives), {@code PeerTable}, {@code SilenceProbe} (when a follower probes its silent master:
- * the {@code Probe} effect). Broken invariants throw, with the values in the message.
+ * the {@code Probe} effect). {@code Replication} is the replicated log for every role (what is
+ * durable, what a follower acknowledges, what is committed and applied; appends are requests, their
+ * answers {@code AppendAck}s sent only for entries on disk) and {@code Leadership} the master's side
+ * for one term (next and match indexes, the commit rule over durable indexes, Raft's no-op, client
+ * writes and ReadIndex reads with their deadlines); both run only with {@code NodeConfig.replication}.
+ * Broken invariants throw, with the values in the message.
  */
 package io.quorumd.core;

@@ -4,6 +4,7 @@ import io.quorumd.core.MasterReport;
 import io.quorumd.core.Message;
 import io.quorumd.core.Proof;
 import io.quorumd.core.TermState;
+import io.quorumd.log.LogEntry;
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessageFormat;
 import org.msgpack.core.MessageInsufficientBufferException;
@@ -19,6 +20,8 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -41,11 +44,17 @@ import java.util.regex.Pattern;
  * type "HandOverAck"  body [requestId, accepted:bool, reason:str|nil]
  * type "Preempt"      body [requestId]         (answered with a HandOverAck; an agent older than
  *                                               this type answers it with Error UNKNOWN_TYPE)
+ * type "Append"       body [requestId, prevIndex &gt;= 0, prevTerm &gt;= 0, entries:[Entry] (at most
+ *                           {@value #MAX_APPEND_ENTRIES}), leaderCommit &gt;= 0]
+ * type "AppendAck"    body [requestId, success:bool, matchIndex &gt;= 0, conflictIndex &gt;= 0, conflictTerm &gt;= 0]
  * type "Error"        body [reason:str]        (the answer to a request that could not be taken;
  *                                               term 0 and bootId 0 in its envelope)
  *
  * Proof        = [kind:str (HANDOVER|CERTIFICATE|FENCE|SELF), node:str, masterTerm &gt;= 0, cleared:bool]
  * MasterReport = [master:str|nil, masterTerm &gt;= 0, cleared:bool, heardAgoNanos &gt;= -1, amnesic:bool]
+ * Entry        = [index &gt;= 1, term &gt;= 1, payload:bin]   (an append's entries are contiguous from
+ *                prevIndex + 1, their terms never below prevTerm nor the entry before; prevIndex 0
+ *                exactly when prevTerm 0)
  * </pre>
  * Every peer id in a frame (sender, {@code master}, {@code to}, a proof's or report's node) must
  * be a configured peer; free text ({@code reason}) is at most {@value #MAX_TEXT_CHARS} chars.
@@ -71,6 +80,10 @@ public final class Codec {
     static final String HAND_OVER_ACK = "HandOverAck";
     static final String PREEMPT = "Preempt";
     static final String ERROR = "Error";
+    static final String APPEND = "Append";
+    static final String APPEND_ACK = "AppendAck";
+    /** The most entries one append may carry (the frame's 64 KiB bounds their bytes). */
+    public static final int MAX_APPEND_ENTRIES = 1024;
 
     private static final int ENVELOPE_SIZE = 7;
     /** Starts the detail of a failure that only the catch-all noticed. */
@@ -167,6 +180,26 @@ public final class Codec {
             } else if (m instanceof Message.Preempt p) {
                 w.array(1);
                 w.i64(p.requestId());
+            } else if (m instanceof Message.Append a) {
+                w.array(5);
+                w.i64(a.requestId());
+                w.i64(a.prevIndex());
+                w.i64(a.prevTerm());
+                w.array(a.entries().size());
+                for (LogEntry e : a.entries()) {
+                    w.array(3);
+                    w.i64(e.index());
+                    w.i64(e.term());
+                    w.bin(e.payload());
+                }
+                w.i64(a.leaderCommit());
+            } else if (m instanceof Message.AppendAck a) {
+                w.array(5);
+                w.i64(a.requestId());
+                w.bool(a.success());
+                w.i64(a.matchIndex());
+                w.i64(a.conflictIndex());
+                w.i64(a.conflictTerm());
             } else {
                 throw new IllegalArgumentException("cannot encode message type " + m.getClass().getName());
             }
@@ -206,6 +239,8 @@ public final class Codec {
         if (m instanceof Message.HandOver) return HAND_OVER;
         if (m instanceof Message.HandOverAck) return HAND_OVER_ACK;
         if (m instanceof Message.Preempt) return PREEMPT;
+        if (m instanceof Message.Append) return APPEND;
+        if (m instanceof Message.AppendAck) return APPEND_ACK;
         throw new IllegalArgumentException("unknown message type " + m.getClass().getName());
     }
 
@@ -304,6 +339,25 @@ public final class Codec {
                 r.body(type, 1);
                 result = new Decoded.Ok(new Message.Preempt(from, term, bootId, r.i64("Preempt.requestId")));
             }
+            case APPEND -> {
+                r.body(type, 5);
+                long requestId = r.i64("Append.requestId");
+                long prevIndex = r.i64("Append.prevIndex");
+                long prevTerm = r.i64("Append.prevTerm");
+                int count = r.arrayHeader("Append.entries");
+                if (count > MAX_APPEND_ENTRIES)
+                    throw new Fail(DecodeFailure.Reason.BAD_FIELD, "Append.entries: " + count + ", at most " + MAX_APPEND_ENTRIES);
+                List<LogEntry> entries = new ArrayList<>(count);
+                for (int i = 0; i < count; i++) entries.add(r.entry("Append.entries[" + i + "]"));
+                result = new Decoded.Ok(new Message.Append(from, term, bootId, requestId, prevIndex, prevTerm, entries,
+                        r.i64("Append.leaderCommit")));
+            }
+            case APPEND_ACK -> {
+                r.body(type, 5);
+                result = new Decoded.Ok(new Message.AppendAck(from, term, bootId, r.i64("AppendAck.requestId"),
+                        r.bool("AppendAck.success"), r.i64("AppendAck.matchIndex"), r.i64("AppendAck.conflictIndex"),
+                        r.i64("AppendAck.conflictTerm")));
+            }
             case ERROR -> {
                 r.body(type, 1);
                 String reason = r.str("Error.reason");
@@ -349,6 +403,12 @@ public final class Codec {
                 return tooLarge(t + ".report.masterTerm", v.report().masterTerm());
         } else if (m instanceof Message.HandOver h) {
             p = h.proof();
+        } else if (m instanceof Message.Append a) {
+            if (a.prevTerm() > TermState.MAX_TERM) return tooLarge(t + ".prevTerm", a.prevTerm());
+            for (LogEntry e : a.entries())
+                if (e.term() > TermState.MAX_TERM) return tooLarge(t + ".entries[" + e.index() + "].term", e.term());
+        } else if (m instanceof Message.AppendAck a) {
+            if (a.conflictTerm() > TermState.MAX_TERM) return tooLarge(t + ".conflictTerm", a.conflictTerm());
         }
         if (p != null && p.masterTerm() > TermState.MAX_TERM) return tooLarge(t + ".proof.masterTerm", p.masterTerm());
         return null;
@@ -397,7 +457,33 @@ public final class Codec {
             return textProblem(t + ".reason", a.reason());
         }
         if (m instanceof Message.Preempt) return null;
+        if (m instanceof Message.Append a) return appendProblem(t, a);
+        if (m instanceof Message.AppendAck a) {
+            if (a.matchIndex() < 0) return t + ".matchIndex: negative (" + a.matchIndex() + ")";
+            if (a.conflictIndex() < 0) return t + ".conflictIndex: negative (" + a.conflictIndex() + ")";
+            if (a.conflictTerm() < 0) return t + ".conflictTerm: negative (" + a.conflictTerm() + ")";
+            return null;
+        }
         throw new IllegalArgumentException("unknown message type " + m.getClass().getName());
+    }
+
+    private static String appendProblem(String t, Message.Append a) {
+        if (a.prevIndex() < 0) return t + ".prevIndex: negative (" + a.prevIndex() + ")";
+        if (a.prevTerm() < 0) return t + ".prevTerm: negative (" + a.prevTerm() + ")";
+        if ((a.prevIndex() == 0) != (a.prevTerm() == 0))
+            return t + ".prevTerm: " + a.prevTerm() + " with prevIndex " + a.prevIndex() + " (0 exactly together)";
+        if (a.leaderCommit() < 0) return t + ".leaderCommit: negative (" + a.leaderCommit() + ")";
+        if (a.entries().size() > MAX_APPEND_ENTRIES)
+            return t + ".entries: " + a.entries().size() + ", at most " + MAX_APPEND_ENTRIES;
+        long index = a.prevIndex();
+        long term = a.prevTerm();
+        for (LogEntry e : a.entries()) {
+            if (e.index() != index + 1) return t + ".entries: index " + e.index() + " where " + (index + 1) + " was due";
+            if (e.term() < term) return t + ".entries[" + e.index() + "].term: " + e.term() + " below " + term;
+            index = e.index();
+            term = e.term();
+        }
+        return null;
     }
 
     private String proofProblem(String field, Proof p) {
@@ -480,6 +566,11 @@ public final class Codec {
             }
             p.packRawStringHeader(bytes.length);
             p.writePayload(bytes);
+        }
+
+        void bin(byte[] b) throws IOException {
+            p.packBinaryHeader(b.length);
+            p.writePayload(b);
         }
 
         void strOrNil(String s) throws IOException {
@@ -589,6 +680,28 @@ public final class Codec {
             } catch (CharacterCodingException e) {
                 throw new Fail(shapeReason, name + ": not valid UTF-8");
             }
+        }
+
+        byte[] bin(String name) throws IOException, Fail {
+            ValueType t = next(name);
+            if (t != ValueType.BINARY) throw wrongType(name, "binary", t);
+            int len = u.unpackBinaryHeader();
+            if (len < 0 || len > remaining())
+                throw new Fail(DecodeFailure.Reason.TRUNCATED, name + ": declares " + len + " bytes, " + remaining() + " left");
+            return u.readPayload(len);
+        }
+
+        /** A log entry; its index and term are checked here, so the record's own checks never throw. */
+        LogEntry entry(String name) throws IOException, Fail {
+            int n = arrayHeader(name);
+            if (n != 3) throw new Fail(DecodeFailure.Reason.BAD_FIELD, name + " has " + n + " fields, expected 3");
+            long index = i64(name + ".index");
+            long term = i64(name + ".term");
+            byte[] payload = bin(name + ".payload");
+            if (index < 1) throw new Fail(DecodeFailure.Reason.BAD_FIELD, name + ".index: below 1 (" + index + ")");
+            if (term < 1) throw new Fail(DecodeFailure.Reason.BAD_FIELD, name + ".term: below 1 (" + term + ")");
+            checkTerm(name + ".term", term);
+            return new LogEntry(index, term, payload);
         }
 
         boolean nil(String name) throws IOException, Fail {

@@ -199,6 +199,8 @@ final class Checker {
                         + " to " + to + " (term " + r.term() + ", no hand-over) although " + why);
         } else if (m instanceof Message.KeepAlive k && k.claimsMastership()) {
             claimMaster(k.term(), h.id, "its keep-alive");
+        } else if (m instanceof Message.AppendAck ack) {
+            onAppendAck(h, ack, to);
         }
     }
 
@@ -208,6 +210,55 @@ final class Checker {
      */
     private static boolean voteDurable(TermState disk, long term, String candidate) {
         return disk.term() > term || disk.term() == term && candidate.equals(disk.votedFor());
+    }
+
+    // ---------------------------------------------------------------- the replicated log and the store
+
+    /** the entry each index was first applied with, on any node (State Machine Safety) */
+    private final TreeMap<Long, io.quorumd.log.LogEntry> applied = new TreeMap<>();
+
+    /**
+     * An entry is applied only once committed: a majority's disks hold it (an entry never leaves a
+     * disk once committed, so this holds at every later apply too), and every node applies the same
+     * entry at the same index.
+     */
+    void onApply(SimAgent a, Effect.Apply e) {
+        io.quorumd.log.LogEntry x = e.entry();
+        io.quorumd.log.LogEntry first = applied.putIfAbsent(x.index(), x);
+        if (first != null && !first.equals(x)) {
+            sim.violation(Violation.Kind.SAFETY, "state machine safety", a.host.id + " applied " + x + " at index "
+                    + x.index() + " where " + first + " was applied before");
+            return;
+        }
+        int holding = 0;
+        StringBuilder who = new StringBuilder();
+        for (SimHost h : sim.hosts) {
+            long t = h.diskTermAt(x.index());
+            if (t == x.term()) holding++;
+            who.append(' ').append(h.id).append('=').append(t < 0 ? "none" : "t" + t);
+        }
+        if (holding < (n / 2 + 1))
+            sim.violation(Violation.Kind.SAFETY, "commit durability", a.host.id + " applied " + x + " (term " + x.term()
+                    + ") but only " + holding + " of " + n + " disks hold it:" + who);
+    }
+
+    /** A follower acknowledges only entries its disk holds. */
+    private void onAppendAck(SimHost h, Message.AppendAck a, String to) {
+        if (a.success() && a.matchIndex() > h.diskLog.size())
+            sim.violation(Violation.Kind.SAFETY, "log persist-before-ack", h.id + " acknowledged index " + a.matchIndex()
+                    + " to " + to + " but its disk holds " + h.diskLog.size() + " entries");
+    }
+
+    /** The run's history of client calls must be linearizable (SPEC: linearizable reads and writes). */
+    void checkHistory(io.quorumd.lin.History history) {
+        io.quorumd.lin.Verdict v = io.quorumd.lin.Linearizability.check(history);
+        sim.linearizabilityNanos += v.nanos();
+        if (!v.violations().isEmpty()) {
+            String text = v.toString();
+            sim.violation(Violation.Kind.SAFETY, "linearizability", text.length() > 6000 ? text.substring(0, 6000) + "..." : text);
+        } else if (!v.undecided().isEmpty()) {
+            sim.undecidedHistories++;
+        }
     }
 
     void onDurable(SimHost h, Effect.Persist e) {
@@ -349,10 +400,32 @@ final class Checker {
     long livenessStart() {
         long firstFree = Long.MAX_VALUE;
         for (SimHost h : sim.hosts) {
-            if (h.agent == null) continue;
+            if (h.agent == null || !mayWin(h)) continue;
             firstFree = Math.min(firstFree, Math.max(h.agent.noCampaignUntil, 0));
         }
         return Math.max(p.healAtNanos, firstFree == Long.MAX_VALUE ? 0 : firstFree);
+    }
+
+    /**
+     * With the store, only a node whose log is at least as up to date as a majority's (itself
+     * included) can win an election (Raft §5.4.1): while the only such nodes may not campaign (their
+     * command gave up), nobody can be master, and the liveness clock starts when the first may again.
+     */
+    private boolean mayWin(SimHost h) {
+        if (!p.kv) return true;
+        long term = h.agent.node.lastLogTerm();
+        long index = h.agent.node.lastLogIndex();
+        int behindOrEqual = 0;
+        for (SimHost o : sim.hosts) {
+            if (o.agent == null) {
+                behindOrEqual++;   // it restarts at the heal from its disk; counted as a possible voter
+                continue;
+            }
+            long ot = o.agent.node.lastLogTerm();
+            long oi = o.agent.node.lastLogIndex();
+            if (term > ot || term == ot && index >= oi) behindOrEqual++;
+        }
+        return behindOrEqual >= n / 2 + 1;
     }
 
     private void checkMet() {

@@ -24,7 +24,9 @@ final class Mutant {
     }
 
     static final List<String> NAMES = List.of("none", "no-handover-wait", "forget-vote", "no-stickiness",
-            "send-before-persist", "long-lease", "stale-token", "no-stop-wait", "eager-certificate", "ignore-fence");
+            "send-before-persist", "long-lease", "stale-token", "no-stop-wait", "eager-certificate", "ignore-fence",
+            "commit-without-majority", "read-without-confirmation", "ack-before-persist", "forget-log-tail",
+            "ignore-log-up-to-date");
 
     /** The rules each mutant must break (what the checker must catch it by). */
     static java.util.Set<String> signature(String name) {
@@ -47,6 +49,17 @@ final class Mutant {
                 return java.util.Set.of("exclusive command");
             case "ignore-fence":
                 return java.util.Set.of("self-fence required");
+            case "commit-without-majority":
+                return java.util.Set.of("commit durability", "linearizability");
+            case "read-without-confirmation":
+                return java.util.Set.of("linearizability");
+            case "ack-before-persist":
+                return java.util.Set.of("log persist-before-ack", "commit durability", "linearizability");
+            case "forget-log-tail":
+                return java.util.Set.of("commit durability", "state machine safety", "linearizability");
+            case "ignore-log-up-to-date":
+                // "core exception": the log's own always-on check (a master contradicts a committed entry)
+                return java.util.Set.of("commit durability", "state machine safety", "linearizability", "core exception");
             default:
                 return java.util.Set.of();
         }
@@ -64,6 +77,14 @@ final class Mutant {
      * schedule that catches it with probes answered is still to be found.
      */
     final boolean forgetVote;
+    /**
+     * whether the schedules run the replicated store: the election mutants keep the schedules they
+     * were proven on (store off, as before it existed), the log mutants need it on; null: drawn
+     * from the seed ({@link SimParams#kv})
+     */
+    Boolean kv;
+    /** the simulated disk loses this many entries of the log's tail when the agent restarts (0: none) */
+    int forgetLogTail;
     /** the world leaves every probe unanswered (see {@link #forgetVote}) */
     final boolean silentProbes;
     /** the supervisor hands every command the QUORUMD_TERM of the first one it recorded on this host */
@@ -94,6 +115,23 @@ final class Mutant {
     }
 
     static Mutant byName(String name) {
+        Mutant m = make(name);
+        if (!name.equals("none")) m.kv = LOG_MUTANTS.contains(name);
+        return m;
+    }
+
+    /** The mutants of the replicated log: their schedules run the store. */
+    static final java.util.Set<String> LOG_MUTANTS = java.util.Set.of("commit-without-majority",
+            "read-without-confirmation", "ack-before-persist", "forget-log-tail", "ignore-log-up-to-date");
+
+    /** The correct node in the same world as {@code m} (store on or off alike): the control run of a mutant's seed. */
+    static Mutant baseFor(Mutant m) {
+        Mutant b = none();
+        b.kv = m.kv;
+        return b;
+    }
+
+    private static Mutant make(String name) {
         switch (name) {
             case "none":
                 return none();
@@ -115,6 +153,19 @@ final class Mutant {
                 return new Mutant(name, Node::new, false, false, true);
             case "ignore-fence":
                 return new Mutant(name, IgnoreFenceNode::new, false);
+            case "commit-without-majority":
+                return new Mutant(name, CommitAloneNode::new, false);
+            case "read-without-confirmation":
+                return new Mutant(name, UnconfirmedReadNode::new, false);
+            case "ack-before-persist":
+                return new Mutant(name, AckBeforePersistNode::new, false);
+            case "forget-log-tail": {
+                Mutant m = new Mutant(name, Node::new, false);
+                m.forgetLogTail = 3;
+                return m;
+            }
+            case "ignore-log-up-to-date":
+                return new Mutant(name, IgnoreLogNode::new, false);
             default:
                 throw new IllegalArgumentException("unknown mutant '" + name + "': use one of " + NAMES);
         }
@@ -210,6 +261,54 @@ final class Mutant {
         @Override
         public List<Effect> handle(Event event, long nowNanos) {
             return super.handle(event instanceof Event.FenceEligibility ? new Event.Tick() : event, nowNanos);
+        }
+    }
+
+    /** Commits what its own disk holds: the followers' match indexes are not counted. */
+    static final class CommitAloneNode extends Node {
+        CommitAloneNode(NodeConfig c, TermState s, long bootId, Proof cert, RandomGenerator r, long now) {
+            super(c, s, bootId, cert, r, now);
+        }
+
+        @Override
+        protected long[] commitVotes(long[] matchIndexes) {
+            return new long[] {matchIndexes[0]};
+        }
+    }
+
+    /** Serves a read as soon as its index is applied, without a majority confirming it is still master. */
+    static final class UnconfirmedReadNode extends Node {
+        UnconfirmedReadNode(NodeConfig c, TermState s, long bootId, Proof cert, RandomGenerator r, long now) {
+            super(c, s, bootId, cert, r, now);
+        }
+
+        @Override
+        protected boolean readConfirmed(boolean byMajority) {
+            return true;
+        }
+    }
+
+    /** Acknowledges (and, as master, counts) entries before its disk holds them. */
+    static final class AckBeforePersistNode extends Node {
+        AckBeforePersistNode(NodeConfig c, TermState s, long bootId, Proof cert, RandomGenerator r, long now) {
+            super(c, s, bootId, cert, r, now);
+        }
+
+        @Override
+        protected long ackableIndex(long durableIndex, long lastIndex) {
+            return lastIndex;
+        }
+    }
+
+    /** Votes for a candidate whatever its log: Raft's election restriction is gone. */
+    static final class IgnoreLogNode extends Node {
+        IgnoreLogNode(NodeConfig c, TermState s, long bootId, Proof cert, RandomGenerator r, long now) {
+            super(c, s, bootId, cert, r, now);
+        }
+
+        @Override
+        protected boolean candidateLogBehind(long candidateLastTerm, long candidateLastIndex) {
+            return false;
         }
     }
 }

@@ -6,6 +6,18 @@ import io.quorumd.core.Event;
 import io.quorumd.core.Message;
 import io.quorumd.core.Node;
 import io.quorumd.core.NodeView;
+import io.quorumd.kv.KeyValue;
+import io.quorumd.kv.KvCommand;
+import io.quorumd.kv.KvCommandCodec;
+import io.quorumd.kv.KvLimits;
+import io.quorumd.kv.KvMachine;
+import io.quorumd.kv.KvResult;
+import io.quorumd.lin.Call;
+import io.quorumd.lin.Result;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.OptionalLong;
 
 import java.util.Arrays;
 import java.util.List;
@@ -51,6 +63,11 @@ final class SimAgent implements Effects.Handler {
     long lastCampaignTerm = -1;
     /** real time until which this agent run may not campaign (its command gave up) */
     long noCampaignUntil = Long.MIN_VALUE;
+
+    // the store of this agent run, rebuilt from the log by applying it again after a restart
+    final KvMachine kv = new KvMachine(KvLimits.defaults());
+    /** client requests this run has taken and not answered yet */
+    private final TreeMap<Long, Call> calls = new TreeMap<>();
 
     // the step being handled
     long stepLocal;
@@ -178,6 +195,38 @@ final class SimAgent implements Effects.Handler {
         deliver(new Event.StepDownRequested(to, requestId));
     }
 
+    // ---------------------------------------------------------------- the store's clients
+
+    /** A client's call reaches this agent (its control socket): a write or a linearizable read for the core. */
+    void clientRequest(long rid, Call call) {
+        if (!alive) return;
+        calls.put(rid, call);
+        if (call instanceof Call.Get) {
+            deliver(new Event.ClientRead(rid));
+            return;
+        }
+        KvCommand c;
+        byte[] key = call.key().getBytes(StandardCharsets.UTF_8);
+        if (call instanceof Call.Put p) c = new KvCommand.Put(key, utf8(p.value()), OptionalLong.empty(), OptionalLong.empty());
+        else if (call instanceof Call.Cas x)
+            c = new KvCommand.Put(key, utf8(x.value()), OptionalLong.of(x.expectedRevision()), OptionalLong.empty());
+        else c = new KvCommand.Delete(key, OptionalLong.empty(), OptionalLong.empty());
+        deliver(new Event.ClientWrite(rid, KvCommandCodec.encode(c)));
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private void answer(long rid, Result result, String master) {
+        if (calls.remove(rid) == null) {
+            sim.violation(Violation.Kind.SAFETY, "contract", host.id + " answered client request #" + rid
+                    + ", which it was not asked or answered already");
+            return;
+        }
+        if (sim.clients != null) sim.clients.answer(rid, result, master);
+    }
+
     void onRefused(String peer) {
         deliver(new Event.PeerRefused(peer));
     }
@@ -254,7 +303,7 @@ final class SimAgent implements Effects.Handler {
         int to = sim.indexOf(e.to());
         long id = Simulation.requestId(m);
         if (to < 0 || to == host.index || id < 0 || !(m instanceof Message.VoteRequest || m instanceof Message.HandOver
-                || m instanceof Message.Preempt)) {
+                || m instanceof Message.Preempt || m instanceof Message.Append)) {
             sim.violation(Violation.Kind.SAFETY, "contract", host.id + " sent a request that is not one: to=" + e.to()
                     + " " + SimTrace.message(m));
             return;
@@ -272,7 +321,8 @@ final class SimAgent implements Effects.Handler {
         Message m = e.message();
         sim.checker.onSend(this, m, e.to());
         int to = sim.indexOf(e.to());
-        if (to < 0 || to == host.index || !(m instanceof Message.VoteResponse || m instanceof Message.HandOverAck)) {
+        if (to < 0 || to == host.index
+                || !(m instanceof Message.VoteResponse || m instanceof Message.HandOverAck || m instanceof Message.AppendAck)) {
             sim.violation(Violation.Kind.SAFETY, "contract", host.id + " sent an answer that is not one: to=" + e.to()
                     + " " + SimTrace.message(m));
             return;
@@ -384,6 +434,44 @@ final class SimAgent implements Effects.Handler {
         else if (node.role() == io.quorumd.core.Role.MASTER)
             sim.violation(Violation.Kind.SAFETY, "contract", host.id + " answered step-down #" + e.requestId()
                     + " while still master in term " + node.term());
+    }
+
+    @Override
+    public void persistLog(Effect.PersistLog e) {
+        host.writeLog(this, e);
+    }
+
+    @Override
+    public void apply(Effect.Apply e) {
+        sim.checker.onApply(this, e);
+        KvResult res = kv.apply(e.entry().index(), e.entry().term(), KvCommandCodec.decode(e.entry().payload()));
+        if (e.requestId() == 0) return;
+        Result r;
+        if (res instanceof KvResult.Written w) r = new Result.Written(w.revision());
+        else if (res instanceof KvResult.NotFound) r = new Result.NotFound();
+        else if (res instanceof KvResult.CompareFailed) r = new Result.CompareFailed();
+        else r = new Result.NoEffect();
+        answer(e.requestId(), r, null);
+    }
+
+    @Override
+    public void readReady(Effect.ReadReady e) {
+        Call c = calls.get(e.requestId());
+        if (!(c instanceof Call.Get g)) {
+            answer(e.requestId(), new Result.Unknown(), null);
+            return;
+        }
+        Optional<KeyValue> kvv = kv.get(g.key());
+        answer(e.requestId(), kvv.isPresent()
+                ? new Result.Found(new String(kvv.get().value(), StandardCharsets.UTF_8), kvv.get().modRevision())
+                : new Result.NotFound(), null);
+    }
+
+    @Override
+    public void clientFailed(Effect.ClientFailed e) {
+        Call c = calls.get(e.requestId());
+        boolean noEffect = !e.outcomeUnknown() && c != null && !(c instanceof Call.Get);
+        answer(e.requestId(), noEffect ? new Result.NoEffect() : new Result.Unknown(), e.master());
     }
 
     @Override

@@ -6,6 +6,8 @@ import io.quorumd.core.Node;
 import io.quorumd.core.Proof;
 import io.quorumd.core.Role;
 import io.quorumd.core.TermState;
+import io.quorumd.log.LogEntry;
+import io.quorumd.log.RaftLog;
 
 import java.util.ArrayList;
 
@@ -55,6 +57,12 @@ final class SimHost {
     int storageFailures;
     /** faults making this host's required self-fence device unusable (FENCE_UNUSABLE) */
     int fenceUnusable;
+
+    // the log's segments (a file apart from the term file, with its own fsyncs): whole entries only
+    final ArrayList<LogEntry> diskLog = new ArrayList<>();
+    /** the newest flush of the log's file (group commit): it runs from start to end */
+    private long logFlushStart;
+    private long logFlushEnd;
 
     // state_dir: term of the last command started on this host (-1: never)
     long recordedTerm = -1;
@@ -123,6 +131,7 @@ final class SimHost {
             state = new TermState(state.term(), null);
             disk = state;
         }
+        boolean everBootedBefore = everBooted;
         everBooted = true;
         long now = sim.now();
         Node node;
@@ -131,6 +140,18 @@ final class SimHost {
         } catch (RuntimeException e) {
             sim.violation(Violation.Kind.SAFETY, "core exception", id + ": new Node(...) threw " + e);
             return;
+        }
+        if (sim.p.kv) {
+            if (sim.mutant.forgetLogTail > 0 && everBootedBefore) {
+                int keep = Math.max(0, diskLog.size() - sim.mutant.forgetLogTail);
+                diskLog.subList(keep, diskLog.size()).clear();
+            }
+            try {
+                node.recoverLog(new RaftLog(0, 0, diskLog, 0));
+            } catch (RuntimeException e) {
+                sim.violation(Violation.Kind.SAFETY, "core exception", id + ": recoverLog threw " + Simulation.stack(e));
+                return;
+            }
         }
         agent = new SimAgent(this, node, bootId);
         witnessGroupGone();
@@ -182,6 +203,7 @@ final class SimHost {
         role = null;
         diskEpoch++;                      // writes not yet completed are lost
         diskBusyUntil = sim.now();
+        logFlushStart = logFlushEnd = sim.now();
         if (sim.trace != null) sim.trace.note(sim.now(), id, "agent dies: " + why);
         if (group != null) {
             // SPEC 4: the watchdog stops the command at once when its agent dies
@@ -311,6 +333,42 @@ final class SimHost {
                     : new Event.Persisted(e.seq());
             post(a, x -> x.deliver(ev));
         });
+    }
+
+    /**
+     * The log's own file: writes complete in order, in group commits (a write issued while a flush
+     * runs waits for the next one, which covers all such writes); one lost with its agent never happened.
+     */
+    void writeLog(SimAgent a, Effect.PersistLog e) {
+        long now = sim.now();
+        // group commit: a write joins the flush that has not started yet, or starts the next one
+        // when the current one ends (one fsync covers every write issued meanwhile)
+        if (now > logFlushStart || logFlushEnd <= now) {
+            long latency = sim.p.diskMinNanos + sim.world.nextLong(Math.max(1, sim.p.diskMaxNanos - sim.p.diskMinNanos));
+            logFlushStart = Math.max(now, logFlushEnd);
+            logFlushEnd = logFlushStart + latency;
+        }
+        long done = logFlushEnd;
+        int epoch = diskEpoch;
+        sim.q.at(done, () -> {
+            if (epoch != diskEpoch) return;
+            if (e.truncateFrom() > 0 && e.truncateFrom() <= diskLog.size())
+                diskLog.subList((int) e.truncateFrom() - 1, diskLog.size()).clear();
+            for (LogEntry x : e.entries()) {
+                if (x.index() != diskLog.size() + 1) {
+                    sim.violation(Violation.Kind.SAFETY, "contract", id + " wrote log entry " + x.index()
+                            + " after entry " + diskLog.size() + " on its disk");
+                    return;
+                }
+                diskLog.add(x);
+            }
+            post(a, y -> y.deliver(new Event.LogPersisted(e.seq())));
+        });
+    }
+
+    /** The term of entry {@code index} on this host's disk, or -1 if it holds none. */
+    long diskTermAt(long index) {
+        return index >= 1 && index <= diskLog.size() ? diskLog.get((int) index - 1).term() : -1;
     }
 
     // ---------------------------------------------------------------- command group and watchdog

@@ -31,6 +31,12 @@ public final class SimMain {
         long preemptions;
         long preemptingSchedules;
         long convergedMaxNanos;
+        long kvSchedules;
+        long kvOps;
+        long kvAnswered;
+        long kvUnknown;
+        long undecided;
+        long linearizabilityNanos;
 
         double schedulesPerSecond() {
             return wallNanos == 0 ? 0 : schedules / (wallNanos / 1e9);
@@ -54,6 +60,7 @@ public final class SimMain {
         Long failoverSeed = null;
         String failoverKind = "CRASH_RESTART";
         boolean digest = false;
+        String kv = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String v = i + 1 < args.length ? args[i + 1] : null;
@@ -70,10 +77,11 @@ public final class SimMain {
                 case "--failover-seed": failoverSeed = Long.parseLong(need(a, v)); i++; break;
                 case "--failover": failoverKind = need(a, v); i++; break;
                 case "--digest": digest = true; break;
+                case "--kv": kv = need(a, v); i++; break;
                 case "-h":
                 case "--help":
                     out.println("usage: SimMain [--seeds N | --seed S] [--first-seed F] [--nodes 3|5|7] "
-                            + "[--mutant " + String.join("|", Mutant.NAMES) + "] [--stats N] [--trace-lines L]");
+                            + "[--mutant " + String.join("|", Mutant.NAMES) + "] [--kv on|off] [--stats N] [--trace-lines L]");
                     return 0;
                 default:
                     out.println("SimMain: unknown argument '" + a + "' (try --help)");
@@ -91,6 +99,13 @@ public final class SimMain {
             out.println("SimMain: " + e.getMessage());
             return 2;
         }
+        if (kv != null) {
+            if (!kv.equals("on") && !kv.equals("off")) {
+                out.println("SimMain: --kv must be on or off (default: drawn per seed, or the mutant's), got " + kv);
+                return 2;
+            }
+            mutant.kv = kv.equals("on");
+        }
 
         if (digest) return digests(firstSeed, seeds, nodes, mutant, out);
         if (failoverSeed != null) {
@@ -102,8 +117,8 @@ public final class SimMain {
         if (oneSeed != null) {
             s = new Summary();
             SimParams p = SimParams.random(oneSeed, nodes);
-            out.println("params:\n" + p.describe());
             Simulation sim = new Simulation(p, mutant, true);
+            out.println("params:\n" + p.describe());
             long t0 = System.nanoTime();
             Simulation.Result r = sim.run();
             s.wallNanos = System.nanoTime() - t0;
@@ -122,6 +137,9 @@ public final class SimMain {
                     s.schedules, nodes == 0 ? "3/5/7 nodes" : nodes + " nodes", mutant.name, s.wallNanos / 1e9,
                     s.schedulesPerSecond(), s.steps, s.virtualNanos / 1e9, SimTrace.ms(s.convergedMaxNanos),
                     s.deferredStarts, s.lateResponses, s.contestedTerms, s.preemptions, s.preemptingSchedules);
+            out.printf(Locale.ROOT, "kv store: %d schedules with clients, %d calls checked for linearizability (%d answered,"
+                    + " %d unknown) in %.1f s of checking, %d histories undecided%n", s.kvSchedules, s.kvOps, s.kvAnswered,
+                    s.kvUnknown, s.linearizabilityNanos / 1e9, s.undecided);
             if (!s.byRule.isEmpty()) out.println("violations by class and rule: " + s.byRule);
             if (stats < 0) stats = 1000;
         }
@@ -163,6 +181,11 @@ public final class SimMain {
         s.preemptions += r.preemptions();
         if (r.preemptions() > 0) s.preemptingSchedules++;
         s.convergedMaxNanos = Math.max(s.convergedMaxNanos, r.metAfterHealNanos());
+        if (r.kvOps() > 0) s.kvSchedules++;
+        s.kvOps += r.kvOps();
+        s.kvAnswered += r.kvAnswered();
+        s.kvUnknown += r.kvUnknown();
+        s.undecided += r.undecidedHistories();
         if (r.violation() != null) {
             s.violations++;
             if (s.firstViolationSeed < 0) s.firstViolationSeed = r.seed();
@@ -182,8 +205,10 @@ public final class SimMain {
         int reported = 0;
         for (long seed = firstSeed; seed < firstSeed + count; seed++) {
             SimParams p = SimParams.random(seed, nodes);
-            Simulation.Result r = new Simulation(p, mutant, false).run();
+            Simulation sim = new Simulation(p, mutant, false);
+            Simulation.Result r = sim.run();
             account(s, r);
+            s.linearizabilityNanos += sim.linearizabilityNanos;
             Violation v = r.violation();
             if (v != null) {
                 if ((reportRule == null || reportRule.equals(v.rule())) && reported < maxReports && out != null) {

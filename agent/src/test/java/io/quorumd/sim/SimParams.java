@@ -63,6 +63,14 @@ final class SimParams {
     /** systemd's TimeoutStopSec: a shutdown not finished by then is SIGKILLed */
     long shutdownKillAfterNanos;
 
+    /**
+     * the replicated store runs, with simulated clients (drawn from its own stream, so a schedule
+     * without it is exactly the schedule it was before the store existed)
+     */
+    boolean kv;
+    /** clients issuing requests at once (kv only) */
+    int kvClients;
+
     /** real time at which every fault heals (H) */
     long healAtNanos;
     List<FaultPlan.Fault> faults = new ArrayList<>();
@@ -78,6 +86,9 @@ final class SimParams {
             n = x < 45 ? 3 : x < 80 ? 5 : 7;
         }
         p.setNodes(n);
+        SplittableRandom kr = new SplittableRandom(seed * 31 + 7);
+        p.kv = kr.nextBoolean();
+        p.kvClients = 3 + kr.nextInt(4);
         for (int i = 0; i < n; i++) p.priorities[i] = r.nextInt(2) == 0 ? 100 : 50 + 50 * r.nextInt(3);
 
         long t = pick(r, 200, 300, 500, 1000) * MS;
@@ -197,6 +208,7 @@ final class SimParams {
         s.append(String.format("command: flaky mean=%s max_restarts=%d; refusals=%s p=%.2f; request timeout=%s; "
                         + "shutdown kill after %s%n", flakyMeanNanos == 0 ? "never" : SimTrace.ms(flakyMeanNanos),
                 maxRestarts, refusals, refusalProb, SimTrace.ms(requestTimeoutNanos), SimTrace.ms(shutdownKillAfterNanos)));
+        s.append("kv store: ").append(kv ? kvClients + " clients" : "off").append('\n');
         s.append("heal at ").append(SimTrace.ms(healAtNanos)).append("; faults:\n");
         for (FaultPlan.Fault f : faults) s.append("  ").append(f.describe(this)).append('\n');
         return s.toString();

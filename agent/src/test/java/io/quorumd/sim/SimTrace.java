@@ -100,6 +100,9 @@ final class SimTrace {
         if (e instanceof Event.ShutdownRequested) return "ShutdownRequested";
         if (e instanceof Event.PeerRefused x) return "PeerRefused " + x.peer();
         if (e instanceof Event.RequestFailed x) return "RequestFailed " + x.to() + " #" + x.requestId() + " (" + x.reason() + ")";
+        if (e instanceof Event.LogPersisted x) return "LogPersisted#" + x.seq();
+        if (e instanceof Event.ClientWrite x) return "ClientWrite #" + x.requestId() + " (" + x.payload().length + " bytes)";
+        if (e instanceof Event.ClientRead x) return "ClientRead #" + x.requestId();
         return String.valueOf(e);
     }
 
@@ -120,6 +123,15 @@ final class SimTrace {
         if (e instanceof Effect.ReadyToExit) return "ReadyToExit";
         if (e instanceof Effect.Probe x) return "probe>" + x.peer();
         if (e instanceof Effect.StepDownDone x) return "StepDownDone #" + x.requestId();
+        if (e instanceof Effect.PersistLog x)
+            return "PersistLog#" + x.seq() + "(" + (x.truncateFrom() > 0 ? "truncate from " + x.truncateFrom() + ", " : "")
+                    + entries(x.entries()) + ")";
+        if (e instanceof Effect.Apply x)
+            return "APPLY " + x.entry().index() + "/t" + x.entry().term() + (x.requestId() != 0 ? " #" + x.requestId() : "");
+        if (e instanceof Effect.ReadReady x) return "READ #" + x.requestId();
+        if (e instanceof Effect.ClientFailed x)
+            return "FAILED #" + x.requestId() + (x.outcomeUnknown() ? " unknown" : " no effect") + " master=" + x.master()
+                    + " (" + x.reason() + ")";
         return String.valueOf(e);
     }
 
@@ -158,7 +170,20 @@ final class SimTrace {
             return "HandOverAck(" + a.from() + " t" + a.term() + " #" + a.requestId() + (a.accepted() ? " OK" : " NO '" + a.reason() + "'") + ")";
         if (m instanceof Message.Preempt x)
             return "Preempt(" + x.from() + " t" + x.term() + " #" + x.requestId() + ")";
+        if (m instanceof Message.Append a)
+            return "Append(" + a.from() + " t" + a.term() + " #" + a.requestId() + " prev=" + a.prevIndex() + "/t" + a.prevTerm()
+                    + " " + entries(a.entries()) + " commit=" + a.leaderCommit() + ")";
+        if (m instanceof Message.AppendAck a)
+            return "AppendAck(" + a.from() + " t" + a.term() + " #" + a.requestId() + (a.success() ? " OK match=" + a.matchIndex()
+                    : " NO hint=" + a.conflictIndex() + "/t" + a.conflictTerm()) + ")";
         return String.valueOf(m);
+    }
+
+    static String entries(java.util.List<io.quorumd.log.LogEntry> es) {
+        if (es.isEmpty()) return "no entries";
+        io.quorumd.log.LogEntry a = es.get(0);
+        io.quorumd.log.LogEntry b = es.get(es.size() - 1);
+        return "entries " + a.index() + "/t" + a.term() + (es.size() > 1 ? ".." + b.index() + "/t" + b.term() : "");
     }
 
     static String proof(Proof p) {

@@ -30,7 +30,8 @@ final class Simulation {
     }
 
     record Result(long seed, Violation violation, long steps, long virtualNanos, long metAfterHealNanos,
-                  long deferredStarts, long lateResponses, long contestedTerms, long preemptions) {}
+                  long deferredStarts, long lateResponses, long contestedTerms, long preemptions, long kvOps,
+                  long kvAnswered, long kvUnknown, long undecidedHistories) {}
 
     final SimParams p;
     final Mutant mutant;
@@ -44,6 +45,8 @@ final class Simulation {
     final SimHost[] hosts;
     final VirtualNetwork net;
     final SimTrace trace;
+    /** the store's clients; null when the schedule runs no store */
+    final SimClients clients;
     Listener listener = new Listener() {};
 
     boolean healed;
@@ -60,23 +63,30 @@ final class Simulation {
     long contestedTerms;
     /** masters that handed over to a higher-priority peer's preempt request ({@code timing.preempt_delay}) */
     long preemptions;
+    /** histories the linearizability checker could not decide within its budget (counted, not failed) */
+    long undecidedHistories;
+    /** wall time the linearizability check of this run took (not part of {@link Result}: a replay must equal its run) */
+    long linearizabilityNanos;
 
     Simulation(SimParams p, Mutant mutant, boolean tracing) {
+        if (mutant.kv != null) p.kv = mutant.kv;
         this.p = p;
         this.mutant = mutant;
         SplittableRandom root = new SplittableRandom(p.seed * 0x9E3779B97F4A7C15L + 17);
         this.world = root.split();
         this.nodeRandom = root.split();
+        SplittableRandom clientRandom = root.split();
         this.trace = tracing ? new SimTrace() : null;
         List<Peer> voters = new ArrayList<>();
         for (int i = 0; i < p.nodes; i++) voters.add(new Peer(p.ids[i], p.priorities[i]));
         configs = new NodeConfig[p.nodes];
         for (int i = 0; i < p.nodes; i++)
-            configs[i] = new NodeConfig(new Peers(p.ids[i], voters), p.timing, p.fenceConfigured, p.preemptDelayNanos);
+            configs[i] = new NodeConfig(new Peers(p.ids[i], voters), p.timing, p.fenceConfigured, p.preemptDelayNanos, p.kv);
         checker = new Checker(this);
         hosts = new SimHost[p.nodes];
         for (int i = 0; i < p.nodes; i++) hosts[i] = new SimHost(this, i);
         net = new VirtualNetwork(this);
+        clients = p.kv ? new SimClients(this, clientRandom) : null;
     }
 
     long now() {
@@ -89,9 +99,12 @@ final class Simulation {
         for (FaultPlan.Fault f : p.faults) q.at(f.at(), () -> startFault(f));
         q.at(p.healAtNanos, this::heal);
         endAt = p.healAtNanos + checker.livenessBudgetNanos + 1;
+        if (clients != null) clients.start();
         loop();
+        if (violation == null && clients != null) checker.checkHistory(clients.history);
         return new Result(p.seed, violation, steps, now(), checker.met ? checker.metAtNanos - p.healAtNanos : -1,
-                deferredStarts, lateResponses, contestedTerms, preemptions);
+                deferredStarts, lateResponses, contestedTerms, preemptions, clients == null ? 0 : clients.history.size(),
+                clients == null ? 0 : clients.answered, clients == null ? 0 : clients.unknown, undecidedHistories);
     }
 
     /** A scripted scenario: boot every host, run the actions the caller queued, stop at {@code end}. */
@@ -145,6 +158,8 @@ final class Simulation {
         if (m instanceof Message.HandOver h) return h.requestId();
         if (m instanceof Message.HandOverAck a) return a.requestId();
         if (m instanceof Message.Preempt x) return x.requestId();
+        if (m instanceof Message.Append a) return a.requestId();
+        if (m instanceof Message.AppendAck a) return a.requestId();
         return -1;
     }
 

@@ -164,7 +164,8 @@ public final class FrameFuzzer {
                 p.packBinaryHeader(b.length);
                 p.writePayload(b);
             }
-            case 6 -> p.packString(new String[] {"VoteRequest", "VoteResponse", "HandOver", "HandOverAck", "Preempt", "Error", "x"}[random.nextInt(7)]);
+            case 6 -> p.packString(new String[] {"VoteRequest", "VoteResponse", "HandOver", "HandOverAck", "Preempt", "Error", "x",
+                    "Append", "AppendAck"}[random.nextInt(9)]);
             case 7 -> {
                 int n = random.nextInt(10);
                 p.packArrayHeader(n);

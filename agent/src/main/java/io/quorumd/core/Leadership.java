@@ -1,0 +1,225 @@
+package io.quorumd.core;
+
+import io.quorumd.core.Message.Append;
+import io.quorumd.core.Message.AppendAck;
+import io.quorumd.log.AppendResult;
+import io.quorumd.log.LogEntry;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A master's side of the replicated log, for one term: next and match index per follower, one
+ * append in flight per follower (a request: its answer or its time-out frees the slot), the commit
+ * rule over durable match indexes, and the client requests waiting for a commit or a read round.
+ * Created when the node becomes master and dropped when it stops being master; {@link #end} fails
+ * what it still holds (a write that may commit elsewhere is "outcome unknown").
+ *
+ * <p>Reads follow Raft's ReadIndex (dissertation §6.4): once this term's no-op is committed, a read
+ * takes the commit index as its read index, then a round of appends starts; it is served once a
+ * majority (this node included) answered an append sent after that, in this term, and the applied
+ * index reached the read index. The lease is not used for reads: a refused connection ends a
+ * follower's stickiness early (SPEC), so a new master may commit while the old one's lease lasts.
+ */
+final class Leadership {
+    private final Node n;
+    private final Replication r;
+    final long term;
+    long noopIndex;
+
+    private final Map<String, Long> next = new TreeMap<>();
+    private final Map<String, Long> match = new TreeMap<>();
+    /** request id of the append in flight per follower, and the next index it was sent from; absent: none */
+    private final Map<String, long[]> inFlight = new TreeMap<>();
+    /** newest request id each follower answered in this term (a read round counts those above its start) */
+    private final Map<String, Long> answered = new TreeMap<>();
+    /** commit index last sent to each follower */
+    private final Map<String, Long> sentCommit = new TreeMap<>();
+    private final Map<String, Long> sentAtNanos = new TreeMap<>();
+
+    private record Write(long requestId, long deadlineNanos) {}
+
+    private static final class Read {
+        final long requestId;
+        final long deadlineNanos;
+        long readIndex = -1;
+        long round = -1;
+
+        Read(long requestId, long deadlineNanos) {
+            this.requestId = requestId;
+            this.deadlineNanos = deadlineNanos;
+        }
+    }
+
+    /** writes waiting for their entry to be applied, by index */
+    private final TreeMap<Long, Write> writes = new TreeMap<>();
+    private final List<Read> reads = new ArrayList<>();
+
+    Leadership(Node n, Replication r, long term) {
+        this.n = n;
+        this.r = r;
+        this.term = term;
+        for (String p : n.peers.others()) {
+            next.put(p, r.log.lastIndex() + 1);
+            match.put(p, 0L);
+            answered.put(p, -1L);
+            sentCommit.put(p, -1L);
+            sentAtNanos.put(p, Long.MIN_VALUE);
+        }
+    }
+
+    private long deadline(long now) {
+        return now + n.timing.electionTimeoutNanos();
+    }
+
+    void propose(long requestId, byte[] payload, long now) {
+        LogEntry e = r.log.appendAsMaster(term, payload);
+        writes.put(e.index(), new Write(requestId, deadline(now)));
+        r.persistOwn(e);
+        sendAppends(now);
+    }
+
+    void read(long requestId, long now) {
+        reads.add(new Read(requestId, deadline(now)));
+        onTime(now);
+    }
+
+    /** Entry {@code e} is committed and about to be applied: the request it answers, or 0. */
+    long committed(LogEntry e) {
+        Write w = writes.remove(e.index());
+        return w != null && e.term() == term ? w.requestId : 0;
+    }
+
+    void onAck(AppendAck a, long now) {
+        String p = a.from();
+        if (!next.containsKey(p)) return;
+        long[] f = inFlight.get(p);
+        long sentNext = -1;
+        if (f != null && f[0] == a.requestId()) {
+            inFlight.remove(p);
+            sentNext = f[1];
+        }
+        answered.merge(p, a.requestId(), Math::max);
+        if (a.success()) {
+            if (a.matchIndex() > r.log.lastIndex())
+                throw new IllegalStateException(p + " acknowledged index " + a.matchIndex() + " but master " + n.self
+                        + "'s log ends at " + r.log.lastIndex() + " in term " + term);
+            if (a.matchIndex() > match.get(p)) match.put(p, a.matchIndex());
+            next.put(p, Math.max(next.get(p), match.get(p) + 1));
+            advanceCommit(now);
+        } else if (sentNext > 0) {
+            long to = r.log.nextIndexAfterReject(sentNext,
+                    new AppendResult.Rejected(a.conflictIndex(), a.conflictTerm(), "refused"));
+            next.put(p, Math.max(match.get(p) + 1, to));
+        }
+        onTime(now);
+    }
+
+    void requestFailed(String to, long requestId) {
+        long[] f = inFlight.get(to);
+        if (f != null && f[0] == requestId) inFlight.remove(to);
+    }
+
+    /** The commit rule over durable match indexes, this master's own durable index included. */
+    void advanceCommit(long now) {
+        long[] m = new long[match.size() + 1];
+        int i = 0;
+        m[i++] = n.ackableIndex(r.durableIndex, r.log.lastIndex());
+        for (long x : match.values()) m[i++] = x;
+        if (r.log.advanceCommit(term, n.commitVotes(m))) r.applyCommitted();
+    }
+
+    void onTime(long now) {
+        // reads take their index once this term's no-op is committed, then start their round
+        boolean noopCommitted = r.log.commitIndex() >= noopIndex;
+        boolean round = false;
+        for (Read x : reads) {
+            if (x.readIndex < 0 && noopCommitted) {
+                x.readIndex = r.log.commitIndex();
+                x.round = n.nextRequestId();
+                round = true;
+            }
+        }
+        if (round) {
+            for (String p : next.keySet()) sentAtNanos.put(p, Long.MIN_VALUE);   // a fresh append to every follower
+        }
+        sendAppends(now);
+        failExpired(now);
+    }
+
+    private void sendAppends(long now) {
+        long hb = n.timing.heartbeatNanos();
+        long newestRound = -1;
+        for (Read x : reads) newestRound = Math.max(newestRound, x.round);
+        for (String p : next.keySet()) {
+            if (inFlight.containsKey(p)) continue;
+            long nx = next.get(p);
+            boolean due = nx <= r.log.lastIndex() || sentCommit.get(p) < r.log.commitIndex()
+                    || answered.get(p) < newestRound || sentAtNanos.get(p) == Long.MIN_VALUE || now - sentAtNanos.get(p) >= hb;
+            if (!due) continue;
+            long prev = nx - 1;
+            List<LogEntry> batch = new ArrayList<>();
+            int bytes = 0;
+            for (LogEntry e : r.log.entriesFrom(nx, Replication.MAX_ENTRIES_PER_APPEND)) {
+                if (!batch.isEmpty() && bytes + e.payloadSize() > Replication.MAX_APPEND_PAYLOAD_BYTES) break;
+                batch.add(e);
+                bytes += e.payloadSize();
+            }
+            long id = n.nextRequestId();
+            inFlight.put(p, new long[] {id, nx});
+            sentCommit.put(p, r.log.commitIndex());
+            sentAtNanos.put(p, now);
+            n.send(new Effect.Request(p, new Append(n.self, term, n.bootId, id, prev, prev == 0 ? 0 : r.log.termAt(prev),
+                    batch, r.log.commitIndex())));
+        }
+    }
+
+    /** Reads whose round a majority answered and whose index is applied are served. */
+    void serveReads() {
+        for (Iterator<Read> it = reads.iterator(); it.hasNext(); ) {
+            Read x = it.next();
+            if (x.round < 0 || r.lastApplied < x.readIndex) continue;
+            int confirmed = 1;
+            for (long a : answered.values()) if (a > x.round) confirmed++;
+            if (!n.readConfirmed(confirmed >= n.peers.majority())) continue;
+            it.remove();
+            n.emit(new Effect.ReadReady(x.requestId));
+        }
+    }
+
+    private void failExpired(long now) {
+        for (Iterator<Map.Entry<Long, Write>> it = writes.entrySet().iterator(); it.hasNext(); ) {
+            Write w = it.next().getValue();
+            if (now < w.deadlineNanos) continue;
+            it.remove();
+            n.emit(new Effect.ClientFailed(w.requestId, true, null,
+                    "not committed within " + Node.ms(n.timing.electionTimeoutNanos()) + " ms: no majority answered"));
+        }
+        for (Iterator<Read> it = reads.iterator(); it.hasNext(); ) {
+            Read x = it.next();
+            if (now < x.deadlineNanos) continue;
+            it.remove();
+            n.emit(new Effect.ClientFailed(x.requestId, false, null,
+                    "no majority confirmed this master within " + Node.ms(n.timing.electionTimeoutNanos()) + " ms"));
+        }
+    }
+
+    long nextDeadlineNanos() {
+        long d = Long.MAX_VALUE;
+        for (Write w : writes.values()) d = Math.min(d, w.deadlineNanos);
+        for (Read x : reads) d = Math.min(d, x.deadlineNanos);
+        return d;
+    }
+
+    /** Mastership of this term is over: writes may still commit under another master, reads never ran. */
+    void end(String why) {
+        for (Write w : writes.values())
+            n.emit(new Effect.ClientFailed(w.requestId, true, null, "outcome unknown: " + why + " before it committed"));
+        writes.clear();
+        for (Read x : reads) n.emit(new Effect.ClientFailed(x.requestId, false, null, why));
+        reads.clear();
+    }
+}
