@@ -130,6 +130,15 @@ class PersisterTest {
         assertEquals(new TermState(4, "node-c"), new StateFile(dir).load());
     }
 
+    /** An interrupted close returns at once and leaves the interrupt for its caller to see. */
+    @Test
+    void anInterruptedCloseKeepsTheInterrupt() {
+        Persister p = new Persister(new StateFile(dir), events::add);
+        Thread.currentThread().interrupt();
+        p.close();
+        assertTrue(Thread.interrupted(), "the interrupt is restored (and cleared here)");
+    }
+
     /** A real ENOSPC: a 64 KiB tmpfs, filled up. Needs root (mount); skipped where mounting is refused. */
     @Test
     void fullDiskIsReportedAndThePreviousStateSurvives() throws Exception {

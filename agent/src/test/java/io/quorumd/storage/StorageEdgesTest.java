@@ -255,6 +255,29 @@ class StorageEdgesTest {
     }
 
     @Test
+    void aNewerSnapshotOfTheSameIndexReplacesTheOneOfAnOlderTerm() throws Exception {
+        SnapshotStore store = new SnapshotStore(dir);
+        store.store(snap(9, 2, "term 2"));
+        store.store(snap(9, 3, "term 3"));
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(dir.resolve("snapshot-9-3")), files.toList());
+        }
+    }
+
+    @Test
+    void aRecordsChecksumMismatchShowsBothChecksums() throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(200);
+        b.put(LogSegment.header(1));
+        LogSegment.putRecord(b, new LogEntry(1, 1, new byte[10]));
+        byte[] bytes = Arrays.copyOf(b.array(), b.position());
+        bytes[bytes.length - 1] ^= 1;
+        Path f = segment(bytes);
+        String problem = assertThrows(LogCorruptException.class, () -> LogSegment.scan(f, 1, true)).problem();
+        assertTrue(problem.matches("the record's checksum does not match \\(stored crc32c [0-9a-f]{8}, computed [0-9a-f]{8}\\)"),
+                problem);
+    }
+
+    @Test
     void aSnapshotNameBeyondALongIsDamageNotACrash() throws Exception {
         Files.write(dir.resolve("snapshot-9999999999999999999-1"), SnapshotStore.encode(snap(1, 1, "x")));
         LogCorruptException x = assertThrows(LogCorruptException.class, () -> new SnapshotStore(dir).load());
