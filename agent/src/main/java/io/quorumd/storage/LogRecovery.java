@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -32,7 +33,7 @@ final class LogRecovery {
     private LogRecovery() {
     }
 
-    static Recovered recover(Path dir, long baseIndex) throws LogCorruptException, IOException {
+    static Recovered recover(Path dir, long baseIndex, Disk disk) throws LogCorruptException, IOException {
         List<String> notes = new ArrayList<>();
         TreeMap<Long, Path> files = new TreeMap<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
@@ -51,7 +52,7 @@ final class LogRecovery {
             Path path = f.getValue();
             LogSegment.Scan scan = LogSegment.scan(path, f.getKey(), last);
             if (scan.headerTorn()) {   // only ever the last one
-                Files.delete(path);
+                disk.delete(path);
                 changedDir = true;
                 notes.add("removed " + path + ": a crash interrupted its creation (" + scan.tornBytes()
                         + " bytes of its header); it held no entries");
@@ -69,7 +70,7 @@ final class LogRecovery {
                 throw new LogCorruptException(path, LogSegment.HEADER_BYTES, "its first entry has term "
                         + scan.entries().get(0).term() + ", below the term " + prev.lastTerm + " that ends the segment before it");
             if (scan.tornBytes() > 0) {
-                try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                try (FileChannel ch = disk.open(path, EnumSet.of(StandardOpenOption.WRITE))) {
                     ch.truncate(scan.validBytes());
                     ch.force(true);
                 }
@@ -88,12 +89,12 @@ final class LogRecovery {
         while (!segments.isEmpty() && segments.firstEntry().getValue().lastIndex <= baseIndex
                 && !(segments.firstEntry().getValue().isEmpty() && segments.firstKey() == baseIndex + 1)) {
             Segment s = segments.pollFirstEntry().getValue();
-            Files.delete(s.path);
+            disk.delete(s.path);
             changedDir = true;
             notes.add("removed " + s.path + (s.isEmpty() ? ": it held no entries and starts inside the snapshot at index "
                     + baseIndex : ": the snapshot at index " + baseIndex + " covers it (an interrupted compaction)"));
         }
-        if (changedDir) Durable.fsyncDirectory(dir);
+        if (changedDir) disk.fsyncDirectory(dir);
         return new Recovered(segments, loaded, notes);
     }
 }

@@ -48,6 +48,7 @@ public final class LogStorage implements Closeable {
     }
 
     private final Path dir;
+    private final Disk disk;
     private final long segmentBytesMax;
     private final TreeMap<Long, Segment> segments = new TreeMap<>();
     private FileChannel current;   // the last segment's, or null when there is none
@@ -57,8 +58,9 @@ public final class LogStorage implements Closeable {
     private long durableIndex;
     private String broken;
 
-    private LogStorage(Path dir, long segmentBytesMax, long baseIndex) {
+    private LogStorage(Path dir, Disk disk, long segmentBytesMax, long baseIndex) {
         this.dir = dir;
+        this.disk = disk;
         this.segmentBytesMax = segmentBytesMax;
         this.baseIndex = baseIndex;
     }
@@ -74,16 +76,21 @@ public final class LogStorage implements Closeable {
      * @throws IOException         the directory or a file cannot be read, written or fsynced
      */
     public static Opened open(Path stateDir, long baseIndex, long segmentBytesMax) throws LogCorruptException, IOException {
+        return open(stateDir, baseIndex, segmentBytesMax, Disk.REAL);
+    }
+
+    /** {@link #open(Path, long, long)} on {@code disk} (the tests' failing disk; {@link Disk#REAL} otherwise). */
+    static Opened open(Path stateDir, long baseIndex, long segmentBytesMax, Disk disk) throws LogCorruptException, IOException {
         if (baseIndex < 0) throw new IllegalArgumentException("baseIndex must be >= 0 (got " + baseIndex + ")");
         if (segmentBytesMax < LogSegment.HEADER_BYTES + 1)
             throw new IllegalArgumentException("segmentBytesMax is too small (got " + segmentBytesMax + ")");
         Path dir = stateDir.resolve(DIR_NAME);
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir);
-            Durable.fsyncDirectory(stateDir);
+            disk.fsyncDirectory(stateDir);
         }
-        LogRecovery.Recovered r = LogRecovery.recover(dir, baseIndex);
-        LogStorage s = new LogStorage(dir, segmentBytesMax, baseIndex);
+        LogRecovery.Recovered r = LogRecovery.recover(dir, baseIndex, disk);
+        LogStorage s = new LogStorage(dir, disk, segmentBytesMax, baseIndex);
         s.segments.putAll(r.segments());
         try {
             if (s.segments.isEmpty()) {
@@ -93,7 +100,7 @@ public final class LogStorage implements Closeable {
                 Segment last = s.segments.lastEntry().getValue();
                 s.nextIndex = last.lastIndex + 1;
                 s.lastTerm = last.lastTerm;
-                s.current = openForAppend(last);
+                s.current = s.openForAppend(last);
                 // what a crashed process wrote may still be only in the page cache: make it durable before counting it
                 s.current.force(true);
             }
@@ -220,10 +227,10 @@ public final class LogStorage implements Closeable {
             while (!segments.isEmpty() && segments.lastKey() >= fromIndex) {
                 Segment s = segments.pollLastEntry().getValue();
                 closeCurrent();
-                Files.delete(s.path);
+                disk.delete(s.path);
                 deleted = true;
             }
-            if (deleted) Durable.fsyncDirectory(dir);
+            if (deleted) disk.fsyncDirectory(dir);
             if (segments.isEmpty()) {
                 lastTerm = 0;
             } else {
@@ -289,10 +296,10 @@ public final class LogStorage implements Closeable {
         while (!segments.isEmpty() && segments.firstEntry().getValue().lastIndex <= upToIndex) {
             Segment s = segments.pollFirstEntry().getValue();
             if (segments.isEmpty()) closeCurrent();
-            Files.delete(s.path);
+            disk.delete(s.path);
             deleted++;
         }
-        if (deleted > 0) Durable.fsyncDirectory(dir);
+        if (deleted > 0) disk.fsyncDirectory(dir);
         return deleted;
     }
 
@@ -318,13 +325,13 @@ public final class LogStorage implements Closeable {
         }
         closeCurrent();
         Path path = dir.resolve(LogSegment.fileName(firstIndex));
-        FileChannel ch = FileChannel.open(path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+        FileChannel ch = disk.open(path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----")));
         try {
             ByteBuffer h = ByteBuffer.wrap(LogSegment.header(firstIndex));
             while (h.hasRemaining()) ch.write(h);
             ch.force(true);
-            Durable.fsyncDirectory(dir);
+            disk.fsyncDirectory(dir);
         } catch (IOException | RuntimeException e) {
             ch.close();
             Files.deleteIfExists(path);
@@ -344,8 +351,8 @@ public final class LogStorage implements Closeable {
         }
     }
 
-    private static FileChannel openForAppend(Segment s) throws IOException {
-        FileChannel ch = FileChannel.open(s.path, StandardOpenOption.WRITE);
+    private FileChannel openForAppend(Segment s) throws IOException {
+        FileChannel ch = disk.open(s.path, EnumSet.of(StandardOpenOption.WRITE));
         ch.position(s.bytes);
         return ch;
     }

@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -74,9 +73,16 @@ public final class SnapshotStore {
     }
 
     private final Path dir;
+    private final Disk disk;
 
     public SnapshotStore(Path stateDir) {
+        this(stateDir, Disk.REAL);
+    }
+
+    /** A store on {@code disk} (the tests' failing disk; {@link Disk#REAL} otherwise). */
+    SnapshotStore(Path stateDir, Disk disk) {
         this.dir = stateDir;
+        this.disk = disk;
     }
 
     /** The file name of a snapshot up to {@code index} of term {@code term}. */
@@ -101,7 +107,7 @@ public final class SnapshotStore {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
                 if (TMP_NAME.matcher(name).matches()) {
-                    Files.delete(p);
+                    disk.delete(p);
                     removed = true;
                     notes.add("removed " + p + " left by an interrupted snapshot write (it was never used)");
                 } else if (NAME.matcher(name).matches()) {
@@ -116,7 +122,7 @@ public final class SnapshotStore {
         LogCorruptException newestDamage = null;
         for (Path p : candidates) {
             if (found != null) {
-                Files.delete(p);
+                disk.delete(p);
                 removed = true;
                 notes.add("removed " + p + ": older than the snapshot at index " + found.index());
                 continue;
@@ -129,7 +135,7 @@ public final class SnapshotStore {
                         + "); kept for inspection");
             }
         }
-        if (removed) Durable.fsyncDirectory(dir);
+        if (removed) disk.fsyncDirectory(dir);
         if (found == null && newestDamage != null) throw newestDamage;
         return new Loaded(Optional.ofNullable(found), notes);
     }
@@ -143,29 +149,29 @@ public final class SnapshotStore {
         Path tmp = dir.resolve(fileName(s.index(), s.term()) + ".tmp");
         writeTemp(tmp, s);
         try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);   // rename(2)
+            disk.rename(tmp, file);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw new IOException("cannot rename " + tmp + " to " + file + ": " + StateFile.describe(e), e);
         }
-        Durable.fsyncDirectory(dir);
+        disk.fsyncDirectory(dir);
         boolean removed = false;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "snapshot-*")) {
             for (Path p : ds) {
                 Matcher m = NAME.matcher(p.getFileName().toString());
                 if (m.matches() && !p.equals(file) && nameIndex(p) <= s.index()) {
-                    Files.delete(p);
+                    disk.delete(p);
                     removed = true;
                 }
             }
         }
-        if (removed) Durable.fsyncDirectory(dir);
+        if (removed) disk.fsyncDirectory(dir);
     }
 
     /** Writes and fsyncs the temporary file, without renaming it (a crash right after this leaves only it). */
     void writeTemp(Path tmp, Snapshot s) throws IOException {
         byte[] bytes = encode(s);
-        try (FileChannel ch = FileChannel.open(tmp,
+        try (FileChannel ch = disk.open(tmp,
                 EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----")))) {
             ByteBuffer b = ByteBuffer.wrap(bytes);

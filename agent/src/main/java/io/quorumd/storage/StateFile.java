@@ -13,7 +13,6 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
@@ -48,10 +47,17 @@ public final class StateFile {
 
     private final Path dir;
     private final Path file;
+    private final Disk disk;
 
     public StateFile(Path stateDir) {
+        this(stateDir, Disk.REAL);
+    }
+
+    /** A state file on {@code disk} (the tests' failing disk; {@link Disk#REAL} otherwise). */
+    StateFile(Path stateDir, Disk disk) {
         this.dir = stateDir;
         this.file = stateDir.resolve(FILE_NAME);
+        this.disk = disk;
     }
 
     /** {@code state_dir/state}. */
@@ -95,7 +101,7 @@ public final class StateFile {
         byte[] bytes = encode(state);
         Path tmp = dir.resolve(TMP_NAME);
         try {
-            try (FileChannel ch = FileChannel.open(tmp,
+            try (FileChannel ch = disk.open(tmp,
                     EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----")))) {
                 ByteBuffer b = ByteBuffer.wrap(bytes);
@@ -103,7 +109,7 @@ public final class StateFile {
                 ch.force(true);
             }
             // ATOMIC_MOVE is rename(2): it replaces the old file in one step
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+            disk.rename(tmp, file);
         } catch (IOException | RuntimeException e) {
             try {
                 Files.deleteIfExists(tmp);
@@ -112,7 +118,7 @@ public final class StateFile {
             }
             throw new IOException("cannot write state file " + file + ": " + describe(e), e);
         }
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+        try (FileChannel d = disk.open(dir, EnumSet.of(StandardOpenOption.READ))) {
             // the rename is durable only once the directory entry is
             d.force(true);
         } catch (IOException e) {

@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A stand-in for the agent, run as its own JVM by {@link WatchdogTest} so that the test can
+ * A stand-in for the agent, run as its own JVM by {@link AgentDeathTest} so that the test can
  * SIGKILL it: it starts a command, keeps renewing its lease every 100 ms, and prints
  * "RUNNING PGID" once the command runs, then
  * "RENEWED NANOS" after each renewal (the lease end handed over, on System.nanoTime()). Args: STATE_DIR STOP_TIMEOUT_MILLIS LEASE_MILLIS TERM SCRIPT.

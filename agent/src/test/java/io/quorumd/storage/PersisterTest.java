@@ -116,14 +116,27 @@ class PersisterTest {
     @Test
     void closeWritesWhatIsQueuedAndLaterSubmitsFail() throws Exception {
         Persister p = new Persister(new StateFile(dir), events::add);
+        // a daemon: a write hanging in fsync must not keep the JVM from exiting
+        assertEquals("quorumd-persister", p.thread().getName());
+        assertTrue(p.thread().isDaemon());
         p.submit(1, new TermState(4, "node-c"));
         p.close();
-        assertEquals(new Event.Persisted(1), next());
+        assertFalse(p.thread().isAlive(), "close returns once the queued write is done");
+        assertEquals(new Event.Persisted(1), events.poll(), "reported before close returned");
         p.submit(2, new TermState(5, null));
         Event.PersistFailed f = assertInstanceOf(Event.PersistFailed.class, next());
         assertEquals(2, f.seq());
         assertTrue(f.reason().contains("shutting down"), f.reason());
         assertEquals(new TermState(4, "node-c"), new StateFile(dir).load());
+    }
+
+    /** An interrupted close returns at once and leaves the interrupt for its caller to see. */
+    @Test
+    void anInterruptedCloseKeepsTheInterrupt() {
+        Persister p = new Persister(new StateFile(dir), events::add);
+        Thread.currentThread().interrupt();
+        p.close();
+        assertTrue(Thread.interrupted(), "the interrupt is restored (and cleared here)");
     }
 
     /** A real ENOSPC: a 64 KiB tmpfs, filled up. Needs root (mount); skipped where mounting is refused. */
