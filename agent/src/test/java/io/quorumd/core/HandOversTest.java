@@ -56,4 +56,87 @@ class HandOversTest {
         assertEquals(1, OneNode.only(fx, Effect.ReadyToExit.class).size());
         assertTrue(OneNode.only(a.at(1600, new Event.ShutdownRequested()), Effect.ReadyToExit.class).isEmpty(), "once");
     }
+
+    /** The hand-over requests {@code fx} holds, as (to, request id). */
+    private static List<Effect.Request> handOvers(List<Effect> fx) {
+        return OneNode.only(fx, Effect.Request.class).stream().filter(r -> r.message() instanceof Message.HandOver).toList();
+    }
+
+    private static Message.HandOverAck ack(String from, long term, long requestId, boolean accepted) {
+        return new Message.HandOverAck(from, term, 5, requestId, accepted, accepted ? "" : "this node's command failed too often");
+    }
+
+    /**
+     * A master shutting down (no command running) resigns at once and asks the most preferred live
+     * peer; a refusal sends it to the next one, and once nobody is left the agent may exit. An
+     * answer to another request changes nothing.
+     */
+    @Test
+    void aRefusedHandOverGoesToTheNextPeerAndTheLastFailureEndsTheShutdown() {
+        OneNode a = new OneNode("n0", 0);
+        a.electMaster();
+        a.receive(OneNode.followerKeepAlive("n2", 1, "n0", -1));   // n2 is live too
+        var first = a.handle(new Event.ShutdownRequested());
+        assertEquals(Role.FOLLOWER, a.node.role());
+        List<Effect.Request> asked = handOvers(first);
+        assertEquals(1, asked.size(), first.toString());
+        assertEquals("n1", asked.get(0).to(), "the most preferred live peer");
+        long id1 = ((Message.HandOver) asked.get(0).message()).requestId();
+        assertTrue(OneNode.only(first, Effect.ReadyToExit.class).isEmpty(), "not before the hand-over ends");
+
+        var stray = a.receive(ack("n1", 1, id1 + 100, false));
+        assertTrue(handOvers(stray).isEmpty() && OneNode.only(stray, Effect.ReadyToExit.class).isEmpty(),
+                "an answer to another request: " + stray);
+
+        var refused = a.receive(ack("n1", 1, id1, false));
+        List<Effect.Request> next = handOvers(refused);
+        assertEquals(1, next.size(), refused.toString());
+        assertEquals("n2", next.get(0).to(), "refused: the next live peer");
+        long id2 = ((Message.HandOver) next.get(0).message()).requestId();
+        assertTrue(id2 != id1, "a new request id");
+        assertTrue(OneNode.only(refused, Effect.ReadyToExit.class).isEmpty());
+
+        var strayFailure = a.handle(new Event.RequestFailed("n2", id1, "timed out"));
+        assertTrue(OneNode.only(strayFailure, Effect.ReadyToExit.class).isEmpty(), "the failure of an answered request: "
+                + strayFailure);
+        var failed = a.handle(new Event.RequestFailed("n2", id2, "timed out"));
+        assertTrue(handOvers(failed).isEmpty(), "nobody left to ask: " + failed);
+        assertEquals(1, OneNode.only(failed, Effect.ReadyToExit.class).size(), "the shutdown ends: " + failed);
+        assertTrue(failed.contains(new Effect.Trace("hand-over: no live peer to hand over to")), failed.toString());
+    }
+
+    /** A failed hand-over request goes to the next peer too; an accepted one ends the step-down (no exit). */
+    @Test
+    void aFailedHandOverGoesToTheNextPeerAndAnAcceptedOneEndsTheStepDown() {
+        OneNode a = new OneNode("n0", 0);
+        a.electMaster();
+        a.receive(OneNode.followerKeepAlive("n2", 1, "n0", -1));
+        var first = a.handle(new Event.StepDownRequested("n2", 3));
+        List<Effect.Request> asked = handOvers(first);
+        assertEquals("n2", asked.get(0).to(), "the named peer first");
+        long id1 = ((Message.HandOver) asked.get(0).message()).requestId();
+        var failed = a.handle(new Event.RequestFailed("n2", id1, "timed out"));
+        List<Effect.Request> next = handOvers(failed);
+        assertEquals(1, next.size(), failed.toString());
+        assertEquals("n1", next.get(0).to());
+        long id2 = ((Message.HandOver) next.get(0).message()).requestId();
+        var accepted = a.receive(ack("n1", 1, id2, true));
+        assertTrue(handOvers(accepted).isEmpty());
+        assertTrue(accepted.contains(new Effect.Trace("n1 accepted the hand-over")), accepted.toString());
+        assertTrue(OneNode.only(a.out, Effect.ReadyToExit.class).isEmpty(), "a step-down is no shutdown");
+        var late = a.handle(new Event.RequestFailed("n1", id2, "timed out"));
+        assertTrue(handOvers(late).isEmpty(), "the hand-over is over: " + late);
+    }
+
+    /** A shutdown asked while a step-down's hand-over runs lets the agent exit once that hand-over ends. */
+    @Test
+    void aShutdownDuringAStepDownsHandOverExitsWhenItEnds() {
+        OneNode a = new OneNode("n0", 0);
+        a.electMaster();
+        long id = ((Message.HandOver) handOvers(a.handle(new Event.StepDownRequested(null, 3))).get(0).message()).requestId();
+        assertTrue(OneNode.only(a.handle(new Event.ShutdownRequested()), Effect.ReadyToExit.class).isEmpty(),
+                "the hand-over is still under way");
+        var accepted = a.receive(ack("n1", 1, id, true));
+        assertEquals(1, OneNode.only(accepted, Effect.ReadyToExit.class).size(), accepted.toString());
+    }
 }
