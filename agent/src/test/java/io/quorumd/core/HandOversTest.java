@@ -92,6 +92,8 @@ class HandOversTest {
         List<Effect.Request> next = handOvers(refused);
         assertEquals(1, next.size(), refused.toString());
         assertEquals("n2", next.get(0).to(), "refused: the next live peer");
+        assertTrue(refused.contains(new Effect.Trace("n1 refused the hand-over: this node's command failed too often")),
+                refused.toString());
         long id2 = ((Message.HandOver) next.get(0).message()).requestId();
         assertTrue(id2 != id1, "a new request id");
         assertTrue(OneNode.only(refused, Effect.ReadyToExit.class).isEmpty());
@@ -116,6 +118,7 @@ class HandOversTest {
         assertEquals("n2", asked.get(0).to(), "the named peer first");
         long id1 = ((Message.HandOver) asked.get(0).message()).requestId();
         var failed = a.handle(new Event.RequestFailed("n2", id1, "timed out"));
+        assertTrue(failed.contains(new Effect.Trace("hand-over to n2 failed: timed out")), failed.toString());
         List<Effect.Request> next = handOvers(failed);
         assertEquals(1, next.size(), failed.toString());
         assertEquals("n1", next.get(0).to());
@@ -138,5 +141,61 @@ class HandOversTest {
                 "the hand-over is still under way");
         var accepted = a.receive(ack("n1", 1, id, true));
         assertEquals(1, OneNode.only(accepted, Effect.ReadyToExit.class).size(), accepted.toString());
+    }
+
+    /** A peer not heard within t is not asked: after the only live one refused, the hand-over ends. */
+    @Test
+    void aSilentPeerIsNotAskedToTakeOver() {
+        OneNode a = new OneNode("n0", 0);
+        a.electMaster();   // n2 never spoke
+        long id = ((Message.HandOver) handOvers(a.handle(new Event.StepDownRequested(null, 3))).get(0).message()).requestId();
+        var refused = a.receive(ack("n1", 1, id, false));
+        assertTrue(handOvers(refused).isEmpty(), "n2 is silent: " + refused);
+        assertTrue(refused.contains(new Effect.Trace("hand-over: no live peer to hand over to")), refused.toString());
+    }
+
+    /** n0 master of term 1, its command running (the wait over, n1's echo a lease). */
+    private static OneNode masterRunningItsCommand() {
+        OneNode a = new OneNode("n0", 0);
+        a.electMaster();
+        a.now += 1100 * OneNode.MS;
+        a.receive(OneNode.followerKeepAlive("n1", 1, "n0", a.now - OneNode.MS));
+        assertEquals(1, OneNode.only(a.out, Effect.StartCommand.class).size(), a.out.toString());
+        return a;
+    }
+
+    /**
+     * A master shutting down loses its lease while its command stops: once the command is gone it
+     * asks nobody to campaign (it is no master any more), publishes its proof at once, and may exit.
+     */
+    @Test
+    void aShutdownWhoseLeaseRanOutWhileStoppingPublishesItsProofAndExitsWithoutHandingOver() {
+        OneNode a = masterRunningItsCommand();
+        a.handle(new Event.ShutdownRequested());
+        a.now += 2000 * OneNode.MS;   // no echo: the lease is over
+        a.handle(new Event.Tick());
+        assertEquals(Role.FOLLOWER, a.node.role());
+        assertTrue(OneNode.only(a.out, Effect.ReadyToExit.class).isEmpty(), "the command still runs");
+        var stopped = a.handle(new Event.CommandStopped(1));
+        assertTrue(handOvers(stopped).isEmpty(), stopped.toString());
+        assertTrue(stopped.contains(new Effect.Trace("hand-over dropped: no longer master (agent shutting down)")), stopped.toString());
+        List<Effect.Publish> ka = OneNode.only(stopped, Effect.Publish.class);
+        assertEquals(1, ka.size(), "the proof goes out at once: " + stopped);
+        assertEquals(new Proof(Proof.Kind.HANDOVER, "n0", 1, true), ka.get(0).keepAlive().proof());
+        assertEquals(1, OneNode.only(stopped, Effect.ReadyToExit.class).size(), stopped.toString());
+    }
+
+    /** A shutdown asked after the master lost its lease, while its command still stops, exits once the command is gone. */
+    @Test
+    void aShutdownWaitsForTheCommandOfALostMastership() {
+        OneNode a = masterRunningItsCommand();
+        a.now += 2000 * OneNode.MS;
+        var lost = a.handle(new Event.Tick());
+        assertEquals(Role.FOLLOWER, a.node.role());
+        assertEquals(1, OneNode.only(lost, Effect.StopCommand.class).size(), lost.toString());
+        assertTrue(OneNode.only(a.handle(new Event.ShutdownRequested()), Effect.ReadyToExit.class).isEmpty(),
+                "its command still runs");
+        var stopped = a.handle(new Event.CommandStopped(1));
+        assertEquals(1, OneNode.only(stopped, Effect.ReadyToExit.class).size(), stopped.toString());
     }
 }

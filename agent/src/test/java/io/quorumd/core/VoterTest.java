@@ -145,6 +145,18 @@ class VoterTest {
         assertTrue(answered(a.receive(withLog("n2", 1, false, 6, 2, 6)), 6).granted(), "a longer log of the same term");
     }
 
+    /** After its real vote a voter keeps its pre-vote from rivals for exactly half an election timeout, and says since when. */
+    @Test
+    void aRivalsPreVoteIsRefusedForHalfAnElectionTimeoutAfterAVote() {
+        OneNode a = new OneNode("n0", 0);
+        assertTrue(answered(a.at(1500, new Event.Received(request("n1", 1, false, 1))), 1).granted());
+        Message.VoteResponse early = answered(a.at(1520, new Event.Received(request("n2", 2, true, 2))), 2);
+        assertFalse(early.granted());
+        assertEquals("voted for n1 in term 1 20 ms ago: that election may still succeed", early.reason());
+        Message.VoteResponse late = answered(a.at(1500 + 500, new Event.Received(request("n2", 2, true, 3))), 3);
+        assertTrue(late.granted(), "t/2 after the vote: " + late);
+    }
+
     // ------------------------------------------------------------------ held answers and requests
 
     /**
@@ -215,5 +227,39 @@ class VoterTest {
         List<Effect.Request> reqs = OneNode.only(released, Effect.Request.class);
         assertEquals(2, reqs.size(), "without a master the round's requests leave once the term is on disk: " + released);
         assertEquals(4, reqs.get(0).message().term());
+    }
+
+    /** A pre-vote grant held behind another write goes out once it is written, while it still holds. */
+    @Test
+    void aHeldPreVoteGrantGoesOutOnceTheWriteIsDone() {
+        OneNode a = new OneNode("n0", 0);
+        a.slowDisk = true;
+        List<Effect> fx = new ArrayList<>(a.at(1500, new Event.Received(request("n1", 1, false, 1))));
+        fx.addAll(a.receive(request("n1", 2, true, 2)));
+        assertNull(answer(fx, 2), "held: " + fx);
+        List<Effect> after = new ArrayList<>();
+        for (Effect.Persist p : OneNode.only(fx, Effect.Persist.class)) after.addAll(a.handle(new Event.Persisted(p.seq())));
+        assertTrue(answered(after, 1).granted(), after.toString());
+        Message.VoteResponse pre = answered(after, 2);
+        assertTrue(pre.granted() && pre.preVote(), "" + pre);
+        assertEquals(2, pre.term());
+    }
+
+    /** A hand-over refusal held behind the write of a newer term goes out once the term is on disk. */
+    @Test
+    void aHeldHandOverRefusalGoesOutOnceTheTermIsWritten() {
+        OneNode a = new OneNode("n0", 0);
+        a.slowDisk = true;
+        List<Effect> fx = new ArrayList<>(a.at(1500, new Event.Received(OneNode.masterKeepAlive("n1", 3, 1))));
+        fx.addAll(a.receive(new Message.HandOver("n2", 2, 5, 44, "n0", null)));
+        assertTrue(OneNode.only(fx, Effect.Respond.class).isEmpty(), "held: " + fx);
+        List<Effect> after = new ArrayList<>();
+        for (Effect.Persist p : OneNode.only(fx, Effect.Persist.class)) after.addAll(a.handle(new Event.Persisted(p.seq())));
+        List<Effect.Respond> answers = OneNode.only(after, Effect.Respond.class);
+        assertEquals(1, answers.size(), after.toString());
+        Message.HandOverAck ack = (Message.HandOverAck) answers.get(0).message();
+        assertEquals(44, ack.requestId());
+        assertFalse(ack.accepted());
+        assertEquals("hand-over from term 2, this node is in term 3", ack.reason());
     }
 }
