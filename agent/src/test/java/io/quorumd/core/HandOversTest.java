@@ -197,5 +197,9 @@ class HandOversTest {
                 "its command still runs");
         var stopped = a.handle(new Event.CommandStopped(1));
         assertEquals(1, OneNode.only(stopped, Effect.ReadyToExit.class).size(), stopped.toString());
+        a.now += 100 * OneNode.MS;
+        List<Effect.Publish> ka = OneNode.only(a.handle(new Event.Tick()), Effect.Publish.class);
+        assertEquals(new Proof(Proof.Kind.HANDOVER, "n0", 1, true), ka.get(0).keepAlive().proof(),
+                "its keep-alives say the command of term 1 is gone");
     }
 }

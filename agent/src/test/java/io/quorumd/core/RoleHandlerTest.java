@@ -120,8 +120,7 @@ class RoleHandlerTest {
     void aMasterRenewsItsLeaseOncePerEchoThatMovesIt() {
         OneNode a = new OneNode("n0", 0);
         a.electMaster();
-        long sent = a.now;
-        a.now += OneNode.MS;
+        long sent = a.now;   // echoed the same instant (a fast loopback): it counts
         var echoed = a.receive(OneNode.followerKeepAlive("n1", 1, "n0", sent));
         assertEquals(List.of(new Effect.LeaseRenewed(1, sent + NodeScenarioTest.TIMING.leaseNanos())),
                 OneNode.only(echoed, Effect.LeaseRenewed.class));
@@ -194,5 +193,27 @@ class RoleHandlerTest {
         a.now = 2700 * OneNode.MS;
         for (Effect.Persist p : OneNode.only(fx, Effect.Persist.class)) after.addAll(a.handle(new Event.Persisted(p.seq())));
         assertNull(VoterTest.answer(after, 2), "a pre-vote grant made before the master was heard: " + after);
+    }
+
+    /**
+     * A candidate asked by a hand-over to campaign while it still heard its master less than t ago,
+     * whose election then fails, steps back to follower, says why, and waits an election timeout
+     * before it tries again (not at once, not in a loop).
+     */
+    @Test
+    void aHandedOverCandidateWhoseElectionFailsWhileStillStickyStepsBackAndSaysWhy() {
+        OneNode a = new OneNode("n0", 0);
+        a.at(1500, new Event.Received(OneNode.masterKeepAlive("n1", 1, 1)));
+        a.receive(new Message.HandOver("n1", 1, 5, 9, "n0", new Proof(Proof.Kind.HANDOVER, "n1", 1, true)));
+        assertEquals(Role.CANDIDATE, a.node.role());
+        a.now = a.node.electionDeadlineNanos;   // within t/2..t of the campaign, so less than t after n1 was heard
+        var fx = a.handle(new Event.Tick());
+        List<Effect.RoleChanged> rc = OneNode.only(fx, Effect.RoleChanged.class);
+        assertEquals(1, rc.size(), fx.toString());
+        assertEquals(Role.FOLLOWER, rc.get(0).role());
+        assertEquals("election in term 2 failed: heard master n1 " + (a.now / OneNode.MS - 1500) + " ms ago", rc.get(0).reason());
+        assertTrue(OneNode.only(fx, Effect.Request.class).isEmpty(), "no pre-vote while sticky: " + fx);
+        long retry = a.node.electionDeadlineNanos - a.now;
+        assertTrue(retry >= NodeScenarioTest.TIMING.electionTimeoutNanos(), "retried " + retry / OneNode.MS + " ms later");
     }
 }

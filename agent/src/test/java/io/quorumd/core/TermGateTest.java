@@ -156,4 +156,26 @@ class TermGateTest {
         assertTrue(fx.contains(new Effect.Trace("dropped KeepAlive from n1: lastLogTerm -1 beyond the largest term "
                 + TermState.MAX_TERM)), fx.toString());
     }
+
+    /**
+     * A proof offered on a keep-alive clears a waiting master at once, but only a node's proof
+     * about its own command counts: n1 cannot vouch for n2's.
+     */
+    @Test
+    void aKeepAliveCarryingTheOldMastersOwnProofClearsAWaitingMasterAtOnce() {
+        OneNode a = new OneNode("n0", 0);
+        a.at(1500, new Event.Received(OneNode.followerKeepAlive("n1", 5, null, -1)));
+        a.at(2500, new Event.Tick());
+        a.receive(OneNode.grant("n1", 6, a.lastRequestId(true), true));
+        a.receive(new Message.VoteResponse("n1", 6, 5, a.lastRequestId(false), false, true, "", -1,
+                new MasterReport("n2", 4, true, 300 * OneNode.MS, false)));
+        assertEquals(Role.MASTER, a.node.role());
+        assertFalse(a.node.view(a.now).cleared(), "n2 of term 4 may still run its command");
+        Proof n2Gone = new Proof(Proof.Kind.HANDOVER, "n2", 4, true);
+        a.receive(new Message.KeepAlive("n1", 6, 5, a.now, "n0", -1, 0, false, n2Gone, 0, 0));
+        assertFalse(a.node.view(a.now).cleared(), "n1 relaying a proof about n2");
+        a.receive(new Message.KeepAlive("n2", 6, 5, a.now, "n0", -1, 0, false, n2Gone, 0, 0));
+        assertTrue(a.node.view(a.now).cleared(), "n2's own proof");
+        assertEquals(new Clearance(Clearance.By.HANDOVER, "n2", 4, "handover from n2 for term 4"), a.node.view(a.now).clearedBy());
+    }
 }

@@ -157,6 +157,26 @@ class VoterTest {
         assertTrue(late.granted(), "t/2 after the vote: " + late);
     }
 
+    /**
+     * A voter that never heard a master since it booted tells candidates it may have forgotten one
+     * until a forgotten lease plus stop_timeout plus the watchdog's slack is surely over, and no
+     * longer.
+     */
+    @Test
+    void aRestartedVoterReportsItselfAmnesicUntilAForgottenLeaseAndItsStopAreOver() {
+        Timing t = NodeScenarioTest.TIMING;
+        long until = t.electionTimeoutNanos() + t.stopWaitNanos() + Node.WATCHDOG_SLACK_NANOS;
+        OneNode a = new OneNode("n0", 0);
+        a.now = until - 1;
+        MasterReport early = answered(a.handle(new Event.Received(request("n1", 1, false, 1))), 1).report();
+        assertTrue(early.amnesic(), "" + early);
+        assertEquals(until - 1, early.heardAgoNanos(), "since its boot");
+        a.now = until;
+        MasterReport late = answered(a.handle(new Event.Received(request("n2", 2, false, 2))), 2).report();
+        assertFalse(late.amnesic(), "" + late);
+        assertEquals(-1, late.heardAgoNanos(), "it never heard a master");
+    }
+
     // ------------------------------------------------------------------ held answers and requests
 
     /**
