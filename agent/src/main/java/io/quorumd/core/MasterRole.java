@@ -14,10 +14,13 @@ import java.util.Map;
  */
 final class MasterRole extends RoleHandler {
     final MasterState ms;
+    /** The term this node is master of (a newer term seen is adopted before {@link #stepDown} runs). */
+    final long term;
 
     MasterRole(Node n, Map<String, Grant> grants) {
         super(n);
         this.ms = new MasterState(grants);
+        this.term = n.state.term();
     }
 
     @Override
@@ -74,7 +77,6 @@ final class MasterRole extends RoleHandler {
     /** Mastership lost (lease, a newer term): the command stops, or its stop is proof already. */
     void stepDown(long now, String why) {
         boolean wasCleared = ms.cleared;
-        long term = n.state.term();
         n.enter(new FollowerRole(n), null, now, why);
         if (n.commandActive) {
             n.emit(new Effect.StopCommand(n.commandTerm, why));

@@ -33,4 +33,16 @@ class KeepAlivesTest {
         assertEquals(-1, k.echoNanos());
         assertEquals(0, k.lastContactAgoNanos());
     }
+
+    /** Status and metrics show how long ago each peer heard its master: a follower says so in its keep-alives. */
+    @Test
+    void aFollowerTellsHowLongAgoItHeardItsMaster() {
+        OneNode a = new OneNode("n0", 0);
+        var never = OneNode.only(a.at(1500, new Event.Tick()), Effect.Publish.class);
+        assertEquals(-1, never.get(never.size() - 1).keepAlive().lastContactAgoNanos(), "never heard one");
+        a.at(1600, new Event.Received(OneNode.masterKeepAlive("n1", 1, 1)));
+        var later = OneNode.only(a.at(1730, new Event.Tick()), Effect.Publish.class);
+        assertEquals(1, later.size(), a.out.toString());
+        assertEquals(130 * OneNode.MS, later.get(0).keepAlive().lastContactAgoNanos());
+    }
 }

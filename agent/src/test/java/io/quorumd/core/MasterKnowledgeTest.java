@@ -24,6 +24,19 @@ class MasterKnowledgeTest {
         assertEquals(MasterReport.NONE, k.report(3 * T));
     }
 
+    /** The monotonic clock does not start at 0: "since boot" is measured from the boot's own reading. */
+    @Test
+    void theAmnesicReportCountsFromTheBootsClockReading() {
+        long boot = 7 * T;
+        MasterKnowledge k = new MasterKnowledge(T, boot, 3 * T);
+        assertTrue(k.sticky(boot + T - 1));
+        assertFalse(k.sticky(boot + T));
+        MasterReport r = k.report(boot + 2 * T);
+        assertTrue(r.amnesic());
+        assertEquals(2 * T, r.heardAgoNanos(), "since its boot");
+        assertFalse(k.report(boot + 3 * T).amnesic());
+    }
+
     @Test
     void hearingAMasterMakesItStickyForT() {
         MasterKnowledge k = new MasterKnowledge(T, 0, 3 * T);

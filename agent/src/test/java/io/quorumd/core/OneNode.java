@@ -18,9 +18,19 @@ final class OneNode {
     boolean slowDisk;
 
     OneNode(String self, long bootAtNanos) {
+        this(new Node(config(self), TermState.INITIAL, 7, new Proof(Proof.Kind.CERTIFICATE, self, 0, true),
+                new SplittableRandom(1), bootAtNanos), bootAtNanos);
+    }
+
+    /** Drives {@code node} (booted at {@code bootAtNanos}), for a test that overrides one of its seams. */
+    OneNode(Node node, long bootAtNanos) {
+        this.node = node;
         now = bootAtNanos;
-        node = new Node(new NodeConfig(new Peers(self, PEERS), NodeScenarioTest.TIMING, false), TermState.INITIAL, 7,
-                new Proof(Proof.Kind.CERTIFICATE, self, 0, true), new SplittableRandom(1), now);
+    }
+
+    /** The configuration {@link #OneNode(String, long)} gives {@code self}: n0, n1, n2, no fence. */
+    static NodeConfig config(String self) {
+        return new NodeConfig(new Peers(self, PEERS), NodeScenarioTest.TIMING, false);
     }
 
     /** Handles {@code e} at {@code now}; returns this event's effects (persists acknowledged at once). */

@@ -1,0 +1,57 @@
+package io.quorumd.core;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * {@link Effects#apply}: the agent's event loop and the simulator carry out every effect through it,
+ * so each type must reach its own action, once, in the order given.
+ */
+class EffectsTest {
+    /** Records "action: effect" for every call. */
+    static final class Recorder implements Effects.Handler {
+        final List<String> calls = new ArrayList<>();
+
+        private void on(String action, Effect e) {
+            calls.add(action + ": " + e);
+        }
+
+        @Override public void publish(Effect.Publish e) { on("publish", e); }
+        @Override public void request(Effect.Request e) { on("request", e); }
+        @Override public void respond(Effect.Respond e) { on("respond", e); }
+        @Override public void persist(Effect.Persist e) { on("persist", e); }
+        @Override public void startCommand(Effect.StartCommand e) { on("startCommand", e); }
+        @Override public void stopCommand(Effect.StopCommand e) { on("stopCommand", e); }
+        @Override public void leaseRenewed(Effect.LeaseRenewed e) { on("leaseRenewed", e); }
+        @Override public void runHook(Effect.RunHook e) { on("runHook", e); }
+        @Override public void runFence(Effect.RunFence e) { on("runFence", e); }
+        @Override public void roleChanged(Effect.RoleChanged e) { on("roleChanged", e); }
+        @Override public void trace(Effect.Trace e) { on("trace", e); }
+        @Override public void readyToExit(Effect.ReadyToExit e) { on("readyToExit", e); }
+        @Override public void probe(Effect.Probe e) { on("probe", e); }
+        @Override public void stepDownDone(Effect.StepDownDone e) { on("stepDownDone", e); }
+    }
+
+    @Test
+    void everyEffectReachesItsOwnActionInOrder() {
+        Message.KeepAlive k = OneNode.masterKeepAlive("n1", 2, 5);
+        Message.VoteRequest v = new Message.VoteRequest("n0", 3, 5, 1, true, 0, 0, 0, null);
+        Message.HandOverAck a = new Message.HandOverAck("n0", 3, 5, 2, true, "");
+        List<Effect> effects = List.of(new Effect.Publish(k), new Effect.Request("n1", v), new Effect.Respond("n2", a),
+                new Effect.Persist(4, 3, "n0"), new Effect.StartCommand(3, "n0", 900), new Effect.StopCommand(3, "lease expired"),
+                new Effect.LeaseRenewed(3, 950), new Effect.RunHook(Effect.Hook.ON_MASTER, 3, "n0"),
+                new Effect.RunFence("n1", 2, 3), new Effect.RoleChanged(Role.MASTER, 3, "n0", "won"), new Effect.Trace("hello"),
+                new Effect.ReadyToExit(), new Effect.Probe("n1"), new Effect.StepDownDone(7));
+        Recorder r = new Recorder();
+        Effects.apply(effects, r);
+        List<String> expected = new ArrayList<>();
+        String[] actions = {"publish", "request", "respond", "persist", "startCommand", "stopCommand", "leaseRenewed", "runHook",
+                "runFence", "roleChanged", "trace", "readyToExit", "probe", "stepDownDone"};
+        for (int i = 0; i < actions.length; i++) expected.add(actions[i] + ": " + effects.get(i));
+        assertEquals(expected, r.calls);
+    }
+}
