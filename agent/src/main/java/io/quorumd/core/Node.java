@@ -310,7 +310,8 @@ public class Node {
 
     /** Raft §5.4.1: a voter refuses a candidate whose log is behind its own (last term, then last index). */
     protected boolean candidateLogBehind(long candidateLastTerm, long candidateLastIndex) {
-        return replication.behind(candidateLastTerm, candidateLastIndex);
+        long ownTerm = lastLogTerm();
+        return candidateLastTerm < ownTerm || (candidateLastTerm == ownTerm && candidateLastIndex < lastLogIndex());
     }
 
     /** How far a follower may acknowledge entries: what its disk holds ({@code durableIndex}), never more. */

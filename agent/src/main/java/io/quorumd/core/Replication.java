@@ -230,9 +230,4 @@ final class Replication {
     long lastTerm() {
         return log.lastTerm();
     }
-
-    /** Raft §5.4.1: a candidate's log is behind this node's. */
-    boolean behind(long candidateLastTerm, long candidateLastIndex) {
-        return !log.isUpToDate(candidateLastTerm, candidateLastIndex);
-    }
 }

@@ -34,6 +34,10 @@ class EffectsTest {
         @Override public void readyToExit(Effect.ReadyToExit e) { on("readyToExit", e); }
         @Override public void probe(Effect.Probe e) { on("probe", e); }
         @Override public void stepDownDone(Effect.StepDownDone e) { on("stepDownDone", e); }
+        @Override public void persistLog(Effect.PersistLog e) { on("persistLog", e); }
+        @Override public void apply(Effect.Apply e) { on("apply", e); }
+        @Override public void readReady(Effect.ReadReady e) { on("readReady", e); }
+        @Override public void clientFailed(Effect.ClientFailed e) { on("clientFailed", e); }
     }
 
     @Test
@@ -45,12 +49,16 @@ class EffectsTest {
                 new Effect.Persist(4, 3, "n0"), new Effect.StartCommand(3, "n0", 900), new Effect.StopCommand(3, "lease expired"),
                 new Effect.LeaseRenewed(3, 950), new Effect.RunHook(Effect.Hook.ON_MASTER, 3, "n0"),
                 new Effect.RunFence("n1", 2, 3), new Effect.RoleChanged(Role.MASTER, 3, "n0", "won"), new Effect.Trace("hello"),
-                new Effect.ReadyToExit(), new Effect.Probe("n1"), new Effect.StepDownDone(7));
+                new Effect.ReadyToExit(), new Effect.Probe("n1"), new Effect.StepDownDone(7),
+                new Effect.PersistLog(8, 3, List.of(new io.quorumd.log.LogEntry(3, 3, new byte[] {1}))),
+                new Effect.Apply(new io.quorumd.log.LogEntry(3, 3, new byte[] {1}), 9), new Effect.ReadReady(10),
+                new Effect.ClientFailed(11, true, "n1", "lost mastership"));
         Recorder r = new Recorder();
         Effects.apply(effects, r);
         List<String> expected = new ArrayList<>();
         String[] actions = {"publish", "request", "respond", "persist", "startCommand", "stopCommand", "leaseRenewed", "runHook",
-                "runFence", "roleChanged", "trace", "readyToExit", "probe", "stepDownDone"};
+                "runFence", "roleChanged", "trace", "readyToExit", "probe", "stepDownDone", "persistLog", "apply", "readReady",
+                "clientFailed"};
         for (int i = 0; i < actions.length; i++) expected.add(actions[i] + ": " + effects.get(i));
         assertEquals(expected, r.calls);
     }

@@ -110,12 +110,12 @@ class VoterTest {
         Node n = new Node(OneNode.config("n0"), TermState.INITIAL, 7, new Proof(Proof.Kind.CERTIFICATE, "n0", 0, true),
                 new SplittableRandom(1), 0) {
             @Override
-            protected long lastLogTerm() {
+            public long lastLogTerm() {
                 return lastLogTerm;
             }
 
             @Override
-            protected long lastLogIndex() {
+            public long lastLogIndex() {
                 return lastLogIndex;
             }
         };
@@ -133,15 +133,15 @@ class VoterTest {
         a.at(1500, new Event.Tick());
         Message.VoteResponse olderTerm = answered(a.receive(withLog("n1", 1, true, 1, 1, 9)), 1);
         assertFalse(olderTerm.granted(), "an older last term, however long: " + olderTerm);
-        assertEquals("candidate's log is behind", olderTerm.reason());
+        assertEquals("candidate's log (last term 1, index 9) is behind this node's (last term 2, index 5)", olderTerm.reason());
         Message.VoteResponse shorter = answered(a.receive(withLog("n1", 1, true, 2, 2, 4)), 2);
         assertFalse(shorter.granted(), "the same last term, shorter: " + shorter);
-        assertEquals("candidate's log is behind", shorter.reason());
+        assertEquals("candidate's log (last term 2, index 4) is behind this node's (last term 2, index 5)", shorter.reason());
         assertTrue(answered(a.receive(withLog("n1", 1, true, 3, 2, 5)), 3).granted(), "the same log");
         assertTrue(answered(a.receive(withLog("n1", 1, true, 4, 3, 0)), 4).granted(), "a newer last term, however short");
         Message.VoteResponse real = answered(a.receive(withLog("n2", 1, false, 5, 2, 4)), 5);
         assertFalse(real.granted(), "the real vote follows the same rule: " + real);
-        assertEquals("candidate's log is behind", real.reason());
+        assertEquals("candidate's log (last term 2, index 4) is behind this node's (last term 2, index 5)", real.reason());
         assertTrue(answered(a.receive(withLog("n2", 1, false, 6, 2, 6)), 6).granted(), "a longer log of the same term");
     }
 
