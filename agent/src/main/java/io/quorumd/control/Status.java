@@ -47,19 +47,34 @@ public record Status(String cluster, String node, Role role, long term, String v
      *                  out), {@code no_master} or {@code self}
      * @param oldMaster the earlier master it is about, or null when none was known
      * @param oldTerm   that master's term, or null
+     * @param agoMillis   when: how long ago the master was cleared, or null when not known (an older agent)
+     * @param afterMillis how long after becoming master it was cleared (the wait, or the time the proof
+     *                    took to arrive), or null when not known
      */
-    public record ClearedBy(String by, String oldMaster, Long oldTerm) {
+    public record ClearedBy(String by, String oldMaster, Long oldTerm, Long agoMillis, Long afterMillis) {
         public ClearedBy {
             if (by == null) throw new IllegalArgumentException("cleared_by needs its kind");
         }
 
-        static ClearedBy of(Clearance c) {
-            return c == null ? null : new ClearedBy(c.by().label(), c.oldMaster(), c.oldMaster() == null ? null : c.oldTerm());
+        /** What cleared the master, without when (an older agent's answer). */
+        public ClearedBy(String by, String oldMaster, Long oldTerm) {
+            this(by, oldMaster, oldTerm, null, null);
         }
 
-        /** {@code certificate of node-b (term 4)}. */
+        static ClearedBy of(NodeView v, long nowNanos) {
+            Clearance c = v.clearedBy();
+            if (c == null) return null;
+            Long ago = v.clearedAtNanos() < 0 ? null : Math.max(0, nowNanos - v.clearedAtNanos()) / 1_000_000;
+            Long after = v.clearedAtNanos() < 0 || v.masterSinceNanos() < 0 ? null
+                    : Math.max(0, v.clearedAtNanos() - v.masterSinceNanos()) / 1_000_000;
+            return new ClearedBy(c.by().label(), c.oldMaster(), c.oldMaster() == null ? null : c.oldTerm(), ago, after);
+        }
+
+        /** {@code certificate of node-b (term 4), 3.2 s ago, 12 ms after it became master}. */
         String text() {
-            return by + (oldMaster == null ? "" : " of " + oldMaster + " (term " + oldTerm + ")");
+            return by + (oldMaster == null ? "" : " of " + oldMaster + " (term " + oldTerm + ")")
+                    + (agoMillis == null ? "" : ", " + duration(agoMillis) + " ago")
+                    + (afterMillis == null ? "" : ", " + duration(afterMillis) + " after it became master");
         }
     }
 
@@ -123,7 +138,7 @@ public record Status(String cluster, String node, Role role, long term, String v
                 ? StorageStatus.OK : new StorageStatus(false, storageError);
         return new Status(cluster, view.node(), view.role(), view.term(), view.votedFor(), view.master(), leaseMillis,
                 view.commandPermitted(), bind, bootId, uptimeMillis, storage, peers, command, dropped,
-                ClearedBy.of(view.clearedBy()));
+                ClearedBy.of(view, nowNanos));
     }
 
     /** The object {@code quorumd status --json} prints, keys in a fixed order. */
@@ -140,6 +155,8 @@ public record Status(String cluster, String node, Role role, long term, String v
         m.put("cleared_by", clearedBy == null ? null : clearedBy.by());
         m.put("old_master", clearedBy == null ? null : clearedBy.oldMaster());
         m.put("old_master_term", clearedBy == null ? null : clearedBy.oldTerm());
+        m.put("cleared_ms_ago", clearedBy == null ? null : clearedBy.agoMillis());
+        m.put("cleared_after_ms", clearedBy == null ? null : clearedBy.afterMillis());
         m.put("bind", bind);
         m.put("boot_id", bootId);
         m.put("uptime_ms", uptimeMillis);
@@ -196,7 +213,9 @@ public record Status(String cluster, String node, Role role, long term, String v
         // absent from an older agent's answer
         String clearedByKind = m.containsKey("cleared_by") ? get(m, "cleared_by", String.class, true) : null;
         ClearedBy clearedBy = clearedByKind == null ? null : new ClearedBy(clearedByKind,
-                get(m, "old_master", String.class, true), get(m, "old_master_term", Long.class, true));
+                get(m, "old_master", String.class, true), get(m, "old_master_term", Long.class, true),
+                m.containsKey("cleared_ms_ago") ? get(m, "cleared_ms_ago", Long.class, true) : null,
+                m.containsKey("cleared_after_ms") ? get(m, "cleared_after_ms", Long.class, true) : null);
         String role = get(m, "role", String.class, false);
         Role r;
         try {

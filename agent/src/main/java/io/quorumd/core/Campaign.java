@@ -129,7 +129,7 @@ final class Campaign {
         CandidateState won = ((CandidateRole) n.current()).votes;
         n.handOvers.plan = null;
         n.offeredProof = null;
-        n.enter(new MasterRole(n, won.grants), n.self, now, "became master in term " + n.state.term() + ": " + won.grants.size() + " of "
+        n.enter(new MasterRole(n, won.grants, now), n.self, now, "became master in term " + n.state.term() + ": " + won.grants.size() + " of "
                 + n.peers.size() + " votes");
         // The votes say who could be reached when they were asked for: without echoes from a
         // majority within t of that, this master steps down.

@@ -17,9 +17,9 @@ final class MasterRole extends RoleHandler {
     /** The term this node is master of (a newer term seen is adopted before {@link #stepDown} runs). */
     final long term;
 
-    MasterRole(Node n, Map<String, Grant> grants) {
+    MasterRole(Node n, Map<String, Grant> grants, long now) {
         super(n);
-        this.ms = new MasterState(grants);
+        this.ms = new MasterState(grants, now);
         this.term = n.state.term();
     }
 
@@ -63,7 +63,7 @@ final class MasterRole extends RoleHandler {
         }
         if (ms.waitOver(now)) {
             ms.clear(ms.waitClearance != null ? ms.waitClearance
-                    : new Clearance(Clearance.By.LEASE_EXPIRY, null, 0, "waited out the old lease plus stop_timeout"));
+                    : new Clearance(Clearance.By.LEASE_EXPIRY, null, 0, "waited out the old lease plus stop_timeout"), now);
             n.trace("cleared to run the command in term %d: %s", n.state.term(), ms.clearReason());
         }
         maybeStartCommand(now);
@@ -107,7 +107,7 @@ final class MasterRole extends RoleHandler {
         if (ms.cleared) return;
         ClearanceJudge.Verdict v = ClearanceJudge.judge(ms.grants, n.proofs, ms.fenceProof, n.peers, n.state.term());
         if (v.clearedBy() != null) {
-            ms.clear(v.clearedBy());
+            ms.clear(v.clearedBy(), now);
             n.trace("cleared to run the command in term %d: %s", n.state.term(), v.clearedBy().reason());
             return;
         }

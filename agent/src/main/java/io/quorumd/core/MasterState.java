@@ -18,6 +18,10 @@ final class MasterState {
     long clearAtNanos = -1;
     /** What cleared it (null: not yet). */
     Clearance clearedBy;
+    /** When it was cleared (local monotonic clock), or -1 not yet. */
+    long clearedAtNanos = -1;
+    /** When this node became master of this term (local monotonic clock). */
+    final long sinceNanos;
     /** What the wait under way would clear it by: the newest master the voters knew, waited out. */
     Clearance waitClearance;
     /** The old master to fence once its lease has surely ended, or null. */
@@ -27,8 +31,9 @@ final class MasterState {
     boolean fenceRequested;
     Proof fenceProof;
 
-    MasterState(Map<String, Grant> grants) {
+    MasterState(Map<String, Grant> grants, long sinceNanos) {
         this.grants = new LinkedHashMap<>(grants);
+        this.sinceNanos = sinceNanos;
     }
 
     /** True when the old master is to be fenced now: its lease has surely ended and it is not fenced yet. */
@@ -50,10 +55,11 @@ final class MasterState {
         return d;
     }
 
-    /** Clears the master to run its command, by {@code by}. */
-    void clear(Clearance by) {
+    /** Clears the master to run its command, by {@code by}, at {@code now}. */
+    void clear(Clearance by, long now) {
         cleared = true;
         clearedBy = by;
+        clearedAtNanos = now;
     }
 
     /** Why it is cleared, in words; "" while it is not. */

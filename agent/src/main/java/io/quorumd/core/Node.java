@@ -461,7 +461,8 @@ public class Node {
         return new NodeView(self, role(), state.term(), state.votedFor(), isMaster ? self : master,
                 isMaster ? ms.lease.endNanos() : -1, isMaster && ms.cleared,
                 isMaster ? ms.clearAtNanos : -1, isMaster && commandActive,
-                outbox.storageHealthy(), pv, isMaster && ms.cleared ? ms.clearedBy : null);
+                outbox.storageHealthy(), pv, isMaster && ms.cleared ? ms.clearedBy : null,
+                isMaster ? ms.sinceNanos : -1, isMaster && ms.cleared ? ms.clearedAtNanos : -1);
     }
 
     /** Why this master is (or is not yet) cleared to run its command, for logs and status; "" when not master. */

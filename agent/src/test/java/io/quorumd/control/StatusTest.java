@@ -48,7 +48,7 @@ class StatusTest {
         assertEquals("node-b", m.get("old_master"));
         assertEquals(6L, m.get("old_master_term"));
         assertEquals(List.of("cluster", "node", "role", "term", "voted_for", "master", "lease_ms", "command_permitted",
-                "cleared_by", "old_master", "old_master_term", "bind", "boot_id", "uptime_ms", "storage", "peers", "command", "dropped"), List.copyOf(m.keySet()));
+                "cleared_by", "old_master", "old_master_term", "cleared_ms_ago", "cleared_after_ms", "bind", "boot_id", "uptime_ms", "storage", "peers", "command", "dropped"), List.copyOf(m.keySet()));
     }
 
     @Test
@@ -123,8 +123,22 @@ class StatusTest {
         NodeView c = new NodeView("node-a", Role.MASTER, 9, "node-a", "node-a", now + 640_500_000L, true, -1,
                 true, true, List.of(), new Clearance(Clearance.By.LEASE_EXPIRY, "node-c", 8, "waited"));
         Status cs = Status.of(c, now, "payments", null, null, 1, null, Status.CommandStatus.NONE, Map.of());
-        assertEquals(new Status.ClearedBy("lease_expiry", "node-c", 8L), cs.clearedBy());
-        assertTrue(cs.toJson().contains("\"cleared_by\":\"lease_expiry\",\"old_master\":\"node-c\",\"old_master_term\":8,"), cs.toJson());
+        assertEquals(new Status.ClearedBy("lease_expiry", "node-c", 8L), cs.clearedBy(), "a view without when");
+        assertTrue(cs.toJson().contains("\"cleared_by\":\"lease_expiry\",\"old_master\":\"node-c\",\"old_master_term\":8,"
+                + "\"cleared_ms_ago\":null,\"cleared_after_ms\":null,"), cs.toJson());
+
+        // when: became master 5.2 s ago, cleared by the hand-over 40 ms later
+        NodeView w = new NodeView("node-a", Role.MASTER, 9, "node-a", "node-a", now + 640_500_000L, true, -1,
+                true, true, List.of(), new Clearance(Clearance.By.HANDOVER, "node-c", 8, "hand-over"),
+                now - 5_200_000_000L, now - 5_160_000_000L);
+        Status ws = Status.of(w, now, "payments", null, null, 1, null, Status.CommandStatus.NONE, Map.of());
+        assertEquals(new Status.ClearedBy("handover", "node-c", 8L, 5160L, 40L), ws.clearedBy());
+        assertTrue(ws.toJson().contains("\"cleared_ms_ago\":5160,\"cleared_after_ms\":40,"), ws.toJson());
+        assertEquals(ws, Status.fromJson(ws.toJson()), "when survives the JSON");
+        assertTrue(ws.toTable().contains("\ncleared  by handover of node-c (term 8), 5.2 s ago, 40 ms after it became master\n"),
+                ws.toTable());
+        Status older = Status.fromJson(cs.toJson().replace("\"cleared_ms_ago\":null,\"cleared_after_ms\":null,", ""));
+        assertEquals(new Status.ClearedBy("lease_expiry", "node-c", 8L), older.clearedBy(), "an older agent's answer has no when");
 
         NodeView f = new NodeView("node-a", Role.FOLLOWER, 9, null, "node-b", -1, false, -1, false, false, List.of());
         Status fs = Status.of(f, now, "payments", null, null, 1, "disk full", Status.CommandStatus.NONE, Map.of());

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MasterStateTest {
     @Test
     void beforeAnyEchoTheMasterWakesToStepDownWithoutOne() {
-        MasterState m = new MasterState(Map.of());
+        MasterState m = new MasterState(Map.of(), 0);
         assertEquals(500, m.nextDeadline(10_000, 500));
         m.lease.echo("b", 100);
         m.lease.renew(100, 2, 900);
@@ -21,7 +21,7 @@ class MasterStateTest {
 
     @Test
     void theWaitAndTheFenceAreDeadlinesUntilCleared() {
-        MasterState m = new MasterState(Map.of());
+        MasterState m = new MasterState(Map.of(), 0);
         m.clearAtNanos = 700;
         m.fenceTarget = "c";
         m.fenceAtNanos = 300;
@@ -33,7 +33,8 @@ class MasterStateTest {
         assertEquals(700, m.nextDeadline(10_000, 5000));
         assertFalse(m.waitOver(699));
         assertTrue(m.waitOver(700));
-        m.clear(new Clearance(Clearance.By.LEASE_EXPIRY, null, 0, "waited out the old lease plus stop_timeout"));
+        m.clear(new Clearance(Clearance.By.LEASE_EXPIRY, null, 0, "waited out the old lease plus stop_timeout"), 700);
+        assertEquals(700, m.clearedAtNanos, "when it was cleared");
         assertEquals("waited out the old lease plus stop_timeout", m.clearReason());
         assertFalse(m.waitOver(800));
         assertEquals(5000, m.nextDeadline(10_000, 5000), "cleared: only the lease matters");

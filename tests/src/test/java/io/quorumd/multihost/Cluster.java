@@ -484,7 +484,8 @@ final class Cluster implements AutoCloseable {
     /**
      * What cleared the master that started {@code run} to start it, from that node's
      * {@code status --json} ({@code cleared_by}, {@code old_master}, {@code old_master_term}), checked
-     * against the line its agent logged ("cleared to start the command in term N by ..."). Fails
+     * against the line its agent logged ("cleared to start the command in term N by ..."), and when
+     * ({@code cleared_ms_ago}, {@code cleared_after_ms}; null once that mastership is over). Fails
      * when the node is no longer master of that term, or never says.
      */
     Map<String, Object> clearance(Run run) {
@@ -516,6 +517,9 @@ final class Cluster implements AutoCloseable {
                 if (!cleared.get(k).equals(s.get(k)))
                     throw new AssertionError(n.id + ": the log says " + line[0] + " but status says " + s);
             }
+            // when: only the status says it (absent when that mastership is already over)
+            cleared.put("cleared_ms_ago", s.get("cleared_ms_ago"));
+            cleared.put("cleared_after_ms", s.get("cleared_after_ms"));
         }
         return cleared;
     }

@@ -55,6 +55,9 @@ class PreemptTest {
             Map<String, Object> cleared = c.clearance(next);
             assertEquals("handover", cleared.get("cleared_by"), "preemption is a hand-over: " + cleared);
             assertEquals(first.node(), cleared.get("old_master"), cleared.toString());
+            assertTrue(cleared.get("cleared_ms_ago") instanceof Number n && n.longValue() >= 0
+                    && cleared.get("cleared_after_ms") instanceof Number a && a.longValue() < 1000,
+                    "status says when: cleared with its election, by the proof it came with: " + cleared);
             assertEquals(first.term() + 1, next.term(), "one hand-over, no election in between");
             assertTrue(c.journal(c.node(first.node()), 200).contains("preempted by n3 (priority 300 > 100)"),
                     () -> c.journal(c.node(first.node()), 60));

@@ -93,7 +93,7 @@ class ClusterProcessTest {
         long newTerm = LocalCluster.term(cluster.status(m));
         assertTrue(newTerm > oldTerm, "fencing token grows: " + oldTerm + " -> " + newTerm);
         // no proof from a killed agent that was not restarted: the new master waited, and says so
-        assertCleared(m, newTerm, "lease_expiry", old, oldTerm, "lease expiry: waited out the old lease plus stop_timeout of " + old);
+        assertCleared(m, newTerm, t0, "lease_expiry", old, oldTerm, "lease expiry: waited out the old lease plus stop_timeout of " + old);
         cluster.start(old);
         LocalCluster.await(() -> {
             Map<String, Object> s = cluster.status(old);
@@ -193,7 +193,7 @@ class ClusterProcessTest {
         // Without proof the successor must wait at least t + stop_timeout (2 s here) by design:
         // anything under one election timeout shows the hand-over's proof was used.
         assertTrue(ms < 1000, "hand-over took " + ms + " ms: the successor did not use the proof\n" + cluster.logs());
-        assertCleared(m, LocalCluster.term(cluster.status(m)), "handover", old, oldTerm, "hand-over from " + old);
+        assertCleared(m, LocalCluster.term(cluster.status(m)), t0, "handover", old, oldTerm, "hand-over from " + old);
         System.out.printf("[%s] step-down of %s: %s runs the command %d ms later%n", name, old, m, ms);
     }
 
@@ -263,10 +263,22 @@ class ClusterProcessTest {
 
     /**
      * {@code master} says in its status and its log what cleared it in {@code term}: {@code by}
-     * (cleared_by), about {@code oldMaster} in {@code oldTerm}; its log line starts so.
+     * (cleared_by), about {@code oldMaster} in {@code oldTerm}, and when: after the fault at
+     * {@code faultNanos} (cleared_ms_ago, cleared_after_ms); its log line starts so.
      */
-    private void assertCleared(String master, long term, String by, String oldMaster, long oldTerm, String logged) throws Exception {
+    private void assertCleared(String master, long term, long faultNanos, String by, String oldMaster, long oldTerm,
+                               String logged) throws Exception {
         Map<String, Object> s = cluster.status(master);
+        long sinceFaultMillis = (System.nanoTime() - faultNanos) / 1_000_000;
+        assertTrue(s.get("cleared_ms_ago") instanceof Number, "status says when the master was cleared: " + s);
+        long ago = ((Number) s.get("cleared_ms_ago")).longValue();
+        assertTrue(ago >= 0 && ago <= sinceFaultMillis, "cleared " + ago + " ms ago, but the fault was " + sinceFaultMillis
+                + " ms ago: the time must be this clearance's, after the fault: " + s);
+        assertTrue(s.get("cleared_after_ms") instanceof Number && ((Number) s.get("cleared_after_ms")).longValue() >= 0,
+                "status says how long after its election the master was cleared: " + s);
+        if (by.equals("handover"))
+            assertTrue(((Number) s.get("cleared_after_ms")).longValue() < 1000,
+                    "a hand-over's proof comes with the election, not after a wait: " + s);
         assertEquals(term, LocalCluster.term(s), "still the master of term " + term + ": " + s);
         assertEquals(by, s.get("cleared_by"), s.toString());
         assertEquals(oldMaster, s.get("old_master"), s.toString());
