@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # tests/bench/setup.sh: what `make bench` needs beyond the build, installed once; never run by
 # `make test`. Today: keepalived (Debian's package), for the side-by-side scenarios
-# (io.quorumd.bench.KeepalivedBench). Without root or without a reachable mirror it says so and
-# exits 0: the bench then skips the keepalived scenarios with a message.
+# (io.quorumd.bench.KeepalivedBench), and etcd (Debian's etcd-server), for the key-value store's
+# side by side (io.quorumd.bench.KvBench). Without root or without a reachable mirror it says so
+# and exits 0: the bench then skips those rows with a message.
 #
-# The package's own service must not start (the bench runs its own three instances in network
-# namespaces): a policy-rc.d that refuses every start is put in place for the install if none
+# The packages' own services must not start (the bench runs its own three instances of each): a policy-rc.d that refuses every start is put in place for the install if none
 # exists (and removed afterwards), and a keepalived the install started anyway (its pid file
 # /run/keepalived.pid, only if that process is /usr/sbin/keepalived and was not running before)
 # is stopped by its PID.
@@ -13,18 +13,29 @@ set -uo pipefail
 
 log() { echo "bench-setup: $*"; }
 
-if command -v keepalived >/dev/null 2>&1 || [ -x /usr/sbin/keepalived ]; then
+want=()
+if [ -x /usr/sbin/keepalived ]; then
   log "keepalived present: $(/usr/sbin/keepalived --version 2>&1 | head -n 1)"
+else
+  want+=(keepalived)
+fi
+if [ -x /usr/bin/etcd ]; then
+  log "etcd present: $(/usr/bin/etcd --version 2>&1 | head -n 1)"
+else
+  want+=(etcd-server)
+fi
+if [ "${#want[@]}" = 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
-  log "keepalived is not installed and this is not root: the keepalived scenarios will be skipped"
+  log "${want[*]} not installed and this is not root: the bench skips what needs them"
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  log "keepalived is not installed and there is no apt-get: the keepalived scenarios will be skipped"
+  log "${want[*]} not installed and there is no apt-get: the bench skips what needs them"
   exit 0
 fi
+etcd_before=$(pgrep -x etcd 2>/dev/null | tr '\n' ' ' || true)
 
 running_before=$(cat /run/keepalived.pid 2>/dev/null || true)
 made_policy=0
@@ -36,14 +47,14 @@ fi
 cleanup() { if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi; }
 trap cleanup EXIT
 
-log "installing keepalived from Debian's packages"
+log "installing ${want[*]} from Debian's packages"
 t0=$(date +%s.%N)
 if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        -o DPkg::Lock::Timeout=600 keepalived >/dev/null; }; then
-  log "installing keepalived failed: the keepalived scenarios will be skipped"
+        -o DPkg::Lock::Timeout=600 "${want[@]}" >/dev/null; }; then
+  log "installing ${want[*]} failed: the bench skips what needs them"
   exit 0
 fi
-log "installed $(/usr/sbin/keepalived --version 2>&1 | head -n 1) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f s", b-a}')"
+log "installed ${want[*]} in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f s", b-a}')"
 
 # a service the install started despite the policy: stop it by its PID
 pid=$(cat /run/keepalived.pid 2>/dev/null || true)
@@ -52,4 +63,12 @@ if [ -n "$pid" ] && [ "$pid" != "$running_before" ] && [ "$(readlink -f "/proc/$
   kill -TERM "$pid"
   for _ in $(seq 1 50); do [ -e "/proc/$pid" ] || break; sleep 0.1; done
 fi
+# an etcd the install started despite the policy (it was not running before): stop it by its PID
+for pid in $(pgrep -x etcd 2>/dev/null || true); do
+  case " $etcd_before " in *" $pid "*) continue ;; esac
+  if [ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" = /usr/bin/etcd ]; then
+    log "the package started etcd ($pid): stopping it"
+    kill -TERM "$pid"
+  fi
+done
 exit 0

@@ -25,7 +25,11 @@ import java.util.Map;
  * java -cp TEST_CLASSPATH io.quorumd.bench.BenchMain [--quick] [--out bench-results] [--trials N]
  *      [--sizes 3,5,9] [--window-s 20] [--scenarios KILL_RESTART,KILL,...] [--scale scale.json] [--keep] [--log-level debug]
  *      [--no-trusted] [--no-keepalived] [--keepalived-only] [--keepalived-scenarios KILL_RESTART,KILL,SIGSTOP]
+ *      [--no-kv] [--kv-only]
  * </pre>
+ * The key-value store's throughput and latency ({@link KvBench}, 64 clients; beside etcd when it is
+ * installed) lands in kv.md and at the end of report.md; {@code --kv-only} runs only that,
+ * {@code --no-kv} skips it.
  * With keepalived installed (and root), the same kill -9, kill -9 + restart and SIGSTOP faults
  * hit three keepalived instances too ({@link KeepalivedBench}), and keepalived.md (also appended
  * to report.md) puts them beside quorumd's rows; without it that set is skipped with a message.
@@ -45,6 +49,8 @@ public final class BenchMain {
         boolean trusted = true;
         boolean withKeepalived = true;
         boolean keepalivedOnly = false;
+        boolean kv = true;
+        boolean kvOnly = false;
         List<KeepalivedBench.Scenario> kaScenarios = new ArrayList<>(List.of(KeepalivedBench.Scenario.values()));
         String logLevel = "info";
         Path out = Path.of("bench-results");
@@ -62,6 +68,8 @@ public final class BenchMain {
                 case "--no-trusted" -> trusted = false;
                 case "--no-keepalived" -> withKeepalived = false;
                 case "--keepalived-only" -> keepalivedOnly = true;
+                case "--no-kv" -> kv = false;
+                case "--kv-only" -> kvOnly = true;
                 case "--log-level" -> logLevel = value(args, ++i, a);
                 case "--out" -> out = Path.of(value(args, ++i, a));
                 case "--trials" -> trials = Integer.parseInt(value(args, ++i, a));
@@ -88,6 +96,10 @@ public final class BenchMain {
             sizes = new int[] {3};
             trusted = false;
             scale = null;
+        }
+        if (kvOnly) {
+            runKvOnly(out, quick, windowS == null ? (quick ? 10 : 20) : windowS);
+            return;
         }
         if (trials == null) trials = quick ? 5 : 30;
         if (sizes == null) sizes = quick ? new int[] {3, 5} : new int[] {3, 5, 9};
@@ -127,6 +139,7 @@ public final class BenchMain {
         } else {
             System.out.println("bench: keepalived scenarios skipped: " + kaMissing);
         }
+        KvBench.Result kvResult = kv ? new KvBench(work, Duration.ofSeconds(quick ? 10 : 20)).run() : null;
         Object scaleData = null;
         if (scale != null && Files.exists(scale)) scaleData = Json.parse(Files.readString(scale, StandardCharsets.UTF_8));
         double minutes = (System.nanoTime() - began) / 6e10;
@@ -185,6 +198,7 @@ public final class BenchMain {
             json.put("keepalived", "skipped: " + kaMissing);
         }
         json.put("scale", scaleData);
+        json.put("kv", kvResult == null ? "skipped: --no-kv" : KvBench.json(kvResult));
         Map<String, Object> cmd = new LinkedHashMap<>();
         cmd.put("start_ms", toList(supervisor.startMillis()));
         cmd.put("stop_ms", toList(supervisor.stopMillis()));
@@ -208,8 +222,33 @@ public final class BenchMain {
         OverheadBench.Result rest3 = overheads.stream().filter(r -> r.size() == 3).findFirst().orElse(null);
         if (kaMissing == null) KeepalivedReport.write(dir, KeepalivedBench.version(), failovers, kaResults, rest3, kaRest, loadEnd);
         else KeepalivedReport.skipped(dir, kaMissing);
+        if (kvResult != null) {
+            String md = KvBench.markdown(kvResult, Duration.ofSeconds(quick ? 10 : 20));
+            Files.writeString(dir.resolve("kv.md"), md, StandardCharsets.UTF_8);
+            Files.writeString(dir.resolve("report.md"), md, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+        }
         if (keep) System.out.println("bench: the agents' configs and logs are kept in " + work);
         else deleteTree(work);
+        System.out.println("bench: report " + dir.resolve("report.md"));
+    }
+
+    /** {@code --kv-only}: the store's bench alone, into its own dated directory. */
+    private static void runKvOnly(Path out, boolean quick, int windowS) throws Exception {
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmm"));
+        Path dir = Files.createDirectories(out.resolve(stamp + "-kv"));
+        Path work = Files.createTempDirectory("quorumd-bench-");
+        Machine machine = Machine.describe();
+        KvBench.Result res = new KvBench(work, Duration.ofSeconds(windowS)).run();
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("date", stamp);
+        json.put("quick", quick);
+        json.put("machine", machine.json());
+        json.put("load_average_at_end", Machine.loadavg());
+        json.put("kv", KvBench.json(res));
+        Files.writeString(dir.resolve("samples.json"), pretty(json), StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("report.md"), "# quorumd bench " + stamp + " (key-value store only)\n\nLoad average at the end: "
+                + Machine.loadavg() + "\n" + KvBench.markdown(res, Duration.ofSeconds(windowS)), StandardCharsets.UTF_8);
+        deleteTree(work);
         System.out.println("bench: report " + dir.resolve("report.md"));
     }
 

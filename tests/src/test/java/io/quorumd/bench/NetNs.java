@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Network namespaces for the cut-off scenario: one per node, each with one veth end addressed in
+ * Network namespaces for the cut-off scenario (and the store's partitions, {@code KvJepsenTest}): one per node, each with one veth end addressed in
  * 198.18.200.0/24, the other ends on a bridge inside a hub namespace. Nothing is created in the
  * root namespace, so the host's own addresses and routes (and other users of 198.18.0.0/15, such
  * as Docker networks) are never touched. "Cutting a host off" sets its hub-side veth down: its
@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * namespace this object made (their veths go with them); a shutdown hook does the same if the
  * JVM is interrupted.
  */
-final class NetNs implements AutoCloseable {
+public final class NetNs implements AutoCloseable {
     private final String prefix;
     private final String hub;
     private final List<String> nodes = new ArrayList<>();
@@ -25,7 +25,7 @@ final class NetNs implements AutoCloseable {
     private final Thread hook;
 
     /** Needs root (CAP_NET_ADMIN) and iproute2. */
-    NetNs(int n) throws IOException {
+    public NetNs(int n) throws IOException {
         // names are per process: a second benchmark, or a crashed earlier one, never collides
         prefix = "qb" + ProcessHandle.current().pid();
         hub = prefix + "h";
@@ -57,7 +57,7 @@ final class NetNs implements AutoCloseable {
     }
 
     /** One placement per node: its namespace address, the default port, launched inside it. */
-    List<Placement> placements() {
+    public List<Placement> placements() {
         List<Placement> l = new ArrayList<>();
         for (int i = 1; i <= nodes.size(); i++) {
             l.add(new Placement(address(i), 51621, List.of("ip", "netns", "exec", nodes.get(i - 1))));
@@ -66,11 +66,11 @@ final class NetNs implements AutoCloseable {
     }
 
     /** Node {@code i} (1-based) loses its link: nothing in or out, no reset. */
-    void cut(int i) throws IOException {
+    public void cut(int i) throws IOException {
         ip("-n", hub, "link", "set", "p" + i, "down");
     }
 
-    void heal(int i) throws IOException {
+    public void heal(int i) throws IOException {
         ip("-n", hub, "link", "set", "p" + i, "up");
     }
 
