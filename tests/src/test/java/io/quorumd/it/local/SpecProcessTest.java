@@ -462,6 +462,101 @@ class SpecProcessTest {
     }
 
     // ---------------------------------------------------------------------------------------
+    // The fence hook as proof
+    // ---------------------------------------------------------------------------------------
+
+    /**
+     * The master's agent is frozen (SIGSTOP) while its command ignores TERM, so only the watchdog's
+     * SIGKILL after {@code stop_timeout} (6 s) would end it. Without proof the next master waits
+     * the old lease plus stop_timeout, about 7 s. With a fence hook that kills the old master's
+     * command group (found through what the command registered) and exits 0, the next master is
+     * cleared by the fence as soon as the old lease has surely ended: it runs its command in
+     * under 5 s, says {@code cleared_by: fence} about the frozen node and its term, the hook was
+     * told both, and no two commands ever ran at once (the observer, in tearDown).
+     */
+    @Test
+    void aSucceedingFenceHookIsProofAndSparesTheStopTimeout() throws Exception {
+        FenceRun f = fenceRun("fence-ok", true);
+        assertTrue(f.millis < 5000, "the next master ran its command " + f.millis + " ms after the freeze: without the"
+                + " fence's proof it cannot be sooner than lease + stop_timeout (6,980 ms)\n" + f.hookLog);
+        assertEquals("fence", f.status.get("cleared_by"), f.status.toString());
+        assertEquals(f.old, f.status.get("old_master"), f.status.toString());
+        assertEquals(f.oldTerm, ((Number) f.status.get("old_master_term")).longValue(), f.status.toString());
+        assertTrue(f.hookLog.contains("fence old=" + f.old + " old_term=" + f.oldTerm + " killed"), f.hookLog);
+        System.out.printf("[fence ok] frozen %s (term %d): %s runs the command %d ms later, cleared by fence%n%s",
+                f.old, f.oldTerm, f.next, f.millis, f.hookLog);
+    }
+
+    /**
+     * The same freeze with a fence hook that fails (exit 1, the old command left running): a failed
+     * fence proves nothing, so the next master waits the old lease plus stop_timeout, and is cleared
+     * by that wait.
+     */
+    @Test
+    void aFailingFenceHookProvesNothingAndTheNextMasterWaits() throws Exception {
+        FenceRun f = fenceRun("fence-fails", false);
+        assertTrue(f.millis >= 6700, "the next master ran its command " + f.millis + " ms after the freeze, before"
+                + " the old lease plus stop_timeout (6,980 ms) could have passed, with only a failed fence\n" + f.hookLog);
+        assertEquals("lease_expiry", f.status.get("cleared_by"), f.status.toString());
+        assertTrue(f.hookLog.contains("fence old=" + f.old + " old_term=" + f.oldTerm + " refused"), f.hookLog);
+        System.out.printf("[fence fails] frozen %s (term %d): %s runs the command %d ms later, cleared by the wait%n",
+                f.old, f.oldTerm, f.next, f.millis);
+    }
+
+    private record FenceRun(String old, long oldTerm, String next, long millis, Map<String, Object> status, String hookLog) {}
+
+    private FenceRun fenceRun(String name, boolean succeed) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        Path run = dir.resolve("run");
+        Path hookLog = dir.resolve("fence.log");
+        Path hook = dir.resolve("fence.sh");
+        Files.writeString(hook, "#!/bin/bash\n"
+                + "log=" + hookLog + "\n"
+                // a live (not zombie) member of the group: the frozen agent cannot reap what it spawned
+                + "alive() { local st; for s in /proc/[0-9]*/stat; do read -r -a st < \"$s\" 2>/dev/null || continue;"
+                + " [ \"${st[4]}\" = \"$1\" ] && [ \"${st[2]}\" != Z ] && return 0; done; return 1; }\n"
+                + (succeed
+                ? "for f in " + run + "/cmd-$QUORUMD_OLD_MASTER-$QUORUMD_OLD_TERM-*; do\n"
+                + "  [ -e \"$f\" ] || continue\n"
+                + "  pgid=${f##*-}\n"
+                + "  kill -KILL -- -$pgid 2>/dev/null\n"
+                + "  for _ in $(seq 1 100); do alive $pgid || break; sleep 0.02; done\n"
+                + "  alive $pgid && { echo \"fence old=$QUORUMD_OLD_MASTER old_term=$QUORUMD_OLD_TERM group $pgid survived\" >> $log; exit 1; }\n"
+                + "done\n"
+                + "echo \"fence old=$QUORUMD_OLD_MASTER old_term=$QUORUMD_OLD_TERM killed at $EPOCHREALTIME\" >> $log\n"
+                + "exit 0\n"
+                : "echo \"fence old=$QUORUMD_OLD_MASTER old_term=$QUORUMD_OLD_TERM refused at $EPOCHREALTIME\" >> $log\n"
+                + "exit 1\n"));
+        Files.setPosixFilePermissions(hook, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        cluster = new LocalCluster(dir, 3, new LocalCluster.Options().stopTimeout("6s").traps("trap '' TERM")
+                .topYaml("hooks:\n  fence: " + hook + "\n  timeout: 5s\n"));
+        cluster.startAll();
+        String old = cluster.awaitMasterRunning(START, null);
+        long oldTerm = LocalCluster.term(cluster.status(old));
+        long frozen = System.nanoTime();
+        cluster.pause(old);
+        String[] next = new String[1];
+        try {
+            LocalCluster.await(() -> {
+                for (CommandObserver.Run r : cluster.observer.running()) {
+                    if (!r.node().equals(old)) {
+                        next[0] = r.node();
+                        return true;
+                    }
+                }
+                return false;
+            }, liveness(1000, 6000), "a command on a node other than the frozen " + old);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\nfence hook's log:\n" + read(hookLog) + cluster.describe(), e);
+        }
+        CommandObserver.Run started = cluster.observer.runningOn(next[0]).orElseThrow();
+        long millis = (started.startNanos() - frozen) / 1_000_000;
+        Map<String, Object> status = cluster.status(next[0]);
+        cluster.resume(old);
+        return new FenceRun(old, oldTerm, next[0], millis, status, read(hookLog));
+    }
+
+    // ---------------------------------------------------------------------------------------
     // Hooks run by a real agent
     // ---------------------------------------------------------------------------------------
 
