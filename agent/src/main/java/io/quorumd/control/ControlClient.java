@@ -20,7 +20,7 @@ import java.time.Duration;
  * becomes a {@link Reply} with exit status 3 and a message for the operator, never an exception.
  */
 public final class ControlClient {
-    static final int MAX_REPLY_BYTES = 1 << 20;
+    static final int MAX_REPLY_BYTES = 16 << 20;
 
     private ControlClient() {}
 
