@@ -256,8 +256,8 @@ final class KvCmd implements Callable<Integer> {
     }
 
     @Command(name = "watch", mixinStandardHelpOptions = true,
-            description = {"Print one JSON line per committed change of KEY (or of the keys under --prefix) until stopped:",
-                    "{\"rev\":R,\"type\":\"put\"|\"delete\",\"key\":K,\"value\"|\"value_base64\":V}. Resume with --from R+1."})
+            description = "Print one JSON line per committed change of KEY (or under --prefix) until stopped; resume with --from.",
+            footer = {"", "Each line: {\"rev\":R,\"type\":\"put\"|\"delete\",\"key\":K,\"value\"|\"value_base64\":V}."})
     static final class Watch implements Callable<Integer> {
         @ParentCommand
         KvCmd kv;
