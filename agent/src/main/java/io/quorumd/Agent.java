@@ -197,6 +197,11 @@ public final class Agent {
         Metrics m = Metrics.start(new Metrics.Sources(() -> view, System::nanoTime, this::commandState,
                 drops::snapshot, loopCounters, this::selfFenceState), host, port);
         persister.observeWrites(m.fsyncObserver());
+        m.counter("quorumd_log_batches", "fsyncs of the replicated log; each covers a batch of writes (group commit)",
+                logWriter::batches);
+        m.counter("quorumd_log_writes", "writes of the replicated log made durable", logWriter::writes);
+        m.counter("quorumd_log_write_failures", "failed writes of the replicated log (then nothing more is acknowledged "
+                + "until the agent restarts)", logWriter::failures);
         this.metrics = m;
     }
 
