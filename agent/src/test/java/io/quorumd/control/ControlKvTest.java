@@ -218,6 +218,23 @@ class ControlKvTest {
     }
 
     @Test
+    void theClientsWatchHandsOverEachEventAndEndsWithTheAgentsAnswer() throws Exception {
+        start();
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<Reply> end = CompletableFuture.supplyAsync(() -> ControlClient.watch(sock(),
+                Map.of("op", "kv.watch", "key", "a", "from", 2L), T, events::add));
+        WatchStream s = agent.watches.poll(5, TimeUnit.SECONDS);
+        assertNotNull(s);
+        assertEquals(new KvRequest.Watch(Selector.key("a"), 2), agent.requests.poll());
+        s.send(KvOps.watching(s.id(), 5));
+        s.send(KvOps.event(s.id(), new Change(2, "a", Change.Type.PUT, "x".getBytes(StandardCharsets.UTF_8))));
+        s.end("{\"exit\":4,\"error\":\"revision 3 is compacted; the oldest available is 4\"}\n");
+        Reply r = end.get(5, TimeUnit.SECONDS);
+        assertEquals(new Reply(4, "revision 3 is compacted; the oldest available is 4"), r);
+        assertEquals(List.of("{\"rev\":2,\"type\":\"put\",\"key\":\"a\",\"value\":\"x\"}"), events);
+    }
+
+    @Test
     void aWatcherThatDoesNotReadIsDroppedWithAnErrorLine() throws Exception {
         start();
         try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
