@@ -48,10 +48,25 @@ class KvProcessTest {
         assertTrue(overlaps.isEmpty(), "commands overlapped: " + overlaps + "\n" + cluster.logs());
     }
 
+    /**
+     * One kv op on {@code node}'s control socket. Exit 3 (no master yet, or no majority within the
+     * election timeout on 2 shared cores) surely had no effect: asked again for up to 10 s. Exit 1
+     * (outcome unknown) is never retried: the test would then fail on it.
+     */
     private Reply kv(String node, Object... fields) {
         Map<String, Object> req = new LinkedHashMap<>();
         for (int i = 0; i < fields.length; i += 2) req.put((String) fields[i], fields[i + 1]);
-        return ControlClient.request(cluster.member(node).socket, req, ASK);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            Reply r = ControlClient.request(cluster.member(node).socket, req, ASK);
+            if (r.exitCode() != 3 || System.nanoTime() - deadline > 0) return r;
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return r;
+            }
+        }
     }
 
     @SuppressWarnings("unchecked")
