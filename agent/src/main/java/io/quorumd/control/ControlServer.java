@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * The agent's end of the control socket.
  *
  * <p>Protocol (SPEC "Access", the README's "Control socket protocol"): the client connects and
- * sends one UTF-8 line of at most 1024 bytes, a JSON object such as {@code {"op":"leader"}}; the
+ * sends one UTF-8 line of at most {@value #MAX_REQUEST_BYTES} bytes, a JSON object such as {@code {"op":"leader"}}; the
  * server answers one JSON line, {@code {"exit":0,"result":...}} or {@code {"exit":N,"error":"..."}}
  * (the exit status the CLI ends with), and closes the connection. See {@link #JSON_OPS}. A line
  * that does not start with '{' is the older word protocol, kept for the CLI of an earlier version
@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * Requests: {@code status} (the table), {@code status-json}, {@code leader} (the master's id, or
  * exit 3), {@code step-down [NODE]}, {@code ping} ({@code pong <pid>}); for {@code quorumd exec}:
  * {@code exec-term}, {@code exec-guard PGID TERM}, {@code exec-end PGID} (see {@link ControlHandler}).
- * Anything else: exit 2.
+ * Anything else: exit 2. The replicated store's ops ({@code kv.get}, {@code kv.put}, {@code kv.delete},
+ * {@code kv.list}, {@code kv.watch}) exist in JSON only (see {@link KvOps}); a {@code kv.watch} keeps its
+ * connection open and streams one line per change until the client closes it.
  *
  * <p>Anyone who can connect may read; a request that changes state ({@code step-down}, {@code
  * exec-guard}, {@code exec-end}) is taken
