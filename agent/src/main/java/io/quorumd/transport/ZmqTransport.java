@@ -52,7 +52,9 @@ import java.util.regex.Pattern;
  *   <li>one REQ per peer, connected to the peer's ROUTER and kept for the peer's lifetime: one
  *       request at a time with a deadline, the reply's request id checked; the socket is relaxed
  *       (ZMQ_REQ_RELAXED), so a lost reply never wedges it and a late one is dropped by its id, and
- *       its connection (with its CURVE session) survives time-outs.</li>
+ *       its connection (with its CURVE session) survives time-outs. Two such lanes per peer: the
+ *       election's (votes, hand-overs, preemption) and the replicated log's (appends, forwarded client
+ *       requests), so that neither supersedes nor waits behind the other.</li>
  * </ul>
  * <h2>Who may speak</h2>
  * PUB and ROUTER put every connection to a {@link ZapHandler} before its handshake ends: under
