@@ -20,6 +20,8 @@ import io.quorumd.fence.FenceEligibilityWatch;
 import io.quorumd.fence.SelfFence;
 import io.quorumd.metrics.LoopCounters;
 import io.quorumd.metrics.Metrics;
+import io.quorumd.kv.KvMachine;
+import io.quorumd.storage.LogWriter;
 import io.quorumd.storage.Persister;
 import io.quorumd.storage.StateDirLock;
 import io.quorumd.systemd.SdNotify;
@@ -59,6 +61,10 @@ public final class Agent {
     private final DropCounters drops;
     private final ZmqTransport transport;
     private final Persister persister;
+    /** The replicated log's writer (group commit) and the store's side of the loop. */
+    private final LogWriter logWriter;
+    private final KvAgent kv;
+    private final Handler handler = new Handler();
     private final Supervisor supervisor;
     private final SdNotify sd;
     private final StateDirLock lock;
@@ -99,8 +105,8 @@ public final class Agent {
     private record PendingStepDown(CompletableFuture<Reply> reply, long sinceNanos) {}
 
     Agent(Config config, NodeConfig nodeConfig, Node node, long bootId, Inbox inbox, DropCounters drops, ZmqTransport transport,
-          Persister persister, Supervisor supervisor, SdNotify sd, StateDirLock lock, String bindDescription,
-          long startedNanos) {
+          Persister persister, LogWriter logWriter, KvMachine kvMachine, Supervisor supervisor, SdNotify sd,
+          StateDirLock lock, String bindDescription, long startedNanos) {
         this.config = config;
         this.nodeConfig = nodeConfig;
         // reported before the first event the node handles: booted less than t ago, it campaigns not yet
@@ -113,6 +119,7 @@ public final class Agent {
         this.drops = drops;
         this.transport = transport;
         this.persister = persister;
+        this.logWriter = logWriter;
         this.supervisor = supervisor;
         this.sd = sd;
         this.lock = lock;
@@ -124,6 +131,34 @@ public final class Agent {
         // outstanding one, so nothing waits behind it.
         this.requestTimeoutNanos = requestTimeoutNanos(nodeConfig.timing());
         this.view = node.view(System.nanoTime());
+        this.kv = new KvAgent(config.node(), bootId, kvMachine, nodeConfig.timing().electionTimeoutNanos(),
+                new KvAgent.Loop() {
+                    @Override
+                    public void feed(Event e) {
+                        Effects.apply(node.handle(e, System.nanoTime()), handler);
+                    }
+
+                    @Override
+                    public NodeView view() {
+                        return node.view(System.nanoTime());
+                    }
+
+                    @Override
+                    public long term() {
+                        return node.term();
+                    }
+
+                    @Override
+                    public void request(String to, io.quorumd.core.Message m, long timeoutNanos) {
+                        if (transportAnswers != null) transportAnswers.asked(System.nanoTime());
+                        transport.request(to, m, timeoutNanos);
+                    }
+
+                    @Override
+                    public void respond(String to, io.quorumd.core.Message m) {
+                        transport.respond(to, m);
+                    }
+                }, inbox::wake);
     }
 
     /** How long a vote or hand-over request waits for its answer: max(2 heartbeats, t/2, 200 ms). */
@@ -162,6 +197,11 @@ public final class Agent {
         Metrics m = Metrics.start(new Metrics.Sources(() -> view, System::nanoTime, this::commandState,
                 drops::snapshot, loopCounters, this::selfFenceState), host, port);
         persister.observeWrites(m.fsyncObserver());
+        m.counter("quorumd_log_batches", "fsyncs of the replicated log; each covers a batch of writes (group commit)",
+                logWriter::batches);
+        m.counter("quorumd_log_writes", "writes of the replicated log made durable", logWriter::writes);
+        m.counter("quorumd_log_write_failures", "failed writes of the replicated log (then nothing more is acknowledged "
+                + "until the agent restarts)", logWriter::failures);
         this.metrics = m;
     }
 
@@ -247,7 +287,6 @@ public final class Agent {
     }
 
     private void loop() {
-        Handler handler = new Handler();
         Event event = new Event.Tick();
         while (!readyToExit) {
             if (event instanceof Event.ShutdownRequested && !stopAnnounced) {
@@ -260,10 +299,15 @@ public final class Agent {
                 else log.warn("self-fence: {}: this node does not campaign (self_fence.mode is required)", fe.reason());
                 Effects.apply(node.handle(fe, now), handler);
             }
-            List<Effect> effects = node.handle(event, now);
-            Effects.apply(effects, handler);
+            kv.runTasks();   // the store's client requests, handed over by the control thread
+            if (!kv.intercept(event)) {
+                List<Effect> effects = node.handle(event, now);
+                Effects.apply(effects, handler);
+            }
+            kv.sweep(System.nanoTime());
             if (!afterEvent(now)) return;
-            long wait = Math.min(node.nextDeadlineNanos() - System.nanoTime(), MAX_SLEEP_NANOS);
+            long wait = Math.min(Math.min(node.nextDeadlineNanos(), kv.nextDeadlineNanos()) - System.nanoTime(),
+                    MAX_SLEEP_NANOS);
             try {
                 Event next = inbox.poll(wait);
                 event = next != null ? next : new Event.Tick();
@@ -342,8 +386,10 @@ public final class Agent {
         close(control);
         close(supervisor);
         close(selfFence);   // after the command stopped: a clean stop disarms the device (magic close)
+        kv.close();
         close(transport);
         close(persister);
+        close(logWriter);
         close(lock);
     }
 
@@ -367,7 +413,8 @@ public final class Agent {
                         : new Status.CommandStatus(c.state().label(), c.pid() > 0 ? c.pid() : null,
                         c.term() > 0 ? c.term() : null, c.restarts());
                 return Status.of(view, now, config.cluster(), bindDescription, Long.toHexString(bootId),
-                        (now - startedNanos) / 1_000_000, persister.healthy() ? null : persister.lastError(), cmd,
+                        (now - startedNanos) / 1_000_000, !persister.healthy() ? persister.lastError()
+                                : logWriter.healthy() ? null : "the replicated log: " + logWriter.lastError(), cmd,
                         drops.snapshot());
             }
 
@@ -399,6 +446,16 @@ public final class Agent {
                 ExecGuards g = execGuards;
                 if (g != null) g.ended(pgid);
                 return Reply.ok("");
+            }
+
+            @Override
+            public CompletionStage<Reply> kv(io.quorumd.control.KvRequest request) {
+                return kv.submit(request);
+            }
+
+            @Override
+            public void kvWatch(io.quorumd.control.KvRequest.Watch request, io.quorumd.control.WatchStream stream) {
+                kv.watch(request, stream);
             }
 
             @Override
@@ -526,33 +583,24 @@ public final class Agent {
                     + " ms; its command is stopped and mastership handed over\n"));
         }
 
-        // The replicated store is not wired into the agent yet: its core runs with replication off
-        // (NodeConfig's three-argument form), which never emits these. One here is a bug in the
-        // core, and the loop stops with the message rather than acknowledge a write it did not keep.
-
         @Override
         public void persistLog(Effect.PersistLog e) {
-            throw notWired(e);
+            logWriter.submit(e);
         }
 
         @Override
         public void apply(Effect.Apply e) {
-            throw notWired(e);
+            kv.onApply(e);
         }
 
         @Override
         public void readReady(Effect.ReadReady e) {
-            throw notWired(e);
+            kv.onReadReady(e);
         }
 
         @Override
         public void clientFailed(Effect.ClientFailed e) {
-            throw notWired(e);
-        }
-
-        private IllegalStateException notWired(Effect e) {
-            return new IllegalStateException("the core emitted " + e.getClass().getSimpleName()
-                    + " but the replicated store is off in this agent (replication is not wired yet)");
+            kv.onClientFailed(e);
         }
     }
 

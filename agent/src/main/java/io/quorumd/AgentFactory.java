@@ -19,7 +19,13 @@ import io.quorumd.core.NodeConfig;
 import io.quorumd.core.Proof;
 import io.quorumd.core.TermState;
 import io.quorumd.fence.SelfFence;
+import io.quorumd.kv.KvMachine;
+import io.quorumd.log.RaftLog;
+import io.quorumd.storage.LogCorruptException;
+import io.quorumd.storage.LogStorage;
+import io.quorumd.storage.LogWriter;
 import io.quorumd.storage.Persister;
+import io.quorumd.storage.SnapshotStore;
 import io.quorumd.storage.StateDirLock;
 import io.quorumd.storage.StateFile;
 import io.quorumd.storage.StateFileException;
@@ -117,6 +123,14 @@ public final class AgentFactory {
         Proof certificate = restartCertificate(config, nodeConfig);
         long bootId = new SecureRandom().nextLong();
         Node node = new Node(nodeConfig, termState, bootId, certificate, new SplittableRandom(bootId), System.nanoTime());
+        StoredLog stored;
+        try {
+            stored = openLog(config);
+        } catch (StartupException e) {
+            lock.close();
+            throw e;
+        }
+        node.recoverLog(stored.log());
 
         ResolvedBind bind;
         try {
@@ -141,6 +155,7 @@ public final class AgentFactory {
                 }, TransportOptions.defaults().withCurve(keys));
         Supervisor supervisor;
         Persister persister = new Persister(stateFile, inbox::offer);
+        LogWriter logWriter = new LogWriter(stored.storage(), inbox::offer);
         try {
             transport.start();
             supervisor = new Supervisor(commandSpec(config.command()), hookSpec(config.hooks()),
@@ -148,10 +163,12 @@ public final class AgentFactory {
         } catch (Exception e) {
             transport.close();
             persister.close();
+            logWriter.close();
             lock.close();
             throw new StartupException(e.getMessage(), e);
         }
-        Agent agent = new Agent(config, nodeConfig, node, bootId, inbox, drops, transport, persister, supervisor, sd, lock,
+        Agent agent = new Agent(config, nodeConfig, node, bootId, inbox, drops, transport, persister, logWriter,
+                stored.machine(), supervisor, sd, lock,
                 io.quorumd.transport.Addresses.hostPort(bind.address(), config.self().port()), startedNanos);
         agent.attachSelfFence(SelfFence.create(config.selfFence(), nodeConfig.timing().leaseNanos(),
                 nodeConfig.timing().heartbeatNanos(), agent::selfFenceFailed));
@@ -160,6 +177,7 @@ public final class AgentFactory {
                 nodeConfig.timing().stopTimeoutNanos()));
         ThreadWatch threads = agent.threads();
         threads.watch("state file writer", persister.thread());
+        threads.watch("log writer", logWriter.thread());
         threads.watch("command spawner", supervisor.spawnerThread(), supervisor::runOnSpawner);
         // the transport does not expose its I/O thread; its name is documented (ZmqTransport's Threads)
         String ioName = "quorumd-transport-" + config.node();
@@ -183,6 +201,73 @@ public final class AgentFactory {
             }
         }
         return agent;
+    }
+
+    /** What {@link #openLog} recovered: the store as of the snapshot, the log's storage and its entries. */
+    record StoredLog(KvMachine machine, LogStorage storage, RaftLog log) {}
+
+    /**
+     * Opens the replicated store's durable state, in this order: the newest valid snapshot (the
+     * store restored from it), then the log's segments after its base, then the in-memory log over
+     * both. A torn tail (a crash mid-write, never acknowledged) is truncated and logged; any other
+     * damage to the log or the snapshot stops the agent (exit 2, which the unit does not restart)
+     * with the file named: an operator decides, the agent never silently starts from nothing.
+     */
+    static StoredLog openLog(Config config) throws StartupException {
+        Path dir = config.stateDir();
+        KvMachine machine;
+        long baseIndex = 0;
+        long baseTerm = 0;
+        try {
+            SnapshotStore.Loaded loaded = new SnapshotStore(dir).load();
+            for (String note : loaded.notes()) log.warn("snapshot: {}", note);
+            if (loaded.snapshot().isPresent()) {
+                SnapshotStore.Snapshot snap = loaded.snapshot().get();
+                machine = KvMachine.restore(snap.data(), config.kv().limits());
+                baseIndex = snap.index();
+                baseTerm = snap.term();
+                log.info("the store is restored from the snapshot at index {} (term {}): {} keys, revision {}",
+                        baseIndex, baseTerm, machine.keyCount(), machine.revision());
+            } else {
+                machine = new KvMachine(config.kv().limits());
+            }
+        } catch (LogCorruptException | io.quorumd.kv.KvSnapshotException e) {
+            throw new StartupException("quorumd: the store's snapshot in " + dir + " is corrupt: " + e.getMessage()
+                    + ". The agent does not start from an empty store by itself: restore the state directory from a "
+                    + "backup, or (losing this node's copy) remove its snapshot-* files and log/ so that it catches up "
+                    + "from the master", e, true);
+        } catch (IOException e) {
+            throw new StartupException("quorumd: cannot read the store's snapshot in " + dir + ": " + e.getMessage(), e);
+        }
+        LogStorage.Opened opened;
+        try {
+            opened = LogStorage.open(dir, baseIndex, LogStorage.DEFAULT_SEGMENT_BYTES);
+        } catch (LogCorruptException e) {
+            throw new StartupException("quorumd: the replicated log in " + dir.resolve(LogStorage.DIR_NAME)
+                    + " is corrupt: " + e.getMessage() + ". The agent does not drop a log by itself: restore the state "
+                    + "directory from a backup, or (losing this node's copy) remove " + dir.resolve(LogStorage.DIR_NAME)
+                    + " so that it catches up from the master", e, true);
+        } catch (IOException e) {
+            throw new StartupException("quorumd: cannot open the replicated log in " + dir + ": " + e.getMessage(), e);
+        }
+        for (String note : opened.notes()) log.warn("log: {}", note);
+        RaftLog raftLog;
+        try {
+            raftLog = new RaftLog(baseIndex, baseTerm, opened.entries(), baseIndex);
+        } catch (IllegalArgumentException e) {
+            try {
+                opened.storage().close();
+            } catch (IOException ignored) {
+                // the start fails anyway
+            }
+            throw new StartupException("quorumd: the replicated log in " + dir.resolve(LogStorage.DIR_NAME)
+                    + " does not follow the snapshot at index " + baseIndex + ": " + e.getMessage(), e, true);
+        }
+        if (raftLog.lastIndex() > 0) {
+            log.info("the replicated log holds entries {} to {} (term {}); they are applied again once committed",
+                    raftLog.firstIndex(), raftLog.lastIndex(), raftLog.lastTerm());
+        }
+        return new StoredLog(machine, opened.storage(), raftLog);
     }
 
     /**

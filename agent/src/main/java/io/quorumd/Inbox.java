@@ -64,6 +64,15 @@ final class Inbox {
         }
     }
 
+    /**
+     * Wakes the loop to run the tasks handed to it (the store's client requests): a tick, unless
+     * events are queued already (the loop runs its tasks before each event) or the queue is at its
+     * frames' bound (then it is busy and soon at the tasks). Never counts as a lost event.
+     */
+    void wake() {
+        if (queue.isEmpty()) queue.offer(new Event.Tick());
+    }
+
     /** Waits at most {@code nanos} for the next event; null if none came. */
     Event poll(long nanos) throws InterruptedException {
         return nanos > 0 ? queue.poll(nanos, TimeUnit.NANOSECONDS) : queue.poll();

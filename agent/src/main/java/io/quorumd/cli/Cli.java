@@ -35,9 +35,10 @@ import java.util.concurrent.Callable;
 @Command(name = "quorumd", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "Elects one master by majority quorum and runs your command on the master only.",
         subcommands = {Cli.Run.class, Cli.Check.class, Cli.StatusCmd.class, Cli.Leader.class, Cli.StepDown.class,
-                Cli.DemoCmd.class, Cli.Keygen.class, ExecCmd.class},
+                Cli.DemoCmd.class, Cli.Keygen.class, KvCmd.class, ExecCmd.class},
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:ok", "1:runtime failure", "2:usage, config or state file error", "3:agent not reachable / no master"},
+        exitCodeList = {"0:ok", "1:runtime failure", "2:usage, config or state file error", "3:agent not reachable / no master",
+                "4:not found / compare failed (kv)"},
         footer = {"", "The config file defaults to " + Config.DEFAULT_FILE + ", or $QUORUMD_CONFIG."})
 public final class Cli implements Callable<Integer> {
     public static final int OK = 0;

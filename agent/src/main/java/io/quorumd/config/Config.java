@@ -23,10 +23,12 @@ import java.util.Objects;
  * @param logLevel      one of {@link #LOG_LEVELS}
  * @param metrics       null without a {@code metrics} section: no endpoint
  * @param selfFence     the {@code self_fence} section; {@link SelfFenceConfig#off()} when absent
+ * @param kv            the {@code kv} section; {@link KvConfig#defaults()} when absent
  */
 public record Config(Path source, String cluster, String node, String bind, List<PeerConfig> peers,
                      SecurityConfig security, TimingConfig timing, CommandConfig command, HooksConfig hooks, Path stateDir,
-                     Path controlSocket, String logLevel, MetricsConfig metrics, SelfFenceConfig selfFence) {
+                     Path controlSocket, String logLevel, MetricsConfig metrics, SelfFenceConfig selfFence,
+                     KvConfig kv) {
     public static final String BIND_AUTO = "auto";
     public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/quorumd");
     public static final Path DEFAULT_CONTROL_SOCKET = Path.of("/run/quorumd/control.sock");
@@ -48,6 +50,15 @@ public record Config(Path source, String cluster, String node, String bind, List
         Objects.requireNonNull(controlSocket, "controlSocket");
         Objects.requireNonNull(logLevel, "logLevel");
         if (selfFence == null) selfFence = SelfFenceConfig.off();
+        if (kv == null) kv = KvConfig.defaults();
+    }
+
+    /** With the default {@code kv} section. */
+    public Config(Path source, String cluster, String node, String bind, List<PeerConfig> peers, SecurityConfig security,
+                  TimingConfig timing, CommandConfig command, HooksConfig hooks, Path stateDir, Path controlSocket,
+                  String logLevel, MetricsConfig metrics, SelfFenceConfig selfFence) {
+        this(source, cluster, node, bind, peers, security, timing, command, hooks, stateDir, controlSocket, logLevel,
+                metrics, selfFence, null);
     }
 
     /** Without the operations sections: no metrics endpoint, no self-fence. */
@@ -95,19 +106,25 @@ public record Config(Path source, String cluster, String node, String bind, List
     /** The same config with another source file (the printer's round trip compares without it). */
     public Config withSource(Path newSource) {
         return new Config(newSource, cluster, node, bind, peers, security, timing, command, hooks, stateDir, controlSocket,
-                logLevel, metrics, selfFence);
+                logLevel, metrics, selfFence, kv);
     }
 
     /** The same config with another {@code metrics} section (null: off). */
     public Config withMetrics(MetricsConfig m) {
         return new Config(source, cluster, node, bind, peers, security, timing, command, hooks, stateDir, controlSocket,
-                logLevel, m, selfFence);
+                logLevel, m, selfFence, kv);
     }
 
     /** The same config with another {@code self_fence} section. */
     public Config withSelfFence(SelfFenceConfig f) {
         return new Config(source, cluster, node, bind, peers, security, timing, command, hooks, stateDir, controlSocket,
-                logLevel, metrics, f);
+                logLevel, metrics, f, kv);
+    }
+
+    /** The same config with another {@code kv} section. */
+    public Config withKv(KvConfig k) {
+        return new Config(source, cluster, node, bind, peers, security, timing, command, hooks, stateDir, controlSocket,
+                logLevel, metrics, selfFence, k);
     }
 
     /** What the election core needs: voters, timing (with the command's stop and restart windows). */
@@ -118,7 +135,8 @@ public record Config(Path source, String cluster, String node, String bind, List
         Duration window = command != null ? command.restartWindow() : CommandConfig.DEFAULT_RESTART_WINDOW;
         Timing t = new Timing(timing.heartbeat().toNanos(), timing.electionTimeout().toNanos(), timing.clockDrift(),
                 stop.toNanos(), window.toNanos());
+        // the replicated log (the kv store) always runs: the master appends, every node applies
         return new NodeConfig(new Peers(node, voters), t, hooks != null && hooks.fence() != null,
-                timing.preemptDelay() == null ? NodeConfig.PREEMPT_OFF : timing.preemptDelay().toNanos());
+                timing.preemptDelay() == null ? NodeConfig.PREEMPT_OFF : timing.preemptDelay().toNanos(), true);
     }
 }

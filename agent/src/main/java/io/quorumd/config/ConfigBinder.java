@@ -33,7 +33,8 @@ final class ConfigBinder {
     static final int MAX_SOCKET_PATH_BYTES = 107;
 
     private static final List<String> TOP_KEYS = List.of("cluster", "node", "bind", "security", "peers", "timing",
-            "command", "hooks", "state_dir", "control_socket", "log_level", "metrics", "self_fence");
+            "command", "hooks", "state_dir", "control_socket", "kv", "log_level", "metrics", "self_fence");
+    private static final List<String> KV_KEYS = List.of("max_bytes");
     private static final List<String> METRICS_KEYS = List.of("listen");
     private static final List<String> SELF_FENCE_KEYS = List.of("mode", "device");
     private static final List<String> PEER_KEYS = List.of("id", "host", "port", "priority", "public_key");
@@ -83,13 +84,14 @@ final class ConfigBinder {
         HooksConfig hooks = hooks(top);
         Path stateDir = r.absolutePath(top, "state_dir", Config.DEFAULT_STATE_DIR, "an absolute path");
         Path controlSocket = controlSocket(top);
+        KvConfig kv = kv(top);
         String logLevel = r.choice(top, "log_level", Config.DEFAULT_LOG_LEVEL, Config.LOG_LEVELS::contains,
                 "error, warn, info, debug or trace");
         MetricsConfig metrics = metrics(top);
         SelfFenceConfig selfFence = selfFence(top);
         if (r.hasProblems()) throw r.failure();
         Config config = new Config(file, cluster, node, bind, peers, security, timing, command, hooks, stateDir, controlSocket,
-                logLevel, metrics, selfFence);
+                logLevel, metrics, selfFence, kv);
         return new LoadedConfig(config, r.positions());
     }
 
@@ -489,6 +491,28 @@ final class ConfigBinder {
         Path device = r.absolutePath(sf, "device", SelfFenceConfig.DEFAULT_DEVICE, "an absolute path to a watchdog device");
         if (mode == null || device == null) return null;
         return new SelfFenceConfig(mode, device);
+    }
+
+    private KvConfig kv(Fields top) {
+        Fields kf = r.section(top, "kv", KV_KEYS, "a mapping with max_bytes: SIZE");
+        if (kf == null) return null;
+        if (kf.absent) return KvConfig.defaults();
+        String expected = "a size such as 512KiB, 64MiB or 1GiB";
+        String s = r.string(kf, "max_bytes", KvConfig.formatSize(KvConfig.DEFAULT_MAX_BYTES), expected);
+        if (s == null) return null;
+        if (!kf.has("max_bytes")) return KvConfig.defaults();
+        long bytes;
+        try {
+            bytes = KvConfig.parseSize(s.trim());
+        } catch (IllegalArgumentException e) {
+            r.problem(kf.value("max_bytes"), kf.keyPath("max_bytes"), "must be " + expected + ": " + e.getMessage());
+            return null;
+        }
+        if (bytes < KvConfig.MIN_MAX_BYTES) {
+            r.problem(kf.value("max_bytes"), kf.keyPath("max_bytes"), "must be at least 1KiB");
+            return null;
+        }
+        return new KvConfig(bytes);
     }
 
     private Path controlSocket(Fields top) {

@@ -105,6 +105,8 @@ public final class ConfigPrinter {
         }
         out.add("state_dir: " + path(c.stateDir()));
         out.add("control_socket: " + path(c.controlSocket()));
+        out.add("kv:");
+        out.add("  max_bytes: " + KvConfig.formatSize(c.kv().maxBytes()));
         out.add("log_level: " + scalar(c.logLevel()));
         if (c.metrics() == null) {
             out.add("# metrics: off");

@@ -20,7 +20,7 @@ import java.time.Duration;
  * becomes a {@link Reply} with exit status 3 and a message for the operator, never an exception.
  */
 public final class ControlClient {
-    static final int MAX_REPLY_BYTES = 1 << 20;
+    static final int MAX_REPLY_BYTES = 16 << 20;
 
     private ControlClient() {}
 
@@ -46,6 +46,46 @@ public final class ControlClient {
             return decodeJson(exchangeBytes(socket, Json.write(request), timeout), socket);
         } catch (Unreachable e) {
             return unreachable(e);
+        }
+    }
+
+    /**
+     * A {@code kv.watch}: sends {@code request}, then hands each change the agent reports (the
+     * {@code "event"} object of each line, as one line of JSON) to {@code onEvent}, until the agent
+     * ends the watch; returns its final answer (an error, or the connection's end). Waits for the
+     * first answer at most {@code timeout}, then as long as the watch runs.
+     */
+    public static Reply watch(Path socket, java.util.Map<String, Object> request, Duration timeout,
+                              java.util.function.Consumer<String> onEvent) {
+        String nobody = "quorumd: no agent answers on " + socket + " (is quorumd running?)";
+        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) return Reply.error(Reply.UNAVAILABLE, nobody);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (SocketChannel ch = connect(socket, deadline, timeout, nobody)) {
+            ch.configureBlocking(true);
+            ch.write(ByteBuffer.wrap((Json.write(request) + "\n").getBytes(StandardCharsets.UTF_8)));
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    java.nio.channels.Channels.newInputStream(ch), StandardCharsets.UTF_8));
+            String line;
+            while ((line = in.readLine()) != null) {
+                Object parsed;
+                try {
+                    parsed = Json.parse(line);
+                } catch (JsonException e) {
+                    return Reply.error(Reply.FAILURE, "quorumd: unexpected answer on " + socket + ": " + e.getMessage());
+                }
+                if (!(parsed instanceof java.util.Map<?, ?> m)) continue;
+                if (m.get("event") != null) {
+                    onEvent.accept(Json.write(m.get("event")));
+                } else if (m.get("exit") instanceof Long code && code >= 0 && code <= 255) {
+                    Object body = code == 0 ? m.get("result") : m.get("error");
+                    return new Reply(code.intValue(), body instanceof String str ? str : Json.write(body));
+                }
+            }
+            return Reply.error(Reply.UNAVAILABLE, "quorumd: the agent on " + socket + " ended the watch (is it stopping?)");
+        } catch (Unreachable e) {
+            return unreachable(e);
+        } catch (IOException e) {
+            return Reply.error(Reply.UNAVAILABLE, "quorumd: the watch on " + socket + " failed: " + e.getMessage());
         }
     }
 

@@ -45,4 +45,20 @@ public interface ControlHandler {
     default Reply execEnd(int pgid) {
         return Reply.ok("");
     }
+
+    /**
+     * A request of the replicated store ({@code kv.get}, {@code kv.put}, {@code kv.delete},
+     * {@code kv.list}); the answer's body is the result's JSON when the exit status is 0. Complete
+     * the stage within about an election timeout: never leave it hanging.
+     */
+    default CompletionStage<Reply> kv(KvRequest request) {
+        return java.util.concurrent.CompletableFuture.completedFuture(
+                Reply.error(Reply.UNAVAILABLE, "quorumd: this agent does not run the replicated store"));
+    }
+
+    /** {@code kv.watch}: report the committed changes {@code request} selects to {@code stream}, until it closes. */
+    default void kvWatch(KvRequest.Watch request, WatchStream stream) {
+        stream.end("{" + (stream.id() != null ? "\"id\":" + stream.id() + "," : "")
+                + "\"exit\":3,\"error\":\"quorumd: this agent does not run the replicated store\"}\n");
+    }
 }

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * The agent's end of the control socket.
  *
  * <p>Protocol (SPEC "Access", the README's "Control socket protocol"): the client connects and
- * sends one UTF-8 line of at most 1024 bytes, a JSON object such as {@code {"op":"leader"}}; the
+ * sends one UTF-8 line of at most {@value #MAX_REQUEST_BYTES} bytes, a JSON object such as {@code {"op":"leader"}}; the
  * server answers one JSON line, {@code {"exit":0,"result":...}} or {@code {"exit":N,"error":"..."}}
  * (the exit status the CLI ends with), and closes the connection. See {@link #JSON_OPS}. A line
  * that does not start with '{' is the older word protocol, kept for the CLI of an earlier version
@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * Requests: {@code status} (the table), {@code status-json}, {@code leader} (the master's id, or
  * exit 3), {@code step-down [NODE]}, {@code ping} ({@code pong <pid>}); for {@code quorumd exec}:
  * {@code exec-term}, {@code exec-guard PGID TERM}, {@code exec-end PGID} (see {@link ControlHandler}).
- * Anything else: exit 2.
+ * Anything else: exit 2. The replicated store's ops ({@code kv.get}, {@code kv.put}, {@code kv.delete},
+ * {@code kv.list}, {@code kv.watch}) exist in JSON only (see {@link KvOps}); a {@code kv.watch} keeps its
+ * connection open and streams one line per change until the client closes it.
  *
  * <p>Anyone who can connect may read; a request that changes state ({@code step-down}, {@code
  * exec-guard}, {@code exec-end}) is taken
@@ -62,10 +64,19 @@ public final class ControlServer implements AutoCloseable {
     public static final String DEFAULT_GROUP = "quorumd";
     public static final Duration DEFAULT_STEP_DOWN_TIMEOUT = Duration.ofSeconds(30);
     static final String REPLY_HEADER = "quorumd/1 ";
-    static final int MAX_REQUEST_BYTES = 1024;
+    /**
+     * A request line's bound: a {@code kv.put} of a 32 KiB value as base64 (43,692 bytes) with a
+     * 512-byte key escaped and the other fields fits with room to spare. Each connection holds one
+     * buffer of this size, so all of them together hold at most {@value #MAX_CONNECTIONS} times it.
+     */
+    static final int MAX_REQUEST_BYTES = 64 * 1024 + 4 * 1024;
+    /** At most this many {@code kv.watch} connections at once (they are never evicted as idle). */
+    static final int MAX_WATCHES = 16;
+    /** What a watcher may leave unread before it is dropped with an error line. */
+    public static final int MAX_WATCH_BUFFER_BYTES = 1 << 20;
     static final int MAX_CONNECTIONS = 32;
     /** Requests that change the agent's state: only for {@link ControlAccess}'s callers. */
-    static final Set<String> STATE_CHANGING = Set.of("step-down", "exec-guard", "exec-end");
+    static final Set<String> STATE_CHANGING = Set.of("step-down", "exec-guard", "exec-end", "kv.put", "kv.delete");
     /**
      * The JSON requests and their fields: {@code {"op":"status"}} (result: the status object, as
      * {@code quorumd status --json} prints it), {@code {"op":"leader"}}, {@code {"op":"ping"}},
@@ -73,9 +84,15 @@ public final class ControlServer implements AutoCloseable {
      * {"op":"exec-guard","pgid":P,"term":T}}, {@code {"op":"exec-end","pgid":P}}; every request
      * may carry an {@code "id"} (a string or a number), echoed in the answer.
      */
-    static final java.util.Map<String, Set<String>> JSON_OPS = java.util.Map.of(
-            "status", Set.of(), "leader", Set.of(), "ping", Set.of(), "step-down", Set.of("to"),
-            "exec-term", Set.of(), "exec-guard", Set.of("pgid", "term"), "exec-end", Set.of("pgid"));
+    static final java.util.Map<String, Set<String>> JSON_OPS = jsonOps();
+
+    private static java.util.Map<String, Set<String>> jsonOps() {
+        java.util.Map<String, Set<String>> m = new java.util.HashMap<>(java.util.Map.of(
+                "status", Set.of(), "leader", Set.of(), "ping", Set.of(), "step-down", Set.of("to"),
+                "exec-term", Set.of(), "exec-guard", Set.of("pgid", "term"), "exec-end", Set.of("pgid")));
+        m.putAll(KvOps.OPS);   // kv.get, kv.put, kv.delete, kv.list, kv.watch: see KvOps
+        return java.util.Map.copyOf(m);
+    }
     private static final long IO_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final long EVICTION_LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
@@ -263,6 +280,10 @@ public final class ControlServer implements AutoCloseable {
         PeerCredentials peer;   // null when SO_PEERCRED failed: reads only
         boolean waiting;
         long deadlineNanos;
+        /** A kv.watch: lines go out through {@link #lines} until the client closes. */
+        Watch watch;
+        final java.util.ArrayDeque<ByteBuffer> lines = new java.util.ArrayDeque<>();
+        boolean closeAfterLines;
 
         Conn(SocketChannel ch, SelectionKey key, long now) {
             this.ch = ch;
@@ -273,8 +294,81 @@ public final class ControlServer implements AutoCloseable {
 
         /** Waiting for the client: for its request, or for it to read its reply. */
         boolean idle() {
-            return !waiting;
+            return !waiting && watch == null;
         }
+    }
+
+    /** A watch's stream: called from any thread, it hands each line to the server thread. */
+    private final class Watch implements WatchStream {
+        final Conn c;
+        final java.util.concurrent.atomic.AtomicLong queued = new java.util.concurrent.atomic.AtomicLong();
+        volatile boolean over;
+
+        Watch(Conn c) {
+            this.c = c;
+        }
+
+        @Override
+        public String id() {
+            return c.id;
+        }
+
+        @Override
+        public boolean send(String line) {
+            if (over) return false;
+            byte[] b = line.getBytes(StandardCharsets.UTF_8);
+            if (queued.addAndGet(b.length) > MAX_WATCH_BUFFER_BYTES) {
+                end("{" + (c.id != null ? "\"id\":" + c.id + "," : "") + "\"exit\":1,\"error\":\"quorumd: watch "
+                        + "dropped: the client left more than " + MAX_WATCH_BUFFER_BYTES + " bytes unread\"}\n", true);
+                return false;
+            }
+            runOnThread(() -> queueLine(c, ByteBuffer.wrap(b), false, false));
+            return true;
+        }
+
+        @Override
+        public void end(String line) {
+            end(line, false);
+        }
+
+        private void end(String line, boolean dropQueued) {
+            if (over) return;
+            over = true;
+            runOnThread(() -> queueLine(c, ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8)), true, dropQueued));
+        }
+
+        @Override
+        public boolean open() {
+            return !over;
+        }
+    }
+
+    /** On the server thread: queues a watch's line and writes what the socket takes. */
+    private void queueLine(Conn c, ByteBuffer line, boolean last, boolean dropQueued) {
+        if (!conns.contains(c)) return;
+        if (dropQueued) c.lines.clear();
+        c.lines.add(line);
+        if (last) c.closeAfterLines = true;
+        try {
+            writeLines(c);
+        } catch (IOException e) {
+            drop(c, "i/o error: " + e.getMessage());
+        }
+    }
+
+    private void writeLines(Conn c) throws IOException {
+        while (!c.lines.isEmpty()) {
+            ByteBuffer b = c.lines.peek();
+            int n = c.ch.write(b);
+            if (c.watch != null) c.watch.queued.addAndGet(-n);
+            if (b.hasRemaining()) {
+                c.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+                return;
+            }
+            c.lines.poll();
+        }
+        if (c.closeAfterLines) drop(c, null);
+        else c.key.interestOps(SelectionKey.OP_READ);
     }
 
     private void run() {
@@ -287,6 +381,7 @@ public final class ControlServer implements AutoCloseable {
                     try {
                         if (!k.isValid()) continue;
                         if (k.isAcceptable()) accept();
+                        else if (k.attachment() instanceof Conn c && c.watch != null) watchReady(c, k);
                         else if (k.isReadable()) read((Conn) k.attachment());
                         else if (k.isWritable()) write((Conn) k.attachment());
                     } catch (IOException e) {
@@ -301,6 +396,19 @@ public final class ControlServer implements AutoCloseable {
             for (Conn c : new ArrayList<>(conns)) drop(c, null);
             closeQuietly(selector);
         }
+    }
+
+    /** A watch's connection: the client may only close it (anything it sends is ignored); lines go out. */
+    private void watchReady(Conn c, SelectionKey k) throws IOException {
+        if (k.isReadable()) {
+            c.in.clear();
+            if (c.ch.read(c.in) < 0) {
+                drop(c, null);
+                return;
+            }
+            c.in.clear();
+        }
+        if (k.isValid() && k.isWritable()) writeLines(c);
     }
 
     /** Drops connections past their deadline; returns how long the selector may sleep (ms, > 0). */
@@ -404,6 +512,7 @@ public final class ControlServer implements AutoCloseable {
             answer(c, Reply.error(Reply.FAILURE, "quorumd: the agent failed to answer '" + line + "': " + e));
             return;
         }
+        if (stage == null) return;   // a watch: its lines come through its stream
         stage.whenComplete((reply, failure) -> {
             Reply r = failure != null
                     ? Reply.error(Reply.FAILURE, "quorumd: the agent failed to answer '" + c.request + "': " + failure)
@@ -447,6 +556,7 @@ public final class ControlServer implements AutoCloseable {
                         + "'" + (fields.isEmpty() ? "" : " (only " + new java.util.TreeSet<>(fields) + ")")));
             }
         }
+        if (op.startsWith("kv.")) return dispatchKv(c, op, m);
         StringBuilder words = new StringBuilder(op.equals("status") ? "status-json" : op);
         c.rawResult = op.equals("status");
         if (op.equals("step-down") && m.get("to") != null) {
@@ -464,6 +574,42 @@ public final class ControlServer implements AutoCloseable {
             words.append(' ').append(v);
         }
         return dispatch(words.toString(), c.peer);
+    }
+
+    /** A {@code kv.*} op: fields checked by {@link KvOps#parse}, writes only with the rights of state-changing ops. */
+    private CompletionStage<Reply> dispatchKv(Conn c, String op, java.util.Map<?, ?> m) {
+        KvRequest req;
+        try {
+            req = KvOps.parse(op, m);
+        } catch (KvOps.Refused e) {
+            return done(Reply.error(Reply.USAGE, "quorumd: " + e.getMessage()));
+        }
+        if (req.write()) {
+            String who = c.peer == null ? "an unknown peer" : c.peer.describe();
+            String refusal = access.refusal(c.peer);
+            if (refusal != null) {
+                log.warn("control: refused '{}' from {}: {}", op, who, refusal);
+                return done(Reply.error(Reply.FAILURE, "quorumd: permission denied: '" + op + "' changes the store, and "
+                        + refusal + ". Run it as root, as the agent's user, or as a member of group "
+                        + (access.group() != null ? access.group() : "quorumd") + "."));
+            }
+            log.debug("control: '{}' requested by {}", op, who);
+        }
+        if (req instanceof KvRequest.Watch w) {
+            long watches = conns.stream().filter(x -> x.watch != null).count();
+            if (watches >= MAX_WATCHES) {
+                return done(Reply.error(Reply.UNAVAILABLE, "quorumd: the agent serves " + MAX_WATCHES
+                        + " watches already; try again later"));
+            }
+            c.waiting = false;
+            c.watch = new Watch(c);
+            c.deadlineNanos = System.nanoTime() + TimeUnit.DAYS.toNanos(365 * 100L);
+            c.key.interestOps(SelectionKey.OP_READ);
+            handler.kvWatch(w, c.watch);
+            return null;
+        }
+        c.rawResult = true;
+        return Objects.requireNonNull(handler.kv(req), "kv");
     }
 
     private static boolean startsJson(ByteBuffer in) {
@@ -550,6 +696,7 @@ public final class ControlServer implements AutoCloseable {
 
     private void drop(Conn c, String why) {
         if (why != null) log.debug("control connection dropped: {}", why);
+        if (c.watch != null) c.watch.over = true;
         conns.remove(c);
         c.key.cancel();
         closeQuietly(c.ch);

@@ -10,7 +10,7 @@ import java.util.List;
  */
 public sealed interface Message
         permits Message.KeepAlive, Message.VoteRequest, Message.VoteResponse, Message.HandOver, Message.HandOverAck,
-        Message.Preempt, Message.Append, Message.AppendAck {
+        Message.Preempt, Message.Append, Message.AppendAck, Message.Forward, Message.ForwardReply {
 
     String from();
 
@@ -101,4 +101,72 @@ public sealed interface Message
      */
     record AppendAck(String from, long term, long bootId, long requestId, boolean success, long matchIndex,
                      long conflictIndex, long conflictTerm) implements Message {}
+
+    /**
+     * A follower's agent hands a client's request of the replicated store to the master it knows
+     * (SPEC: "a request to a follower's agent is forwarded to the master"). Never seen by the core:
+     * the master's agent feeds it to its core as {@link Event.ClientWrite} ({@code write}: the
+     * payload is the command) or {@link Event.ClientRead} (the payload names the read), and answers
+     * with a {@link ForwardReply}. The follower's term is informational.
+     */
+    record Forward(String from, long term, long bootId, long requestId, boolean write, byte[] payload) implements Message {
+        public Forward {
+            payload = payload.clone();
+        }
+
+        @Override
+        public byte[] payload() {
+            return payload.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Forward f && from.equals(f.from) && term == f.term && bootId == f.bootId
+                    && requestId == f.requestId && write == f.write && java.util.Arrays.equals(payload, f.payload);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(from, term, bootId, requestId, write, java.util.Arrays.hashCode(payload));
+        }
+
+        @Override
+        public String toString() {
+            return "Forward[" + from + ", term " + term + ", request " + requestId + (write ? ", write, " : ", read, ")
+                    + payload.length + " bytes]";
+        }
+    }
+
+    /**
+     * The master's answer to a {@link Forward}: the exit status and the body (UTF-8: the result's
+     * JSON when {@code exit} is 0, else the error message) the follower's agent gives its client.
+     */
+    record ForwardReply(String from, long term, long bootId, long requestId, int exit, byte[] body) implements Message {
+        public ForwardReply {
+            if (exit < 0 || exit > 255) throw new IllegalArgumentException("exit status out of 0..255: " + exit);
+            body = body.clone();
+        }
+
+        @Override
+        public byte[] body() {
+            return body.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ForwardReply f && from.equals(f.from) && term == f.term && bootId == f.bootId
+                    && requestId == f.requestId && exit == f.exit && java.util.Arrays.equals(body, f.body);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(from, term, bootId, requestId, exit, java.util.Arrays.hashCode(body));
+        }
+
+        @Override
+        public String toString() {
+            return "ForwardReply[" + from + ", term " + term + ", request " + requestId + ", exit " + exit + ", "
+                    + body.length + " bytes]";
+        }
+    }
 }

@@ -167,6 +167,11 @@ public final class Metrics implements AutoCloseable {
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
+    /** Adds a counter read on each scrape ({@code value} must be cheap and thread-safe). */
+    public void counter(String name, String help, java.util.function.LongSupplier value) {
+        CounterWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsLong())).register(registry);
+    }
+
     /** The port it listens on. */
     public int port() {
         return server.getPort();

@@ -29,9 +29,29 @@ final class PeerLink {
     long lastHeardNanos;
     boolean everHeard;
 
+    /**
+     * The replicated log's lane to this peer (appends, forwarded client requests): its own REQ
+     * socket and outstanding request, so that it never supersedes the election's requests on this
+     * link nor waits behind them. Only its {@link #req}, {@link #outstanding} and {@link #address}
+     * are used; what is heard from the peer is kept on this link. Null on a lane itself.
+     */
+    final PeerLink logLane;
+
     PeerLink(String id, PeerEndpoint endpoint) {
         this.id = id;
         this.endpoint = endpoint;
+        this.logLane = new PeerLink(id, endpoint, true);
+    }
+
+    private PeerLink(String id, PeerEndpoint endpoint, boolean lane) {
+        this.id = id;
+        this.endpoint = endpoint;
+        this.logLane = null;
+    }
+
+    /** This link's REQ lanes: itself (the election's) and the replicated log's. */
+    java.util.List<PeerLink> lanes() {
+        return logLane == null ? java.util.List.of(this) : java.util.List.of(this, logLane);
     }
 
     static String tcp(InetAddress a, int port) {

@@ -52,7 +52,9 @@ import java.util.regex.Pattern;
  *   <li>one REQ per peer, connected to the peer's ROUTER and kept for the peer's lifetime: one
  *       request at a time with a deadline, the reply's request id checked; the socket is relaxed
  *       (ZMQ_REQ_RELAXED), so a lost reply never wedges it and a late one is dropped by its id, and
- *       its connection (with its CURVE session) survives time-outs.</li>
+ *       its connection (with its CURVE session) survives time-outs. Two such lanes per peer: the
+ *       election's (votes, hand-overs, preemption) and the replicated log's (appends, forwarded client
+ *       requests), so that neither supersedes nor waits behind the other.</li>
  * </ul>
  * <h2>Who may speak</h2>
  * PUB and ROUTER put every connection to a {@link ZapHandler} before its handshake ends: under
@@ -305,9 +307,15 @@ public final class ZmqTransport implements AutoCloseable {
     }
 
     /**
-     * Sends a {@link Message.VoteRequest}, {@link Message.HandOver} or {@link Message.Preempt} to {@code to}. The answer comes
-     * as {@link Event.Received}, or else {@link Event.RequestFailed} within about {@code timeoutNanos}.
-     * A newer request to the same peer supersedes one still outstanding (which then fails).
+     * Sends a {@link Message.VoteRequest}, {@link Message.HandOver}, {@link Message.Preempt},
+     * {@link Message.Append} or {@link Message.Forward} to {@code to}. The answer comes as
+     * {@link Event.Received}, or else {@link Event.RequestFailed} within about {@code timeoutNanos}.
+     *
+     * <p>Each peer has two lanes, each a REQ socket with one request outstanding: the election's
+     * (votes, hand-overs, preemption) and the replicated log's (appends, and a follower's forwarded
+     * client requests). A newer request to the same peer on the same lane supersedes one still
+     * outstanding (which then fails); the lanes never supersede each other, so a master's appends,
+     * sent every heartbeat, never cancel its hand-over, and a vote never waits behind an append.
      *
      * @throws IllegalArgumentException when {@code msg} is not a request or the time-out is not positive
      */
@@ -324,8 +332,14 @@ public final class ZmqTransport implements AutoCloseable {
         } else if (msg instanceof Message.Preempt p) {
             requestId = p.requestId();
             replyType = Message.HandOverAck.class;
+        } else if (msg instanceof Message.Append a) {
+            requestId = a.requestId();
+            replyType = Message.AppendAck.class;
+        } else if (msg instanceof Message.Forward f) {
+            requestId = f.requestId();
+            replyType = Message.ForwardReply.class;
         } else {
-            throw new IllegalArgumentException("only VoteRequest, HandOver and Preempt are requests, got "
+            throw new IllegalArgumentException("only VoteRequest, HandOver, Preempt, Append and Forward are requests, got "
                     + (msg == null ? "null" : msg.type()));
         }
         byte[] frame;
@@ -336,7 +350,8 @@ public final class ZmqTransport implements AutoCloseable {
             enqueue(new FailRequest(to, requestId, "cannot encode: " + e.getMessage()));
             return;
         }
-        enqueue(new Request(to, requestId, replyType, frame, timeoutNanos));
+        boolean logLane = msg instanceof Message.Append || msg instanceof Message.Forward;
+        enqueue(new Request(to, requestId, replyType, frame, timeoutNanos, logLane));
     }
 
     /**
@@ -350,7 +365,9 @@ public final class ZmqTransport implements AutoCloseable {
         long requestId;
         if (reply instanceof Message.VoteResponse v) requestId = v.requestId();
         else if (reply instanceof Message.HandOverAck a) requestId = a.requestId();
-        else throw new IllegalArgumentException("only VoteResponse and HandOverAck are answers, got "
+        else if (reply instanceof Message.AppendAck a) requestId = a.requestId();
+        else if (reply instanceof Message.ForwardReply f) requestId = f.requestId();
+        else throw new IllegalArgumentException("only VoteResponse, HandOverAck, AppendAck and ForwardReply are answers, got "
                     + (reply == null ? "null" : reply.type()));
         byte[] frame;
         try {
@@ -403,7 +420,8 @@ public final class ZmqTransport implements AutoCloseable {
 
     private record Publish(byte[] frame) implements Cmd {}
 
-    private record Request(String to, long requestId, Class<?> replyType, byte[] frame, long timeoutNanos) implements Cmd {}
+    private record Request(String to, long requestId, Class<?> replyType, byte[] frame, long timeoutNanos,
+                           boolean logLane) implements Cmd {}
 
     private record Respond(String to, long requestId, byte[] frame) implements Cmd {}
 
@@ -467,12 +485,14 @@ public final class ZmqTransport implements AutoCloseable {
                         subLinks.add(link);
                     }
                     int firstReq = items.size();
-                    for (PeerLink link : links.values()) {
-                        // a REQ socket only ever receives the reply to its outstanding request;
-                        // polling idle ones would only add work to every round
-                        if (link.req == null || link.outstanding == null) continue;
-                        items.add(new ZMQ.PollItem(link.req, ZMQ.Poller.POLLIN));
-                        reqLinks.add(link);
+                    for (PeerLink peer : links.values()) {
+                        for (PeerLink link : peer.lanes()) {
+                            // a REQ socket only ever receives the reply to its outstanding request;
+                            // polling idle ones would only add work to every round
+                            if (link.req == null || link.outstanding == null) continue;
+                            items.add(new ZMQ.PollItem(link.req, ZMQ.Poller.POLLIN));
+                            reqLinks.add(link);
+                        }
                     }
                     ZMQ.PollItem[] array = items.toArray(new ZMQ.PollItem[0]);
                     long timeoutMillis = more ? 0 : pollTimeoutMillis(System.nanoTime());
@@ -553,8 +573,10 @@ public final class ZmqTransport implements AutoCloseable {
      */
     private long pollTimeoutMillis(long now) {
         long wait = Math.min(pendingResponses.untilNextExpiryNanos(now), IDLE_POLL_CAP_MILLIS * 1_000_000L);
-        for (PeerLink link : links.values()) {
-            if (link.outstanding != null) wait = Math.min(wait, Math.max(0, link.outstanding.deadlineNanos() - now));
+        for (PeerLink peer : links.values()) {
+            for (PeerLink link : peer.lanes()) {
+                if (link.outstanding != null) wait = Math.min(wait, Math.max(0, link.outstanding.deadlineNanos() - now));
+            }
         }
         return (wait + 999_999) / 1_000_000;
     }
@@ -587,11 +609,12 @@ public final class ZmqTransport implements AutoCloseable {
     // ---- requests out (REQ, Lazy Pirate)
 
     private void sendRequest(Request r) {
-        PeerLink link = links.get(r.to);
-        if (link == null) {
+        PeerLink peer = links.get(r.to);
+        if (peer == null) {
             fail(r.to, r.requestId, "no such peer: " + r.to);
             return;
         }
+        PeerLink link = r.logLane ? peer.logLane : peer;
         if (link.address == null) {
             fail(link.id, r.requestId, "address of " + link.endpoint.host() + " is not resolved yet");
             return;
@@ -612,7 +635,9 @@ public final class ZmqTransport implements AutoCloseable {
         link.outstanding = new PeerLink.Outstanding(r.requestId, r.replyType, now + r.timeoutNanos, r.timeoutNanos);
     }
 
-    private void takeReply(PeerLink link) {
+    private void takeReply(PeerLink lane) {
+        PeerLink link = lane;
+        PeerLink peer = links.get(lane.id);
         byte[] frame = link.req.recv(ZMQ.DONTWAIT);
         if (frame == null) return;
         int extra = drainMore(link.req);
@@ -634,7 +659,7 @@ public final class ZmqTransport implements AutoCloseable {
             return;
         }
         if (d instanceof Decoded.PeerError e) {
-            heard(link);
+            heard(peer);
             fail(link.id, o.requestId(), "peer " + link.id + " could not take the request: " + e.reason());
             return;
         }
@@ -642,7 +667,7 @@ public final class ZmqTransport implements AutoCloseable {
         if (o.replyType().isInstance(m) && m.from().equals(link.id) && requestIdOf(m) != o.requestId()) {
             // the answer to a request this relaxed socket sent before (superseded or timed out):
             // the peer is alive; the request outstanding still waits for its own answer
-            heard(link);
+            heard(peer);
             link.outstanding = o;
             drop(TransportDrop.UNEXPECTED_REPLY, "a late " + m.type() + " to request " + requestIdOf(m) + " from "
                     + link.id + " while request " + o.requestId() + " waits");
@@ -654,17 +679,19 @@ public final class ZmqTransport implements AutoCloseable {
             fail(link.id, o.requestId(), "unexpected reply: " + m.type() + " " + requestIdOf(m));
             return;
         }
-        heard(link);
+        heard(peer);
         deliver(new Event.Received(m));
     }
 
     private void checkDeadlines(long now) {
-        for (PeerLink link : links.values()) {
-            PeerLink.Outstanding o = link.outstanding;
-            if (o == null || o.deadlineNanos() - now > 0) continue;
-            link.outstanding = null;
-            fail(link.id, o.requestId(), "no reply from " + link.id + " within " + o.timeoutNanos() / 1_000_000 + " ms");
-            if (options.probeOnRequestTimeout()) startProbe(link.id);
+        for (PeerLink peer : links.values()) {
+            for (PeerLink link : peer.lanes()) {
+                PeerLink.Outstanding o = link.outstanding;
+                if (o == null || o.deadlineNanos() - now > 0) continue;
+                link.outstanding = null;
+                fail(link.id, o.requestId(), "no reply from " + link.id + " within " + o.timeoutNanos() / 1_000_000 + " ms");
+                if (options.probeOnRequestTimeout()) startProbe(link.id);
+            }
         }
         int expired = pendingResponses.expire(now);
         if (expired > 0) LOG.debug("forgot {} inbound request(s) the agent did not answer in time", expired);
@@ -754,7 +781,8 @@ public final class ZmqTransport implements AutoCloseable {
                 continue;
             }
             Message m = d instanceof Decoded.Ok ok ? ok.message() : null;
-            if (!(m instanceof Message.VoteRequest) && !(m instanceof Message.HandOver) && !(m instanceof Message.Preempt)) {
+            if (!(m instanceof Message.VoteRequest) && !(m instanceof Message.HandOver) && !(m instanceof Message.Preempt)
+                    && !(m instanceof Message.Append) && !(m instanceof Message.Forward)) {
                 drop(TransportDrop.MISPLACED, describe(d) + " on the request port");
                 answerError(envelope, TransportDrop.MISPLACED.name());
                 continue;
@@ -908,11 +936,14 @@ public final class ZmqTransport implements AutoCloseable {
         String ep = link.pubEndpoint();
         if (!s.connect(ep)) LOG.error("peer {}: cannot connect to {} (ZMQ errno {})", link.id, ep, s.errno());
         link.sub = s;
-        if (link.outstanding != null) {
-            fail(link.id, link.outstanding.requestId(), "address of " + link.id + " changed to " + link.address.getHostAddress());
-            link.outstanding = null;
+        link.logLane.address = link.address;
+        for (PeerLink lane : link.lanes()) {
+            if (lane.outstanding != null) {
+                fail(lane.id, lane.outstanding.requestId(), "address of " + lane.id + " changed to " + lane.address.getHostAddress());
+                lane.outstanding = null;
+            }
+            replaceReq(lane);
         }
-        replaceReq(link);
     }
 
     /**
@@ -1055,6 +1086,10 @@ public final class ZmqTransport implements AutoCloseable {
         if (m instanceof Message.HandOver h) return h.requestId();
         if (m instanceof Message.HandOverAck a) return a.requestId();
         if (m instanceof Message.Preempt p) return p.requestId();
+        if (m instanceof Message.Append a) return a.requestId();
+        if (m instanceof Message.AppendAck a) return a.requestId();
+        if (m instanceof Message.Forward f) return f.requestId();
+        if (m instanceof Message.ForwardReply f) return f.requestId();
         return -1;
     }
 

@@ -47,6 +47,9 @@ import java.util.regex.Pattern;
  * type "Append"       body [requestId, prevIndex &gt;= 0, prevTerm &gt;= 0, entries:[Entry] (at most
  *                           {@value #MAX_APPEND_ENTRIES}), leaderCommit &gt;= 0]
  * type "AppendAck"    body [requestId, success:bool, matchIndex &gt;= 0, conflictIndex &gt;= 0, conflictTerm &gt;= 0]
+ * type "Forward"      body [requestId, write:bool, payload:bin]   (a follower's agent hands a client's
+ *                                               kv request to the master's agent)
+ * type "ForwardReply" body [requestId, exit:int in [0, 255], body:bin (UTF-8)]
  * type "Error"        body [reason:str]        (the answer to a request that could not be taken;
  *                                               term 0 and bootId 0 in its envelope)
  *
@@ -82,6 +85,8 @@ public final class Codec {
     static final String ERROR = "Error";
     static final String APPEND = "Append";
     static final String APPEND_ACK = "AppendAck";
+    static final String FORWARD = "Forward";
+    static final String FORWARD_REPLY = "ForwardReply";
     /** The most entries one append may carry (the frame's 64 KiB bounds their bytes). */
     public static final int MAX_APPEND_ENTRIES = 1024;
 
@@ -200,6 +205,16 @@ public final class Codec {
                 w.i64(a.matchIndex());
                 w.i64(a.conflictIndex());
                 w.i64(a.conflictTerm());
+            } else if (m instanceof Message.Forward f) {
+                w.array(3);
+                w.i64(f.requestId());
+                w.bool(f.write());
+                w.bin(f.payload());
+            } else if (m instanceof Message.ForwardReply f) {
+                w.array(3);
+                w.i64(f.requestId());
+                w.i64(f.exit());
+                w.bin(f.body());
             } else {
                 throw new IllegalArgumentException("cannot encode message type " + m.getClass().getName());
             }
@@ -241,6 +256,8 @@ public final class Codec {
         if (m instanceof Message.Preempt) return PREEMPT;
         if (m instanceof Message.Append) return APPEND;
         if (m instanceof Message.AppendAck) return APPEND_ACK;
+        if (m instanceof Message.Forward) return FORWARD;
+        if (m instanceof Message.ForwardReply) return FORWARD_REPLY;
         throw new IllegalArgumentException("unknown message type " + m.getClass().getName());
     }
 
@@ -358,6 +375,20 @@ public final class Codec {
                         r.bool("AppendAck.success"), r.i64("AppendAck.matchIndex"), r.i64("AppendAck.conflictIndex"),
                         r.i64("AppendAck.conflictTerm")));
             }
+            case FORWARD -> {
+                r.body(type, 3);
+                result = new Decoded.Ok(new Message.Forward(from, term, bootId, r.i64("Forward.requestId"),
+                        r.bool("Forward.write"), r.bin("Forward.payload")));
+            }
+            case FORWARD_REPLY -> {
+                r.body(type, 3);
+                long requestId = r.i64("ForwardReply.requestId");
+                long exit = r.i64("ForwardReply.exit");
+                if (exit < 0 || exit > 255)
+                    throw new Fail(DecodeFailure.Reason.BAD_FIELD, "ForwardReply.exit: out of 0..255 (" + exit + ")");
+                result = new Decoded.Ok(new Message.ForwardReply(from, term, bootId, requestId, (int) exit,
+                        r.bin("ForwardReply.body")));
+            }
             case ERROR -> {
                 r.body(type, 1);
                 String reason = r.str("Error.reason");
@@ -464,6 +495,7 @@ public final class Codec {
             if (a.conflictTerm() < 0) return t + ".conflictTerm: negative (" + a.conflictTerm() + ")";
             return null;
         }
+        if (m instanceof Message.Forward || m instanceof Message.ForwardReply) return null;
         throw new IllegalArgumentException("unknown message type " + m.getClass().getName());
     }
 

@@ -212,10 +212,10 @@ class ConfigFileTest {
     void keysInMessagesStayOnOneLine() throws IOException {
         String k = "k".repeat(300);
         assertEquals(at(2, 1, "k".repeat(77) + "...: unknown key; expected one of cluster, node, bind, security, peers, timing,"
-                + " command, hooks, state_dir, control_socket, log_level, metrics, self_fence (got " + "k".repeat(77) + "...)"),
+                + " command, hooks, state_dir, control_socket, kv, log_level, metrics, self_fence (got " + "k".repeat(77) + "...)"),
                 ConfigFiles.error(dir, MINIMAL.replace("cluster: c1\n", "cluster: c1\n" + k + ": 1\n")));
         assertEquals(at(10, 1, "a...: unknown key; expected one of cluster, node, bind, security, peers, timing, command,"
-                + " hooks, state_dir, control_socket, log_level, metrics, self_fence (got \"a\\nb\")"),
+                + " hooks, state_dir, control_socket, kv, log_level, metrics, self_fence (got \"a\\nb\")"),
                 ConfigFiles.error(dir, MINIMAL + "\"a\\nb\": 1\n"));
     }
 

@@ -48,6 +48,8 @@ final class ConfigFiles {
               timeout: 10s               # for each hook run; a hook past it is killed, its group too
             state_dir: /var/lib/quorumd  # term, vote (and later the log)
             control_socket: /run/quorumd/control.sock   # local Unix socket, mode 0660
+            kv:
+              max_bytes: 64MiB           # the key-value store's size limit; sizes as 512KiB, 64MiB, 1GiB
             log_level: info
             """;
 

@@ -187,7 +187,7 @@ class ConfigLoaderTest {
         assertEquals(at(11, 3, "timing.heartbeet: unknown key; did you mean heartbeat? (got heartbeet)"),
                 errorWith("timing:\n  heartbeet: 100ms\n"));
         assertEquals(at(10, 1, "election_timeout: unknown key; expected one of cluster, node, bind, security, peers, timing,"
-                        + " command, hooks, state_dir, control_socket, log_level, metrics, self_fence (got election_timeout)"),
+                        + " command, hooks, state_dir, control_socket, kv, log_level, metrics, self_fence (got election_timeout)"),
                 errorWith("election_timeout: 1s\n"));
         assertEquals(at(6, 5, "peers[0].prio: unknown key; did you mean priority? (got prio)"),
                 error("cluster: c1\nnode: a\npeers:\n  - id: a\n    host: 127.0.0.1\n    prio: 5\n"));
@@ -465,7 +465,7 @@ class ConfigLoaderTest {
                 at(5, 36, "peers[0].port: must be a port number from 1 to 65534 (port + 1 is used too) (got 99999)"),
                 at(6, 21, "timing.heartbeat: a duration needs a unit (ms, s, m or h), e.g. 5ms or 5s (got 5)"),
                 at(7, 1, "colour: unknown key; expected one of cluster, node, bind, security, peers, timing, command, hooks,"
-                        + " state_dir, control_socket, log_level, metrics, self_fence (got colour)")), msg);
+                        + " state_dir, control_socket, kv, log_level, metrics, self_fence (got colour)")), msg);
     }
 
     @Test

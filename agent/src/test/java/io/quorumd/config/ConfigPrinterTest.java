@@ -92,6 +92,8 @@ class ConfigPrinterTest {
                   timeout: 10s
                 state_dir: /var/lib/quorumd
                 control_socket: /run/quorumd/control.sock
+                kv:
+                  max_bytes: 64MiB
                 log_level: info
                 # metrics: off
                 self_fence:
@@ -119,7 +121,7 @@ class ConfigPrinterTest {
             if (!line.isEmpty() && Character.isLetter(line.charAt(0))) keys.add(line.substring(0, line.indexOf(':')));
         }
         assertEquals(List.of("cluster", "node", "bind", "peers", "timing", "command", "hooks", "state_dir",
-                "control_socket", "log_level", "self_fence"), keys);
+                "control_socket", "kv", "log_level", "self_fence"), keys);
     }
 
     @Test

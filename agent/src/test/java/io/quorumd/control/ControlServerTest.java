@@ -111,8 +111,8 @@ class ControlServerTest {
         assertEquals(new Reply(2, "quorumd: wrong arguments for control request 'step-down a b'\n"),
                 ControlClient.call(sock(), "step-down a b", T));
         assertEquals(2, ControlClient.call(sock(), "status now", T).exitCode());
-        assertEquals(new Reply(2, "quorumd: control request longer than 1024 bytes\n"),
-                ControlClient.call(sock(), "x".repeat(5000), T));
+        assertEquals(new Reply(2, "quorumd: control request longer than " + ControlServer.MAX_REQUEST_BYTES + " bytes\n"),
+                ControlClient.call(sock(), "x".repeat(ControlServer.MAX_REQUEST_BYTES + 100), T));
         assertTrue(agent.stepDowns.isEmpty());
         assertEquals(0, ControlClient.call(sock(), "ping", T).exitCode(), "still serving");
     }
@@ -356,7 +356,7 @@ class ControlServerTest {
                 {"{\"op\":\"leader\"} x", "not valid JSON"},
                 {"{}", "has no \"op\" string"},
                 {"{\"op\":7}", "has no \"op\" string"},
-                {"{\"op\":\"reboot\"}", "unknown control op 'reboot' (expected one of [exec-end, exec-guard, exec-term, leader, ping, status, step-down])"},
+                {"{\"op\":\"reboot\"}", "unknown control op 'reboot' (expected one of [exec-end, exec-guard, exec-term, kv.delete, kv.get, kv.list, kv.put, kv.watch, leader, ping, status, step-down])"},
                 {"{\"op\":\"status\",\"verbose\":true}", "op 'status' takes no field 'verbose'"},
                 {"{\"op\":\"step-down\",\"to\":\"a b\"}", "\"to\" must be a node id"},
                 {"{\"op\":\"step-down\",\"to\":5}", "\"to\" must be a node id"},
@@ -364,7 +364,8 @@ class ControlServerTest {
                 {"{\"op\":\"exec-guard\",\"pgid\":12,\"term\":-1}", "needs \"term\""},
                 {"{\"op\":\"exec-end\",\"pgid\":\"12\"}", "needs \"pgid\""},
                 {"{\"op\":\"ping\",\"id\":[1]}", "\"id\" must be a string or an integer"},
-                {"{\"op\":\"ping\",\"pad\":\"" + "x".repeat(2000) + "\"}", "control request longer than 1024 bytes"},
+                {"{\"op\":\"ping\",\"pad\":\"" + "x".repeat(ControlServer.MAX_REQUEST_BYTES) + "\"}",
+                        "control request longer than " + ControlServer.MAX_REQUEST_BYTES + " bytes"},
         };
         for (String[] c : cases) {
             java.util.Map<String, Object> a = object(raw(c[0]));

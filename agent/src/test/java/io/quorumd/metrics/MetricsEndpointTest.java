@@ -123,6 +123,12 @@ class MetricsEndpointTest {
         assertTrue(v(onMaster, "quorumd_elections_total") >= 1);
         // its vote for itself was fsynced before it campaigned: one durable write at least
         assertTrue(v(onMaster, "quorumd_fsync_duration_seconds_count") >= 1, onMaster.samples.toString());
+        // its no-op, the replicated log's first entry of its term, was made durable by the log writer
+        Exposition logged = awaitScrape("the master's no-op is on disk", mm,
+                e -> e.value("quorumd_log_writes_total") != null && e.value("quorumd_log_writes_total") >= 1);
+        assertTrue(v(logged, "quorumd_log_batches_total") >= 1, logged.samples.toString());
+        assertTrue(v(logged, "quorumd_log_batches_total") <= v(logged, "quorumd_log_writes_total"));
+        assertEquals(0, v(logged, "quorumd_log_write_failures_total"));
         assertEquals(v(onMaster, "quorumd_term"), v(elected, "quorumd_term"));
 
         // b stops: a hears it no more

@@ -193,6 +193,10 @@ final class Harness implements AutoCloseable {
         if (m instanceof Message.VoteResponse v) return v.requestId();
         if (m instanceof Message.HandOver h) return h.requestId();
         if (m instanceof Message.HandOverAck a) return a.requestId();
+        if (m instanceof Message.Append a) return a.requestId();
+        if (m instanceof Message.AppendAck a) return a.requestId();
+        if (m instanceof Message.Forward f) return f.requestId();
+        if (m instanceof Message.ForwardReply f) return f.requestId();
         return -1;
     }
 

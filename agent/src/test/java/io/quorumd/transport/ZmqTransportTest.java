@@ -131,6 +131,40 @@ class ZmqTransportTest {
         assertEquals(0, a.count(received(Message.VoteResponse.class, B, 1)));
     }
 
+    /**
+     * The replicated log's lane and the election's are separate REQ sockets: a master's append,
+     * sent every heartbeat, never supersedes its hand-over to the same peer, nor the reverse, and
+     * a follower's forwarded request and its answer travel the log's lane.
+     */
+    @Test
+    void appendsAndElectionRequestsToOnePeerNeverSupersedeEachOther() {
+        h = new Harness(A, B);
+        Harness.Node a = h.start(A);
+        Harness.Node b = h.start(B);
+        Message.HandOver handOver = new Message.HandOver(A, 4, 9, 77, B, new Proof(Proof.Kind.HANDOVER, A, 4, true));
+        a.transport.request(B, handOver, 10_000_000_000L);
+        b.await(received(Message.HandOver.class, A, 77), 5_000, "the hand-over");
+        a.transport.request(B, new Message.Append(A, 4, 9, 78, 0, 0, List.of(), 0), 10_000_000_000L);
+        b.await(received(Message.Append.class, A, 78), 5_000, "the append");
+        b.transport.respond(A, new Message.AppendAck(B, 4, 10, 78, true, 0, 0, 0));
+        a.await(received(Message.AppendAck.class, B, 78), 3_000, "the append's answer");
+        a.transport.request(B, new Message.Append(A, 4, 9, 79, 0, 0, List.of(), 0), 10_000_000_000L);
+        b.await(received(Message.Append.class, A, 79), 5_000, "the next append");
+        b.transport.respond(A, new Message.HandOverAck(B, 4, 10, 77, true, null));
+        a.await(received(Message.HandOverAck.class, B, 77), 3_000, "the hand-over's answer, after two appends");
+        b.transport.respond(A, new Message.AppendAck(B, 4, 10, 79, true, 0, 0, 0));
+        a.await(received(Message.AppendAck.class, B, 79), 3_000, "the second append's answer");
+
+        b.transport.request(A, new Message.Forward(B, 4, 10, (1L << 62) | 1, true, new byte[] {1, 2}), 10_000_000_000L);
+        a.await(received(Message.Forward.class, B, (1L << 62) | 1), 5_000, "the forwarded write");
+        a.transport.respond(B, new Message.ForwardReply(A, 4, 9, (1L << 62) | 1, 0, "{\"rev\":1}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        b.await(received(Message.ForwardReply.class, A, (1L << 62) | 1), 3_000, "its answer");
+        for (Harness.Node n : List.of(a, b)) {
+            assertEquals(0, n.count(e -> e instanceof Event.RequestFailed), () -> n.id + ": " + n.events());
+            assertEquals(0, n.drops.total(), () -> n.id + " dropped " + n.drops.snapshot());
+        }
+    }
+
     @Test
     void anUndecodableRequestGetsAnErrorReplyNotSilence() {
         h = new Harness(A, B);

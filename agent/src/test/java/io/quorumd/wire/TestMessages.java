@@ -107,10 +107,24 @@ public final class TestMessages {
         return new Message.Preempt(from, term(), anyLong(), anyLong());
     }
 
+    public Message forward(String from) {
+        byte[] payload = new byte[random.nextInt(64)];
+        random.nextBytes(payload);
+        return new Message.Forward(from, term(), anyLong(), anyLong(), random.nextBoolean(), payload);
+    }
+
+    public Message forwardReply(String from) {
+        byte[] body = new byte[random.nextInt(64)];
+        random.nextBytes(body);
+        return new Message.ForwardReply(from, term(), anyLong(), anyLong(), random.nextInt(256), body);
+    }
+
     /** A random valid message of a random type from a random peer. */
     public Message any() {
         String from = peer();
-        switch (random.nextInt(6)) {
+        switch (random.nextInt(8)) {
+            case 6: return forward(from);
+            case 7: return forwardReply(from);
             case 0: return keepAlive(from);
             case 1: return voteRequest(from);
             case 2: return voteResponse(from);
