@@ -202,6 +202,14 @@ public final class Agent {
         m.counter("quorumd_log_writes", "writes of the replicated log made durable", logWriter::writes);
         m.counter("quorumd_log_write_failures", "failed writes of the replicated log (then nothing more is acknowledged "
                 + "until the agent restarts)", logWriter::failures);
+        m.gauge("quorumd_kv_revision", "the key-value store's revision (+1 per committed write) as this node applied it",
+                () -> kv.figures().revision());
+        m.gauge("quorumd_kv_size_bytes", "the key-value store's size: keys plus values, what kv.max_bytes bounds",
+                () -> kv.figures().sizeBytes());
+        m.gauge("quorumd_kv_max_bytes", "kv.max_bytes, the store's size limit", () -> kv.machine().limits().maxBytes());
+        m.gauge("quorumd_kv_keys", "keys in the key-value store", () -> kv.figures().keys());
+        m.gauge("quorumd_log_applied_index", "the replicated log's last entry applied to the store on this node",
+                () -> kv.figures().appliedIndex());
         this.metrics = m;
     }
 

@@ -117,6 +117,26 @@ final class KvAgent {
         return kv;
     }
 
+    /**
+     * The store's figures as of the last entry applied, for {@code /metrics} (read on another
+     * thread): revision, size in bytes (keys plus values, what {@code kv.max_bytes} bounds), keys,
+     * and the index of the last entry applied.
+     */
+    record Figures(long revision, long sizeBytes, long keys, long appliedIndex) {}
+
+    private volatile Figures figures;
+
+    Figures figures() {
+        Figures f = figures;
+        return f != null ? f : publish();
+    }
+
+    private Figures publish() {
+        Figures f = new Figures(kv.revision(), kv.sizeBytes(), kv.keyCount(), kv.appliedIndex());
+        figures = f;
+        return f;
+    }
+
     long applyFailures() {
         return applyFailures;
     }
@@ -198,6 +218,7 @@ final class KvAgent {
         }
         KvResult result = kv.apply(entry.index(), entry.term(), cmd);
         if (result instanceof KvResult.Written w) notifyWatchers(cmd, w.revision());
+        publish();
         if (e.requestId() == 0) return;
         Pending p = inCore.remove(e.requestId());
         if (p != null) answer(p, KvOps.writeResult(result));

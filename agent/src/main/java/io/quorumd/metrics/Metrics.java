@@ -172,6 +172,11 @@ public final class Metrics implements AutoCloseable {
         CounterWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsLong())).register(registry);
     }
 
+    /** A gauge read from {@code value} at each scrape. */
+    public void gauge(String name, String help, java.util.function.LongSupplier value) {
+        GaugeWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsLong())).register(registry);
+    }
+
     /** The port it listens on. */
     public int port() {
         return server.getPort();

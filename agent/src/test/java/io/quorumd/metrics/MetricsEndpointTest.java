@@ -130,6 +130,21 @@ class MetricsEndpointTest {
         assertTrue(v(logged, "quorumd_log_batches_total") <= v(logged, "quorumd_log_writes_total"));
         assertEquals(0, v(logged, "quorumd_log_write_failures_total"));
         assertEquals(v(onMaster, "quorumd_term"), v(elected, "quorumd_term"));
+        assertEquals(0, v(logged, "quorumd_kv_revision"), "an empty store");
+        assertEquals(0, v(logged, "quorumd_kv_keys"));
+        assertEquals(64 << 20, v(logged, "quorumd_kv_max_bytes"), "kv.max_bytes's default");
+
+        // a write to the store: both nodes' gauges follow what they applied
+        io.quorumd.control.Reply put = io.quorumd.control.ControlClient.request(tmp.resolve(master + ".sock"),
+                java.util.Map.of("op", "kv.put", "key", "app/leader", "value", "10.0.0.7"), java.time.Duration.ofSeconds(10));
+        assertEquals(0, put.exitCode(), put.body());
+        for (int port : new int[] {ma, mb}) {
+            Exposition kv = awaitScrape("node on port " + port + " applied the put", port,
+                    e -> e.value("quorumd_kv_revision") != null && e.value("quorumd_kv_revision") == 1.0);
+            assertEquals(1, v(kv, "quorumd_kv_keys"));
+            assertEquals("app/leader".length() + "10.0.0.7".length(), v(kv, "quorumd_kv_size_bytes"), "key plus value bytes");
+            assertTrue(v(kv, "quorumd_log_applied_index") >= 2, "the no-op and the put: " + kv.samples);
+        }
 
         // b stops: a hears it no more
         b.requestShutdown();
