@@ -66,15 +66,18 @@ public final class ControlServer implements AutoCloseable {
     static final String REPLY_HEADER = "quorumd/1 ";
     /**
      * A request line's bound: a {@code kv.put} of a 32 KiB value as base64 (43,692 bytes) with a
-     * 512-byte key escaped and the other fields fits with room to spare. Each connection holds one
-     * buffer of this size, so all of them together hold at most {@value #MAX_CONNECTIONS} times it.
+     * 512-byte key escaped and the other fields fits with room to spare. A connection's buffer
+     * starts at {@value #INITIAL_REQUEST_BYTES} and grows (doubling) only as a longer request
+     * arrives, so the many small requests of a busy store cost little.
      */
     static final int MAX_REQUEST_BYTES = 64 * 1024 + 4 * 1024;
+    static final int INITIAL_REQUEST_BYTES = 2048;
     /** At most this many {@code kv.watch} connections at once (they are never evicted as idle). */
     static final int MAX_WATCHES = 16;
     /** What a watcher may leave unread before it is dropped with an error line. */
     public static final int MAX_WATCH_BUFFER_BYTES = 1 << 20;
-    static final int MAX_CONNECTIONS = 32;
+    /** Enough for SPEC's 64 concurrent store clients with room for status and step-down callers. */
+    static final int MAX_CONNECTIONS = 256;
     /** Requests that change the agent's state: only for {@link ControlAccess}'s callers. */
     static final Set<String> STATE_CHANGING = Set.of("step-down", "exec-guard", "exec-end", "kv.put", "kv.delete");
     /**
@@ -267,7 +270,7 @@ public final class ControlServer implements AutoCloseable {
     private final class Conn {
         final SocketChannel ch;
         final SelectionKey key;
-        final ByteBuffer in = ByteBuffer.allocate(MAX_REQUEST_BYTES);
+        ByteBuffer in = ByteBuffer.allocate(INITIAL_REQUEST_BYTES);
         ByteBuffer out;
         final long acceptedNanos;
         String request;
@@ -476,6 +479,12 @@ public final class ControlServer implements AutoCloseable {
     }
 
     private void read(Conn c) throws IOException {
+        if (!c.in.hasRemaining() && c.in.capacity() < MAX_REQUEST_BYTES) {
+            ByteBuffer bigger = ByteBuffer.allocate(Math.min(MAX_REQUEST_BYTES, c.in.capacity() * 2));
+            c.in.flip();
+            bigger.put(c.in);
+            c.in = bigger;
+        }
         int n = c.ch.read(c.in);
         boolean eof = n < 0;
         int nl = -1;
@@ -485,7 +494,7 @@ public final class ControlServer implements AutoCloseable {
                 break;
             }
         }
-        if (nl < 0 && !eof && c.in.hasRemaining()) return;
+        if (nl < 0 && !eof && (c.in.hasRemaining() || c.in.capacity() < MAX_REQUEST_BYTES)) return;
         if (nl < 0 && !eof) {
             c.request = "(too long)";
             c.json = startsJson(c.in);

@@ -265,16 +265,17 @@ class ControlServerTest {
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (agent.stepDowns.size() < ControlServer.MAX_CONNECTIONS - 1 && System.nanoTime() < end) Thread.sleep(5);
             assertEquals(ControlServer.MAX_CONNECTIONS - 1, agent.stepDowns.size());
-            // 31 step-downs in progress and one idle connection: the idle one makes room
+            // MAX - 1 step-downs in progress and one idle connection: the idle one makes room
             assertEquals(0, ControlClient.call(sock(), "status", T).exitCode());
             assertTrue(closedByServer(idleOne, 2000));
-            // all 32 in progress: now, and only now, the agent is busy
+            // all MAX in progress: now, and only now, the agent is busy
             SocketChannel c = connectIdle();
             c.write(ByteBuffer.wrap("step-down\n".getBytes(StandardCharsets.UTF_8)));
             conns.add(c);
             end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (agent.stepDowns.size() < ControlServer.MAX_CONNECTIONS && System.nanoTime() < end) Thread.sleep(5);
-            assertEquals(new Reply(3, "quorumd: the agent is busy (32 control connections open); try again\n"),
+            assertEquals(new Reply(3, "quorumd: the agent is busy (" + ControlServer.MAX_CONNECTIONS
+                            + " control connections open); try again\n"),
                     ControlClient.call(sock(), "status", T));
             pending.complete(Reply.ok("handed over"));
             for (SocketChannel s : conns.subList(1, conns.size())) assertTrue(closedByServer(s, 2000), "answered and closed");
