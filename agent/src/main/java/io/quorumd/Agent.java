@@ -550,6 +550,33 @@ public final class Agent {
             throw notWired(e);
         }
 
+        // Snapshots (issue 14): the core's side exists, the agent's is not wired yet (see Effect's javadoc).
+
+        @Override
+        public void takeSnapshot(Effect.TakeSnapshot e) {
+            throw new IllegalStateException("TakeSnapshot: snapshots are not wired yet");
+        }
+
+        @Override
+        public void compactLog(Effect.CompactLog e) {
+            throw new IllegalStateException("CompactLog: snapshots are not wired yet");
+        }
+
+        @Override
+        public void sendSnapshot(Effect.SendSnapshot e) {
+            throw new IllegalStateException("SendSnapshot: snapshots are not wired yet");
+        }
+
+        @Override
+        public void storeSnapshotChunk(Effect.StoreSnapshotChunk e) {
+            throw new IllegalStateException("StoreSnapshotChunk: snapshots are not wired yet");
+        }
+
+        @Override
+        public void restoreSnapshot(Effect.RestoreSnapshot e) {
+            throw new IllegalStateException("RestoreSnapshot: snapshots are not wired yet");
+        }
+
         private IllegalStateException notWired(Effect e) {
             return new IllegalStateException("the core emitted " + e.getClass().getSimpleName()
                     + " but the replicated store is off in this agent (replication is not wired yet)");

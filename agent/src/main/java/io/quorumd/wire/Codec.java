@@ -47,6 +47,9 @@ import java.util.regex.Pattern;
  * type "Append"       body [requestId, prevIndex &gt;= 0, prevTerm &gt;= 0, entries:[Entry] (at most
  *                           {@value #MAX_APPEND_ENTRIES}), leaderCommit &gt;= 0]
  * type "AppendAck"    body [requestId, success:bool, matchIndex &gt;= 0, conflictIndex &gt;= 0, conflictTerm &gt;= 0]
+ * type "InstallSnapshot"    body [requestId, lastIndex &gt;= 1, lastTerm &gt;= 1, offset &gt;= 0, data:bin (at most
+ *                                 {@value Message.InstallSnapshot#MAX_CHUNK_BYTES} bytes), done:bool]
+ * type "InstallSnapshotAck" body [requestId, installed:bool, lastIndex &gt;= 0, nextOffset &gt;= 0]
  * type "Error"        body [reason:str]        (the answer to a request that could not be taken;
  *                                               term 0 and bootId 0 in its envelope)
  *
@@ -82,6 +85,8 @@ public final class Codec {
     static final String ERROR = "Error";
     static final String APPEND = "Append";
     static final String APPEND_ACK = "AppendAck";
+    static final String INSTALL_SNAPSHOT = "InstallSnapshot";
+    static final String INSTALL_SNAPSHOT_ACK = "InstallSnapshotAck";
     /** The most entries one append may carry (the frame's 64 KiB bounds their bytes). */
     public static final int MAX_APPEND_ENTRIES = 1024;
 
@@ -200,6 +205,20 @@ public final class Codec {
                 w.i64(a.matchIndex());
                 w.i64(a.conflictIndex());
                 w.i64(a.conflictTerm());
+            } else if (m instanceof Message.InstallSnapshot x) {
+                w.array(6);
+                w.i64(x.requestId());
+                w.i64(x.lastIndex());
+                w.i64(x.lastTerm());
+                w.i64(x.offset());
+                w.bin(x.data());
+                w.bool(x.done());
+            } else if (m instanceof Message.InstallSnapshotAck a) {
+                w.array(4);
+                w.i64(a.requestId());
+                w.bool(a.installed());
+                w.i64(a.lastIndex());
+                w.i64(a.nextOffset());
             } else {
                 throw new IllegalArgumentException("cannot encode message type " + m.getClass().getName());
             }
@@ -241,6 +260,8 @@ public final class Codec {
         if (m instanceof Message.Preempt) return PREEMPT;
         if (m instanceof Message.Append) return APPEND;
         if (m instanceof Message.AppendAck) return APPEND_ACK;
+        if (m instanceof Message.InstallSnapshot) return INSTALL_SNAPSHOT;
+        if (m instanceof Message.InstallSnapshotAck) return INSTALL_SNAPSHOT_ACK;
         throw new IllegalArgumentException("unknown message type " + m.getClass().getName());
     }
 
@@ -358,6 +379,22 @@ public final class Codec {
                         r.bool("AppendAck.success"), r.i64("AppendAck.matchIndex"), r.i64("AppendAck.conflictIndex"),
                         r.i64("AppendAck.conflictTerm")));
             }
+            case INSTALL_SNAPSHOT -> {
+                r.body(type, 6);
+                long requestId = r.i64("InstallSnapshot.requestId");
+                long lastIndex = r.i64("InstallSnapshot.lastIndex");
+                long lastTerm = r.i64("InstallSnapshot.lastTerm");
+                long offset = r.i64("InstallSnapshot.offset");
+                byte[] data = r.bin("InstallSnapshot.data");
+                result = new Decoded.Ok(new Message.InstallSnapshot(from, term, bootId, requestId, lastIndex, lastTerm,
+                        offset, data, r.bool("InstallSnapshot.done")));
+            }
+            case INSTALL_SNAPSHOT_ACK -> {
+                r.body(type, 4);
+                result = new Decoded.Ok(new Message.InstallSnapshotAck(from, term, bootId,
+                        r.i64("InstallSnapshotAck.requestId"), r.bool("InstallSnapshotAck.installed"),
+                        r.i64("InstallSnapshotAck.lastIndex"), r.i64("InstallSnapshotAck.nextOffset")));
+            }
             case ERROR -> {
                 r.body(type, 1);
                 String reason = r.str("Error.reason");
@@ -409,6 +446,8 @@ public final class Codec {
                 if (e.term() > TermState.MAX_TERM) return tooLarge(t + ".entries[" + e.index() + "].term", e.term());
         } else if (m instanceof Message.AppendAck a) {
             if (a.conflictTerm() > TermState.MAX_TERM) return tooLarge(t + ".conflictTerm", a.conflictTerm());
+        } else if (m instanceof Message.InstallSnapshot x) {
+            if (x.lastTerm() > TermState.MAX_TERM) return tooLarge(t + ".lastTerm", x.lastTerm());
         }
         if (p != null && p.masterTerm() > TermState.MAX_TERM) return tooLarge(t + ".proof.masterTerm", p.masterTerm());
         return null;
@@ -462,6 +501,19 @@ public final class Codec {
             if (a.matchIndex() < 0) return t + ".matchIndex: negative (" + a.matchIndex() + ")";
             if (a.conflictIndex() < 0) return t + ".conflictIndex: negative (" + a.conflictIndex() + ")";
             if (a.conflictTerm() < 0) return t + ".conflictTerm: negative (" + a.conflictTerm() + ")";
+            return null;
+        }
+        if (m instanceof Message.InstallSnapshot x) {
+            if (x.lastIndex() < 1) return t + ".lastIndex: below 1 (" + x.lastIndex() + ")";
+            if (x.lastTerm() < 1) return t + ".lastTerm: below 1 (" + x.lastTerm() + ")";
+            if (x.offset() < 0) return t + ".offset: negative (" + x.offset() + ")";
+            if (x.size() > Message.InstallSnapshot.MAX_CHUNK_BYTES)
+                return t + ".data: " + x.size() + " bytes, at most " + Message.InstallSnapshot.MAX_CHUNK_BYTES;
+            return null;
+        }
+        if (m instanceof Message.InstallSnapshotAck a) {
+            if (a.lastIndex() < 0) return t + ".lastIndex: negative (" + a.lastIndex() + ")";
+            if (a.nextOffset() < 0) return t + ".nextOffset: negative (" + a.nextOffset() + ")";
             return null;
         }
         throw new IllegalArgumentException("unknown message type " + m.getClass().getName());
