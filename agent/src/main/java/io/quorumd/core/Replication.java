@@ -319,7 +319,7 @@ final class Replication {
             n.trace("snapshot %d (term %d) received, but the commit index is %d already: not installed", e.index(),
                     e.term(), log.commitIndex());
         }
-        if (r != null && r.term == n.state.term() && r.from.equals(n.master))
+        if (r != null && r.term == n.state.term())   // only this term's master sends chunks of this term
             hold(r.from, snapshotAck(r.requestId, true, e.index(), 0), e.index());
     }
 
