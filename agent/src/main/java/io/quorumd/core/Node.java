@@ -354,6 +354,14 @@ public class Node {
         return lastApplied;
     }
 
+    /**
+     * Whether a follower answers a snapshot's last chunk as installed at once, before the world
+     * reports it durable ({@link Event.SnapshotReceived}): never (a mutant's seam).
+     */
+    protected boolean snapshotInstalledOnLastChunk() {
+        return false;
+    }
+
     /** A read is served only once a majority confirmed this master after the read took its index. */
     protected boolean readConfirmed(boolean byMajority) {
         return byMajority;

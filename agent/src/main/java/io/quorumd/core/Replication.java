@@ -281,6 +281,8 @@ final class Replication {
         if (m.done()) {
             receiving.done = true;
             receiving.requestId = m.requestId();
+            if (n.snapshotInstalledOnLastChunk())
+                n.send(new Effect.Respond(m.from(), snapshotAck(m.requestId(), true, m.lastIndex(), 0)));
         } else {
             n.send(new Effect.Respond(m.from(), snapshotAck(m.requestId(), false, m.lastIndex(), receiving.next)));
         }

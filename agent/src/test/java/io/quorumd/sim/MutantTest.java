@@ -45,7 +45,8 @@ class MutantTest {
     @ParameterizedTest
     @ValueSource(strings = {"no-handover-wait", "forget-vote", "no-stickiness", "send-before-persist", "long-lease",
             "stale-token", "no-stop-wait", "eager-certificate", "ignore-fence", "commit-without-majority",
-            "read-without-confirmation", "ack-before-persist", "forget-log-tail", "ignore-log-up-to-date"})
+            "read-without-confirmation", "ack-before-persist", "forget-log-tail", "ignore-log-up-to-date",
+            "compact-uncommitted", "ack-snapshot-before-durable"})
     void theCheckerCatchesTheMutant(String name) {
         Mutant mutant = Mutant.byName(name);
         Set<String> rules = Mutant.signature(name);
