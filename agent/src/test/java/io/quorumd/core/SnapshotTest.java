@@ -216,6 +216,18 @@ class SnapshotTest {
         assertEquals(11, resumed.entries().get(0).index());
     }
 
+    @Test
+    void aSnapshotAnswerFromANewerTermDeposesTheMaster() {
+        Node m = node("n0");
+        long t = 5_000 * MS;
+        elect(m, t);
+        assertEquals(Role.MASTER, m.role());
+        long term = m.term();
+        handle(m, recv(new Message.InstallSnapshotAck("n1", term + 1, 5, 99, false, 10, 0)), t + 3 * MS);
+        assertEquals(term + 1, m.term());
+        assertEquals(Role.FOLLOWER, m.role());
+    }
+
     // ---------------------------------------------------------------- a failing log disk
 
     @Test
