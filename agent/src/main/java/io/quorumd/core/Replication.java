@@ -73,29 +73,8 @@ final class Replication {
     long snapshotsTaken;
     long snapshotsInstalled;
 
-    /** the snapshot a follower is receiving from its master, chunk by chunk; null: none */
-    private static final class Receiving {
-        final String from;
-        final long term;
-        final long index;
-        final long lastTerm;
-        long next;
-        boolean done;
-        long requestId;
-
-        Receiving(InstallSnapshot m) {
-            this.from = m.from();
-            this.term = m.term();
-            this.index = m.lastIndex();
-            this.lastTerm = m.lastTerm();
-        }
-
-        boolean same(InstallSnapshot m) {
-            return from.equals(m.from()) && term == m.term() && index == m.lastIndex() && lastTerm == m.lastTerm();
-        }
-    }
-
-    private Receiving receiving;
+    /** a follower's side of a snapshot transfer: the chunks of the one it is receiving */
+    final SnapshotReceiver receiver = new SnapshotReceiver();
 
     // --- a failing log disk ---
     /** why the last log write failed, while the log is not rewritten yet; null: healthy */
@@ -259,33 +238,14 @@ final class Replication {
         }
         if (m.lastIndex() <= log.commitIndex()) {
             // every entry it covers is committed here already: nothing to install, answered once durable
-            if (receiving != null && receiving.same(m)) receiving = null;
+            receiver.forget(m);
             hold(m.from(), snapshotAck(m.requestId(), true, m.lastIndex(), 0), m.lastIndex());
             return;
         }
-        boolean same = receiving != null && receiving.same(m);
-        if (same && receiving.done) {
-            receiving.requestId = m.requestId();   // the snapshot is being stored: this request gets the answer
-            return;
-        }
-        if (m.offset() == 0) {
-            receiving = new Receiving(m);
-        } else if (!same || m.offset() != receiving.next) {
-            long want = same ? receiving.next : 0;
-            n.trace("InstallSnapshot from %s: chunk at %d of snapshot %d, expected %d", m.from(), m.offset(), m.lastIndex(), want);
-            n.send(new Effect.Respond(m.from(), snapshotAck(m.requestId(), false, m.lastIndex(), want)));
-            return;
-        }
-        n.emit(new Effect.StoreSnapshotChunk(m.from(), m.lastIndex(), m.lastTerm(), m.offset(), m.data(), m.done()));
-        receiving.next = m.offset() + m.size();
-        if (m.done()) {
-            receiving.done = true;
-            receiving.requestId = m.requestId();
-            if (n.snapshotInstalledOnLastChunk())
-                n.send(new Effect.Respond(m.from(), snapshotAck(m.requestId(), true, m.lastIndex(), 0)));
-        } else {
-            n.send(new Effect.Respond(m.from(), snapshotAck(m.requestId(), false, m.lastIndex(), receiving.next)));
-        }
+        SnapshotReceiver.Answer a = receiver.onChunk(m, n.snapshotInstalledOnLastChunk());
+        if (a.trace() != null) n.trace("%s", a.trace());
+        if (a.store() != null) n.emit(a.store());
+        if (a.ack()) n.send(new Effect.Respond(m.from(), snapshotAck(m.requestId(), a.installed(), m.lastIndex(), a.nextOffset())));
     }
 
     private InstallSnapshotAck snapshotAck(long requestId, boolean installed, long index, long nextOffset) {
@@ -297,9 +257,7 @@ final class Replication {
      * the commit index already covers it; the master is answered once what it covers is durable here.
      */
     void onSnapshotReceived(Event.SnapshotReceived e) {
-        Receiving r = receiving != null && receiving.done && receiving.index == e.index() && receiving.lastTerm == e.term()
-                ? receiving : null;
-        if (r != null) receiving = null;
+        SnapshotReceiver.Receiving r = receiver.takeDone(e.index(), e.term());
         if (e.index() > log.commitIndex()) {
             boolean keep = e.index() <= log.lastIndex() && log.termAt(e.index()) == e.term();
             log.installSnapshot(e.index(), e.term());
@@ -359,7 +317,7 @@ final class Replication {
             snapshotPending = 0;
             snapshotRetryAfter = lastApplied + policy.retryGap();
         }
-        if (receiving != null && receiving.done && receiving.index == e.index()) receiving = null;
+        receiver.failed(e.index());
     }
 
     void onInstallSnapshotAck(InstallSnapshotAck a, long now) {
@@ -373,7 +331,7 @@ final class Replication {
     /** Drops what relied on an older term: held acknowledgements name the term they were made in. */
     private void dropStaleAcks() {
         heldAcks.removeIf(h -> h.message().term() != n.state.term());
-        if (receiving != null && receiving.term != n.state.term() && !receiving.done) receiving = null;
+        receiver.dropUnlessDone(n.state.term());
     }
 
     // ------------------------------------------------------------------ clients

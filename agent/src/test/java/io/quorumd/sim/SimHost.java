@@ -173,8 +173,16 @@ final class SimHost {
                 long base = snap == null ? 0 : snap.index();
                 long baseTerm = snap == null ? 0 : snap.term();
                 java.util.List<LogEntry> tail = new ArrayList<>();
-                if (tailFollowsSnapshot())
+                boolean follows = tailFollowsSnapshot();
+                if (follows)
                     for (LogEntry e : diskLog) if (e.index() > base) tail.add(e);
+                // and the stored log is compacted to the snapshot (LogStorage.open drops the segments at
+                // or below it), all of it when it does not follow the snapshot: the next write appends base + 1
+                if (snap != null) {
+                    if (!follows) diskLog.clear();
+                    else if (base > diskLogBase) diskLog.subList(0, (int) (base - diskLogBase)).clear();
+                    diskLogBase = Math.max(diskLogBase, base);
+                }
                 if (snap != null) store = io.quorumd.kv.KvMachine.restore(snap.data(), io.quorumd.kv.KvLimits.defaults());
                 node.recoverLog(new RaftLog(base, baseTerm, tail, base));
                 node.snapshotPolicy(new io.quorumd.core.SnapshotPolicy(sim.p.snapshotEvery, Long.MAX_VALUE));
