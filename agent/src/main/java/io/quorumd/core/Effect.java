@@ -119,7 +119,12 @@ public sealed interface Effect
      * of term {@code term}, covers them); with {@code discardAll}, every stored entry (a snapshot
      * installed from the master replaced a log that does not match it). Carried out in order with the
      * {@link PersistLog} writes issued before it, and acknowledged by none: whether it happened or
-     * not, recovery (the snapshot, then the stored entries after it, if they follow it) gives the same log.
+     * not, recovery gives the same log: the agent loads its current snapshot (index {@code b}, term
+     * {@code bt}), keeps the stored entries after it only if they follow it (the stored log starts at
+     * {@code b + 1}, or holds entry {@code b} with term {@code bt}), compacts the stored log to
+     * {@code b} (all of it when the entries do not follow: it may even end before {@code b}), and
+     * hands the core {@code new RaftLog(b, bt, entriesAfter, b)} with its state machine restored from
+     * the snapshot.
      */
     record CompactLog(long upToIndex, long term, boolean discardAll) implements Effect {}
 
