@@ -190,6 +190,8 @@ final class Simulation {
     // ---------------------------------------------------------------- faults
 
     private void startFault(FaultPlan.Fault f) {
+        // a log disk matters only with the store: without it the schedule stays what it was before the fault existed
+        if (f.kind() == FaultPlan.Kind.LOG_WRITE_FAIL && !p.kv) return;
         int n = p.nodes;
         int hi = f.host() == -1 ? currentMaster(f.fallback()) : f.host() == -3 ? 0 : f.host();
         SimHost h = hi >= 0 ? hosts[hi] : null;
