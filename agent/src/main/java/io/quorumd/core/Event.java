@@ -90,6 +90,11 @@ public sealed interface Event
      * durable and acknowledges none of them. It rewrites its log from its durable index on, once a
      * heartbeat later and then after each failure, until a rewrite succeeds; meanwhile a master refuses
      * new client writes (those in flight may still commit through the followers' disks).
+     *
+     * <p>The agent: {@code LogStorage} is unusable after a failed write until reopened, so it answers
+     * every later {@link Effect.PersistLog} with this event too, until one whose {@code truncateFrom}
+     * is at or below its stored last index + 1 (the core's rewrite): it reopens the storage, truncates
+     * from there, appends and syncs. A write that would leave a hole in the stored log is a bug.
      */
     record LogPersistFailed(long seq, String reason) implements Event {}
 
