@@ -610,6 +610,33 @@ public final class Agent {
         public void clientFailed(Effect.ClientFailed e) {
             kv.onClientFailed(e);
         }
+
+        // Snapshots (issue 14): the core's side exists, the agent's is not wired yet (see Effect's javadoc).
+
+        @Override
+        public void takeSnapshot(Effect.TakeSnapshot e) {
+            throw new IllegalStateException("TakeSnapshot: snapshots are not wired yet");
+        }
+
+        @Override
+        public void compactLog(Effect.CompactLog e) {
+            throw new IllegalStateException("CompactLog: snapshots are not wired yet");
+        }
+
+        @Override
+        public void sendSnapshot(Effect.SendSnapshot e) {
+            throw new IllegalStateException("SendSnapshot: snapshots are not wired yet");
+        }
+
+        @Override
+        public void storeSnapshotChunk(Effect.StoreSnapshotChunk e) {
+            throw new IllegalStateException("StoreSnapshotChunk: snapshots are not wired yet");
+        }
+
+        @Override
+        public void restoreSnapshot(Effect.RestoreSnapshot e) {
+            throw new IllegalStateException("RestoreSnapshot: snapshots are not wired yet");
+        }
     }
 
 }

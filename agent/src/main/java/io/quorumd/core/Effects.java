@@ -44,6 +44,16 @@ public final class Effects {
         void readReady(Effect.ReadReady e);
 
         void clientFailed(Effect.ClientFailed e);
+
+        void takeSnapshot(Effect.TakeSnapshot e);
+
+        void compactLog(Effect.CompactLog e);
+
+        void sendSnapshot(Effect.SendSnapshot e);
+
+        void storeSnapshotChunk(Effect.StoreSnapshotChunk e);
+
+        void restoreSnapshot(Effect.RestoreSnapshot e);
     }
 
     /** Carries out {@code effects} in order. */
@@ -70,6 +80,11 @@ public final class Effects {
         else if (e instanceof Effect.Apply x) h.apply(x);
         else if (e instanceof Effect.ReadReady x) h.readReady(x);
         else if (e instanceof Effect.ClientFailed x) h.clientFailed(x);
+        else if (e instanceof Effect.TakeSnapshot x) h.takeSnapshot(x);
+        else if (e instanceof Effect.CompactLog x) h.compactLog(x);
+        else if (e instanceof Effect.SendSnapshot x) h.sendSnapshot(x);
+        else if (e instanceof Effect.StoreSnapshotChunk x) h.storeSnapshotChunk(x);
+        else if (e instanceof Effect.RestoreSnapshot x) h.restoreSnapshot(x);
         else throw new IllegalArgumentException("unhandled effect " + e);
     }
 }

@@ -5,7 +5,7 @@ public sealed interface Event
         permits Event.Tick, Event.Received, Event.Persisted, Event.PersistFailed, Event.CommandStopped,
         Event.CommandGaveUp, Event.FenceResult, Event.StepDownRequested, Event.ShutdownRequested,
         Event.PeerRefused, Event.RequestFailed, Event.FenceEligibility, Event.LogPersisted, Event.ClientWrite,
-        Event.ClientRead {
+        Event.ClientRead, Event.LogPersistFailed, Event.SnapshotTaken, Event.SnapshotReceived, Event.SnapshotFailed {
 
     /** Time passed; nothing else. */
     record Tick() implements Event {}
@@ -83,4 +83,38 @@ public sealed interface Event
      * state applied so far) or by {@link Effect.ClientFailed}, within an election timeout.
      */
     record ClientRead(long requestId) implements Event {}
+
+    /**
+     * The {@link Effect.PersistLog} with this sequence number failed (for example a full disk); so do
+     * the writes issued after it, as far as durability goes: the core counts none of their entries as
+     * durable and acknowledges none of them. It rewrites its log from its durable index on, once a
+     * heartbeat later and then after each failure, until a rewrite succeeds; meanwhile a master refuses
+     * new client writes (those in flight may still commit through the followers' disks).
+     *
+     * <p>The agent: {@code LogStorage} is unusable after a failed write until reopened, so it answers
+     * every later {@link Effect.PersistLog} with this event too, until one whose {@code truncateFrom}
+     * is at or below its stored last index + 1 (the core's rewrite): it reopens the storage, truncates
+     * from there, appends and syncs. A write that would leave a hole in the stored log is a bug.
+     */
+    record LogPersistFailed(long seq, String reason) implements Event {}
+
+    /**
+     * The snapshot asked by {@link Effect.TakeSnapshot} ({@code index}, {@code term}) is durable:
+     * the core drops the entries it covers ({@link Effect.CompactLog}).
+     */
+    record SnapshotTaken(long index, long term) implements Event {}
+
+    /**
+     * The snapshot whose chunks came through {@link Effect.StoreSnapshotChunk} (the last one with
+     * {@code done}) is complete, verified and durable, and the agent keeps it as its current snapshot
+     * unless it already holds a newer one; its state machine is not restored yet. The core installs
+     * it ({@link Effect.RestoreSnapshot}) unless its own commit index has passed it meanwhile.
+     */
+    record SnapshotReceived(long index, long term) implements Event {}
+
+    /**
+     * Taking ({@link Effect.TakeSnapshot}) or storing ({@link Effect.StoreSnapshotChunk}) snapshot
+     * {@code index} failed; the log stays as it is (nothing is compacted, nothing acknowledged).
+     */
+    record SnapshotFailed(long index, String reason) implements Event {}
 }

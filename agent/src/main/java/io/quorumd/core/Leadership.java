@@ -2,8 +2,11 @@ package io.quorumd.core;
 
 import io.quorumd.core.Message.Append;
 import io.quorumd.core.Message.AppendAck;
+import io.quorumd.core.Message.InstallSnapshot;
+import io.quorumd.core.Message.InstallSnapshotAck;
 import io.quorumd.log.AppendResult;
 import io.quorumd.log.LogEntry;
+import io.quorumd.log.RaftLog;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -23,6 +26,13 @@ import java.util.TreeMap;
  * majority (this node included) answered an append sent after that, in this term, and the applied
  * index reached the read index. The lease is not used for reads: a refused connection ends a
  * follower's stickiness early (SPEC), so a new master may commit while the old one's lease lasts.
+ *
+ * <p>A follower whose next index is compacted into the snapshot gets the snapshot instead of an
+ * append ({@link RaftLog#needsSnapshot}): chunk by chunk, one request in flight, each chunk named by
+ * an {@link Effect.SendSnapshot} that the world fills from its stored snapshot. The follower's answer
+ * names the offset it wants next; {@code installed} makes its match index the snapshot's. A newer
+ * snapshot meanwhile restarts the transfer at offset 0; a failed or lost chunk is sent again a
+ * heartbeat later.
  */
 final class Leadership {
     private final Node n;
@@ -39,6 +49,8 @@ final class Leadership {
     /** commit index last sent to each follower */
     private final Map<String, Long> sentCommit = new TreeMap<>();
     private final Map<String, Long> sentAtNanos = new TreeMap<>();
+    /** per follower getting the snapshot: {snapshot index, its last term, offset of the next chunk} */
+    private final Map<String, long[]> snapshotSends = new TreeMap<>();
 
     private record Write(long requestId, long deadlineNanos) {}
 
@@ -123,6 +135,29 @@ final class Leadership {
         if (f != null && f[0] == requestId) inFlight.remove(to);
     }
 
+    /** A follower's answer to a chunk of the snapshot. */
+    void onSnapshotAck(InstallSnapshotAck a, long now) {
+        String p = a.from();
+        if (!next.containsKey(p)) return;
+        long[] f = inFlight.get(p);
+        if (f != null && f[0] == a.requestId()) inFlight.remove(p);
+        answered.merge(p, a.requestId(), Math::max);
+        long[] s = snapshotSends.get(p);
+        if (a.installed()) {
+            if (a.lastIndex() > r.log.lastIndex())
+                throw new IllegalStateException(p + " installed snapshot " + a.lastIndex() + " but master " + n.self
+                        + "'s log ends at " + r.log.lastIndex() + " in term " + term);
+            if (a.lastIndex() > match.get(p)) match.put(p, a.lastIndex());
+            next.put(p, Math.max(next.get(p), match.get(p) + 1));
+            if (s != null && s[0] <= a.lastIndex()) snapshotSends.remove(p);
+            advanceCommit(now);
+        } else if (s != null && s[0] == a.lastIndex()) {
+            s[2] = a.nextOffset();
+            sentAtNanos.put(p, Long.MIN_VALUE);   // the next chunk at once
+        }
+        onTime(now);
+    }
+
     /** The commit rule over durable match indexes, this master's own durable index included. */
     void advanceCommit(long now) {
         long[] m = new long[match.size() + 1];
@@ -159,6 +194,11 @@ final class Leadership {
             long nx = next.get(p);
             boolean due = nx <= r.log.lastIndex() || sentCommit.get(p) < r.log.commitIndex()
                     || answered.get(p) < newestRound || sentAtNanos.get(p) == Long.MIN_VALUE || now - sentAtNanos.get(p) >= hb;
+            if (r.log.needsSnapshot(nx)) {
+                sendSnapshot(p, now);
+                continue;
+            }
+            snapshotSends.remove(p);
             if (!due) continue;
             long prev = nx - 1;
             List<LogEntry> batch = new ArrayList<>();
@@ -175,6 +215,24 @@ final class Leadership {
             n.send(new Effect.Request(p, new Append(n.self, term, n.bootId, id, prev, prev == 0 ? 0 : r.log.termAt(prev),
                     batch, r.log.commitIndex())));
         }
+    }
+
+    /** The next chunk of the current snapshot to {@code p}: at once after an answer, else once a heartbeat. */
+    private void sendSnapshot(String p, long now) {
+        RaftLog log = r.log;
+        long[] s = snapshotSends.get(p);
+        if (s == null || s[0] != log.baseIndex()) {
+            s = new long[] {log.baseIndex(), log.baseTerm(), 0};
+            snapshotSends.put(p, s);
+            sentAtNanos.put(p, Long.MIN_VALUE);
+        }
+        long sent = sentAtNanos.get(p);
+        if (sent != Long.MIN_VALUE && now - sent < n.timing.heartbeatNanos()) return;
+        long id = n.nextRequestId();
+        inFlight.put(p, new long[] {id, next.get(p)});
+        sentAtNanos.put(p, now);
+        n.send(new Effect.SendSnapshot(p, new InstallSnapshot(n.self, term, n.bootId, id, s[0], s[1], s[2], new byte[0],
+                false)));
     }
 
     /** Reads whose round a majority answered and whose index is applied are served. */

@@ -10,7 +10,8 @@ import java.util.List;
  */
 public sealed interface Message
         permits Message.KeepAlive, Message.VoteRequest, Message.VoteResponse, Message.HandOver, Message.HandOverAck,
-        Message.Preempt, Message.Append, Message.AppendAck, Message.Forward, Message.ForwardReply {
+        Message.Preempt, Message.Append, Message.AppendAck, Message.Forward, Message.ForwardReply,
+        Message.InstallSnapshot, Message.InstallSnapshotAck {
 
     String from();
 
@@ -169,4 +170,66 @@ public sealed interface Message
                     + body.length + " bytes]";
         }
     }
+
+    /**
+     * One chunk of the master's snapshot (Raft §7 InstallSnapshot), a request: the snapshot covers
+     * every entry up to {@code lastIndex}, whose term is {@code lastTerm}. The master's core names the
+     * chunk ({@link Effect.SendSnapshot}: everything but {@code data} and {@code done}); its agent reads
+     * {@code data} from its stored snapshot at {@code offset} and sets {@code done} on the last chunk.
+     * A frame holds at most {@link #MAX_CHUNK_BYTES} of data. Answered by {@link InstallSnapshotAck}.
+     */
+    record InstallSnapshot(String from, long term, long bootId, long requestId, long lastIndex, long lastTerm,
+                           long offset, byte[] data, boolean done) implements Message {
+        /** The most snapshot bytes one chunk carries: a frame is at most 64 KiB, envelope included. */
+        public static final int MAX_CHUNK_BYTES = 60 * 1024;
+
+        public InstallSnapshot {
+            data = data.clone();
+        }
+
+        @Override
+        public byte[] data() {
+            return data.clone();
+        }
+
+        /** Number of data bytes, without copying them. */
+        public int size() {
+            return data.length;
+        }
+
+        /** This chunk's header with {@code data} and {@code done} filled in (what the agent sends). */
+        public InstallSnapshot withData(byte[] chunk, boolean last) {
+            return new InstallSnapshot(from, term, bootId, requestId, lastIndex, lastTerm, offset, chunk, last);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof InstallSnapshot x && from.equals(x.from) && term == x.term && bootId == x.bootId
+                    && requestId == x.requestId && lastIndex == x.lastIndex && lastTerm == x.lastTerm
+                    && offset == x.offset && java.util.Arrays.equals(data, x.data) && done == x.done;
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(from, term, bootId, requestId, lastIndex, lastTerm, offset,
+                    java.util.Arrays.hashCode(data), done);
+        }
+
+        @Override
+        public String toString() {
+            return "InstallSnapshot[from=" + from + ", term=" + term + ", bootId=" + bootId + ", requestId=" + requestId
+                    + ", lastIndex=" + lastIndex + ", lastTerm=" + lastTerm + ", offset=" + offset + ", "
+                    + data.length + " bytes, done=" + done + "]";
+        }
+    }
+
+    /**
+     * The answer to an {@link InstallSnapshot}. {@code installed}: this node holds the snapshot up to
+     * {@code lastIndex} durably (or already had every entry up to it committed and durable), so the
+     * master's match index for it may become {@code lastIndex}; sent only once that is true.
+     * Otherwise {@code nextOffset} is the chunk it wants next (0: start again). An answer from a
+     * newer term tells the master it is deposed.
+     */
+    record InstallSnapshotAck(String from, long term, long bootId, long requestId, boolean installed, long lastIndex,
+                              long nextOffset) implements Message {}
 }

@@ -4,6 +4,8 @@ import io.quorumd.core.Message.Append;
 import io.quorumd.core.Message.AppendAck;
 import io.quorumd.core.Message.HandOver;
 import io.quorumd.core.Message.HandOverAck;
+import io.quorumd.core.Message.InstallSnapshot;
+import io.quorumd.core.Message.InstallSnapshotAck;
 import io.quorumd.core.Message.KeepAlive;
 import io.quorumd.core.Message.Preempt;
 import io.quorumd.core.Message.VoteRequest;
@@ -127,6 +129,16 @@ public class Node {
         replication.recover(log);
     }
 
+    /** When this node snapshots its state machine ({@link SnapshotPolicy#DEFAULT} unless set); only before the first event. */
+    public void snapshotPolicy(SnapshotPolicy policy) {
+        replication.policy = java.util.Objects.requireNonNull(policy, "policy");
+    }
+
+    /** Snapshots taken (and the log compacted) and snapshots installed from a master, by this agent run. */
+    public long snapshotsTaken() { return replication.snapshotsTaken; }
+
+    public long snapshotsInstalled() { return replication.snapshotsInstalled; }
+
     public String id() { return self; }
 
     public long bootId() { return bootId; }
@@ -186,6 +198,14 @@ public class Node {
             replication.onClientWrite(w, nowNanos);
         } else if (event instanceof Event.ClientRead r) {
             replication.onClientRead(r, nowNanos);
+        } else if (event instanceof Event.LogPersistFailed f) {
+            replication.onLogPersistFailed(f, nowNanos);
+        } else if (event instanceof Event.SnapshotTaken t) {
+            replication.onSnapshotTaken(t);
+        } else if (event instanceof Event.SnapshotReceived r) {
+            replication.onSnapshotReceived(r);
+        } else if (event instanceof Event.SnapshotFailed f) {
+            replication.onSnapshotFailed(f);
         } else {
             throw new IllegalArgumentException("unhandled event " + event);
         }
@@ -259,6 +279,8 @@ public class Node {
         } else if (m instanceof Preempt p) preemption.onRequest(p, now);
         else if (m instanceof Append a) replication.onAppend(a, now);
         else if (m instanceof AppendAck a) replication.onAppendAck(a, now);
+        else if (m instanceof InstallSnapshot x) replication.onInstallSnapshot(x, now);
+        else if (m instanceof InstallSnapshotAck a) replication.onInstallSnapshotAck(a, now);
         else throw new IllegalArgumentException("unhandled message " + m);
     }
 
@@ -322,6 +344,22 @@ public class Node {
     /** The match indexes the master's commit rule counts: one per voter, its own durable index first. */
     protected long[] commitVotes(long[] matchIndexes) {
         return matchIndexes;
+    }
+
+    /**
+     * The index a snapshot asked now covers: the last one applied ({@code lastApplied}), never one
+     * that is not (a mutant's seam: {@code lastIndex} includes entries not committed).
+     */
+    protected long snapshotIndex(long lastApplied, long lastIndex) {
+        return lastApplied;
+    }
+
+    /**
+     * Whether a follower answers a snapshot's last chunk as installed at once, before the world
+     * reports it durable ({@link Event.SnapshotReceived}): never (a mutant's seam).
+     */
+    protected boolean snapshotInstalledOnLastChunk() {
+        return false;
     }
 
     /** A read is served only once a majority confirmed this master after the read took its index. */

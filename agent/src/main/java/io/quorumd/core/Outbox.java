@@ -43,7 +43,8 @@ final class Outbox {
      * otherwise it goes through {@link #send}.
      */
     void emit(Effect e) {
-        if (!allPersisted() && (e instanceof Effect.Publish || e instanceof Effect.Request || e instanceof Effect.Respond))
+        if (!allPersisted() && (e instanceof Effect.Publish || e instanceof Effect.Request || e instanceof Effect.Respond
+                || e instanceof Effect.SendSnapshot))
             throw new IllegalStateException("message emitted past the outbox with write " + persistedSeq
                     + " acknowledged of " + persistSeq + " issued: " + e);
         out.add(e);

@@ -2,6 +2,8 @@ package io.quorumd.core;
 
 import io.quorumd.core.Message.Append;
 import io.quorumd.core.Message.AppendAck;
+import io.quorumd.core.Message.InstallSnapshot;
+import io.quorumd.core.Message.InstallSnapshotAck;
 import io.quorumd.core.Message.HandOver;
 import io.quorumd.core.Message.HandOverAck;
 import io.quorumd.core.Message.KeepAlive;
@@ -107,6 +109,19 @@ final class TermGate {
             if (a.term() > ours) n.adoptTerm(a.term(), now, a.from() + " answered an append from term " + a.term());
             return a.term() == n.state.term() && a.term() == ours;
         }
+        if (m instanceof InstallSnapshot s) {
+            // a snapshot comes only from the master of a term, like an append: a stale one is refused
+            if (s.term() < ours) {
+                n.send(new Effect.Respond(s.from(), new InstallSnapshotAck(n.self, ours, n.bootId, s.requestId(), false,
+                        s.lastIndex(), 0)));
+                return false;
+            }
+            return passMaster(s.from(), s.term(), now, "it sends its snapshot");
+        }
+        if (m instanceof InstallSnapshotAck a) {
+            if (a.term() > ours) n.adoptTerm(a.term(), now, a.from() + " answered a snapshot from term " + a.term());
+            return a.term() == n.state.term() && a.term() == ours;
+        }
         throw new IllegalArgumentException("unhandled message " + m);
     }
 
@@ -121,11 +136,16 @@ final class TermGate {
             n.send(new Effect.Respond(a.from(), new AppendAck(n.self, ours, n.bootId, a.requestId(), false, 0, 0, 0)));
             return false;
         }
-        if (a.term() > ours) n.adoptTerm(a.term(), now, a.from() + " is master in term " + a.term() + " (it appends)");
+        return passMaster(a.from(), a.term(), now, "it appends");
+    }
+
+    /** A message only the master of {@code term} sends, of this node's term or newer. */
+    private boolean passMaster(String from, long term, long now, String what) {
+        if (term > n.state.term()) n.adoptTerm(term, now, from + " is master in term " + term + " (" + what + ")");
         if (n.role() == Role.MASTER)
-            throw new IllegalStateException("two masters in term " + a.term() + ": this node " + n.self + " and " + a.from()
-                    + ", which appends");
-        if (n.role() == Role.CANDIDATE) n.becomeFollower(a.from(), now, a.from() + " is master in term " + a.term());
+            throw new IllegalStateException("two masters in term " + term + ": this node " + n.self + " and " + from
+                    + ", which " + what.substring(3));
+        if (n.role() == Role.CANDIDATE) n.becomeFollower(from, now, from + " is master in term " + term);
         return true;
     }
 
@@ -151,6 +171,8 @@ final class TermGate {
                 if (!TermState.validTerm(e.term())) return "entry " + e.index() + " term " + e.term();
         } else if (m instanceof AppendAck a) {
             lastLogTerm = a.conflictTerm();
+        } else if (m instanceof InstallSnapshot x) {
+            lastLogTerm = x.lastTerm();
         }
         if (p != null && !TermState.validTerm(p.masterTerm())) return "proof.masterTerm " + p.masterTerm();
         if (!TermState.validTerm(lastLogTerm)) return "lastLogTerm " + lastLogTerm;

@@ -25,6 +25,14 @@
  * answers {@code AppendAck}s sent only for entries on disk) and {@code Leadership} the master's side
  * for one term (next and match indexes, the commit rule over durable indexes, Raft's no-op, client
  * writes and ReadIndex reads with their deadlines); both run only with {@code NodeConfig.replication}.
+ * Snapshots (issue 14): {@code SnapshotPolicy} says when the state machine is snapshotted
+ * ({@code TakeSnapshot}, then {@code SnapshotTaken} compacts the log: {@code CompactLog}); a follower
+ * whose next index is compacted gets the master's snapshot in chunks ({@code SendSnapshot} on the
+ * master, {@code InstallSnapshot}/{@code InstallSnapshotAck} on the wire, {@code StoreSnapshotChunk},
+ * {@code SnapshotReceived} and {@code RestoreSnapshot} on the follower). The core holds no snapshot
+ * bytes beyond one chunk in one event and never owns the store: the agent keeps the state machine
+ * and the files. A failed log write ({@code LogPersistFailed}) is never acknowledged; the log is
+ * rewritten from its durable index and a master refuses client writes meanwhile.
  * Broken invariants throw, with the values in the message.
  */
 package io.quorumd.core;

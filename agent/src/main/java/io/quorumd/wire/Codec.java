@@ -50,6 +50,9 @@ import java.util.regex.Pattern;
  * type "Forward"      body [requestId, write:bool, payload:bin]   (a follower's agent hands a client's
  *                                               kv request to the master's agent)
  * type "ForwardReply" body [requestId, exit:int in [0, 255], body:bin (UTF-8)]
+ * type "InstallSnapshot"    body [requestId, lastIndex &gt;= 1, lastTerm &gt;= 1, offset &gt;= 0, data:bin (at most
+ *                                 {@value Message.InstallSnapshot#MAX_CHUNK_BYTES} bytes), done:bool]
+ * type "InstallSnapshotAck" body [requestId, installed:bool, lastIndex &gt;= 0, nextOffset &gt;= 0]
  * type "Error"        body [reason:str]        (the answer to a request that could not be taken;
  *                                               term 0 and bootId 0 in its envelope)
  *
@@ -87,6 +90,8 @@ public final class Codec {
     static final String APPEND_ACK = "AppendAck";
     static final String FORWARD = "Forward";
     static final String FORWARD_REPLY = "ForwardReply";
+    static final String INSTALL_SNAPSHOT = "InstallSnapshot";
+    static final String INSTALL_SNAPSHOT_ACK = "InstallSnapshotAck";
     /** The most entries one append may carry (the frame's 64 KiB bounds their bytes). */
     public static final int MAX_APPEND_ENTRIES = 1024;
 
@@ -215,6 +220,20 @@ public final class Codec {
                 w.i64(f.requestId());
                 w.i64(f.exit());
                 w.bin(f.body());
+            } else if (m instanceof Message.InstallSnapshot x) {
+                w.array(6);
+                w.i64(x.requestId());
+                w.i64(x.lastIndex());
+                w.i64(x.lastTerm());
+                w.i64(x.offset());
+                w.bin(x.data());
+                w.bool(x.done());
+            } else if (m instanceof Message.InstallSnapshotAck a) {
+                w.array(4);
+                w.i64(a.requestId());
+                w.bool(a.installed());
+                w.i64(a.lastIndex());
+                w.i64(a.nextOffset());
             } else {
                 throw new IllegalArgumentException("cannot encode message type " + m.getClass().getName());
             }
@@ -258,6 +277,8 @@ public final class Codec {
         if (m instanceof Message.AppendAck) return APPEND_ACK;
         if (m instanceof Message.Forward) return FORWARD;
         if (m instanceof Message.ForwardReply) return FORWARD_REPLY;
+        if (m instanceof Message.InstallSnapshot) return INSTALL_SNAPSHOT;
+        if (m instanceof Message.InstallSnapshotAck) return INSTALL_SNAPSHOT_ACK;
         throw new IllegalArgumentException("unknown message type " + m.getClass().getName());
     }
 
@@ -389,6 +410,22 @@ public final class Codec {
                 result = new Decoded.Ok(new Message.ForwardReply(from, term, bootId, requestId, (int) exit,
                         r.bin("ForwardReply.body")));
             }
+            case INSTALL_SNAPSHOT -> {
+                r.body(type, 6);
+                long requestId = r.i64("InstallSnapshot.requestId");
+                long lastIndex = r.i64("InstallSnapshot.lastIndex");
+                long lastTerm = r.i64("InstallSnapshot.lastTerm");
+                long offset = r.i64("InstallSnapshot.offset");
+                byte[] data = r.bin("InstallSnapshot.data");
+                result = new Decoded.Ok(new Message.InstallSnapshot(from, term, bootId, requestId, lastIndex, lastTerm,
+                        offset, data, r.bool("InstallSnapshot.done")));
+            }
+            case INSTALL_SNAPSHOT_ACK -> {
+                r.body(type, 4);
+                result = new Decoded.Ok(new Message.InstallSnapshotAck(from, term, bootId,
+                        r.i64("InstallSnapshotAck.requestId"), r.bool("InstallSnapshotAck.installed"),
+                        r.i64("InstallSnapshotAck.lastIndex"), r.i64("InstallSnapshotAck.nextOffset")));
+            }
             case ERROR -> {
                 r.body(type, 1);
                 String reason = r.str("Error.reason");
@@ -440,6 +477,8 @@ public final class Codec {
                 if (e.term() > TermState.MAX_TERM) return tooLarge(t + ".entries[" + e.index() + "].term", e.term());
         } else if (m instanceof Message.AppendAck a) {
             if (a.conflictTerm() > TermState.MAX_TERM) return tooLarge(t + ".conflictTerm", a.conflictTerm());
+        } else if (m instanceof Message.InstallSnapshot x) {
+            if (x.lastTerm() > TermState.MAX_TERM) return tooLarge(t + ".lastTerm", x.lastTerm());
         }
         if (p != null && p.masterTerm() > TermState.MAX_TERM) return tooLarge(t + ".proof.masterTerm", p.masterTerm());
         return null;
@@ -496,6 +535,19 @@ public final class Codec {
             return null;
         }
         if (m instanceof Message.Forward || m instanceof Message.ForwardReply) return null;
+        if (m instanceof Message.InstallSnapshot x) {
+            if (x.lastIndex() < 1) return t + ".lastIndex: below 1 (" + x.lastIndex() + ")";
+            if (x.lastTerm() < 1) return t + ".lastTerm: below 1 (" + x.lastTerm() + ")";
+            if (x.offset() < 0) return t + ".offset: negative (" + x.offset() + ")";
+            if (x.size() > Message.InstallSnapshot.MAX_CHUNK_BYTES)
+                return t + ".data: " + x.size() + " bytes, at most " + Message.InstallSnapshot.MAX_CHUNK_BYTES;
+            return null;
+        }
+        if (m instanceof Message.InstallSnapshotAck a) {
+            if (a.lastIndex() < 0) return t + ".lastIndex: negative (" + a.lastIndex() + ")";
+            if (a.nextOffset() < 0) return t + ".nextOffset: negative (" + a.nextOffset() + ")";
+            return null;
+        }
         throw new IllegalArgumentException("unknown message type " + m.getClass().getName());
     }
 

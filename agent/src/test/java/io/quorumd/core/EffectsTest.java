@@ -38,6 +38,11 @@ class EffectsTest {
         @Override public void apply(Effect.Apply e) { on("apply", e); }
         @Override public void readReady(Effect.ReadReady e) { on("readReady", e); }
         @Override public void clientFailed(Effect.ClientFailed e) { on("clientFailed", e); }
+        @Override public void takeSnapshot(Effect.TakeSnapshot e) { on("takeSnapshot", e); }
+        @Override public void compactLog(Effect.CompactLog e) { on("compactLog", e); }
+        @Override public void sendSnapshot(Effect.SendSnapshot e) { on("sendSnapshot", e); }
+        @Override public void storeSnapshotChunk(Effect.StoreSnapshotChunk e) { on("storeSnapshotChunk", e); }
+        @Override public void restoreSnapshot(Effect.RestoreSnapshot e) { on("restoreSnapshot", e); }
     }
 
     @Test
@@ -52,13 +57,16 @@ class EffectsTest {
                 new Effect.ReadyToExit(), new Effect.Probe("n1"), new Effect.StepDownDone(7),
                 new Effect.PersistLog(8, 3, List.of(new io.quorumd.log.LogEntry(3, 3, new byte[] {1}))),
                 new Effect.Apply(new io.quorumd.log.LogEntry(3, 3, new byte[] {1}), 9), new Effect.ReadReady(10),
-                new Effect.ClientFailed(11, true, "n1", "lost mastership"));
+                new Effect.ClientFailed(11, true, "n1", "lost mastership"), new Effect.TakeSnapshot(12, 3),
+                new Effect.CompactLog(12, 3, false),
+                new Effect.SendSnapshot("n1", new Message.InstallSnapshot("n0", 3, 5, 13, 12, 3, 0, new byte[0], false)),
+                new Effect.StoreSnapshotChunk("n1", 12, 3, 0, new byte[] {1, 2}, true), new Effect.RestoreSnapshot(12, 3));
         Recorder r = new Recorder();
         Effects.apply(effects, r);
         List<String> expected = new ArrayList<>();
         String[] actions = {"publish", "request", "respond", "persist", "startCommand", "stopCommand", "leaseRenewed", "runHook",
                 "runFence", "roleChanged", "trace", "readyToExit", "probe", "stepDownDone", "persistLog", "apply", "readReady",
-                "clientFailed"};
+                "clientFailed", "takeSnapshot", "compactLog", "sendSnapshot", "storeSnapshotChunk", "restoreSnapshot"};
         for (int i = 0; i < actions.length; i++) expected.add(actions[i] + ": " + effects.get(i));
         assertEquals(expected, r.calls);
     }

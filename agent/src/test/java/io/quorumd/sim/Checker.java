@@ -201,6 +201,8 @@ final class Checker {
             claimMaster(k.term(), h.id, "its keep-alive");
         } else if (m instanceof Message.AppendAck ack) {
             onAppendAck(h, ack, to);
+        } else if (m instanceof Message.InstallSnapshotAck ack) {
+            onSnapshotAck(h, ack, to);
         }
     }
 
@@ -233,7 +235,7 @@ final class Checker {
         int holding = 0;
         StringBuilder who = new StringBuilder();
         for (SimHost h : sim.hosts) {
-            long t = h.diskTermAt(x.index());
+            long t = h.diskTermAt(x.index(), this::appliedTermAt);
             if (t == x.term()) holding++;
             who.append(' ').append(h.id).append('=').append(t < 0 ? "none" : "t" + t);
         }
@@ -242,11 +244,25 @@ final class Checker {
                     + ") but only " + holding + " of " + n + " disks hold it:" + who);
     }
 
-    /** A follower acknowledges only entries its disk holds. */
+    /** The term of the entry first applied at {@code index} by any node, or -1 (what a snapshot covering it holds). */
+    long appliedTermAt(long index) {
+        io.quorumd.log.LogEntry e = applied.get(index);
+        return e == null ? -1 : e.term();
+    }
+
+    /** A follower acknowledges only entries its disk holds (its snapshot included). */
     private void onAppendAck(SimHost h, Message.AppendAck a, String to) {
-        if (a.success() && a.matchIndex() > h.diskLog.size())
+        if (a.success() && a.matchIndex() > h.diskLastIndex())
             sim.violation(Violation.Kind.SAFETY, "log persist-before-ack", h.id + " acknowledged index " + a.matchIndex()
-                    + " to " + to + " but its disk holds " + h.diskLog.size() + " entries");
+                    + " to " + to + " but its disk holds entries up to " + h.diskLastIndex());
+    }
+
+    /** A follower says it installed a snapshot only once its disk holds every entry the snapshot covers. */
+    private void onSnapshotAck(SimHost h, Message.InstallSnapshotAck a, String to) {
+        if (a.installed() && a.lastIndex() > h.diskLastIndex())
+            sim.violation(Violation.Kind.SAFETY, "log persist-before-ack", h.id + " acknowledged snapshot " + a.lastIndex()
+                    + " to " + to + " as installed but its disk holds entries up to " + h.diskLastIndex()
+                    + (h.snap == null ? " and no snapshot" : " (snapshot " + h.snap.index() + ")"));
     }
 
     /** The run's history of client calls must be linearizable (SPEC: linearizable reads and writes). */

@@ -39,7 +39,12 @@ final class FaultPlan {
          * self_fence.mode required and the watchdog device unusable (drawn after every other
          * parameter, never by the weights below, so older seeds keep their schedules)
          */
-        FENCE_UNUSABLE
+        FENCE_UNUSABLE,
+        /**
+         * the log's disk is full: every log write (PersistLog) and every snapshot write fails (drawn
+         * after everything else, so older seeds keep their schedules)
+         */
+        LOG_WRITE_FAIL
     }
 
     /**
@@ -96,7 +101,7 @@ final class FaultPlan {
         long heal = p.healAtNanos;
         int all = (1 << n) - 1;
         int count = 1 + r.nextInt(10);
-        Kind[] kinds = Kind.values();   // FENCE_UNUSABLE has no weight: see drawFenceUnusable
+        Kind[] kinds = Kind.values();   // FENCE_UNUSABLE and LOG_WRITE_FAIL have no weight: see their draws
         int[] weight = {12, 8, 6, 14, 5, 8, 12, 4, 10, 4, 8, 4, 5, 6};
         int total = 0;
         for (int w : weight) total += w;
@@ -196,6 +201,17 @@ final class FaultPlan {
         long until = Math.min(p.healAtNanos, at + t / 10 + r.nextLong(6 * t));
         boolean master = r.nextInt(10) < 6;
         p.faults.add(new Fault(Kind.FENCE_UNUSABLE, at, until, master ? -1 : r.nextInt(p.nodes), r.nextInt(p.nodes),
+                0, 0, -1, false, -1, 0, 0));
+    }
+
+    /** In a quarter of the schedules, one host's log disk fails for a while (it matters with the store on). */
+    static void drawLogWriteFail(SimParams p, SplittableRandom r) {
+        if (r.nextInt(4) != 0) return;
+        long t = p.timing.electionTimeoutNanos();
+        long at = t / 2 + r.nextLong(Math.max(1, p.healAtNanos - t / 2));
+        long until = Math.min(p.healAtNanos, at + t / 10 + r.nextLong(6 * t));
+        boolean master = r.nextInt(10) < 6;
+        p.faults.add(new Fault(Kind.LOG_WRITE_FAIL, at, until, master ? -1 : r.nextInt(p.nodes), r.nextInt(p.nodes),
                 0, 0, -1, false, -1, 0, 0));
     }
 

@@ -26,7 +26,7 @@ final class Mutant {
     static final List<String> NAMES = List.of("none", "no-handover-wait", "forget-vote", "no-stickiness",
             "send-before-persist", "long-lease", "stale-token", "no-stop-wait", "eager-certificate", "ignore-fence",
             "commit-without-majority", "read-without-confirmation", "ack-before-persist", "forget-log-tail",
-            "ignore-log-up-to-date");
+            "ignore-log-up-to-date", "compact-uncommitted", "ack-snapshot-before-durable");
 
     /** The rules each mutant must break (what the checker must catch it by). */
     static java.util.Set<String> signature(String name) {
@@ -60,6 +60,11 @@ final class Mutant {
             case "ignore-log-up-to-date":
                 // "core exception": the log's own always-on check (a master contradicts a committed entry)
                 return java.util.Set.of("commit durability", "state machine safety", "linearizability", "core exception");
+            case "compact-uncommitted":
+                // the log's always-on check refuses to compact past the commit index
+                return java.util.Set.of("core exception", "state machine safety", "linearizability");
+            case "ack-snapshot-before-durable":
+                return java.util.Set.of("log persist-before-ack");
             default:
                 return java.util.Set.of();
         }
@@ -122,7 +127,8 @@ final class Mutant {
 
     /** The mutants of the replicated log: their schedules run the store. */
     static final java.util.Set<String> LOG_MUTANTS = java.util.Set.of("commit-without-majority",
-            "read-without-confirmation", "ack-before-persist", "forget-log-tail", "ignore-log-up-to-date");
+            "read-without-confirmation", "ack-before-persist", "forget-log-tail", "ignore-log-up-to-date",
+            "compact-uncommitted", "ack-snapshot-before-durable");
 
     /** The correct node in the same world as {@code m} (store on or off alike): the control run of a mutant's seed. */
     static Mutant baseFor(Mutant m) {
@@ -166,6 +172,10 @@ final class Mutant {
             }
             case "ignore-log-up-to-date":
                 return new Mutant(name, IgnoreLogNode::new, false);
+            case "compact-uncommitted":
+                return new Mutant(name, CompactUncommittedNode::new, false);
+            case "ack-snapshot-before-durable":
+                return new Mutant(name, EarlySnapshotAckNode::new, false);
             default:
                 throw new IllegalArgumentException("unknown mutant '" + name + "': use one of " + NAMES);
         }
@@ -309,6 +319,33 @@ final class Mutant {
         @Override
         protected boolean candidateLogBehind(long candidateLastTerm, long candidateLastIndex) {
             return false;
+        }
+    }
+
+    /**
+     * Snapshots up to its last index, not its last applied one: the snapshot is labelled with
+     * entries that are not committed (nor applied), and compacting to it throws.
+     */
+    static final class CompactUncommittedNode extends Node {
+        CompactUncommittedNode(NodeConfig c, TermState s, long bootId, Proof cert, RandomGenerator r, long now) {
+            super(c, s, bootId, cert, r, now);
+        }
+
+        @Override
+        protected long snapshotIndex(long lastApplied, long lastIndex) {
+            return lastIndex;
+        }
+    }
+
+    /** Answers a snapshot's last chunk as installed at once, before its disk holds the snapshot. */
+    static final class EarlySnapshotAckNode extends Node {
+        EarlySnapshotAckNode(NodeConfig c, TermState s, long bootId, Proof cert, RandomGenerator r, long now) {
+            super(c, s, bootId, cert, r, now);
+        }
+
+        @Override
+        protected boolean snapshotInstalledOnLastChunk() {
+            return true;
         }
     }
 }

@@ -64,8 +64,8 @@ final class SimAgent implements Effects.Handler {
     /** real time until which this agent run may not campaign (its command gave up) */
     long noCampaignUntil = Long.MIN_VALUE;
 
-    // the store of this agent run, rebuilt from the log by applying it again after a restart
-    final KvMachine kv = new KvMachine(KvLimits.defaults());
+    // the store of this agent run: restored from the host's snapshot at boot, then rebuilt by applying the log
+    KvMachine kv;
     /** client requests this run has taken and not answered yet */
     private final TreeMap<Long, Call> calls = new TreeMap<>();
 
@@ -73,8 +73,9 @@ final class SimAgent implements Effects.Handler {
     long stepLocal;
     Event stepEvent;
 
-    SimAgent(SimHost host, Node node, long bootId) {
+    SimAgent(SimHost host, Node node, long bootId, KvMachine store) {
         this.host = host;
+        this.kv = store;
         this.sim = host.sim;
         this.node = node;
         this.bootId = bootId;
@@ -303,7 +304,7 @@ final class SimAgent implements Effects.Handler {
         int to = sim.indexOf(e.to());
         long id = Simulation.requestId(m);
         if (to < 0 || to == host.index || id < 0 || !(m instanceof Message.VoteRequest || m instanceof Message.HandOver
-                || m instanceof Message.Preempt || m instanceof Message.Append)) {
+                || m instanceof Message.Preempt || m instanceof Message.Append || m instanceof Message.InstallSnapshot)) {
             sim.violation(Violation.Kind.SAFETY, "contract", host.id + " sent a request that is not one: to=" + e.to()
                     + " " + SimTrace.message(m));
             return;
@@ -322,7 +323,8 @@ final class SimAgent implements Effects.Handler {
         sim.checker.onSend(this, m, e.to());
         int to = sim.indexOf(e.to());
         if (to < 0 || to == host.index
-                || !(m instanceof Message.VoteResponse || m instanceof Message.HandOverAck || m instanceof Message.AppendAck)) {
+                || !(m instanceof Message.VoteResponse || m instanceof Message.HandOverAck || m instanceof Message.AppendAck
+                || m instanceof Message.InstallSnapshotAck)) {
             sim.violation(Violation.Kind.SAFETY, "contract", host.id + " sent an answer that is not one: to=" + e.to()
                     + " " + SimTrace.message(m));
             return;
@@ -439,6 +441,61 @@ final class SimAgent implements Effects.Handler {
     @Override
     public void persistLog(Effect.PersistLog e) {
         host.writeLog(this, e);
+    }
+
+    // ---------------------------------------------------------------- snapshots
+
+    @Override
+    public void takeSnapshot(Effect.TakeSnapshot e) {
+        // effects are applied in order: the store holds exactly what was applied up to here
+        host.takeSnapshot(this, e, kv.snapshot());
+    }
+
+    @Override
+    public void compactLog(Effect.CompactLog e) {
+        host.compactLog(this, e);
+    }
+
+    @Override
+    public void sendSnapshot(Effect.SendSnapshot e) {
+        Message.InstallSnapshot h = e.chunk();
+        SimHost.Snap s = host.snapshot(h.lastIndex());
+        if (s == null || s.term() != h.lastTerm() || h.offset() > s.data().length) {
+            // not held any more (a newer one replaced it): the request fails like one unanswered
+            if (sim.trace != null) sim.trace.note(sim.now(), host.id, "snapshot " + h.lastIndex() + " not held: chunk not sent");
+            long key = h.requestId() * 16 + sim.indexOf(e.to());
+            outstanding.put(key, Boolean.TRUE);
+            String to = e.to();
+            long id = h.requestId();
+            sim.q.at(host.clock.realAt(stepLocal + sim.p.requestTimeoutNanos), () -> host.post(this, a -> a.onRequestTimeout(key, to, id)));
+            return;
+        }
+        byte[] all = s.data();
+        int from = (int) h.offset();
+        int to = Math.min(all.length, from + Math.min(sim.p.snapshotChunkBytes, Message.InstallSnapshot.MAX_CHUNK_BYTES));
+        request(new Effect.Request(e.to(), h.withData(Arrays.copyOfRange(all, from, to), to == all.length)));
+    }
+
+    @Override
+    public void storeSnapshotChunk(Effect.StoreSnapshotChunk e) {
+        host.storeChunk(this, e);
+    }
+
+    @Override
+    public void restoreSnapshot(Effect.RestoreSnapshot e) {
+        SimHost.Snap s = host.snapshot(e.index());
+        if (s == null || s.term() != e.term()) {
+            sim.violation(Violation.Kind.SAFETY, "contract", host.id + " asked to restore snapshot " + e.index() + " (term "
+                    + e.term() + "), which its disk does not hold");
+            return;
+        }
+        try {
+            kv = KvMachine.restore(s.data(), KvLimits.defaults());
+        } catch (io.quorumd.kv.KvSnapshotException x) {
+            sim.violation(Violation.Kind.SAFETY, "contract", host.id + " cannot restore snapshot " + e.index() + ": " + x);
+            return;
+        }
+        sim.snapshotsInstalled++;
     }
 
     @Override

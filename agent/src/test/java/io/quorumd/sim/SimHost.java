@@ -58,8 +58,27 @@ final class SimHost {
     /** faults making this host's required self-fence device unusable (FENCE_UNUSABLE) */
     int fenceUnusable;
 
-    // the log's segments (a file apart from the term file, with its own fsyncs): whole entries only
+    // the log's segments (a file apart from the term file, with its own fsyncs): whole entries only,
+    // diskLog.get(k) is entry diskLogBase + 1 + k (the entries up to diskLogBase are compacted away)
     final ArrayList<LogEntry> diskLog = new ArrayList<>();
+    long diskLogBase;
+    /** faults making every log and snapshot write on this host fail (LOG_WRITE_FAIL: disk full) */
+    int logFailures;
+    /**
+     * a log write failed: like LogStorage ("unusable until reopened") the log refuses every later
+     * write until one that starts at or before its end (the core's rewrite from its durable index)
+     */
+    boolean logBroken;
+
+    /** A durable snapshot of the store: every entry up to {@code index} (of {@code term}) applied. */
+    record Snap(long index, long term, byte[] data) {}
+
+    /** the current durable snapshot (null: none), and the one before it (still readable for a transfer under way) */
+    Snap snap;
+    Snap prevSnap;
+    /** the snapshot being received, chunk by chunk: lost with the agent (the partial file is discarded at start) */
+    private java.io.ByteArrayOutputStream partial;
+    private long partialIndex = -1;
     /** the newest flush of the log's file (group commit): it runs from start to end */
     private long logFlushStart;
     private long logFlushEnd;
@@ -141,19 +160,38 @@ final class SimHost {
             sim.violation(Violation.Kind.SAFETY, "core exception", id + ": new Node(...) threw " + e);
             return;
         }
+        io.quorumd.kv.KvMachine store = new io.quorumd.kv.KvMachine(io.quorumd.kv.KvLimits.defaults());
+        partial = null;
+        partialIndex = -1;
         if (sim.p.kv) {
             if (sim.mutant.forgetLogTail > 0 && everBootedBefore) {
                 int keep = Math.max(0, diskLog.size() - sim.mutant.forgetLogTail);
                 diskLog.subList(keep, diskLog.size()).clear();
             }
             try {
-                node.recoverLog(new RaftLog(0, 0, diskLog, 0));
-            } catch (RuntimeException e) {
-                sim.violation(Violation.Kind.SAFETY, "core exception", id + ": recoverLog threw " + Simulation.stack(e));
+                // recovery as the agent does it: the snapshot, then the stored entries after it if they follow it
+                long base = snap == null ? 0 : snap.index();
+                long baseTerm = snap == null ? 0 : snap.term();
+                java.util.List<LogEntry> tail = new ArrayList<>();
+                boolean follows = tailFollowsSnapshot();
+                if (follows)
+                    for (LogEntry e : diskLog) if (e.index() > base) tail.add(e);
+                // and the stored log is compacted to the snapshot (LogStorage.open drops the segments at
+                // or below it), all of it when it does not follow the snapshot: the next write appends base + 1
+                if (snap != null) {
+                    if (!follows) diskLog.clear();
+                    else if (base > diskLogBase) diskLog.subList(0, (int) (base - diskLogBase)).clear();
+                    diskLogBase = Math.max(diskLogBase, base);
+                }
+                if (snap != null) store = io.quorumd.kv.KvMachine.restore(snap.data(), io.quorumd.kv.KvLimits.defaults());
+                node.recoverLog(new RaftLog(base, baseTerm, tail, base));
+                node.snapshotPolicy(new io.quorumd.core.SnapshotPolicy(sim.p.snapshotEvery, Long.MAX_VALUE));
+            } catch (RuntimeException | io.quorumd.kv.KvSnapshotException e) {
+                sim.violation(Violation.Kind.SAFETY, "core exception", id + ": recovery threw " + Simulation.stack(e));
                 return;
             }
         }
-        agent = new SimAgent(this, node, bootId);
+        agent = new SimAgent(this, node, bootId, store);
         witnessGroupGone();
         activeSince = now;
         paused = false;
@@ -202,6 +240,7 @@ final class SimHost {
         shuttingDown = false;
         role = null;
         diskEpoch++;                      // writes not yet completed are lost
+        logBroken = false;                // the next run reopens its log
         diskBusyUntil = sim.now();
         logFlushStart = logFlushEnd = sim.now();
         if (sim.trace != null) sim.trace.note(sim.now(), id, "agent dies: " + why);
@@ -352,12 +391,28 @@ final class SimHost {
         int epoch = diskEpoch;
         sim.q.at(done, () -> {
             if (epoch != diskEpoch) return;
-            if (e.truncateFrom() > 0 && e.truncateFrom() <= diskLog.size())
-                diskLog.subList((int) e.truncateFrom() - 1, diskLog.size()).clear();
+            boolean reopens = e.truncateFrom() > 0 && e.truncateFrom() <= diskLogLast() + 1;
+            if (logFailures > 0 || logBroken && !reopens) {
+                // disk full, or a log that failed before: nothing of this write is on disk
+                logBroken = true;
+                sim.logWriteFailures++;
+                String why = logFailures > 0 ? "No space left on device (simulated)" : "log storage unusable after a failed write";
+                post(a, y -> y.deliver(new Event.LogPersistFailed(e.seq(), why)));
+                return;
+            }
+            logBroken = false;
+            if (e.truncateFrom() > 0) {
+                if (e.truncateFrom() <= diskLogBase) {
+                    sim.violation(Violation.Kind.SAFETY, "contract", id + " truncated its log from " + e.truncateFrom()
+                            + ", inside the compacted prefix (up to " + diskLogBase + ")");
+                    return;
+                }
+                if (e.truncateFrom() <= diskLogLast()) diskLog.subList((int) (e.truncateFrom() - diskLogBase - 1), diskLog.size()).clear();
+            }
             for (LogEntry x : e.entries()) {
-                if (x.index() != diskLog.size() + 1) {
+                if (x.index() != diskLogLast() + 1) {
                     sim.violation(Violation.Kind.SAFETY, "contract", id + " wrote log entry " + x.index()
-                            + " after entry " + diskLog.size() + " on its disk");
+                            + " after entry " + diskLogLast() + " on its disk");
                     return;
                 }
                 diskLog.add(x);
@@ -366,9 +421,114 @@ final class SimHost {
         });
     }
 
-    /** The term of entry {@code index} on this host's disk, or -1 if it holds none. */
-    long diskTermAt(long index) {
-        return index >= 1 && index <= diskLog.size() ? diskLog.get((int) index - 1).term() : -1;
+    /** The last entry index the log file holds (its compacted base when it holds none). */
+    long diskLogLast() {
+        return diskLogBase + diskLog.size();
+    }
+
+    /**
+     * Compaction, in order with the log writes issued before it: the entries up to {@code upTo} go
+     * (every entry with {@code discardAll}). Never acknowledged, never fails: it only frees space.
+     */
+    void compactLog(SimAgent a, Effect.CompactLog e) {
+        long at = Math.max(sim.now(), logFlushEnd);
+        int epoch = diskEpoch;
+        sim.q.at(at, () -> {
+            if (epoch != diskEpoch) return;
+            if (e.discardAll() || diskLogLast() <= e.upToIndex()) {
+                diskLog.clear();
+                diskLogBase = Math.max(diskLogBase, e.upToIndex());
+            } else if (e.upToIndex() > diskLogBase) {
+                diskLog.subList(0, (int) (e.upToIndex() - diskLogBase)).clear();
+                diskLogBase = e.upToIndex();
+            }
+        });
+    }
+
+    /** Whether recovery keeps the stored entries after the snapshot: they start right after it, or hold its entry. */
+    boolean tailFollowsSnapshot() {
+        if (snap == null) return true;
+        long s = snap.index();
+        if (diskLogBase >= s) return diskLogBase == s;
+        if (diskLogLast() < s) return false;
+        return diskLog.get((int) (s - diskLogBase - 1)).term() == snap.term();
+    }
+
+    /** The last index this host's disk holds (snapshot and log as recovery reads them). */
+    long diskLastIndex() {
+        long s = snap == null ? 0 : snap.index();
+        return tailFollowsSnapshot() ? Math.max(s, diskLogLast()) : s;
+    }
+
+    /**
+     * The term of entry {@code index} on this host's disk, or -1 if it holds none. An entry inside the
+     * snapshot is held as the snapshot holds it: the entry applied there ({@code appliedTerm}, the
+     * checker's record of what every node applied at that index).
+     */
+    long diskTermAt(long index, java.util.function.LongUnaryOperator appliedTerm) {
+        if (index < 1) return -1;
+        if (snap != null && index <= snap.index()) return appliedTerm.applyAsLong(index);
+        if (!tailFollowsSnapshot() || index <= diskLogBase || index > diskLogLast()) return -1;
+        return diskLog.get((int) (index - diskLogBase - 1)).term();
+    }
+
+    // ---------------------------------------------------------------- snapshots
+
+    /** A snapshot of the store at {@code e.index()} is written (latency of a disk write), then reported. */
+    void takeSnapshot(SimAgent a, Effect.TakeSnapshot e, byte[] data) {
+        storeSnapshot(a, new Snap(e.index(), e.term(), data), true);
+    }
+
+    private void storeSnapshot(SimAgent a, Snap s, boolean taken) {
+        long latency = sim.p.diskMinNanos + sim.world.nextLong(Math.max(1, sim.p.diskMaxNanos - sim.p.diskMinNanos));
+        int epoch = diskEpoch;
+        sim.q.at(sim.now() + latency, () -> {
+            if (epoch != diskEpoch) return;
+            if (logFailures > 0) {
+                post(a, y -> y.deliver(new Event.SnapshotFailed(s.index(), "No space left on device (simulated)")));
+                return;
+            }
+            if (snap == null || s.index() > snap.index()) {
+                prevSnap = snap;
+                snap = s;
+            }
+            if (taken) sim.snapshotsTaken++;
+            post(a, y -> y.deliver(taken ? new Event.SnapshotTaken(s.index(), s.term())
+                    : new Event.SnapshotReceived(s.index(), s.term())));
+        });
+    }
+
+    /** The stored snapshot {@code index} (the current one or the one before), or null. */
+    Snap snapshot(long index) {
+        if (snap != null && snap.index() == index) return snap;
+        if (prevSnap != null && prevSnap.index() == index) return prevSnap;
+        return null;
+    }
+
+    /** A chunk of a snapshot being received; the last one makes it durable and current (if newer), then reports. */
+    void storeChunk(SimAgent a, Effect.StoreSnapshotChunk e) {
+        if (e.offset() == 0) {
+            partial = new java.io.ByteArrayOutputStream();
+            partialIndex = e.index();
+        }
+        if (partial == null || partialIndex != e.index() || partial.size() != e.offset()) {
+            sim.violation(Violation.Kind.SAFETY, "contract", id + " stored chunk at " + e.offset() + " of snapshot "
+                    + e.index() + " but holds " + (partial == null ? "no partial snapshot" : partial.size() + " bytes of "
+                    + partialIndex));
+            return;
+        }
+        partial.writeBytes(e.data());
+        if (!e.done()) return;
+        byte[] data = partial.toByteArray();
+        partial = null;
+        partialIndex = -1;
+        try {
+            io.quorumd.kv.KvMachine.restore(data, io.quorumd.kv.KvLimits.defaults());   // verified before it is kept
+        } catch (io.quorumd.kv.KvSnapshotException x) {
+            sim.violation(Violation.Kind.SAFETY, "contract", id + " received snapshot " + e.index() + " that does not restore: " + x);
+            return;
+        }
+        storeSnapshot(a, new Snap(e.index(), e.term(), data), false);
     }
 
     // ---------------------------------------------------------------- command group and watchdog

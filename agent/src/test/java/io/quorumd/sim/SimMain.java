@@ -37,6 +37,10 @@ public final class SimMain {
         long kvUnknown;
         long undecided;
         long linearizabilityNanos;
+        long snapshotsTaken;
+        long snapshotsInstalled;
+        long installingSchedules;
+        long logWriteFailures;
 
         double schedulesPerSecond() {
             return wallNanos == 0 ? 0 : schedules / (wallNanos / 1e9);
@@ -140,6 +144,8 @@ public final class SimMain {
             out.printf(Locale.ROOT, "kv store: %d schedules with clients, %d calls checked for linearizability (%d answered,"
                     + " %d unknown) in %.1f s of checking, %d histories undecided%n", s.kvSchedules, s.kvOps, s.kvAnswered,
                     s.kvUnknown, s.linearizabilityNanos / 1e9, s.undecided);
+            out.printf(Locale.ROOT, "snapshots: %d taken, %d installed from a master (in %d schedules); %d log writes failed%n",
+                    s.snapshotsTaken, s.snapshotsInstalled, s.installingSchedules, s.logWriteFailures);
             if (!s.byRule.isEmpty()) out.println("violations by class and rule: " + s.byRule);
             if (stats < 0) stats = 1000;
         }
@@ -186,6 +192,10 @@ public final class SimMain {
         s.kvAnswered += r.kvAnswered();
         s.kvUnknown += r.kvUnknown();
         s.undecided += r.undecidedHistories();
+        s.snapshotsTaken += r.snapshotsTaken();
+        s.snapshotsInstalled += r.snapshotsInstalled();
+        if (r.snapshotsInstalled() > 0) s.installingSchedules++;
+        s.logWriteFailures += r.logWriteFailures();
         if (r.violation() != null) {
             s.violations++;
             if (s.firstViolationSeed < 0) s.firstViolationSeed = r.seed();

@@ -70,6 +70,10 @@ final class SimParams {
     boolean kv;
     /** clients issuing requests at once (kv only) */
     int kvClients;
+    /** kv: a node snapshots its store every this many applied entries (8..32, drawn per seed) */
+    int snapshotEvery = 16;
+    /** kv: the most snapshot bytes one InstallSnapshot chunk carries here (small, so transfers take several) */
+    int snapshotChunkBytes = 256;
 
     /** real time at which every fault heals (H) */
     long healAtNanos;
@@ -89,6 +93,8 @@ final class SimParams {
         SplittableRandom kr = new SplittableRandom(seed * 31 + 7);
         p.kv = kr.nextBoolean();
         p.kvClients = 3 + kr.nextInt(4);
+        p.snapshotEvery = 8 + kr.nextInt(25);
+        p.snapshotChunkBytes = 64 << kr.nextInt(5);
         for (int i = 0; i < n; i++) p.priorities[i] = r.nextInt(2) == 0 ? 100 : 50 + 50 * r.nextInt(3);
 
         long t = pick(r, 200, 300, 500, 1000) * MS;
@@ -152,6 +158,7 @@ final class SimParams {
         int pre = r.nextInt(10);
         if (pre >= 6) p.preemptDelayNanos = new long[] {t, 2 * t, 3 * t, 5 * t}[pre - 6];
         FaultPlan.drawFenceUnusable(p, r);
+        FaultPlan.drawLogWriteFail(p, r);
         return p;
     }
 
@@ -208,7 +215,8 @@ final class SimParams {
         s.append(String.format("command: flaky mean=%s max_restarts=%d; refusals=%s p=%.2f; request timeout=%s; "
                         + "shutdown kill after %s%n", flakyMeanNanos == 0 ? "never" : SimTrace.ms(flakyMeanNanos),
                 maxRestarts, refusals, refusalProb, SimTrace.ms(requestTimeoutNanos), SimTrace.ms(shutdownKillAfterNanos)));
-        s.append("kv store: ").append(kv ? kvClients + " clients" : "off").append('\n');
+        s.append("kv store: ").append(kv ? kvClients + " clients, a snapshot every " + snapshotEvery + " entries, chunks of "
+                + snapshotChunkBytes + " bytes" : "off").append('\n');
         s.append("heal at ").append(SimTrace.ms(healAtNanos)).append("; faults:\n");
         for (FaultPlan.Fault f : faults) s.append("  ").append(f.describe(this)).append('\n');
         return s.toString();

@@ -103,6 +103,10 @@ final class SimTrace {
         if (e instanceof Event.LogPersisted x) return "LogPersisted#" + x.seq();
         if (e instanceof Event.ClientWrite x) return "ClientWrite #" + x.requestId() + " (" + x.payload().length + " bytes)";
         if (e instanceof Event.ClientRead x) return "ClientRead #" + x.requestId();
+        if (e instanceof Event.LogPersistFailed x) return "LogPersistFailed#" + x.seq() + " (" + x.reason() + ")";
+        if (e instanceof Event.SnapshotTaken x) return "SnapshotTaken " + x.index() + "/t" + x.term();
+        if (e instanceof Event.SnapshotReceived x) return "SnapshotReceived " + x.index() + "/t" + x.term();
+        if (e instanceof Event.SnapshotFailed x) return "SnapshotFailed " + x.index() + " (" + x.reason() + ")";
         return String.valueOf(e);
     }
 
@@ -129,6 +133,13 @@ final class SimTrace {
         if (e instanceof Effect.Apply x)
             return "APPLY " + x.entry().index() + "/t" + x.entry().term() + (x.requestId() != 0 ? " #" + x.requestId() : "");
         if (e instanceof Effect.ReadReady x) return "READ #" + x.requestId();
+        if (e instanceof Effect.TakeSnapshot x) return "TakeSnapshot " + x.index() + "/t" + x.term();
+        if (e instanceof Effect.CompactLog x)
+            return "CompactLog to " + x.upToIndex() + "/t" + x.term() + (x.discardAll() ? " discarding all" : "");
+        if (e instanceof Effect.SendSnapshot x) return "snap>" + x.to() + " " + message(x.chunk());
+        if (e instanceof Effect.StoreSnapshotChunk x)
+            return "StoreChunk " + x.index() + "/t" + x.term() + " @" + x.offset() + "+" + x.data().length + (x.done() ? " done" : "");
+        if (e instanceof Effect.RestoreSnapshot x) return "RESTORE " + x.index() + "/t" + x.term();
         if (e instanceof Effect.ClientFailed x)
             return "FAILED #" + x.requestId() + (x.outcomeUnknown() ? " unknown" : " no effect") + " master=" + x.master()
                     + " (" + x.reason() + ")";
@@ -176,6 +187,12 @@ final class SimTrace {
         if (m instanceof Message.AppendAck a)
             return "AppendAck(" + a.from() + " t" + a.term() + " #" + a.requestId() + (a.success() ? " OK match=" + a.matchIndex()
                     : " NO hint=" + a.conflictIndex() + "/t" + a.conflictTerm()) + ")";
+        if (m instanceof Message.InstallSnapshot x)
+            return "InstallSnapshot(" + x.from() + " t" + x.term() + " #" + x.requestId() + " snap=" + x.lastIndex() + "/t"
+                    + x.lastTerm() + " @" + x.offset() + "+" + x.size() + (x.done() ? " done" : "") + ")";
+        if (m instanceof Message.InstallSnapshotAck a)
+            return "InstallSnapshotAck(" + a.from() + " t" + a.term() + " #" + a.requestId() + " snap=" + a.lastIndex()
+                    + (a.installed() ? " INSTALLED" : " next@" + a.nextOffset()) + ")";
         return String.valueOf(m);
     }
 

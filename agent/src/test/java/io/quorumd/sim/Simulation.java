@@ -31,7 +31,8 @@ final class Simulation {
 
     record Result(long seed, Violation violation, long steps, long virtualNanos, long metAfterHealNanos,
                   long deferredStarts, long lateResponses, long contestedTerms, long preemptions, long kvOps,
-                  long kvAnswered, long kvUnknown, long undecidedHistories) {}
+                  long kvAnswered, long kvUnknown, long undecidedHistories, long snapshotsTaken, long snapshotsInstalled,
+                  long logWriteFailures) {}
 
     final SimParams p;
     final Mutant mutant;
@@ -65,6 +66,11 @@ final class Simulation {
     long preemptions;
     /** histories the linearizability checker could not decide within its budget (counted, not failed) */
     long undecidedHistories;
+    /** snapshots made durable by the world after a TakeSnapshot, and restored after an install (RestoreSnapshot) */
+    long snapshotsTaken;
+    long snapshotsInstalled;
+    /** log writes answered with LogPersistFailed */
+    long logWriteFailures;
     /** wall time the linearizability check of this run took (not part of {@link Result}: a replay must equal its run) */
     long linearizabilityNanos;
 
@@ -104,7 +110,8 @@ final class Simulation {
         if (violation == null && clients != null) checker.checkHistory(clients.history);
         return new Result(p.seed, violation, steps, now(), checker.met ? checker.metAtNanos - p.healAtNanos : -1,
                 deferredStarts, lateResponses, contestedTerms, preemptions, clients == null ? 0 : clients.history.size(),
-                clients == null ? 0 : clients.answered, clients == null ? 0 : clients.unknown, undecidedHistories);
+                clients == null ? 0 : clients.answered, clients == null ? 0 : clients.unknown, undecidedHistories,
+                snapshotsTaken, snapshotsInstalled, logWriteFailures);
     }
 
     /** A scripted scenario: boot every host, run the actions the caller queued, stop at {@code end}. */
@@ -160,6 +167,8 @@ final class Simulation {
         if (m instanceof Message.Preempt x) return x.requestId();
         if (m instanceof Message.Append a) return a.requestId();
         if (m instanceof Message.AppendAck a) return a.requestId();
+        if (m instanceof Message.InstallSnapshot x) return x.requestId();
+        if (m instanceof Message.InstallSnapshotAck a) return a.requestId();
         return -1;
     }
 
@@ -181,6 +190,8 @@ final class Simulation {
     // ---------------------------------------------------------------- faults
 
     private void startFault(FaultPlan.Fault f) {
+        // a log disk matters only with the store: without it the schedule stays what it was before the fault existed
+        if (f.kind() == FaultPlan.Kind.LOG_WRITE_FAIL && !p.kv) return;
         int n = p.nodes;
         int hi = f.host() == -1 ? currentMaster(f.fallback()) : f.host() == -3 ? 0 : f.host();
         SimHost h = hi >= 0 ? hosts[hi] : null;
@@ -253,6 +264,12 @@ final class Simulation {
                     if (h.fenceUnusable > 0 && --h.fenceUnusable == 0) h.reportFence();
                 });
                 break;
+            case LOG_WRITE_FAIL:
+                h.logFailures++;
+                q.at(f.until(), () -> {
+                    if (h.logFailures > 0) h.logFailures--;
+                });
+                break;
             case STORAGE_FAIL:
                 h.storageFailures++;
                 q.at(f.until(), () -> {
@@ -276,6 +293,7 @@ final class Simulation {
         net.heal();
         for (SimHost h : hosts) {
             h.storageFailures = 0;
+            h.logFailures = 0;
             if (h.fenceUnusable > 0) {
                 h.fenceUnusable = 0;
                 h.reportFence();

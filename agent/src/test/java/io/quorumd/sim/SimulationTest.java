@@ -37,4 +37,23 @@ class SimulationTest {
         assertEquals(0, s.violations, () -> s.violations + " of " + n + " schedules broke a guarantee " + s.byRule
                 + "; the first reports:\n" + buf.toString(StandardCharsets.UTF_8));
     }
+
+    /**
+     * The store's schedules exercise issue 14 (snapshots every 8-32 entries, transfers in small
+     * chunks, log disks that fail): over 100 of them some snapshots are taken, some installed from a
+     * master and some log writes fail, and no guarantee breaks.
+     */
+    @Test
+    void theStoresSchedulesSnapshotInstallAndFailLogWrites() {
+        Mutant store = Mutant.none();
+        store.kv = true;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        SimMain.Summary s = SimMain.runSchedules(1, 100, 0, store, null, null, 3, 60, out);
+        assertEquals(0, s.violations, () -> s.byRule + "\n" + buf.toString(StandardCharsets.UTF_8));
+        assertTrue(s.snapshotsTaken > 100, "snapshots taken: " + s.snapshotsTaken);
+        assertTrue(s.snapshotsInstalled > 10 && s.installingSchedules > 10,
+                "snapshots installed: " + s.snapshotsInstalled + " in " + s.installingSchedules + " schedules");
+        assertTrue(s.logWriteFailures > 0, "log writes failed: " + s.logWriteFailures);
+    }
 }

@@ -165,7 +165,7 @@ public final class FrameFuzzer {
                 p.writePayload(b);
             }
             case 6 -> p.packString(new String[] {"VoteRequest", "VoteResponse", "HandOver", "HandOverAck", "Preempt", "Error", "x",
-                    "Append", "AppendAck"}[random.nextInt(9)]);
+                    "Append", "AppendAck", "InstallSnapshot", "InstallSnapshotAck", "Forward", "ForwardReply"}[random.nextInt(13)]);
             case 7 -> {
                 int n = random.nextInt(10);
                 p.packArrayHeader(n);

@@ -119,12 +119,27 @@ public final class TestMessages {
         return new Message.ForwardReply(from, term(), anyLong(), anyLong(), random.nextInt(256), body);
     }
 
+    public Message installSnapshot(String from) {
+        byte[] data = new byte[random.nextInt(8) == 0 ? Message.InstallSnapshot.MAX_CHUNK_BYTES : random.nextInt(64)];
+        random.nextBytes(data);
+        long index = Math.max(1, atLeast(0));
+        long lastTerm = Math.max(1, term());
+        return new Message.InstallSnapshot(from, term(), anyLong(), anyLong(), index, lastTerm, atLeast(0), data,
+                random.nextBoolean());
+    }
+
+    public Message installSnapshotAck(String from) {
+        return new Message.InstallSnapshotAck(from, term(), anyLong(), anyLong(), random.nextBoolean(), atLeast(0), atLeast(0));
+    }
+
     /** A random valid message of a random type from a random peer. */
     public Message any() {
         String from = peer();
-        switch (random.nextInt(8)) {
+        switch (random.nextInt(10)) {
             case 6: return forward(from);
             case 7: return forwardReply(from);
+            case 8: return installSnapshot(from);
+            case 9: return installSnapshotAck(from);
             case 0: return keepAlive(from);
             case 1: return voteRequest(from);
             case 2: return voteResponse(from);
