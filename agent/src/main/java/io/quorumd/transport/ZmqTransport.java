@@ -308,12 +308,12 @@ public final class ZmqTransport implements AutoCloseable {
 
     /**
      * Sends a {@link Message.VoteRequest}, {@link Message.HandOver}, {@link Message.Preempt},
-     * {@link Message.Append} or {@link Message.Forward} to {@code to}. The answer comes as
+     * {@link Message.Append}, {@link Message.Forward} or {@link Message.InstallSnapshot} to {@code to}. The answer comes as
      * {@link Event.Received}, or else {@link Event.RequestFailed} within about {@code timeoutNanos}.
      *
      * <p>Each peer has two lanes, each a REQ socket with one request outstanding: the election's
-     * (votes, hand-overs, preemption) and the replicated log's (appends, and a follower's forwarded
-     * client requests). A newer request to the same peer on the same lane supersedes one still
+     * (votes, hand-overs, preemption) and the replicated log's (appends, snapshot chunks, and a
+     * follower's forwarded client requests). A newer request to the same peer on the same lane supersedes one still
      * outstanding (which then fails); the lanes never supersede each other, so a master's appends,
      * sent every heartbeat, never cancel its hand-over, and a vote never waits behind an append.
      *
@@ -338,8 +338,12 @@ public final class ZmqTransport implements AutoCloseable {
         } else if (msg instanceof Message.Forward f) {
             requestId = f.requestId();
             replyType = Message.ForwardReply.class;
+        } else if (msg instanceof Message.InstallSnapshot x) {
+            requestId = x.requestId();
+            replyType = Message.InstallSnapshotAck.class;
         } else {
-            throw new IllegalArgumentException("only VoteRequest, HandOver, Preempt, Append and Forward are requests, got "
+            throw new IllegalArgumentException("only VoteRequest, HandOver, Preempt, Append, Forward and InstallSnapshot are "
+                    + "requests, got "
                     + (msg == null ? "null" : msg.type()));
         }
         byte[] frame;
@@ -350,7 +354,8 @@ public final class ZmqTransport implements AutoCloseable {
             enqueue(new FailRequest(to, requestId, "cannot encode: " + e.getMessage()));
             return;
         }
-        boolean logLane = msg instanceof Message.Append || msg instanceof Message.Forward;
+        boolean logLane = msg instanceof Message.Append || msg instanceof Message.Forward
+                || msg instanceof Message.InstallSnapshot;
         enqueue(new Request(to, requestId, replyType, frame, timeoutNanos, logLane));
     }
 
@@ -367,7 +372,9 @@ public final class ZmqTransport implements AutoCloseable {
         else if (reply instanceof Message.HandOverAck a) requestId = a.requestId();
         else if (reply instanceof Message.AppendAck a) requestId = a.requestId();
         else if (reply instanceof Message.ForwardReply f) requestId = f.requestId();
-        else throw new IllegalArgumentException("only VoteResponse, HandOverAck, AppendAck and ForwardReply are answers, got "
+        else if (reply instanceof Message.InstallSnapshotAck a) requestId = a.requestId();
+        else throw new IllegalArgumentException("only VoteResponse, HandOverAck, AppendAck, ForwardReply and InstallSnapshotAck "
+                    + "are answers, got "
                     + (reply == null ? "null" : reply.type()));
         byte[] frame;
         try {
@@ -782,7 +789,8 @@ public final class ZmqTransport implements AutoCloseable {
             }
             Message m = d instanceof Decoded.Ok ok ? ok.message() : null;
             if (!(m instanceof Message.VoteRequest) && !(m instanceof Message.HandOver) && !(m instanceof Message.Preempt)
-                    && !(m instanceof Message.Append) && !(m instanceof Message.Forward)) {
+                    && !(m instanceof Message.Append) && !(m instanceof Message.Forward)
+                    && !(m instanceof Message.InstallSnapshot)) {
                 drop(TransportDrop.MISPLACED, describe(d) + " on the request port");
                 answerError(envelope, TransportDrop.MISPLACED.name());
                 continue;
@@ -1090,6 +1098,8 @@ public final class ZmqTransport implements AutoCloseable {
         if (m instanceof Message.AppendAck a) return a.requestId();
         if (m instanceof Message.Forward f) return f.requestId();
         if (m instanceof Message.ForwardReply f) return f.requestId();
+        if (m instanceof Message.InstallSnapshot x) return x.requestId();
+        if (m instanceof Message.InstallSnapshotAck a) return a.requestId();
         return -1;
     }
 
