@@ -34,7 +34,7 @@ final class ConfigBinder {
 
     private static final List<String> TOP_KEYS = List.of("cluster", "node", "bind", "security", "peers", "timing",
             "command", "hooks", "state_dir", "control_socket", "kv", "log_level", "metrics", "self_fence");
-    private static final List<String> KV_KEYS = List.of("max_bytes");
+    private static final List<String> KV_KEYS = List.of("max_bytes", "snapshot_entries");
     private static final List<String> METRICS_KEYS = List.of("listen");
     private static final List<String> SELF_FENCE_KEYS = List.of("mode", "device");
     private static final List<String> PEER_KEYS = List.of("id", "host", "port", "priority", "public_key");
@@ -494,25 +494,29 @@ final class ConfigBinder {
     }
 
     private KvConfig kv(Fields top) {
-        Fields kf = r.section(top, "kv", KV_KEYS, "a mapping with max_bytes: SIZE");
+        Fields kf = r.section(top, "kv", KV_KEYS, "a mapping with max_bytes: SIZE and snapshot_entries: N");
         if (kf == null) return null;
         if (kf.absent) return KvConfig.defaults();
         String expected = "a size such as 512KiB, 64MiB or 1GiB";
         String s = r.string(kf, "max_bytes", KvConfig.formatSize(KvConfig.DEFAULT_MAX_BYTES), expected);
-        if (s == null) return null;
-        if (!kf.has("max_bytes")) return KvConfig.defaults();
-        long bytes;
-        try {
-            bytes = KvConfig.parseSize(s.trim());
-        } catch (IllegalArgumentException e) {
-            r.problem(kf.value("max_bytes"), kf.keyPath("max_bytes"), "must be " + expected + ": " + e.getMessage());
-            return null;
+        Integer entries = r.integer(kf, "snapshot_entries", KvConfig.DEFAULT_SNAPSHOT_ENTRIES,
+                KvConfig.MIN_SNAPSHOT_ENTRIES, KvConfig.MAX_SNAPSHOT_ENTRIES,
+                "a whole number of log entries from " + KvConfig.MIN_SNAPSHOT_ENTRIES + " to " + KvConfig.MAX_SNAPSHOT_ENTRIES);
+        if (s == null || entries == null) return null;
+        long bytes = KvConfig.DEFAULT_MAX_BYTES;
+        if (kf.has("max_bytes")) {
+            try {
+                bytes = KvConfig.parseSize(s.trim());
+            } catch (IllegalArgumentException e) {
+                r.problem(kf.value("max_bytes"), kf.keyPath("max_bytes"), "must be " + expected + ": " + e.getMessage());
+                return null;
+            }
+            if (bytes < KvConfig.MIN_MAX_BYTES) {
+                r.problem(kf.value("max_bytes"), kf.keyPath("max_bytes"), "must be at least 1KiB");
+                return null;
+            }
         }
-        if (bytes < KvConfig.MIN_MAX_BYTES) {
-            r.problem(kf.value("max_bytes"), kf.keyPath("max_bytes"), "must be at least 1KiB");
-            return null;
-        }
-        return new KvConfig(bytes);
+        return new KvConfig(bytes, entries);
     }
 
     private Path controlSocket(Fields top) {

@@ -107,6 +107,7 @@ public final class ConfigPrinter {
         out.add("control_socket: " + path(c.controlSocket()));
         out.add("kv:");
         out.add("  max_bytes: " + KvConfig.formatSize(c.kv().maxBytes()));
+        out.add("  snapshot_entries: " + c.kv().snapshotEntries());
         out.add("log_level: " + scalar(c.logLevel()));
         if (c.metrics() == null) {
             out.add("# metrics: off");

@@ -94,6 +94,7 @@ class ConfigPrinterTest {
                 control_socket: /run/quorumd/control.sock
                 kv:
                   max_bytes: 64MiB
+                  snapshot_entries: 10000
                 log_level: info
                 # metrics: off
                 self_fence:

@@ -49,9 +49,28 @@ class KvConfigTest {
                 ConfigFiles.error(dir, ConfigFiles.MINIMAL + "kv:\n  max_bytes: 12\n"));
         assertEquals(at(11, 14, "kv.max_bytes: must be a size such as 512KiB, 64MiB or 1GiB: at most 1TiB (got 2048GiB)"),
                 ConfigFiles.error(dir, ConfigFiles.MINIMAL + "kv:\n  max_bytes: 2048GiB\n"));
-        assertEquals(at(11, 3, "kv.size: unknown key; expected one of max_bytes (got size)"),
+        assertEquals(at(11, 3, "kv.size: unknown key; expected one of max_bytes, snapshot_entries (got size)"),
                 ConfigFiles.error(dir, ConfigFiles.MINIMAL + "kv:\n  size: 1MiB\n"));
         assertThrows(IllegalArgumentException.class, () -> new KvConfig(10));
+    }
+
+    @Test
+    void snapshotEntriesDefaultsTo10000AndIsBoundCheckedAndPrinted() throws Exception {
+        Config d = ConfigFiles.load(dir, ConfigFiles.MINIMAL);
+        assertEquals(10_000, d.kv().snapshotEntries());
+        assertEquals(io.quorumd.core.SnapshotPolicy.DEFAULT, d.kv().snapshotPolicy());
+        Config c = ConfigFiles.load(dir, ConfigFiles.MINIMAL + "kv:\n  snapshot_entries: 20\n");
+        assertEquals(20, c.kv().snapshotEntries());
+        assertEquals(64L << 20, c.kv().maxBytes());
+        assertEquals(new io.quorumd.core.SnapshotPolicy(20, 64L << 20), c.kv().snapshotPolicy());
+        String yaml = ConfigPrinter.toYaml(c);
+        assertTrue(yaml.contains("\nkv:\n  max_bytes: 64MiB\n  snapshot_entries: 20\n"), yaml);
+        assertEquals(c.kv(), ConfigFiles.load(dir, yaml).kv());
+        assertEquals(at(11, 21, "kv.snapshot_entries: must be a whole number of log entries from 1 to 1000000000 (got 0)"),
+                ConfigFiles.error(dir, ConfigFiles.MINIMAL + "kv:\n  snapshot_entries: 0\n"));
+        assertTrue(ConfigFiles.error(dir, ConfigFiles.MINIMAL + "kv:\n  snapshot_entries: lots\n")
+                .contains("kv.snapshot_entries: must be a whole number"));
+        assertThrows(IllegalArgumentException.class, () -> new KvConfig(1 << 20, 0));
     }
 
     @Test
