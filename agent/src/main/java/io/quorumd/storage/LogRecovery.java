@@ -27,7 +27,7 @@ final class LogRecovery {
     private static final Pattern SEGMENT_NAME = Pattern.compile("segment-([0-9]{20})\\.log");
 
     /** The checked segments by first index, the entries after the base, and what was repaired or noticed. */
-    record Recovered(TreeMap<Long, Segment> segments, List<LogEntry> entries, List<String> notes) {
+    record Recovered(TreeMap<Long, Segment> segments, List<LogEntry> entries, List<String> notes, long termAtBase) {
     }
 
     private LogRecovery() {
@@ -45,6 +45,7 @@ final class LogRecovery {
         }
         TreeMap<Long, Segment> segments = new TreeMap<>();
         List<LogEntry> loaded = new ArrayList<>();
+        long termAtBase = 0;
         Segment prev = null;
         boolean changedDir = false;
         for (Map.Entry<Long, Path> f : files.entrySet()) {
@@ -81,7 +82,10 @@ final class LogRecovery {
             Segment seg = new Segment(scan.firstIndex(), path, scan.lastIndex(),
                     scan.entries().isEmpty() && prev != null ? prev.lastTerm : scan.lastTerm(), scan.validBytes());
             segments.put(seg.firstIndex, seg);
-            for (LogEntry e : scan.entries()) if (e.index() > baseIndex) loaded.add(e);
+            for (LogEntry e : scan.entries()) {
+                if (e.index() > baseIndex) loaded.add(e);
+                else if (e.index() == baseIndex) termAtBase = e.term();
+            }
             prev = seg;
         }
         // wholly covered by the snapshot: a compaction the crash interrupted. An empty last segment
@@ -95,6 +99,8 @@ final class LogRecovery {
                     + baseIndex : ": the snapshot at index " + baseIndex + " covers it (an interrupted compaction)"));
         }
         if (changedDir) disk.fsyncDirectory(dir);
-        return new Recovered(segments, loaded, notes);
+        // the entry at the base counts only while a segment holding it stays
+        if (segments.isEmpty() || segments.firstKey() > baseIndex) termAtBase = 0;
+        return new Recovered(segments, loaded, notes, termAtBase);
     }
 }

@@ -38,9 +38,10 @@ public final class LogStorage implements Closeable {
     /**
      * An opened log: the storage, the entries after the snapshot base in order, and what open
      * repaired or noticed (a truncated torn tail, an interrupted compaction finished), for the
-     * caller to log.
+     * caller to log; {@code termAtBase} is the term of the stored entry at the snapshot base, 0 when
+     * the log does not hold it (it starts right after the base, or is empty).
      */
-    public record Opened(LogStorage storage, List<LogEntry> entries, List<String> notes) {
+    public record Opened(LogStorage storage, List<LogEntry> entries, List<String> notes, long termAtBase) {
         public Opened {
             entries = List.copyOf(entries);
             notes = List.copyOf(notes);
@@ -109,7 +110,7 @@ public final class LogStorage implements Closeable {
             throw e;
         }
         s.durableIndex = s.nextIndex - 1;
-        return new Opened(s, r.entries(), r.notes());
+        return new Opened(s, r.entries(), r.notes(), r.termAtBase());
     }
 
     /** The index the next appended entry must have. */

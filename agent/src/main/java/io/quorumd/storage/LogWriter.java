@@ -24,25 +24,40 @@ import java.util.function.Consumer;
  * {@code LogPersisted(seq)} for each of them, in sequence order. Writes that queue up during an
  * fsync go into the next batch: under load, one fsync covers many client writes.
  *
- * <p><b>Failure.</b> A failed write, truncation or fsync acknowledges nothing: neither the batch
- * nor anything after it (the storage refuses further use; after a failed fsync what reached the disk
- * is unknown until the agent restarts and reopens the log). The failure is logged as an error,
- * counted ({@link #failures}) and kept as {@link #lastError} for {@code quorumd status}; the core
- * never hears that the entries are durable, so this node neither acknowledges them to a master nor
- * counts them for a commit, and the client requests waiting on them fail ("outcome unknown") at
- * their deadline.
+ * <p><b>Compaction.</b> {@link Effect.CompactLog} goes through the same queue, so it runs in order
+ * after the writes issued before it: the segments a durable snapshot covers are deleted
+ * ({@link LogStorage#compactPrefix}), every stored entry with {@code discardAll}. It is never
+ * acknowledged; a failed one leaves the storage unusable like a failed write.
+ *
+ * <p><b>Failure.</b> A failed write, truncation, compaction or fsync acknowledges nothing of its
+ * batch: each of its writes is answered with {@link Event.LogPersistFailed}, and so is every later
+ * one (after a failed fsync what reached the disk is unknown until the log is reopened), until the
+ * core's rewrite comes: a write whose {@code truncateFrom} is at or below the stored last index + 1.
+ * Then the writer reopens the log (reading it back and checking it, as at start, with the base of the
+ * last compaction), truncates from there, appends and syncs. The failure is logged as an error,
+ * counted ({@link #failures}) and kept as {@link #lastError} for {@code quorumd status} until a
+ * rewrite succeeds.
  */
 public final class LogWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LogWriter.class);
     private static final long SLOW_BATCH_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     private static final long CLOSE_WAIT_MILLIS = 10_000;
 
-    private final LogStorage storage;
+    /** Opens the log again after a failure, with the snapshot base {@code baseIndex}. */
+    @FunctionalInterface
+    public interface Reopen {
+        LogStorage open(long baseIndex) throws IOException;
+    }
+
+    private LogStorage storage;   // the writer thread's (and close()'s once it ended)
+    private final Reopen reopen;
+    private long baseIndex;       // the last compaction's index: what a reopen drops
+    private boolean broken;       // the writer thread's: every write fails until the core's rewrite reopens
     private final Consumer<Event> sink;
     private final Thread thread;
     private final Object lock = new Object();
     // guarded by lock
-    private final List<Effect.PersistLog> queue = new ArrayList<>();
+    private final List<Effect> queue = new ArrayList<>();
     private long lastSubmitted = Long.MIN_VALUE;
     private boolean closing;
 
@@ -57,7 +72,23 @@ public final class LogWriter implements AutoCloseable {
      * @param sink receives {@link Event.LogPersisted} on the writer thread: it should only enqueue
      */
     public LogWriter(LogStorage storage, Consumer<Event> sink) {
+        this(storage, 0, base -> {
+            throw new IOException("this log writer cannot reopen its log");
+        }, sink);
+    }
+
+    /**
+     * Starts the writer thread over an opened storage (which it then owns and closes).
+     *
+     * @param baseIndex the snapshot base the storage was opened with
+     * @param reopen    opens the log again after a failure (the core's rewrite)
+     * @param sink      receives {@link Event.LogPersisted} and {@link Event.LogPersistFailed} on the
+     *                  writer thread: it should only enqueue
+     */
+    public LogWriter(LogStorage storage, long baseIndex, Reopen reopen, Consumer<Event> sink) {
         this.storage = storage;
+        this.baseIndex = baseIndex;
+        this.reopen = reopen;
         this.sink = sink;
         this.thread = new Thread(this::run, "quorumd-log-writer");
         thread.setDaemon(true);
@@ -83,12 +114,21 @@ public final class LogWriter implements AutoCloseable {
         }
     }
 
+    /** Queues {@code c}, to run after the writes submitted before it, and returns at once. */
+    public void compact(Effect.CompactLog c) {
+        synchronized (lock) {
+            if (closing) return;   // compaction is never needed: recovery compacts to the snapshot
+            queue.add(c);
+            lock.notifyAll();
+        }
+    }
+
     /** The writer thread (for the agent's watch over its threads). */
     public Thread thread() {
         return thread;
     }
 
-    /** True unless a write failed (then nothing is acknowledged until the agent restarts). */
+    /** True unless a write failed (then nothing is acknowledged until the core's rewrite succeeds). */
     public boolean healthy() {
         return lastError == null;
     }
@@ -98,7 +138,7 @@ public final class LogWriter implements AutoCloseable {
         return lastError;
     }
 
-    /** Failed batches (at most one: after it the storage refuses further use, and later batches are refused). */
+    /** Failed batches (a failed write, compaction or fsync, and each batch refused until the core's rewrite). */
     public long failures() {
         return failures.get();
     }
@@ -130,14 +170,14 @@ public final class LogWriter implements AutoCloseable {
             return;
         }
         try {
-            storage.close();
+            if (storage != null) storage.close();
         } catch (IOException e) {
             log.warn("closing the log: {}", e.toString());
         }
     }
 
     private void run() {
-        List<Effect.PersistLog> batch = new ArrayList<>();
+        List<Effect> batch = new ArrayList<>();
         while (true) {
             synchronized (lock) {
                 while (queue.isEmpty() && !closing) {
@@ -156,36 +196,100 @@ public final class LogWriter implements AutoCloseable {
         }
     }
 
-    private void write(List<Effect.PersistLog> batch) {
-        long first = batch.get(0).seq();
-        long last = batch.get(batch.size() - 1).seq();
-        if (lastError != null) {
-            log.error("log writes {}..{} not made: the log cannot be written since: {}", first, last, lastError);
-            return;
-        }
+    private void write(List<Effect> batch) {
+        List<Effect.PersistLog> writes = new ArrayList<>();
+        for (Effect e : batch) if (e instanceof Effect.PersistLog p) writes.add(p);
         long t0 = System.nanoTime();
+        String failed = null;
+        int done = 0;
+        int refused = 0;   // writes refused while broken, before the core's rewrite in this batch
+        String before = lastError;
         try {
-            for (Effect.PersistLog p : batch) {
-                if (p.truncateFrom() > 0) storage.truncateSuffix(p.truncateFrom());
-                List<LogEntry> entries = p.entries();
-                if (!entries.isEmpty()) storage.append(entries);
+            for (Effect e : batch) {
+                if (e instanceof Effect.CompactLog c) {
+                    compactNow(c);
+                } else {
+                    Effect.PersistLog p = (Effect.PersistLog) e;
+                    if (broken && !rewrite(p)) {
+                        refused++;
+                        done++;
+                        continue;
+                    }
+                    if (p.truncateFrom() > 0) storage.truncateSuffix(p.truncateFrom());
+                    List<LogEntry> entries = p.entries();
+                    if (!entries.isEmpty()) storage.append(entries);
+                }
+                done++;
             }
-            storage.sync();   // one fsync for the whole batch
+            if (!broken && !writes.isEmpty()) storage.sync();   // one fsync for the whole batch
         } catch (IOException | RuntimeException e) {
-            String reason = e.getMessage() == null ? e.toString() : e.getMessage();
-            lastError = reason;
-            failures.incrementAndGet();
-            log.error("the replicated log cannot be written ({}; writes {}..{}): this node acknowledges no log entry "
-                    + "from now on; restart the agent once the disk is fixed (it reopens and checks the log)", reason,
-                    first, last);
+            failed = e.getMessage() == null ? e.toString() : e.getMessage();
+            broken = true;
+        }
+        if (broken) {
+            if (failed != null) {
+                lastError = failed;
+                log.error("the replicated log cannot be written ({}): this node acknowledges no log entry until the "
+                        + "core rewrites its log and the writer reopens it", failed);
+            }
+            if (!writes.isEmpty()) {
+                failures.incrementAndGet();
+                if (failed == null)
+                    log.warn("log writes {}..{} not made: the log cannot be written since: {}", writes.get(0).seq(),
+                            writes.get(writes.size() - 1).seq(), lastError);
+            }
+            String reason = lastError;
+            // the compactions after the failure are skipped: a reopen drops what they would have
+            for (int k = done; k < batch.size(); k++)
+                if (batch.get(k) instanceof Effect.CompactLog c) baseIndex = Math.max(baseIndex, c.upToIndex());
+            for (Effect.PersistLog p : writes) deliver(new Event.LogPersistFailed(p.seq(), reason));
             return;
         }
+        for (Effect.PersistLog p : writes.subList(0, refused)) deliver(new Event.LogPersistFailed(p.seq(), before));
+        writes = writes.subList(refused, writes.size());
+        if (writes.isEmpty()) return;
         long took = System.nanoTime() - t0;
         batches.incrementAndGet();
-        writes.addAndGet(batch.size());
+        this.writes.addAndGet(writes.size());
         if (took > SLOW_BATCH_NANOS)
-            log.warn("writing {} log batch(es) took {} ms (fsync); commits wait for it", batch.size(), took / 1_000_000);
-        for (Effect.PersistLog p : batch) deliver(new Event.LogPersisted(p.seq()));
+            log.warn("writing {} log batch(es) took {} ms (fsync); commits wait for it", writes.size(), took / 1_000_000);
+        for (Effect.PersistLog p : writes) deliver(new Event.LogPersisted(p.seq()));
+    }
+
+    private void compactNow(Effect.CompactLog c) throws IOException {
+        baseIndex = Math.max(baseIndex, c.upToIndex());
+        if (broken) return;   // a reopen compacts to baseIndex
+        int deleted = storage.compactPrefix(c.upToIndex());
+        // discardAll: the stored entries after it do not follow the installed snapshot either
+        if (c.discardAll() && storage.lastIndex() > c.upToIndex()) storage.truncateSuffix(c.upToIndex() + 1);
+        if (deleted > 0 || c.discardAll())
+            log.info("log compacted up to index {}{}: {} segment(s) deleted", c.upToIndex(),
+                    c.discardAll() ? " (every stored entry: a snapshot from the master replaced it)" : "", deleted);
+    }
+
+    /**
+     * While broken: is {@code p} the core's rewrite (its truncation at or below the stored last index +
+     * 1 of the reopened log)? Reopens the log to see; false (the write fails) when it is not.
+     */
+    private boolean rewrite(Effect.PersistLog p) throws IOException {
+        if (p.truncateFrom() <= 0) return false;
+        try {
+            if (storage != null) storage.close();
+        } catch (IOException e) {
+            log.warn("closing the failed log: {}", e.toString());
+        }
+        storage = null;
+        LogStorage s = reopen.open(baseIndex);
+        if (p.truncateFrom() > s.lastIndex() + 1) {
+            s.close();
+            return false;
+        }
+        storage = s;
+        broken = false;
+        lastError = null;
+        log.info("the replicated log is reopened (it ends at index {}); rewriting it from index {}", s.lastIndex(),
+                p.truncateFrom());
+        return true;
     }
 
     private void deliver(Event e) {

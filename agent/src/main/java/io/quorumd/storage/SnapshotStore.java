@@ -34,7 +34,9 @@ public final class SnapshotStore {
     static final int HEADER_BYTES = 8 + 4 + 8 + 8 + 8;
     static final int MAX_DATA_BYTES = Integer.MAX_VALUE - HEADER_BYTES - 4 - 16;
     private static final Pattern NAME = Pattern.compile("snapshot-([0-9]{1,19})-([0-9]{1,19})");
-    private static final Pattern TMP_NAME = Pattern.compile("snapshot-[0-9]{1,19}-[0-9]{1,19}\\.tmp");
+    private static final Pattern TMP_NAME = Pattern.compile("snapshot-[0-9]{1,19}-[0-9]{1,19}\\.(tmp|recv)");
+    /** The suffix of a snapshot being received from the master, chunk by chunk (removed at start). */
+    public static final String RECEIVING_SUFFIX = ".recv";
 
     /** The state machine's bytes after applying entries up to {@code index} (of term {@code term}). */
     public record Snapshot(long index, long term, byte[] data) {
@@ -109,7 +111,7 @@ public final class SnapshotStore {
                 if (TMP_NAME.matcher(name).matches()) {
                     disk.delete(p);
                     removed = true;
-                    notes.add("removed " + p + " left by an interrupted snapshot write (it was never used)");
+                    notes.add("removed " + p + " left by an interrupted snapshot write or transfer (it was never used)");
                 } else if (NAME.matcher(name).matches()) {
                     candidates.add(p);
                 } else {
@@ -145,27 +147,64 @@ public final class SnapshotStore {
      * survives a crash, and the log segments it covers may be compacted.
      */
     public void store(Snapshot s) throws IOException {
-        Path file = dir.resolve(fileName(s.index(), s.term()));
+        store(s, false);
+    }
+
+    /**
+     * Writes {@code s} durably; then deletes the older snapshots, all of them, or with
+     * {@code keepPrevious} all but the newest of them (the agent's: a transfer of the previous
+     * snapshot may still be under way until the core has heard of the new one).
+     */
+    public void store(Snapshot s, boolean keepPrevious) throws IOException {
         Path tmp = dir.resolve(fileName(s.index(), s.term()) + ".tmp");
         writeTemp(tmp, s);
+        install(tmp, s.index(), s.term(), keepPrevious);
+    }
+
+    /**
+     * Makes the written and fsynced file {@code from} (a snapshot whose header and checksum were
+     * checked) the snapshot {@code index}, {@code term}: renames it into place, fsyncs the directory,
+     * then deletes the older snapshots (all but the newest of them with {@code keepPrevious}).
+     */
+    void install(Path from, long index, long term, boolean keepPrevious) throws IOException {
+        Path file = dir.resolve(fileName(index, term));
         try {
-            disk.rename(tmp, file);
+            disk.rename(from, file);
         } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw new IOException("cannot rename " + tmp + " to " + file + ": " + StateFile.describe(e), e);
+            Files.deleteIfExists(from);
+            throw new IOException("cannot rename " + from + " to " + file + ": " + StateFile.describe(e), e);
         }
         disk.fsyncDirectory(dir);
-        boolean removed = false;
+        List<Path> older = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "snapshot-*")) {
             for (Path p : ds) {
                 Matcher m = NAME.matcher(p.getFileName().toString());
-                if (m.matches() && !p.equals(file) && nameIndex(p) <= s.index()) {
-                    disk.delete(p);
-                    removed = true;
-                }
+                if (m.matches() && !p.equals(file) && nameIndex(p) <= index) older.add(p);
             }
         }
-        if (removed) disk.fsyncDirectory(dir);
+        older.sort(Comparator.comparingLong(SnapshotStore::nameIndex));
+        if (keepPrevious && !older.isEmpty()) older.remove(older.size() - 1);
+        for (Path p : older) disk.delete(p);
+        if (!older.isEmpty()) disk.fsyncDirectory(dir);
+    }
+
+    /** The file of snapshot {@code index}, {@code term} (it may not exist). */
+    public Path path(long index, long term) {
+        return dir.resolve(fileName(index, term));
+    }
+
+    /** The file a snapshot being received is written to until it is complete. */
+    public Path receivingPath(long index, long term) {
+        return dir.resolve(fileName(index, term) + RECEIVING_SUFFIX);
+    }
+
+    /**
+     * Reads and checks the stored snapshot {@code index}, {@code term}.
+     *
+     * @throws java.nio.file.NoSuchFileException it is not held (any more)
+     */
+    public Snapshot read(long index, long term) throws LogCorruptException, IOException {
+        return read(path(index, term), index, term);
     }
 
     /** Writes and fsyncs the temporary file, without renaming it (a crash right after this leaves only it). */
@@ -198,6 +237,11 @@ public final class SnapshotStore {
 
     /** Reads and checks one snapshot file. */
     Snapshot read(Path p) throws LogCorruptException, IOException {
+        return read(p, nameIndex(p), nameTerm(p));
+    }
+
+    /** Reads and checks a snapshot file that must hold snapshot {@code expectIndex}, {@code expectTerm}. */
+    Snapshot read(Path p, long expectIndex, long expectTerm) throws LogCorruptException, IOException {
         long size = Files.size(p);
         if (size > HEADER_BYTES + (long) MAX_DATA_BYTES + 4)
             throw new LogCorruptException(p, 0, "it is " + size + " bytes, larger than any snapshot");
@@ -222,9 +266,9 @@ public final class SnapshotStore {
         if (length != all.length - HEADER_BYTES - 4)
             throw new LogCorruptException(p, 28, "its header says " + length + " bytes of data, the file holds "
                     + (all.length - HEADER_BYTES - 4));
-        if (index != nameIndex(p) || term != nameTerm(p))
+        if (index != expectIndex || term != expectTerm)
             throw new LogCorruptException(p, 12, "its header says index " + index + ", term " + term
-                    + ", its name says index " + nameIndex(p) + ", term " + nameTerm(p));
+                    + ", its name says index " + expectIndex + ", term " + expectTerm);
         if (index < 1 || term < 1)
             throw new LogCorruptException(p, 12, "its index " + index + " or term " + term + " is below 1");
         return new Snapshot(index, term, Arrays.copyOfRange(all, HEADER_BYTES, all.length - 4));

@@ -103,12 +103,26 @@ class LogWriterTest {
         again.storage().close();
     }
 
+    private static Event next(LinkedBlockingQueue<Event> q) throws InterruptedException {
+        Event ev = q.poll(10, TimeUnit.SECONDS);
+        assertNotNull(ev, "an answer in time");
+        return ev;
+    }
+
+    private LogStorage reopen(long base) throws java.io.IOException {
+        try {
+            return LogStorage.open(dir, base, LogStorage.DEFAULT_SEGMENT_BYTES).storage();
+        } catch (LogCorruptException e) {
+            throw new java.io.IOException(e);
+        }
+    }
+
     @Test
-    void aFailedFsyncAcknowledgesNothingThenOrLater() throws Exception {
+    void aFailedFsyncAcknowledgesNothingThenOrLaterUntilTheCoresRewrite() throws Exception {
         FaultyDisk disk = new FaultyDisk();
         LogStorage storage = LogStorage.open(dir, 0, LogStorage.DEFAULT_SEGMENT_BYTES, disk).storage();
         LinkedBlockingQueue<Event> acks = new LinkedBlockingQueue<>();
-        LogWriter w = new LogWriter(storage, acks::add);
+        LogWriter w = new LogWriter(storage, 0, this::reopen, acks::add);
         try {
             w.submit(new Effect.PersistLog(1, 0, List.of(e(1, 1))));
             assertEquals(1, take(acks));
@@ -116,15 +130,64 @@ class LogWriterTest {
             assertNull(w.lastError());
             disk.failNext(FaultyDisk.Op.FORCE, "");
             w.submit(new Effect.PersistLog(2, 0, List.of(e(2, 1))));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (w.healthy() && System.nanoTime() < deadline) Thread.sleep(5);
+            Event f2 = next(acks);
+            assertEquals(new Event.LogPersistFailed(2, w.lastError()), f2);
             assertFalse(w.healthy());
             assertTrue(w.lastError().contains(FaultyDisk.EIO), w.lastError());
             assertEquals(1, w.failures());
+            // not the core's rewrite (no truncation, or one past the stored end + 1): refused too
             w.submit(new Effect.PersistLog(3, 0, List.of(e(3, 1))));
-            assertNull(acks.poll(300, TimeUnit.MILLISECONDS), "no acknowledgement after a failed fsync");
+            assertTrue(next(acks) instanceof Event.LogPersistFailed x && x.seq() == 3);
+            w.submit(new Effect.PersistLog(4, 5, List.of(e(5, 1))));
+            assertTrue(next(acks) instanceof Event.LogPersistFailed x && x.seq() == 4);
+            assertFalse(w.healthy());
+            // the rewrite from the durable index + 1: the log is reopened, cut, written and synced
+            w.submit(new Effect.PersistLog(5, 2, List.of(e(2, 2), e(3, 2))));
+            assertEquals(new Event.LogPersisted(5), next(acks));
+            assertTrue(w.healthy());
+            assertNull(w.lastError());
+            w.submit(new Effect.PersistLog(6, 0, List.of(e(4, 2))));
+            assertEquals(new Event.LogPersisted(6), next(acks));
         } finally {
             w.close();
         }
+        LogStorage.Opened again = LogStorage.open(dir, 0, LogStorage.DEFAULT_SEGMENT_BYTES);
+        assertEquals(List.of(e(1, 1), e(2, 2), e(3, 2), e(4, 2)), again.entries());
+        again.storage().close();
+    }
+
+    @Test
+    void compactionRunsInOrderAfterTheWritesBeforeItAndDiscardAllEmptiesTheLog() throws Exception {
+        LinkedBlockingQueue<Event> acks = new LinkedBlockingQueue<>();
+        long segBytes = 200;   // a few entries per segment
+        LogStorage storage = LogStorage.open(dir, 0, segBytes).storage();
+        LogWriter w = new LogWriter(storage, 0, this::reopen, acks::add);
+        try {
+            List<LogEntry> batch = new ArrayList<>();
+            for (int i = 1; i <= 30; i++) batch.add(e(i, 1));
+            w.submit(new Effect.PersistLog(1, 0, batch));
+            w.compact(new Effect.CompactLog(20, 1, false));
+            assertEquals(1, take(acks));
+            w.submit(new Effect.PersistLog(2, 0, List.of(e(31, 1))));
+            assertEquals(2, take(acks));
+            List<Path> files;
+            try (var s = java.nio.file.Files.list(dir.resolve(LogStorage.DIR_NAME))) {
+                files = s.sorted().toList();
+            }
+            LogStorage.Opened o = LogStorage.open(dir, 20, segBytes);
+            assertTrue(o.entries().get(0).index() == 21 && o.entries().get(o.entries().size() - 1).index() == 31,
+                    o.entries().toString());
+            o.storage().close();
+            assertTrue(files.size() < 10, "segments wholly at or below 20 are gone: " + files);
+            // a snapshot at 40 from the master replaced a log that did not match it: every entry goes
+            w.compact(new Effect.CompactLog(25, 1, true));
+            w.submit(new Effect.PersistLog(3, 0, List.of(e(26, 3))));
+            assertEquals(3, take(acks));
+        } finally {
+            w.close();
+        }
+        LogStorage.Opened again = LogStorage.open(dir, 25, segBytes);
+        assertEquals(List.of(e(26, 3)), again.entries());
+        again.storage().close();
     }
 }
