@@ -63,6 +63,10 @@ public final class Agent {
     private final Persister persister;
     /** The replicated log's writer (group commit) and the store's side of the loop. */
     private final LogWriter logWriter;
+    private final io.quorumd.storage.SnapshotWriter snapshots;
+    private final java.util.concurrent.atomic.AtomicLong snapshotsInstalled = new java.util.concurrent.atomic.AtomicLong();
+    /** Set on the loop when the store cannot go on (a snapshot to restore is missing or damaged): the agent stops. */
+    private String storeFailure;
     private final KvAgent kv;
     private final Handler handler = new Handler();
     private final Supervisor supervisor;
@@ -105,7 +109,7 @@ public final class Agent {
     private record PendingStepDown(CompletableFuture<Reply> reply, long sinceNanos) {}
 
     Agent(Config config, NodeConfig nodeConfig, Node node, long bootId, Inbox inbox, DropCounters drops, ZmqTransport transport,
-          Persister persister, LogWriter logWriter, KvMachine kvMachine, Supervisor supervisor, SdNotify sd,
+          Persister persister, LogWriter logWriter, io.quorumd.storage.SnapshotWriter snapshots, KvMachine kvMachine, Supervisor supervisor, SdNotify sd,
           StateDirLock lock, String bindDescription, long startedNanos) {
         this.config = config;
         this.nodeConfig = nodeConfig;
@@ -120,6 +124,7 @@ public final class Agent {
         this.transport = transport;
         this.persister = persister;
         this.logWriter = logWriter;
+        this.snapshots = snapshots;
         this.supervisor = supervisor;
         this.sd = sd;
         this.lock = lock;
@@ -208,6 +213,12 @@ public final class Agent {
                 () -> kv.figures().sizeBytes());
         m.gauge("quorumd_kv_max_bytes", "kv.max_bytes, the store's size limit", () -> kv.machine().limits().maxBytes());
         m.gauge("quorumd_kv_keys", "keys in the key-value store", () -> kv.figures().keys());
+        m.counter("quorumd_snapshots_taken", "snapshots of the store taken and made durable by this agent run "
+                + "(the log up to each is compacted)", snapshots::taken);
+        m.counter("quorumd_snapshots_installed", "snapshots received from the master and installed in the store "
+                + "by this agent run (a follower too far behind the master's log catches up so)", snapshotsInstalled::get);
+        m.gauge("quorumd_snapshot_index", "the index of the newest snapshot held in state_dir (0: none)",
+                snapshots::currentIndex);
         m.gauge("quorumd_log_applied_index", "the replicated log's last entry applied to the store on this node",
                 () -> kv.figures().appliedIndex());
         this.metrics = m;
@@ -343,6 +354,7 @@ public final class Agent {
     private boolean afterEvent(long now) {
         String why = threads.check(now);
         if (why == null) why = inbox.failure();
+        if (why == null) why = storeFailure;
         if (why != null) {
             fatal = why;
             return false;   // and no more watchdog pings
@@ -398,6 +410,7 @@ public final class Agent {
         close(transport);
         close(persister);
         close(logWriter);
+        close(snapshots);
         close(lock);
     }
 
@@ -611,31 +624,63 @@ public final class Agent {
             kv.onClientFailed(e);
         }
 
-        // Snapshots (issue 14): the core's side exists, the agent's is not wired yet (see Effect's javadoc).
+        // Snapshots: the agent's side of Effect's TakeSnapshot, CompactLog, SendSnapshot,
+        // StoreSnapshotChunk and RestoreSnapshot (the simulator's SimAgent does the same).
 
         @Override
         public void takeSnapshot(Effect.TakeSnapshot e) {
-            throw new IllegalStateException("TakeSnapshot: snapshots are not wired yet");
+            KvMachine m = kv.machine();
+            if (m.appliedIndex() != e.index()) {
+                // effects are applied in order, so the store is exactly at the index: a core bug otherwise
+                String why = "the store has applied up to " + m.appliedIndex() + ", not " + e.index();
+                log.error("snapshot {} not taken: {}", e.index(), why);
+                inbox.offer(new Event.SnapshotFailed(e.index(), why));
+                return;
+            }
+            snapshots.take(e.index(), e.term(), m.snapshot());   // the bytes now; the disk on the writer's thread
         }
 
         @Override
         public void compactLog(Effect.CompactLog e) {
-            throw new IllegalStateException("CompactLog: snapshots are not wired yet");
+            logWriter.compact(e);   // in order after the log writes issued before it
         }
 
         @Override
         public void sendSnapshot(Effect.SendSnapshot e) {
-            throw new IllegalStateException("SendSnapshot: snapshots are not wired yet");
+            io.quorumd.core.Message.InstallSnapshot h = e.chunk();
+            io.quorumd.storage.SnapshotWriter.Chunk c = snapshots.readChunk(h.lastIndex(), h.lastTerm(), h.offset(),
+                    io.quorumd.core.Message.InstallSnapshot.MAX_CHUNK_BYTES);
+            if (c == null) {
+                inbox.offer(new Event.RequestFailed(e.to(), h.requestId(), "snapshot " + h.lastIndex()
+                        + " is no longer held (a newer one replaced it)"));
+                return;
+            }
+            if (h.offset() == 0) log.info("sending snapshot {} (term {}) to {}", h.lastIndex(), h.lastTerm(), e.to());
+            request(new Effect.Request(e.to(), h.withData(c.data(), c.last())));
         }
 
         @Override
         public void storeSnapshotChunk(Effect.StoreSnapshotChunk e) {
-            throw new IllegalStateException("StoreSnapshotChunk: snapshots are not wired yet");
+            snapshots.storeChunk(e);
         }
 
         @Override
         public void restoreSnapshot(Effect.RestoreSnapshot e) {
-            throw new IllegalStateException("RestoreSnapshot: snapshots are not wired yet");
+            KvMachine restored;
+            try {
+                io.quorumd.storage.SnapshotStore.Snapshot s = snapshots.load(e.index(), e.term());
+                restored = KvMachine.restore(s.data(), config.kv().limits());
+            } catch (Exception x) {
+                // the store cannot go on from here: stop (exit 1); the next start checks the snapshot
+                String why = "cannot install snapshot " + e.index() + " (term " + e.term() + ") in the store: " + x;
+                log.error("{}", why);
+                if (storeFailure == null) storeFailure = why;
+                return;
+            }
+            kv.restore(restored);
+            snapshotsInstalled.incrementAndGet();
+            log.info("installed the snapshot at index {} (term {}) from the master: {} keys, revision {}", e.index(),
+                    e.term(), restored.keyCount(), restored.revision());
         }
     }
 

@@ -20,12 +20,14 @@ import io.quorumd.core.Proof;
 import io.quorumd.core.TermState;
 import io.quorumd.fence.SelfFence;
 import io.quorumd.kv.KvMachine;
+import io.quorumd.log.LogEntry;
 import io.quorumd.log.RaftLog;
 import io.quorumd.storage.LogCorruptException;
 import io.quorumd.storage.LogStorage;
 import io.quorumd.storage.LogWriter;
 import io.quorumd.storage.Persister;
 import io.quorumd.storage.SnapshotStore;
+import io.quorumd.storage.SnapshotWriter;
 import io.quorumd.storage.StateDirLock;
 import io.quorumd.storage.StateFile;
 import io.quorumd.storage.StateFileException;
@@ -131,6 +133,7 @@ public final class AgentFactory {
             throw e;
         }
         node.recoverLog(stored.log());
+        node.snapshotPolicy(config.kv().snapshotPolicy());
 
         ResolvedBind bind;
         try {
@@ -155,7 +158,12 @@ public final class AgentFactory {
                 }, TransportOptions.defaults().withCurve(keys));
         Supervisor supervisor;
         Persister persister = new Persister(stateFile, inbox::offer);
-        LogWriter logWriter = new LogWriter(stored.storage(), inbox::offer);
+        Path stateDir = config.stateDir();
+        LogWriter logWriter = new LogWriter(stored.storage(), stored.baseIndex(),
+                base -> reopenLog(stateDir, base), inbox::offer);
+        io.quorumd.kv.KvLimits limits = config.kv().limits();
+        SnapshotWriter snapshots = new SnapshotWriter(new SnapshotStore(stateDir), stored.baseIndex(), stored.baseTerm(),
+                data -> KvMachine.restore(data, limits), inbox::offer);
         try {
             transport.start();
             supervisor = new Supervisor(commandSpec(config.command()), hookSpec(config.hooks()),
@@ -164,11 +172,12 @@ public final class AgentFactory {
             transport.close();
             persister.close();
             logWriter.close();
+            snapshots.close();
             lock.close();
             throw new StartupException(e.getMessage(), e);
         }
         Agent agent = new Agent(config, nodeConfig, node, bootId, inbox, drops, transport, persister, logWriter,
-                stored.machine(), supervisor, sd, lock,
+                snapshots, stored.machine(), supervisor, sd, lock,
                 io.quorumd.transport.Addresses.hostPort(bind.address(), config.self().port()), startedNanos);
         agent.attachSelfFence(SelfFence.create(config.selfFence(), nodeConfig.timing().leaseNanos(),
                 nodeConfig.timing().heartbeatNanos(), agent::selfFenceFailed));
@@ -178,6 +187,7 @@ public final class AgentFactory {
         ThreadWatch threads = agent.threads();
         threads.watch("state file writer", persister.thread());
         threads.watch("log writer", logWriter.thread());
+        threads.watch("snapshot writer", snapshots.thread());
         threads.watch("command spawner", supervisor.spawnerThread(), supervisor::runOnSpawner);
         // the transport does not expose its I/O thread; its name is documented (ZmqTransport's Threads)
         String ioName = "quorumd-transport-" + config.node();
@@ -204,7 +214,7 @@ public final class AgentFactory {
     }
 
     /** What {@link #openLog} recovered: the store as of the snapshot, the log's storage and its entries. */
-    record StoredLog(KvMachine machine, LogStorage storage, RaftLog log) {}
+    record StoredLog(KvMachine machine, LogStorage storage, RaftLog log, long baseIndex, long baseTerm) {}
 
     /**
      * Opens the replicated store's durable state, in this order: the newest valid snapshot (the
@@ -251,9 +261,37 @@ public final class AgentFactory {
             throw new StartupException("quorumd: cannot open the replicated log in " + dir + ": " + e.getMessage(), e);
         }
         for (String note : opened.notes()) log.warn("log: {}", note);
+        List<LogEntry> tail = opened.entries();
+        if (opened.termAtBase() != 0 && opened.termAtBase() != baseTerm) {
+            // the stored entries do not follow the snapshot (a snapshot installed from the master
+            // replaced a log that did not match it, and the compaction did not happen): they go
+            try {
+                LogStorage st = opened.storage();
+                st.compactPrefix(baseIndex);
+                if (st.lastIndex() > baseIndex) st.truncateSuffix(baseIndex + 1);
+            } catch (IOException e) {
+                try {
+                    opened.storage().close();
+                } catch (IOException ignored) {
+                    // the start fails anyway
+                }
+                throw new StartupException("quorumd: cannot drop the replicated log in " + dir.resolve(LogStorage.DIR_NAME)
+                        + " that does not follow the snapshot at index " + baseIndex + ": " + e.getMessage(), e);
+            }
+            log.warn("log: the stored entries do not follow the snapshot at index {} (term {}; the log holds that entry "
+                    + "with term {}): all {} of them after it dropped; the master sends what follows", baseIndex, baseTerm,
+                    opened.termAtBase(), tail.size());
+            tail = List.of();
+        } else if (baseIndex > 0) {
+            try {
+                opened.storage().compactPrefix(baseIndex);
+            } catch (IOException e) {
+                log.warn("log: cannot compact the log to the snapshot at index {} now: {}", baseIndex, e.getMessage());
+            }
+        }
         RaftLog raftLog;
         try {
-            raftLog = new RaftLog(baseIndex, baseTerm, opened.entries(), baseIndex);
+            raftLog = new RaftLog(baseIndex, baseTerm, tail, baseIndex);
         } catch (IllegalArgumentException e) {
             try {
                 opened.storage().close();
@@ -267,7 +305,20 @@ public final class AgentFactory {
             log.info("the replicated log holds entries {} to {} (term {}); they are applied again once committed",
                     raftLog.firstIndex(), raftLog.lastIndex(), raftLog.lastTerm());
         }
-        return new StoredLog(machine, opened.storage(), raftLog);
+        return new StoredLog(machine, opened.storage(), raftLog, baseIndex, baseTerm);
+    }
+
+    /** The log opened again after a failed write (the log writer's, on its thread), with its notes logged. */
+    private static LogStorage reopenLog(Path dir, long baseIndex) throws IOException {
+        LogStorage.Opened o;
+        try {
+            o = LogStorage.open(dir, baseIndex, LogStorage.DEFAULT_SEGMENT_BYTES);
+        } catch (LogCorruptException e) {
+            throw new IOException("the replicated log is corrupt: " + e.getMessage()
+                    + " (the agent refuses to start with it; see the start's message)", e);
+        }
+        for (String note : o.notes()) log.warn("log: {}", note);
+        return o.storage();
     }
 
     /**

@@ -71,7 +71,7 @@ final class KvAgent {
 
     private final String self;
     private final long bootId;
-    private final KvMachine kv;
+    private KvMachine kv;   // replaced when a snapshot from the master is installed
     private final Loop loop;
     private final long electionTimeoutNanos;
     private final long forwardTimeoutNanos;
@@ -404,6 +404,43 @@ final class KvAgent {
             if (change.revision() < w.fromRevision() || !w.selector().matches(change.key())) continue;
             if (!w.stream().send(KvOps.event(w.stream().id(), change))) it.remove();
         }
+    }
+
+    /**
+     * The store is replaced by {@code restored} (a snapshot from the master, Effect.RestoreSnapshot):
+     * each watch gets the changes it has not seen yet if the new store's history still holds them,
+     * or ends with the compacted error, as a watch started from that revision would.
+     */
+    void restore(KvMachine restored) {
+        kv = restored;
+        publish();
+        long rev = kv.revision();
+        List<Watcher> kept = new ArrayList<>();
+        for (Watcher w : watchers) {
+            WatchStream s = w.stream();
+            if (!s.open()) continue;
+            if (w.fromRevision() > rev) {
+                kept.add(w);
+                continue;
+            }
+            Changes c = kv.changesSince(w.fromRevision(), w.selector());
+            if (c instanceof Changes.Compacted x) {
+                s.end("{" + (s.id() != null ? "\"id\":" + s.id() + "," : "") + "\"exit\":" + KvOps.NOT_FOUND
+                        + ",\"error\":\"revision " + x.requested() + " is compacted; the oldest available is "
+                        + x.oldestAvailable() + "\"}\n");
+                continue;
+            }
+            boolean open = true;
+            for (Change ch : ((Changes.Events) c).changes()) {
+                if (!s.send(KvOps.event(s.id(), ch))) {
+                    open = false;
+                    break;
+                }
+            }
+            if (open) kept.add(new Watcher(w.selector(), rev + 1, s));
+        }
+        watchers.clear();
+        watchers.addAll(kept);
     }
 
     /** Ends every watch (the agent stops). */
