@@ -58,6 +58,7 @@ public final class LogStorage implements Closeable {
     private long lastTerm;         // 0 when no entry after the base is known
     private long durableIndex;
     private String broken;
+    private boolean rollPending;   // the next append starts a new segment (set after a compaction)
 
     private LogStorage(Path dir, Disk disk, long segmentBytesMax, long baseIndex) {
         this.dir = dir;
@@ -159,7 +160,8 @@ public final class LogStorage implements Closeable {
             int i = 0;
             while (i < batch.size()) {
                 Segment seg = segments.isEmpty() ? null : segments.lastEntry().getValue();
-                if (seg == null || (seg.bytes >= segmentBytesMax && !seg.isEmpty())) seg = roll(batch.get(i).index());
+                if (seg == null || ((seg.bytes >= segmentBytesMax || rollPending) && !seg.isEmpty()))
+                    seg = roll(batch.get(i).index());
                 int from = all.position();
                 int j = i;
                 long size = seg.bytes;
@@ -291,6 +293,15 @@ public final class LogStorage implements Closeable {
         return deleted;
     }
 
+    /**
+     * The next append starts a new segment. After a compaction: the entries written from then on go
+     * to a segment the next compaction can delete whole, so that the log on disk stays within about
+     * two snapshot intervals, however large a segment may grow.
+     */
+    public void rollAtNextAppend() {
+        rollPending = true;
+    }
+
     /** Deletes the segments wholly at or below {@code upToIndex}, oldest first, then fsyncs the directory. */
     private int deleteCovered(long upToIndex) throws IOException {
         int deleted = 0;
@@ -339,6 +350,7 @@ public final class LogStorage implements Closeable {
             throw new IOException("cannot create log segment " + path + ": " + StateFile.describe(e), e);
         }
         current = ch;
+        rollPending = false;
         Segment s = new Segment(firstIndex, path, firstIndex - 1, old == null ? lastTerm : old.lastTerm, LogSegment.HEADER_BYTES);
         segments.put(firstIndex, s);
         return s;

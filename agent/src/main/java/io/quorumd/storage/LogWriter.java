@@ -262,6 +262,7 @@ public final class LogWriter implements AutoCloseable {
         int deleted = storage.compactPrefix(c.upToIndex());
         // discardAll: the stored entries after it do not follow the installed snapshot either
         if (c.discardAll() && storage.lastIndex() > c.upToIndex()) storage.truncateSuffix(c.upToIndex() + 1);
+        storage.rollAtNextAppend();   // what follows goes to a segment the next compaction deletes whole
         if (deleted > 0 || c.discardAll())
             log.info("log compacted up to index {}{}: {} segment(s) deleted", c.upToIndex(),
                     c.discardAll() ? " (every stored entry: a snapshot from the master replaced it)" : "", deleted);
