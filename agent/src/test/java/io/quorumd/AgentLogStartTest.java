@@ -112,4 +112,63 @@ class AgentLogStartTest {
         assertTrue(e.needsOperator());
         assertTrue(e.getMessage().contains("snapshot"), e.getMessage());
     }
+
+    /** The store after entries 2..n of {@link #entries} (entry 1 a no-op), snapshotted at n with term {@code term}. */
+    private void snapshot(int n, long term) throws Exception {
+        KvMachine m = new KvMachine(config().kv().limits());
+        for (LogEntry e : entries(n)) m.apply(e.index(), e.term(), KvCommandCodec.decode(e.payload()));
+        new SnapshotStore(dir.resolve("a")).store(new SnapshotStore.Snapshot(n, term, m.snapshot()));
+    }
+
+    @Test
+    void theSnapshotAndTheStoredEntriesThatFollowItComeBack() throws Exception {
+        write(10);
+        snapshot(6, 1);   // the compaction after it did not happen (or did not reach this segment)
+        AgentFactory.StoredLog s = AgentFactory.openLog(config());
+        assertEquals(6, s.log().baseIndex());
+        assertEquals(1, s.log().baseTerm());
+        assertEquals(10, s.log().lastIndex(), "entries 7..10 follow the snapshot: kept");
+        assertEquals(6, s.log().commitIndex());
+        assertEquals(5, s.machine().keyCount(), "k2..k6 from the snapshot");
+        assertEquals(6, s.machine().appliedIndex());
+        assertEquals(6, s.baseIndex());
+        s.storage().close();
+        // and again: the same
+        AgentFactory.StoredLog again = AgentFactory.openLog(config());
+        assertEquals(10, again.log().lastIndex());
+        again.storage().close();
+    }
+
+    @Test
+    void aStoredLogThatDoesNotFollowTheSnapshotIsDropped() throws Exception {
+        write(10);    // entry 6 has term 1
+        snapshot(6, 2);   // installed from a master whose entry 6 has term 2: the stored log diverged
+        AgentFactory.StoredLog s = AgentFactory.openLog(config());
+        assertEquals(6, s.log().baseIndex());
+        assertEquals(2, s.log().baseTerm());
+        assertEquals(6, s.log().lastIndex(), "entries 7..10 of the old log are gone");
+        assertEquals(6, s.storage().lastIndex());
+        // the next entry after the snapshot is written where it belongs
+        s.storage().append(List.of(new LogEntry(7, 2, new byte[0])));
+        s.storage().sync();
+        s.storage().close();
+        AgentFactory.StoredLog again = AgentFactory.openLog(config());
+        assertEquals(7, again.log().lastIndex());
+        assertEquals(2, again.log().lastTerm());
+        again.storage().close();
+    }
+
+    @Test
+    void aStoredLogThatEndsBeforeTheSnapshotIsDropped() throws Exception {
+        write(4);
+        snapshot(9, 3);   // received from the master while this log held only 1..4
+        AgentFactory.StoredLog s = AgentFactory.openLog(config());
+        assertEquals(9, s.log().baseIndex());
+        assertEquals(9, s.log().lastIndex());
+        assertEquals(8, s.machine().keyCount());
+        s.storage().close();
+        try (Stream<Path> files = Files.list(dir.resolve("a").resolve(LogStorage.DIR_NAME))) {
+            assertEquals(0, files.count(), "the covered segment is deleted");
+        }
+    }
 }
