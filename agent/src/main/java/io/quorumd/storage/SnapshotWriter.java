@@ -32,7 +32,7 @@ import java.util.function.Consumer;
  *       itself (header, data, CRC-32C), so a follower writes the chunks to
  *       {@code snapshot-<index>-<term>.recv}, and on the last one fsyncs it, checks it like a
  *       stored snapshot (header, checksum) and the data with the {@link Verifier} (it restores),
- *       renames it into place unless a newer snapshot is held, and reports
+ *       renames it into place (it becomes current unless a newer snapshot is held), and reports
  *       {@link Event.SnapshotReceived}, or {@link Event.SnapshotFailed} for a damaged stream.
  *   <li>{@link #readChunk} (on the loop): a master reads a chunk of a stored snapshot file to send.
  * </ul>
@@ -294,12 +294,10 @@ public final class SnapshotWriter implements AutoCloseable {
             partial = null;
             SnapshotStore.Snapshot s = store.read(p, index, term);   // header, length, CRC-32C
             verifier.verify(s.data());                                 // and the store's own format
-            if (index > currentIndex) {
-                store.install(p, index, term, true);
-                held(index, term);
-            } else {
-                Files.deleteIfExists(p);   // a newer (or the same) snapshot is held: it stays current
-            }
+            // in place even when a newer snapshot is held (that one stays current): the core may still
+            // ask to restore this one; the next snapshot stored, or the next start, removes it
+            store.install(p, index, term, true);
+            held(index, term);
         } catch (LogCorruptException e) {
             dropPartial();
             fail(index, "snapshot " + index + " from " + c.from() + " is damaged (byte " + e.offset() + ": " + e.problem()

@@ -194,7 +194,9 @@ class SnapshotWriterTest {
         assertEquals(new Event.SnapshotTaken(20, 1), next(followerEvents));
         for (Effect.StoreSnapshotChunk c : chunks(m, 10, 1)) f.storeChunk(c);
         assertEquals(new Event.SnapshotReceived(10, 1), next(followerEvents));
-        assertEquals(20, f.currentIndex());
-        assertEquals(List.of("snapshot-20-1"), names(follower));
+        assertEquals(20, f.currentIndex(), "the newer one stays current");
+        assertEquals(List.of("snapshot-10-1", "snapshot-20-1"), names(follower), "the received one readable for a restore");
+        assertEquals(10, f.load(10, 1).index());
+        assertEquals(20, new SnapshotStore(follower).load().snapshot().orElseThrow().index(), "a start takes the newest");
     }
 }
