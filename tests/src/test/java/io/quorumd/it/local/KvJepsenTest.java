@@ -56,7 +56,7 @@ class KvJepsenTest {
     static final Duration CALL_TIMEOUT = Duration.ofSeconds(4);
     static final Duration ELECT = Duration.ofSeconds(20);
 
-    @TempDir
+    @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS)   // a failed run's logs stay for a look
     Path tmp;
 
     @Test
@@ -87,8 +87,15 @@ class KvJepsenTest {
         }
     }
 
+    /**
+     * {@code -Dquorumd.jepsen.snapshot_entries=N} sets {@code kv.snapshot_entries} on every agent: with a
+     * small N the nemesis also hits snapshots, compaction and snapshot installs.
+     */
     private static LocalCluster.Options options() {
-        return new LocalCluster.Options().logLevel("info").curve(false);
+        String entries = System.getProperty("quorumd.jepsen.snapshot_entries", "").trim();
+        LocalCluster.Options o = new LocalCluster.Options().logLevel("info").curve(false);
+        if (!entries.isEmpty()) o.topYaml("kv: {snapshot_entries: " + Integer.parseInt(entries) + "}\n");
+        return o;
     }
 
     // ------------------------------------------------------------------ one run
