@@ -206,7 +206,7 @@ public final class Agent {
                 logWriter::batches);
         m.counter("quorumd_log_writes", "writes of the replicated log made durable", logWriter::writes);
         m.counter("quorumd_log_write_failures", "failed writes of the replicated log (then nothing more is acknowledged "
-                + "until the agent restarts)", logWriter::failures);
+                + "until the core rewrites its log and the writer reopens it)", logWriter::failures);
         m.gauge("quorumd_kv_revision", "the key-value store's revision (+1 per committed write) as this node applied it",
                 () -> kv.figures().revision());
         m.gauge("quorumd_kv_size_bytes", "the key-value store's size: keys plus values, what kv.max_bytes bounds",

@@ -25,7 +25,8 @@ import java.util.TreeMap;
  * <p>{@link #open} reads every segment back and checks it: a torn tail in the last segment (a crash
  * mid-write, never acknowledged) is truncated and reported as a note for the caller to log; any
  * other damage throws {@link LogCorruptException}. After a failed write or fsync the storage
- * refuses further use: what reached the disk is then unknown until the agent restarts and reopens it
+ * refuses further use: what reached the disk is then unknown until it is reopened (by the log writer
+ * on the core's rewrite, or at the next start)
  * (a failed fsync may have dropped the pages it could not write, so retrying would lie).
  *
  * <p>Not thread-safe: one writer (the loop's persist step) at a time; {@link StateDirLock} keeps
