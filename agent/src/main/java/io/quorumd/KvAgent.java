@@ -395,13 +395,16 @@ final class KvAgent {
         } else {
             return;
         }
-        for (Iterator<Watcher> it = watchers.iterator(); it.hasNext(); ) {
+        for (java.util.ListIterator<Watcher> it = watchers.listIterator(); it.hasNext(); ) {
             Watcher w = it.next();
             if (!w.stream().open()) {
                 it.remove();
                 continue;
             }
-            if (change.revision() < w.fromRevision() || !w.selector().matches(change.key())) continue;
+            if (change.revision() < w.fromRevision()) continue;
+            // seen, matching or not: a restore from a snapshot goes on after it
+            it.set(new Watcher(w.selector(), change.revision() + 1, w.stream()));
+            if (!w.selector().matches(change.key())) continue;
             if (!w.stream().send(KvOps.event(w.stream().id(), change))) it.remove();
         }
     }

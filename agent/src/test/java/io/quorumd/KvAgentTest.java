@@ -253,4 +253,45 @@ class KvAgentTest {
         assertEquals(List.of("{\"id\":1,\"exit\":4,\"error\":\"revision 1 is compacted; the oldest available is 3\"}\n"), s.lines);
         assertFalse(s.open());
     }
+
+    /** The master's store after {@code n} puts of key "a" (values 1..n) at indices 2..n+1. */
+    private static KvMachine masterStore(KvLimits limits, int n) {
+        KvMachine m = new KvMachine(limits);
+        for (int i = 1; i <= n; i++) m.apply(i + 1, 3, io.quorumd.kv.KvCommand.put("a", Integer.toString(i)));
+        return m;
+    }
+
+    @Test
+    void afterASnapshotFromTheMasterAWatchGetsWhatItMissedOrTheCompactedError() throws Exception {
+        put("a", "1");
+        Lines s = new Lines();
+        kv.watch(new KvRequest.Watch(Selector.key("a"), 0), s);   // from revision 2 on
+        kv.runTasks();
+        Lines ahead = new Lines();
+        kv.watch(new KvRequest.Watch(Selector.key("a"), 0), ahead);
+        kv.runTasks();
+        // the master's snapshot up to revision 4: its history still holds 2..4
+        kv.restore(KvMachine.restore(masterStore(KvLimits.defaults(), 4).snapshot(), KvLimits.defaults()));
+        assertEquals(4, s.lines.size(), s.lines.toString());
+        assertTrue(s.lines.get(1).contains("\"rev\":2") && s.lines.get(3).contains("\"rev\":4"), s.lines.toString());
+        assertTrue(s.open());
+        assertEquals(4, kv.figures().revision());
+        assertEquals("4", new String(kv.machine().get("a").orElseThrow().value(), StandardCharsets.UTF_8));
+        // the next write applied after the snapshot is reported once
+        kv.onApply(new Effect.Apply(new LogEntry(6, 3, io.quorumd.kv.KvCommandCodec.encode(
+                io.quorumd.kv.KvCommand.put("a", "5"))), 0));
+        assertEquals(5, s.lines.size(), s.lines.toString());
+        assertTrue(s.lines.get(4).contains("\"rev\":5"), s.lines.toString());
+
+        // a snapshot with the same history again: nothing is reported twice
+        kv.restore(KvMachine.restore(masterStore(KvLimits.defaults(), 4).snapshot(), KvLimits.defaults()));
+        assertEquals(5, s.lines.size(), s.lines.toString());
+        assertTrue(s.open());
+        // a snapshot whose history no longer reaches back to what the watch needs next: it ends (exit 4)
+        KvLimits shortHistory = new KvLimits(KvLimits.DEFAULT_MAX_BYTES, 1, 1 << 20);
+        kv.restore(KvMachine.restore(masterStore(shortHistory, 9).snapshot(), shortHistory));
+        assertFalse(s.open());
+        assertTrue(s.lines.get(s.lines.size() - 1).startsWith("{\"id\":1,\"exit\":4,\"error\":\"revision 6 is compacted; the oldest available is 9"),
+                s.lines.toString());
+    }
 }
