@@ -322,6 +322,8 @@ public final class Agent {
             if (!kv.intercept(event)) {
                 List<Effect> effects = node.handle(event, now);
                 Effects.apply(effects, handler);
+                // the core has restored it or decided not to: the file may go with the next snapshot
+                if (event instanceof Event.SnapshotReceived r) snapshots.handled(r);
             }
             kv.sweep(System.nanoTime());
             if (!afterEvent(now)) return;

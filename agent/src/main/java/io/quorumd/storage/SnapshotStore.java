@@ -156,9 +156,14 @@ public final class SnapshotStore {
      * snapshot may still be under way until the core has heard of the new one).
      */
     public void store(Snapshot s, boolean keepPrevious) throws IOException {
+        store(s, keepPrevious, i -> false);
+    }
+
+    /** {@link #store(Snapshot, boolean)}, keeping as well the older snapshots whose index {@code keep} accepts. */
+    public void store(Snapshot s, boolean keepPrevious, java.util.function.LongPredicate keep) throws IOException {
         Path tmp = dir.resolve(fileName(s.index(), s.term()) + ".tmp");
         writeTemp(tmp, s);
-        install(tmp, s.index(), s.term(), keepPrevious);
+        install(tmp, s.index(), s.term(), keepPrevious, keep);
     }
 
     /**
@@ -166,7 +171,8 @@ public final class SnapshotStore {
      * checked) the snapshot {@code index}, {@code term}: renames it into place, fsyncs the directory,
      * then deletes the older snapshots (all but the newest of them with {@code keepPrevious}).
      */
-    void install(Path from, long index, long term, boolean keepPrevious) throws IOException {
+    void install(Path from, long index, long term, boolean keepPrevious, java.util.function.LongPredicate keep)
+            throws IOException {
         Path file = dir.resolve(fileName(index, term));
         try {
             disk.rename(from, file);
@@ -184,6 +190,7 @@ public final class SnapshotStore {
         }
         older.sort(Comparator.comparingLong(SnapshotStore::nameIndex));
         if (keepPrevious && !older.isEmpty()) older.remove(older.size() - 1);
+        older.removeIf(p -> keep.test(nameIndex(p)));
         for (Path p : older) disk.delete(p);
         if (!older.isEmpty()) disk.fsyncDirectory(dir);
     }

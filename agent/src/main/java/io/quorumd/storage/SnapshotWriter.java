@@ -38,8 +38,10 @@ import java.util.function.Consumer;
  * </ul>
  *
  * <p>The previous snapshot stays on disk next to the current one (the core may still be sending it
- * until it has handled the new one's event); the one before that goes. {@link SnapshotStore#load}
- * keeps only the newest at the next start.
+ * until it has handled the new one's event), and so does every received snapshot whose
+ * {@link Event.SnapshotReceived} the loop has not handled yet ({@link #handled}: the core may ask to
+ * restore it even after newer ones came in); the others go when a snapshot is stored.
+ * {@link SnapshotStore#load} keeps only the newest at the next start.
  */
 public final class SnapshotWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SnapshotWriter.class);
@@ -71,6 +73,11 @@ public final class SnapshotWriter implements AutoCloseable {
     private final AtomicLong taken = new AtomicLong();
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
+    /**
+     * Received snapshots whose {@link Event.SnapshotReceived} the loop has not handled yet: the core
+     * may ask to restore any of them, so none is deleted before ({@link #handled}).
+     */
+    private final java.util.Set<Long> pinned = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     // the snapshot being received: the writer thread's own
     private FileChannel partial;
@@ -148,6 +155,14 @@ public final class SnapshotWriter implements AutoCloseable {
      */
     public SnapshotStore.Snapshot load(long index, long term) throws LogCorruptException, IOException {
         return store.read(index, term);
+    }
+
+    /**
+     * The loop has handled {@code e} (the core restored the snapshot it reports, or decided not to):
+     * a received snapshot may go once a newer one is stored.
+     */
+    public void handled(Event.SnapshotReceived e) {
+        pinned.remove(e.index());
     }
 
     /** The index of the newest snapshot held (0: none). */
@@ -233,7 +248,7 @@ public final class SnapshotWriter implements AutoCloseable {
     private void write(Take t) {
         long t0 = System.nanoTime();
         try {
-            store.store(new SnapshotStore.Snapshot(t.index(), t.term(), t.data()), true);
+            store.store(new SnapshotStore.Snapshot(t.index(), t.term(), t.data()), true, pinned::contains);
         } catch (IOException | RuntimeException e) {
             fail(t.index(), "cannot write snapshot " + t.index() + ": " + StateFile.describe(e));
             return;
@@ -296,14 +311,17 @@ public final class SnapshotWriter implements AutoCloseable {
             verifier.verify(s.data());                                 // and the store's own format
             // in place even when a newer snapshot is held (that one stays current): the core may still
             // ask to restore this one; the next snapshot stored, or the next start, removes it
-            store.install(p, index, term, true);
+            pinned.add(index);   // before it is reported: kept until the core has handled the report
+            store.install(p, index, term, true, pinned::contains);
             held(index, term);
         } catch (LogCorruptException e) {
+            pinned.remove(index);
             dropPartial();
             fail(index, "snapshot " + index + " from " + c.from() + " is damaged (byte " + e.offset() + ": " + e.problem()
                     + "); not kept");
             return;
         } catch (Exception e) {
+            pinned.remove(index);
             dropPartial();
             fail(index, "snapshot " + index + " from " + c.from() + " not stored: " + StateFile.describe(e));
             return;
