@@ -88,11 +88,12 @@ class KvJepsenTest {
     }
 
     /**
-     * {@code -Dquorumd.jepsen.snapshot_entries=N} sets {@code kv.snapshot_entries} on every agent: with a
-     * small N the nemesis also hits snapshots, compaction and snapshot installs.
+     * {@code kv.snapshot_entries} on every agent: 50 unless {@code -Dquorumd.jepsen.snapshot_entries=N}
+     * says otherwise (empty: the default of 10,000); with a small N the nemesis also hits snapshots,
+     * compaction and snapshot installs, and the report counts them from the agents' logs.
      */
     private static LocalCluster.Options options() {
-        String entries = System.getProperty("quorumd.jepsen.snapshot_entries", "").trim();
+        String entries = System.getProperty("quorumd.jepsen.snapshot_entries", "50").trim();
         LocalCluster.Options o = new LocalCluster.Options().logLevel("info").curve(false);
         if (!entries.isEmpty()) o.topYaml("kv: {snapshot_entries: " + Integer.parseInt(entries) + "}\n");
         return o;
@@ -147,6 +148,7 @@ class KvJepsenTest {
         String report = String.format("[kv %d agents] %d calls (%d writes acknowledged, %d unknown, %d refused for want of"
                         + " a majority, %d never sent), faults: %s; checker: %s", ids.size(), history.size(),
                 stats.acked.get(), stats.unknown.get(), stats.noMajority.get(), stats.notSent.get(), faults, v);
+        report += snapshotCounts(c);
         System.out.println(report);
         assertTrue(v.linearizable(), "not linearizable: " + v + "\n" + report);
         assertTrue(v.undecided().isEmpty(), "the checker could not decide keys " + v.undecided() + ": " + report);
@@ -397,6 +399,23 @@ class KvJepsenTest {
             assertTrue(done, "no answer to the final read of " + key + " within " + ELECT);
         }
         return revision[0];
+    }
+
+    /** Snapshots the agents took and installed from a master, from their logs. */
+    private static String snapshotCounts(LocalCluster c) {
+        long taken = 0;
+        long installed = 0;
+        for (String id : c.members.keySet()) {
+            try {
+                for (String line : java.nio.file.Files.readAllLines(c.log(id))) {
+                    if (line.contains("taken: ") && line.contains("snapshot at index")) taken++;
+                    if (line.contains("installed the snapshot at index")) installed++;
+                }
+            } catch (IOException e) {
+                return "; snapshots: " + id + "'s log unreadable: " + e.getMessage();
+            }
+        }
+        return "; snapshots: " + taken + " taken, " + installed + " installed from a master";
     }
 
     private static Long asLong(Object o) {
