@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The restart certificate against real process groups and the records the supervisor writes. */
 class RestartCertificateTest {
-    private static final Duration LONG = Duration.ofSeconds(10);
+    private static final Duration LONG = TestSupport.PATIENCE;
     private static final Host HOST = new Host("boot-1", "", null, ProcessHandle.current().pid());
 
     private static void record(Path dir, String state, long term, String run, String bootId) throws Exception {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SignalsTest {
-    private static final Duration LONG = Duration.ofSeconds(10);
+    private static final Duration LONG = TestSupport.PATIENCE;
 
     @Test
     void killTellsANonexistentProcessApart() throws Exception {

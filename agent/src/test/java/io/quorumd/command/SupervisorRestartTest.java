@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Restart policy, back-off, giving up, and stop during back-off, with real crashing commands. */
 class SupervisorRestartTest {
-    private static final Duration LONG = Duration.ofSeconds(10);
+    private static final Duration LONG = TestSupport.PATIENCE;
 
     @Test
     void aCrashingCommandRestartsWithGrowingBackOffThenGivesUp(@TempDir Path dir) throws Exception {
@@ -40,7 +40,9 @@ class SupervisorRestartTest {
         try (Supervisor s = new Supervisor(bash(script, 150, RestartPolicy.ON_FAILURE, 3), HookSpec.none(), BASE,
                 dir, ev::accept)) {
             s.start(9, "node-a", leaseIn(Duration.ofMinutes(1)));
-            Event.CommandGaveUp gaveUp = ev.nextEvent(Event.CommandGaveUp.class, Duration.ofSeconds(20));
+            Event.CommandGaveUp gaveUp = ev.nextEvent(Event.CommandGaveUp.class,
+                    // by design within four runs, three 150 ms stop timeouts and 0.1 + 0.2 + 0.4 s of back-off
+                    TestSupport.patienceAfter(Duration.ofMillis(1150)));
             assertEquals(9, gaveUp.term());
             assertTrue(gaveUp.reason().contains("4 times"), gaveUp.reason());
             assertEquals(new Event.CommandStopped(9), ev.nextEvent(Event.CommandStopped.class, LONG));
@@ -76,7 +78,8 @@ class SupervisorRestartTest {
                 HookSpec.none(), BASE, dir, ev::accept)) {
             s.start(10, "node-a", leaseIn(Duration.ofMinutes(1)));
             // the sixth back-off lasts 1.6 to 3.2 s: a stop that waited for it would show
-            await("the back-off after the sixth start", Duration.ofSeconds(30), () ->
+            // the five back-offs before it last at most 0.1 + 0.2 + 0.4 + 0.8 + 1.6 s
+            await("the back-off after the sixth start", TestSupport.patienceAfter(Duration.ofMillis(3100)), () ->
                     s.status().state() == Supervisor.State.BACKOFF && readOrEmpty(log).length() == 12);
             int starts = readOrEmpty(log).length() / 2;
             long t0 = System.nanoTime();

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Stopping a real process group: stop signal, SIGKILL after stop_timeout, nothing left behind. */
 class SupervisorStopTest {
-    private static final Duration LONG = Duration.ofSeconds(10);
+    private static final Duration LONG = TestSupport.PATIENCE;
 
     static int awaitRunning(Supervisor s) {
         await("the command is running", LONG, () -> s.status().state() == Supervisor.State.RUNNING);
