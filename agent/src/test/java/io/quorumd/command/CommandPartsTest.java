@@ -112,6 +112,22 @@ class CommandPartsTest {
         assertNull(new Host("b", "/system.slice/q.service", procs, 42).otherCgroupProcesses());
     }
 
+    @Test
+    void theServiceCgroupIsTheUnifiedOneElseSystemdsV1One() {
+        assertEquals("/system.slice/q.service", Host.serviceCgroup(List.of(
+                "12:name=systemd:/system.slice/old.service", "0::/system.slice/q.service")));
+        assertEquals("/system.slice/q.service", Host.serviceCgroup(List.of(
+                "0::/system.slice/q.service", "1:name=systemd:/system.slice/old.service")));
+        assertEquals("/system.slice/old.service", Host.serviceCgroup(List.of(
+                "3:cpu,cpuacct:/system.slice/old.service", "1:name=systemd:/system.slice/old.service",
+                "0::/user.slice/session-4.scope")));
+        // not a service: a session scope, a slice, another controller's hierarchy
+        assertEquals("", Host.serviceCgroup(List.of("0::/user.slice/user-0.slice/session-4.scope")));
+        assertEquals("", Host.serviceCgroup(List.of("1:name=systemd:/user.slice", "0::/")));
+        assertEquals("", Host.serviceCgroup(List.of("3:cpu,cpuacct:/system.slice/q.service")));
+        assertEquals("", Host.serviceCgroup(List.of()));
+    }
+
     private static CommandSpec spec(String... argv) {
         return new CommandSpec(List.of(argv), null, null, Signals.SIGTERM, 0, RestartPolicy.NEVER, 0, 1);
     }
