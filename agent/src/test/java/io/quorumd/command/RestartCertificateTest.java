@@ -129,6 +129,9 @@ class RestartCertificateTest {
             RestartCertificate.Result stopped = RestartCertificate.check(dir);
             assertEquals(Verdict.CERTIFIED, stopped.verdict(), stopped.detail());
             assertEquals(15, stopped.lastCommandTerm());
+            // by the record, not only by the empty group: a restarted agent need not look for it
+            assertEquals("stopped", CommandRecord.read(dir).state());
+            assertTrue(stopped.detail().contains("seen stopped"), stopped.detail());
         }
     }
 }
