@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -107,6 +108,28 @@ class SupervisorRestartTest {
             assertEquals(Supervisor.State.IDLE, s.status().state());
             assertEquals(0, s.status().restarts());
         }
+    }
+
+    /**
+     * After an end for good (here: giving up) nothing runs, so close() has nothing to wait for:
+     * it returns at once, and it ends the spawner thread (whose end is what SIGKILLs, through
+     * the parent-death signal, any child still alive).
+     */
+    @Test
+    void closeAfterGivingUpReturnsAtOnceAndEndsTheSpawnerThread(@TempDir Path dir) throws Exception {
+        TestSupport.Events ev = new TestSupport.Events();
+        Supervisor s = new Supervisor(shell("exit 1", 1000, RestartPolicy.ALWAYS, 0), HookSpec.none(), BASE, dir,
+                ev::accept);
+        s.start(14, "node-a", leaseIn(Duration.ofMinutes(1)));
+        assertTrue(ev.nextEvent(Event.CommandGaveUp.class, LONG).reason().contains("1 times"));
+        assertEquals(new Event.CommandStopped(14), ev.nextEvent(Event.CommandStopped.class, LONG));
+        Thread spawner = s.spawnerThread();
+        long t0 = System.nanoTime();
+        s.close();
+        long took = System.nanoTime() - t0;
+        assertTrue(took < TimeUnit.MILLISECONDS.toNanos(3000), "close() took " + TestSupport.ms(took) + " ms");
+        spawner.join(LONG.toMillis());
+        assertFalse(spawner.isAlive(), "close() ends the spawner thread");
     }
 
     @Test
