@@ -99,6 +99,24 @@ class SupervisorRestartTest {
     }
 
     @Test
+    void aStopForAnotherTermDuringBackOffLeavesTheRestartDue(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("starts");
+        TestSupport.Events ev = new TestSupport.Events();
+        try (Supervisor s = new Supervisor(shell("echo x >> " + log + "; exit 1", 1000, RestartPolicy.ALWAYS, 50),
+                HookSpec.none(), BASE, dir, ev::accept)) {
+            s.start(16, "node-a", leaseIn(Duration.ofMinutes(1)));
+            // the first back-off lasts 50 to 100 ms; the stop is handled on the spawner thread at once
+            await("the back-off after the first start", LONG, () ->
+                    s.status().state() == Supervisor.State.BACKOFF && readOrEmpty(log).length() == 2);
+            s.stop(15, "a stop for an older term");
+            await("restarted twice despite the stop for another term", LONG, () -> readOrEmpty(log).length() >= 6);
+            ev.none(Duration.ofMillis(1));
+            s.stop(16, "demoted");
+            assertEquals(new Event.CommandStopped(16), ev.nextEvent(Event.CommandStopped.class, LONG));
+        }
+    }
+
+    @Test
     void neverRestartsNothingAndReportsTheEnd(@TempDir Path dir) throws Exception {
         TestSupport.Events ev = new TestSupport.Events();
         try (Supervisor s = new Supervisor(shell("exit 7", 1000, RestartPolicy.NEVER, 5), HookSpec.none(), BASE, dir,

@@ -94,9 +94,18 @@ class SupervisorStopTest {
             s.start(5, "node-a", leaseIn(Duration.ofMinutes(1)));
             int pgid = awaitRunning(s);
             await("both sleeps run", LONG, () -> liveMembers(pgid).size() == 2);
+            long watchdog = s.watchdogPid();
+            assertTrue(watchdog > 0, "a watchdog guards the run");
             s.stop(5, "test");
             assertEquals(new Event.CommandStopped(5), ev.nextEvent(Event.CommandStopped.class, LONG));
             assertEquals(List.of(), liveMembers(pgid));
+            // once the group is empty its watchdog is let go at once: left running until the lease
+            // end (a minute here) it would signal whatever group has that id by then
+            await("the watchdog is released and exits", LONG,
+                    () -> ProcessHandle.of(watchdog).map(h -> !h.isAlive()).orElse(true));
+            assertTrue(readOrEmpty(dir.resolve("watchdog.log")).contains("released by the agent"),
+                    readOrEmpty(dir.resolve("watchdog.log")));
+            assertEquals(0, s.watchdogPid());
         }
     }
 
