@@ -38,14 +38,19 @@ record Host(String kernelBootId, String systemdCgroup, Path cgroupProcs, long se
         return new Host(bootId, cgroup, procs, ProcessHandle.current().pid());
     }
 
-    /** The unified (v2) path, else the v1 name=systemd one, of a {@code .service} cgroup. */
     private static String serviceCgroup() {
-        List<String> lines;
         try {
-            lines = Files.readAllLines(Path.of("/proc/self/cgroup"), StandardCharsets.UTF_8);
+            return serviceCgroup(Files.readAllLines(Path.of("/proc/self/cgroup"), StandardCharsets.UTF_8));
         } catch (IOException e) {
             return "";
         }
+    }
+
+    /**
+     * The unified (v2) path, else the v1 name=systemd one, of a {@code .service} cgroup, from the
+     * lines of {@code /proc/self/cgroup}; "" when neither is a service's.
+     */
+    static String serviceCgroup(List<String> lines) {
         String v1 = "";
         for (String line : lines) {
             if (line.startsWith("0::") && line.endsWith(".service")) {

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * thing in the command package's tests.
  */
 class AgentDeathTest {
-    private static final Duration LONG = Duration.ofSeconds(10);
+    private static final Duration LONG = TestSupport.PATIENCE;
 
     @Test
     void killingTheAgentWithSigkillStopsTheWholeGroup(@TempDir Path dir) throws Exception {

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** What the managed command sees: SPEC's variables, env:, workdir, its own session and group. */
 class CommandEnvironmentTest {
-    private static final Duration LONG = Duration.ofSeconds(10);
+    private static final Duration LONG = TestSupport.PATIENCE;
 
     @Test
     void theCommandSeesExactlyTheSpecEnvironmentInItsOwnGroup(@TempDir Path dir) throws Exception {

@@ -112,6 +112,30 @@ class CommandPartsTest {
         assertNull(new Host("b", "/system.slice/q.service", procs, 42).otherCgroupProcesses());
     }
 
+    @Test
+    void theServiceCgroupIsTheUnifiedOneElseSystemdsV1One() {
+        assertEquals("/system.slice/q.service", Host.serviceCgroup(List.of(
+                "12:name=systemd:/system.slice/old.service", "0::/system.slice/q.service")));
+        assertEquals("/system.slice/q.service", Host.serviceCgroup(List.of(
+                "0::/system.slice/q.service", "1:name=systemd:/system.slice/old.service")));
+        assertEquals("/system.slice/old.service", Host.serviceCgroup(List.of(
+                "3:cpu,cpuacct:/system.slice/old.service", "1:name=systemd:/system.slice/old.service",
+                "0::/user.slice/session-4.scope")));
+        // not a service: a session scope, a slice, another controller's hierarchy
+        assertEquals("", Host.serviceCgroup(List.of("0::/user.slice/user-0.slice/session-4.scope")));
+        assertEquals("", Host.serviceCgroup(List.of("1:name=systemd:/user.slice", "0::/")));
+        assertEquals("", Host.serviceCgroup(List.of("3:cpu,cpuacct:/system.slice/q.service")));
+        assertEquals("", Host.serviceCgroup(List.of()));
+    }
+
+    @Test
+    void noQuorumdVariableComesFromCommandEnvOrTheAgentsOwnEnvironment() {
+        Map<String, String> env = new HashMap<>(Map.of("PATH", "/bin", "QUORUMD_OLD", "x", "NOTIFY_SOCKET", "/run/n"));
+        BaseEnv.apply(env, Map.of("QUORUMD_CUSTOM", "1", "QUORUMD_TERM", "999", "FOO", "bar"),
+                Map.of("QUORUMD_TERM", "3"));
+        assertEquals(Map.of("PATH", "/bin", "FOO", "bar", "QUORUMD_TERM", "3"), env);
+    }
+
     private static CommandSpec spec(String... argv) {
         return new CommandSpec(List.of(argv), null, null, Signals.SIGTERM, 0, RestartPolicy.NEVER, 0, 1);
     }
@@ -124,6 +148,18 @@ class CommandPartsTest {
         assertEquals("sh", spec("/bin/sh", "-x", "run").name());
         assertEquals("command", spec("/bin/sh", "-c", ";;").name());
         assertThrows(IllegalArgumentException.class, () -> spec(""));
+        // a script of one word, and a program at the root
+        assertEquals("sleep", spec("/bin/sh", "-c", "sleep").name());
+        assertEquals("x", spec("/x").name());
+        // stop_signal: 1 to 64
+        for (int sig : new int[] {1, 64}) {
+            assertEquals(sig, new CommandSpec(List.of("/bin/true"), null, null, sig, 0, RestartPolicy.NEVER, 0, 1)
+                    .stopSignal());
+        }
+        for (int sig : new int[] {0, 65}) {
+            assertThrows(IllegalArgumentException.class,
+                    () -> new CommandSpec(List.of("/bin/true"), null, null, sig, 0, RestartPolicy.NEVER, 0, 1));
+        }
         assertThrows(IllegalArgumentException.class, () -> new CommandSpec(List.of("x"), null, null, 0, 0, RestartPolicy.NEVER, 0, 1));
         assertThrows(IllegalArgumentException.class, () -> new CommandSpec(List.of("x"), null, null, 65, 0, RestartPolicy.NEVER, 0, 1));
         assertEquals(64, new CommandSpec(List.of("x"), null, null, 64, 0, RestartPolicy.NEVER, 0, 1).stopSignal());

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Hooks and the fence, run for real: environment, time-out with group kill, results. */
 class HooksTest {
-    private static final Duration LONG = Duration.ofSeconds(10);
+    private static final Duration LONG = TestSupport.PATIENCE;
 
     static Map<String, String> quorumdVars(String envDump) {
         Map<String, String> vars = new TreeMap<>();
@@ -87,7 +87,7 @@ class HooksTest {
             String[] p = readOrEmpty(pids).trim().split(" ");
             int pgid = Integer.parseInt(p[0]);
             assertEquals(pgid, Signals.pgrpOf(Integer.parseInt(p[1])), "the hook's job is in the hook's group");
-            await("the slow hook's group is killed after its time-out", LONG, () -> liveMembers(pgid).isEmpty());
+            await("the slow hook's group is killed after its time-out", TestSupport.patienceAfter(Duration.ofMillis(1500)), () -> liveMembers(pgid).isEmpty());
             assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(1500), "killed before its time-out");
             await("the next hook ran once the slow one was killed", LONG, () -> quick.toFile().exists());
             assertEquals("after-slow\n", readOrEmpty(quick), "hooks run one at a time: the next waits for the slow one's group");

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The restart certificate against real process groups and the records the supervisor writes. */
 class RestartCertificateTest {
-    private static final Duration LONG = Duration.ofSeconds(10);
+    private static final Duration LONG = TestSupport.PATIENCE;
     private static final Host HOST = new Host("boot-1", "", null, ProcessHandle.current().pid());
 
     private static void record(Path dir, String state, long term, String run, String bootId) throws Exception {
@@ -129,6 +129,9 @@ class RestartCertificateTest {
             RestartCertificate.Result stopped = RestartCertificate.check(dir);
             assertEquals(Verdict.CERTIFIED, stopped.verdict(), stopped.detail());
             assertEquals(15, stopped.lastCommandTerm());
+            // by the record, not only by the empty group: a restarted agent need not look for it
+            assertEquals("stopped", CommandRecord.read(dir).state());
+            assertTrue(stopped.detail().contains("seen stopped"), stopped.detail());
         }
     }
 }

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SignalsTest {
-    private static final Duration LONG = Duration.ofSeconds(10);
+    private static final Duration LONG = TestSupport.PATIENCE;
 
     @Test
     void killTellsANonexistentProcessApart() throws Exception {
@@ -99,6 +99,32 @@ class SignalsTest {
         Signals.Stat st = Signals.parseStat(42, "42 (we ird) (name)) S 1 777 777 0 -1 4194560");
         assertEquals(new Signals.Stat(42, 'S', 1, 777), st);
         assertEquals(null, Signals.parseStat(42, "garbage"));
+        // the fields' edges: nothing after ") ", fewer than three fields, an empty state, a bad number
+        assertEquals(null, Signals.parseStat(42, "42 (x)"));
+        assertEquals(null, Signals.parseStat(42, "42 (x) "));
+        assertEquals(new Signals.Stat(42, 'R', 1, 2), Signals.parseStat(42, "42 (x) R 1 2"));
+        assertEquals(null, Signals.parseStat(42, "42 (x) R 1"));
+        assertEquals(null, Signals.parseStat(42, "42 (x)  1 2"));
+        assertEquals(null, Signals.parseStat(42, "42 (x) R 1 two"));
+        // a zombie whose only thread is itself is not alive; any other state is
+        assertTrue(new Signals.Stat(1, 'S', 0, 1).alive());
+        assertTrue(new Signals.Stat(Integer.MAX_VALUE, 'D', 0, 1).alive());
+        assertFalse(new Signals.Stat(Integer.MAX_VALUE, 'Z', 0, 1).alive(), "no task/ to read: not alive");
+        assertTrue(new Signals.Stat((int) ProcessHandle.current().pid(), 'Z', 0, 1).alive(),
+                "a zombie leader whose other threads still run (this JVM's task/ has many) counts as alive");
+    }
+
+    @Test
+    void everySignalTheConfigNamesHasItsNumberAndBack() {
+        String[] names = {"HUP", "INT", "QUIT", "KILL", "USR1", "USR2", "TERM"};
+        int[] numbers = {1, 2, 3, 9, 10, 12, 15};
+        for (int i = 0; i < names.length; i++) {
+            assertEquals(numbers[i], Signals.number(names[i]), names[i]);
+            assertEquals(numbers[i], Signals.number(" sig" + names[i].toLowerCase(java.util.Locale.ROOT) + " "), names[i]);
+            assertEquals(names[i], Signals.name(numbers[i]));
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Signals.name(14));
+        assertTrue(e.getMessage().contains("14"), e.getMessage());
     }
 
     @Test

@@ -16,12 +16,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Restart policy, back-off, giving up, and stop during back-off, with real crashing commands. */
 class SupervisorRestartTest {
-    private static final Duration LONG = Duration.ofSeconds(10);
+    private static final Duration LONG = TestSupport.PATIENCE;
 
     @Test
     void aCrashingCommandRestartsWithGrowingBackOffThenGivesUp(@TempDir Path dir) throws Exception {
@@ -40,7 +41,9 @@ class SupervisorRestartTest {
         try (Supervisor s = new Supervisor(bash(script, 150, RestartPolicy.ON_FAILURE, 3), HookSpec.none(), BASE,
                 dir, ev::accept)) {
             s.start(9, "node-a", leaseIn(Duration.ofMinutes(1)));
-            Event.CommandGaveUp gaveUp = ev.nextEvent(Event.CommandGaveUp.class, Duration.ofSeconds(20));
+            Event.CommandGaveUp gaveUp = ev.nextEvent(Event.CommandGaveUp.class,
+                    // by design within four runs, three 150 ms stop timeouts and 0.1 + 0.2 + 0.4 s of back-off
+                    TestSupport.patienceAfter(Duration.ofMillis(1150)));
             assertEquals(9, gaveUp.term());
             assertTrue(gaveUp.reason().contains("4 times"), gaveUp.reason());
             assertEquals(new Event.CommandStopped(9), ev.nextEvent(Event.CommandStopped.class, LONG));
@@ -76,7 +79,8 @@ class SupervisorRestartTest {
                 HookSpec.none(), BASE, dir, ev::accept)) {
             s.start(10, "node-a", leaseIn(Duration.ofMinutes(1)));
             // the sixth back-off lasts 1.6 to 3.2 s: a stop that waited for it would show
-            await("the back-off after the sixth start", Duration.ofSeconds(30), () ->
+            // the five back-offs before it last at most 0.1 + 0.2 + 0.4 + 0.8 + 1.6 s
+            await("the back-off after the sixth start", TestSupport.patienceAfter(Duration.ofMillis(3100)), () ->
                     s.status().state() == Supervisor.State.BACKOFF && readOrEmpty(log).length() == 12);
             int starts = readOrEmpty(log).length() / 2;
             long t0 = System.nanoTime();
@@ -95,6 +99,24 @@ class SupervisorRestartTest {
     }
 
     @Test
+    void aStopForAnotherTermDuringBackOffLeavesTheRestartDue(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("starts");
+        TestSupport.Events ev = new TestSupport.Events();
+        try (Supervisor s = new Supervisor(shell("echo x >> " + log + "; exit 1", 1000, RestartPolicy.ALWAYS, 50),
+                HookSpec.none(), BASE, dir, ev::accept)) {
+            s.start(16, "node-a", leaseIn(Duration.ofMinutes(1)));
+            // the first back-off lasts 50 to 100 ms; the stop is handled on the spawner thread at once
+            await("the back-off after the first start", LONG, () ->
+                    s.status().state() == Supervisor.State.BACKOFF && readOrEmpty(log).length() == 2);
+            s.stop(15, "a stop for an older term");
+            await("restarted twice despite the stop for another term", LONG, () -> readOrEmpty(log).length() >= 6);
+            ev.none(Duration.ofMillis(1));
+            s.stop(16, "demoted");
+            assertEquals(new Event.CommandStopped(16), ev.nextEvent(Event.CommandStopped.class, LONG));
+        }
+    }
+
+    @Test
     void neverRestartsNothingAndReportsTheEnd(@TempDir Path dir) throws Exception {
         TestSupport.Events ev = new TestSupport.Events();
         try (Supervisor s = new Supervisor(shell("exit 7", 1000, RestartPolicy.NEVER, 5), HookSpec.none(), BASE, dir,
@@ -104,6 +126,28 @@ class SupervisorRestartTest {
             assertEquals(Supervisor.State.IDLE, s.status().state());
             assertEquals(0, s.status().restarts());
         }
+    }
+
+    /**
+     * After an end for good (here: giving up) nothing runs, so close() has nothing to wait for:
+     * it returns at once, and it ends the spawner thread (whose end is what SIGKILLs, through
+     * the parent-death signal, any child still alive).
+     */
+    @Test
+    void closeAfterGivingUpReturnsAtOnceAndEndsTheSpawnerThread(@TempDir Path dir) throws Exception {
+        TestSupport.Events ev = new TestSupport.Events();
+        Supervisor s = new Supervisor(shell("exit 1", 1000, RestartPolicy.ALWAYS, 0), HookSpec.none(), BASE, dir,
+                ev::accept);
+        s.start(14, "node-a", leaseIn(Duration.ofMinutes(1)));
+        assertTrue(ev.nextEvent(Event.CommandGaveUp.class, LONG).reason().contains("1 times"));
+        assertEquals(new Event.CommandStopped(14), ev.nextEvent(Event.CommandStopped.class, LONG));
+        Thread spawner = s.spawnerThread();
+        long t0 = System.nanoTime();
+        s.close();
+        long took = System.nanoTime() - t0;
+        assertTrue(took < TimeUnit.MILLISECONDS.toNanos(3000), "close() took " + TestSupport.ms(took) + " ms");
+        spawner.join(LONG.toMillis());
+        assertFalse(spawner.isAlive(), "close() ends the spawner thread");
     }
 
     @Test

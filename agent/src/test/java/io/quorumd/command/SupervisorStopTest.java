@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Stopping a real process group: stop signal, SIGKILL after stop_timeout, nothing left behind. */
 class SupervisorStopTest {
-    private static final Duration LONG = Duration.ofSeconds(10);
+    private static final Duration LONG = TestSupport.PATIENCE;
 
     static int awaitRunning(Supervisor s) {
         await("the command is running", LONG, () -> s.status().state() == Supervisor.State.RUNNING);
@@ -94,9 +94,18 @@ class SupervisorStopTest {
             s.start(5, "node-a", leaseIn(Duration.ofMinutes(1)));
             int pgid = awaitRunning(s);
             await("both sleeps run", LONG, () -> liveMembers(pgid).size() == 2);
+            long watchdog = s.watchdogPid();
+            assertTrue(watchdog > 0, "a watchdog guards the run");
             s.stop(5, "test");
             assertEquals(new Event.CommandStopped(5), ev.nextEvent(Event.CommandStopped.class, LONG));
             assertEquals(List.of(), liveMembers(pgid));
+            // once the group is empty its watchdog is let go at once: left running until the lease
+            // end (a minute here) it would signal whatever group has that id by then
+            await("the watchdog is released and exits", LONG,
+                    () -> ProcessHandle.of(watchdog).map(h -> !h.isAlive()).orElse(true));
+            assertTrue(readOrEmpty(dir.resolve("watchdog.log")).contains("released by the agent"),
+                    readOrEmpty(dir.resolve("watchdog.log")));
+            assertEquals(0, s.watchdogPid());
         }
     }
 

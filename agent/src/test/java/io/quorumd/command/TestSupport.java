@@ -21,6 +21,33 @@ import java.util.function.BooleanSupplier;
 final class TestSupport {
     static final BaseEnv BASE = new BaseEnv("payments", "node-a", List.of("node-a", "node-b", "node-c"));
 
+    /**
+     * How long a test waits for something that should happen (a process exits, a file appears,
+     * an event arrives) before it fails: {@code quorumd.test.patience} milliseconds, 10 s by
+     * default for a build on a loaded machine. It bounds waits only, never what a test asserts:
+     * a correct run ends each wait long before it, so a shorter patience only makes a broken
+     * behaviour fail sooner (`make mutation` sets it lower: a mutant that loses an event or a
+     * stop then fails in seconds instead of waiting out the default).
+     */
+    static final Duration PATIENCE = Duration.ofMillis(patienceMillis());
+
+    private static long patienceMillis() {
+        String s = System.getProperty("quorumd.test.patience", "10000");
+        try {
+            long ms = Long.parseLong(s.trim());
+            if (ms > 0) return ms;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("quorumd.test.patience must be a positive number of milliseconds, got '"
+                + s + "'");
+    }
+
+    /** {@link #PATIENCE} on top of {@code expected}, the longest a correct run takes by design. */
+    static Duration patienceAfter(Duration expected) {
+        return expected.plus(PATIENCE);
+    }
+
     private TestSupport() {}
 
     /** Polls {@code cond} every 5 ms; fails with {@code what} if it is not true within {@code timeout}. */

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The watchdog script's line protocol, driven directly over its stdin. */
 class WatchdogScriptTest {
-    private static final Duration LONG = Duration.ofSeconds(10);
+    private static final Duration LONG = TestSupport.PATIENCE;
     private final List<Integer> groups = new ArrayList<>();
     private final List<Process> processes = new ArrayList<>();
 

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * silent, the pipe open); {@link AgentDeathTest} has the agent die by SIGKILL or pause.
  */
 class WatchdogTest {
-    private static final Duration LONG = Duration.ofSeconds(10);
+    private static final Duration LONG = TestSupport.PATIENCE;
 
     /** The stop deadline as the watchdog sees it, in /proc/uptime centiseconds. */
     private static long uptimeCs(long nanoTime) {
@@ -47,7 +47,8 @@ class WatchdogTest {
             s.start(20, "node-a", leaseEnd);
             int pgid = SupervisorStopTest.awaitRunning(s);
             // no renewal: the watchdog alone ends it
-            assertEquals(new Event.CommandStopped(20), ev.nextEvent(Event.CommandStopped.class, LONG),
+            assertEquals(new Event.CommandStopped(20), ev.nextEvent(Event.CommandStopped.class,
+                    TestSupport.patienceAfter(Duration.ofMillis(1500))),
                     "the command ended after its lease: no restart despite restart: always");
             assertEquals(List.of(), liveMembers(pgid));
             await("the watchdog logs its exit", LONG,
@@ -72,7 +73,7 @@ class WatchdogTest {
             int pgid = SupervisorStopTest.awaitRunning(s);
             await("the shell and its sleep run", LONG, () -> liveMembers(pgid).size() == 2);
             long emptyAt = 0;
-            long deadline = System.nanoTime() + LONG.toNanos();
+            long deadline = leaseEnd + TestSupport.patienceAfter(Duration.ofMillis(500)).toNanos();
             while (System.nanoTime() < deadline) {
                 if (liveMembers(pgid).isEmpty()) {
                     emptyAt = System.nanoTime();
@@ -102,7 +103,8 @@ class WatchdogTest {
      * renewal moves the end 3 s past the moment it is sent, so the test thread may stall up to 3 s
      * without the command's lease running out. The group must live through the first lease's end
      * plus stop_timeout (a watchdog that ignored renewals would have stopped it there), then end
-     * once renewals stop, never before the last lease's end. The watchdog's CPU is `make bench`'s.
+     * once renewals stop, never before the last lease's end (the last renewal's lease is 300 ms,
+     * so the test does not wait out a 3 s one). The watchdog's CPU is `make bench`'s.
      */
     @Test
     void renewalsKeepTheCommandRunningUntilTheyStop(@TempDir Path dir) throws Exception {
@@ -129,8 +131,11 @@ class WatchdogTest {
                     + " ms ago and " + renewals + " renewals followed, yet the command is gone");
             String wlog = readOrEmpty(dir.resolve("watchdog.log"));
             assertTrue(!wlog.contains("signal 15 sent"), "no stop signal while renewed:\n" + wlog);
-            long lastLeaseEnd = last;
-            await("the command ends after the last lease", LONG, () -> liveMembers(pgid).isEmpty());
+            // the last renewal gives a short lease (the watchdog takes the newest deadline, earlier
+            // or later), so that the test need not wait out a 3 s one
+            long lastLeaseEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+            s.renew(lastLeaseEnd);
+            await("the command ends after the last lease", TestSupport.patienceAfter(Duration.ofMillis(3000)), () -> liveMembers(pgid).isEmpty());
             long after = System.nanoTime() - lastLeaseEnd;
             assertTrue(after >= -TimeUnit.MILLISECONDS.toNanos(20), "stopped " + ms(-after) + " ms before the lease end");
             assertEquals(new Event.CommandStopped(22), ev.nextEvent(Event.CommandStopped.class, LONG));
