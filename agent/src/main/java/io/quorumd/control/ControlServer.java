@@ -287,6 +287,11 @@ public final class ControlServer implements AutoCloseable {
         Watch watch;
         final java.util.ArrayDeque<ByteBuffer> lines = new java.util.ArrayDeque<>();
         boolean closeAfterLines;
+        /**
+         * The client shut down its sending side (socat after its stdin ends, {@code shutdown(SHUT_WR)}):
+         * a watch goes on streaming; only a failed write ends it.
+         */
+        boolean inputClosed;
 
         Conn(SocketChannel ch, SelectionKey key, long now) {
             this.ch = ch;
@@ -365,13 +370,13 @@ public final class ControlServer implements AutoCloseable {
             int n = c.ch.write(b);
             if (c.watch != null) c.watch.queued.addAndGet(-n);
             if (b.hasRemaining()) {
-                c.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+                c.key.interestOps(c.inputClosed ? SelectionKey.OP_WRITE : SelectionKey.OP_READ | SelectionKey.OP_WRITE);
                 return;
             }
             c.lines.poll();
         }
         if (c.closeAfterLines) drop(c, null);
-        else c.key.interestOps(SelectionKey.OP_READ);
+        else c.key.interestOps(c.inputClosed ? 0 : SelectionKey.OP_READ);
     }
 
     private void run() {
@@ -401,12 +406,17 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    /** A watch's connection: the client may only close it (anything it sends is ignored); lines go out. */
+    /**
+     * A watch's connection: anything the client sends is ignored; its end of input (a half-close,
+     * as socat does when its stdin ends) stops the reading, not the stream; lines go out until a
+     * write fails (the client closed the connection).
+     */
     private void watchReady(Conn c, SelectionKey k) throws IOException {
         if (k.isReadable()) {
             c.in.clear();
             if (c.ch.read(c.in) < 0) {
-                drop(c, null);
+                c.inputClosed = true;
+                k.interestOps(c.lines.isEmpty() ? 0 : SelectionKey.OP_WRITE);
                 return;
             }
             c.in.clear();

@@ -34,8 +34,15 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 @Tag("multihost")
 @Execution(ExecutionMode.CONCURRENT)
 class AgentCrashTest {
+    /**
+     * The command's stop_timeout here: 4 s rather than the other tests' 1 s, so that a restarted
+     * agent whose JVM takes 2-3 s to start on a loaded CI machine (a run saw 2.4-2.9 s in all three
+     * rounds with 1 s) can still certify before the wait without proof ends: the test is about the
+     * certificate being used, not about how fast the machine starts a JVM ({@code make bench}).
+     */
+    static final long STOP_TIMEOUT_MILLIS = 4000;
     /** No fail-over without proof is shorter, from the kill (see the class comment). */
-    static final long NO_PROOF_MIN_MILLIS = Cluster.LEASE_MILLIS + Cluster.STOP_TIMEOUT_MILLIS - Cluster.HEARTBEAT_MILLIS;
+    static final long NO_PROOF_MIN_MILLIS = Cluster.LEASE_MILLIS + STOP_TIMEOUT_MILLIS - Cluster.HEARTBEAT_MILLIS;
 
     @BeforeAll
     static void environment() {
@@ -44,7 +51,12 @@ class AgentCrashTest {
 
     @Test
     void aKilledMasterAgentIsRestartedAndItsCertificateSpeedsTheFailOver() {
-        try (Cluster c = Cluster.start("crash", 3)) {
+        try (Cluster c = Cluster.boot("crash", 3)) {
+            c.stopTimeoutMillis = STOP_TIMEOUT_MILLIS;
+            c.install();
+            c.keygenAll();
+            c.configureAll();
+            c.startAgents();
             int certified = 0;
             for (int round = 1; round <= 3; round++) {
                 Run master = c.awaitSingleMaster();
@@ -57,7 +69,7 @@ class AgentCrashTest {
                 c.report("round " + round + ": agent of master " + master + " SIGKILLed: command group empty "
                         + Cluster.ms(gone.goneNanos() - t) + " ms later; " + next + " ran its command "
                         + Cluster.ms(next.startNanos() - t) + " ms after the kill (target p99 < 500 ms; without the certificate "
-                        + (Cluster.LEASE_MILLIS + Cluster.STOP_TIMEOUT_MILLIS) + " ms or more)");
+                        + (Cluster.LEASE_MILLIS + STOP_TIMEOUT_MILLIS) + " ms or more)");
                 assertTrue(gone.goneNanos() - t < Duration.ofSeconds(2).toNanos(),
                         "the command outlived its SIGKILLed agent by " + Cluster.ms(gone.goneNanos() - t) + " ms");
                 assertTrue(next.term() > master.term());

@@ -126,6 +126,8 @@ final class Cluster implements AutoCloseable {
     final Map<String, Integer> priorities = new HashMap<>();
     /** {@code timing.preempt_delay} as written in YAML, or null to leave it out (off). */
     String preemptDelay;
+    /** {@code command.stop_timeout} in ms for this cluster's nodes. */
+    long stopTimeoutMillis = STOP_TIMEOUT_MILLIS;
     /** Each node's CURVE public key from the installed {@code quorumd keygen}; empty in trusted mode. */
     private final Map<String, String> publicKeys = new HashMap<>();
     static final String KEY_PATH = "/etc/quorumd/node.key";
@@ -349,7 +351,7 @@ final class Cluster implements AutoCloseable {
         if (preemptDelay != null) y.append("  preempt_delay: ").append(preemptDelay).append('\n');
         y.append("command:\n");
         y.append("  exec: [\"/usr/local/bin/quorumd-demo\"]\n");
-        y.append("  stop_timeout: ").append(STOP_TIMEOUT_MILLIS).append("ms\n");
+        y.append("  stop_timeout: ").append(stopTimeoutMillis).append("ms\n");
         y.append("  restart: on-failure\n");
         for (String extra : extraConfig.values()) {
             y.append(extra).append('\n');

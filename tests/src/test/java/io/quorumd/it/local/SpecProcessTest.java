@@ -176,7 +176,8 @@ class SpecProcessTest {
         String socat = tool("socat", "the README's control socket example");
         List<String> readme = Files.readAllLines(Path.of("..", "README.md"), StandardCharsets.UTF_8);
         int at = -1;
-        for (int i = 0; i < readme.size(); i++) if (readme.get(i).startsWith("$ printf") && readme.get(i).contains("socat")) at = i;
+        // the first example (leader): the later ones (kv.put, kv.get, kv.watch) depend on the store's history
+        for (int i = 0; i < readme.size() && at < 0; i++) if (readme.get(i).startsWith("$ printf") && readme.get(i).contains("socat")) at = i;
         assertTrue(at > 0, "the README shows a socat line starting with '$ printf'");
         String command = readme.get(at).substring(2);
         String expected = readme.get(at + 1);
