@@ -1,6 +1,5 @@
 package io.quorumd.it.local;
 
-import io.quorumd.control.ControlClient;
 import io.quorumd.control.Json;
 import io.quorumd.control.Reply;
 import org.junit.jupiter.api.AfterEach;
@@ -15,10 +14,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,7 +32,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @org.junit.jupiter.api.parallel.Isolated
 class KvSnapshotProcessTest {
     static final Duration START = Duration.ofSeconds(30);
-    static final Duration ASK = Duration.ofSeconds(10);
 
     @TempDir
     Path tmp;
@@ -53,21 +49,9 @@ class KvSnapshotProcessTest {
         assertTrue(overlaps.isEmpty(), "commands overlapped: " + overlaps + "\n" + cluster.logs());
     }
 
-    /** One kv op; exit 3 (surely no effect) asked again for up to 10 s, as KvProcessTest does. */
+    /** One kv op on {@code node}: {@link LocalCluster#kv}, exit 3 asked again for up to 10 s. */
     private Reply kv(String node, Object... fields) {
-        Map<String, Object> req = new LinkedHashMap<>();
-        for (int i = 0; i < fields.length; i += 2) req.put((String) fields[i], fields[i + 1]);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            Reply r = ControlClient.request(cluster.member(node).socket, req, ASK);
-            if (r.exitCode() != 3 || System.nanoTime() - deadline > 0) return r;
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return r;
-            }
-        }
+        return cluster.kv(node, fields);
     }
 
     @SuppressWarnings("unchecked")

@@ -323,6 +323,27 @@ public final class LocalCluster implements AutoCloseable {
         return r.exitCode() == 0 ? (Map<String, Object>) Json.parse(r.body()) : null;
     }
 
+    /**
+     * One store op ({@code "op", "kv.put", "key", ...} as alternating names and values) on {@code id}'s
+     * control socket. Exit 3 (no master yet, or no majority within the election timeout) surely had
+     * no effect: asked again for up to 10 s. Exit 1 (outcome unknown) is never asked again.
+     */
+    public io.quorumd.control.Reply kv(String id, Object... fields) {
+        Map<String, Object> req = new LinkedHashMap<>();
+        for (int i = 0; i < fields.length; i += 2) req.put((String) fields[i], fields[i + 1]);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            io.quorumd.control.Reply r = ControlClient.request(member(id).socket, req, Duration.ofSeconds(10));
+            if (r.exitCode() != 3 || System.nanoTime() - deadline > 0) return r;
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return r;
+            }
+        }
+    }
+
     public static String role(Map<String, Object> s) {
         return s == null ? null : (String) s.get("role");
     }
