@@ -115,17 +115,7 @@ final class KeepalivedBench {
     }
 
     static String version() {
-        try {
-            Process p = new ProcessBuilder(KEEPALIVED.toString(), "--version").redirectErrorStream(true).start();
-            String s = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            p.waitFor();
-            return s.lines().findFirst().orElse("unknown");
-        } catch (IOException e) {
-            return "unknown";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "unknown";
-        }
+        return Machine.firstLine(KEEPALIVED, "--version");
     }
 
     private final Path work;

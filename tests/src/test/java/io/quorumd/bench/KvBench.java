@@ -142,17 +142,7 @@ public final class KvBench {
     }
 
     static String etcdVersion() {
-        try {
-            Process p = new ProcessBuilder(ETCD.toString(), "--version").redirectErrorStream(true).start();
-            String s = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            p.waitFor();
-            return s.lines().findFirst().orElse("unknown");
-        } catch (IOException e) {
-            return "unknown";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "unknown";
-        }
+        return Machine.firstLine(ETCD, "--version");
     }
 
     private List<Phase> etcd() throws Exception {

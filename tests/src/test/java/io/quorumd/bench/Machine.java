@@ -81,4 +81,22 @@ record Machine(int cores, long memMiB, String cpu, String kernel, String jdk, St
             return "";
         }
     }
+
+    /** The first line {@code exe ARGS} prints (a version), or "unknown". */
+    static String firstLine(java.nio.file.Path exe, String... args) {
+        java.util.List<String> argv = new java.util.ArrayList<>();
+        argv.add(exe.toString());
+        argv.addAll(java.util.List.of(args));
+        try {
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+            String s = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            p.waitFor();
+            return s.lines().findFirst().orElse("unknown");
+        } catch (java.io.IOException e) {
+            return "unknown";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "unknown";
+        }
+    }
 }
