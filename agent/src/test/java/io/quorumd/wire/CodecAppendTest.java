@@ -25,14 +25,6 @@ class CodecAppendTest {
         return new Message.Append("node-a", 9, 77, 5, prevIndex, prevTerm, entries, commit);
     }
 
-    private static CodecTest.Raw bin(byte... b) {
-        byte[] raw = new byte[b.length + 2];
-        raw[0] = (byte) 0xc4;
-        raw[1] = (byte) b.length;
-        System.arraycopy(b, 0, raw, 2, b.length);
-        return new CodecTest.Raw(raw);
-    }
-
     @Test
     void appendsAndAnswersRoundTrip() {
         Random r = new Random(7);
@@ -64,7 +56,7 @@ class CodecAppendTest {
     void encodingFollowsTheDocumentedLayout() {
         Message.Append a = append(3, 2, List.of(new LogEntry(4, 2, new byte[] {1, 2}), new LogEntry(5, 9, new byte[0])), 3);
         assertArrayEquals(pack(env("node-a", 9, 77, "Append", new Object[] {5L, 3L, 2L,
-                new Object[] {new Object[] {4L, 2L, bin((byte) 1, (byte) 2)}, new Object[] {5L, 9L, bin()}}, 3L})), codec.encode(a));
+                new Object[] {new Object[] {4L, 2L, CodecTest.bin((byte) 1, (byte) 2)}, new Object[] {5L, 9L, CodecTest.bin()}}, 3L})), codec.encode(a));
         assertArrayEquals(pack(env("node-c", 9, 8, "AppendAck", new Object[] {5L, false, 0L, 4L, 2L})),
                 codec.encode(new Message.AppendAck("node-c", 9, 8, 5, false, 0, 4, 2)));
     }
@@ -76,17 +68,17 @@ class CodecAppendTest {
 
     @Test
     void malformedAppendsAreDroppedWithTheirReason() {
-        Object[] ok = {4L, 2L, bin((byte) 1)};
+        Object[] ok = {4L, 2L, CodecTest.bin((byte) 1)};
         assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(new Object[] {5L, 3L, 2L, new Object[] {ok}}), "4 fields");
-        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(new Object[] {5L, 3L, 2L, new Object[] {new Object[] {5L, 2L, bin()}}, 0L}),
+        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(new Object[] {5L, 3L, 2L, new Object[] {new Object[] {5L, 2L, CodecTest.bin()}}, 0L}),
                 "not contiguous");
-        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(new Object[] {5L, 3L, 2L, new Object[] {new Object[] {4L, 1L, bin()}}, 0L}),
+        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(new Object[] {5L, 3L, 2L, new Object[] {new Object[] {4L, 1L, CodecTest.bin()}}, 0L}),
                 "term below prevTerm");
-        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(new Object[] {5L, 0L, 0L, new Object[] {new Object[] {0L, 1L, bin()}}, 0L}),
+        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(new Object[] {5L, 0L, 0L, new Object[] {new Object[] {0L, 1L, CodecTest.bin()}}, 0L}),
                 "index 0");
-        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(new Object[] {5L, 0L, 0L, new Object[] {new Object[] {1L, 0L, bin()}}, 0L}),
+        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(new Object[] {5L, 0L, 0L, new Object[] {new Object[] {1L, 0L, CodecTest.bin()}}, 0L}),
                 "term 0");
-        assertEquals(DecodeFailure.Reason.BAD_TERM, dropped(new Object[] {5L, 0L, 0L, new Object[] {new Object[] {1L, MAX_TERM + 1, bin()}}, 0L}),
+        assertEquals(DecodeFailure.Reason.BAD_TERM, dropped(new Object[] {5L, 0L, 0L, new Object[] {new Object[] {1L, MAX_TERM + 1, CodecTest.bin()}}, 0L}),
                 "term past 2^62");
         assertEquals(DecodeFailure.Reason.BAD_TERM, dropped(new Object[] {5L, 3L, MAX_TERM + 1, new Object[] {}, 0L}), "prevTerm past 2^62");
         assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(new Object[] {5L, 3L, 0L, new Object[] {}, 0L}), "prevIndex without prevTerm");

@@ -19,14 +19,6 @@ class CodecForwardTest {
     private static final long MAX_TERM = (1L << 62) - 1;
     private final Codec codec = TestMessages.codec();
 
-    private static CodecTest.Raw bin(byte... b) {
-        byte[] raw = new byte[b.length + 2];
-        raw[0] = (byte) 0xc4;
-        raw[1] = (byte) b.length;
-        System.arraycopy(b, 0, raw, 2, b.length);
-        return new CodecTest.Raw(raw);
-    }
-
     @Test
     void forwardsAndRepliesRoundTrip() {
         Random r = new Random(11);
@@ -47,10 +39,10 @@ class CodecForwardTest {
 
     @Test
     void encodingFollowsTheDocumentedLayout() {
-        assertArrayEquals(pack(env("node-b", 4, 7, "Forward", new Object[] {9L, true, bin((byte) 1, (byte) 2)})),
+        assertArrayEquals(pack(env("node-b", 4, 7, "Forward", new Object[] {9L, true, CodecTest.bin((byte) 1, (byte) 2)})),
                 codec.encode(new Message.Forward("node-b", 4, 7, 9, true, new byte[] {1, 2})));
         byte[] body = "{\"rev\":3}".getBytes(StandardCharsets.UTF_8);
-        assertArrayEquals(pack(env("node-a", 4, 8, "ForwardReply", new Object[] {9L, 0L, bin(body)})),
+        assertArrayEquals(pack(env("node-a", 4, 8, "ForwardReply", new Object[] {9L, 0L, CodecTest.bin(body)})),
                 codec.encode(new Message.ForwardReply("node-a", 4, 8, 9, 0, body)));
     }
 
@@ -62,11 +54,11 @@ class CodecForwardTest {
     @Test
     void malformedOnesAreDroppedWithTheirReason() {
         assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped("Forward", new Object[] {9L, true}), "2 fields");
-        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped("Forward", new Object[] {9L, 1L, bin()}), "write as int");
+        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped("Forward", new Object[] {9L, 1L, CodecTest.bin()}), "write as int");
         assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped("Forward", new Object[] {9L, true, "text"}), "payload as str");
-        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped("ForwardReply", new Object[] {9L, 256L, bin()}), "exit 256");
-        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped("ForwardReply", new Object[] {9L, -1L, bin()}), "exit -1");
-        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped("ForwardReply", new Object[] {9L, 0L, bin(), 1L}), "4 fields");
+        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped("ForwardReply", new Object[] {9L, 256L, CodecTest.bin()}), "exit 256");
+        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped("ForwardReply", new Object[] {9L, -1L, CodecTest.bin()}), "exit -1");
+        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped("ForwardReply", new Object[] {9L, 0L, CodecTest.bin(), 1L}), "4 fields");
         CodecTest.Raw lying = new CodecTest.Raw(new byte[] {(byte) 0xc6, 0x7f, 0, 0, 0});
         assertEquals(DecodeFailure.Reason.TRUNCATED, dropped("Forward", new Object[] {9L, false, lying}));
     }

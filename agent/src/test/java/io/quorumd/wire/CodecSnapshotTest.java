@@ -19,14 +19,6 @@ class CodecSnapshotTest {
     private static final long MAX_TERM = (1L << 62) - 1;
     private final Codec codec = TestMessages.codec();
 
-    private static CodecTest.Raw bin(byte... b) {
-        byte[] raw = new byte[b.length + 2];
-        raw[0] = (byte) 0xc4;
-        raw[1] = (byte) b.length;
-        System.arraycopy(b, 0, raw, 2, b.length);
-        return new CodecTest.Raw(raw);
-    }
-
     @Test
     void chunksAndAnswersRoundTrip() {
         Random r = new Random(11);
@@ -57,7 +49,7 @@ class CodecSnapshotTest {
 
     @Test
     void encodingFollowsTheDocumentedLayout() {
-        assertArrayEquals(pack(env("node-a", 9, 77, "InstallSnapshot", new Object[] {5L, 10L, 3L, 128L, bin((byte) 1, (byte) 2), true})),
+        assertArrayEquals(pack(env("node-a", 9, 77, "InstallSnapshot", new Object[] {5L, 10L, 3L, 128L, CodecTest.bin((byte) 1, (byte) 2), true})),
                 codec.encode(new Message.InstallSnapshot("node-a", 9, 77, 5, 10, 3, 128, new byte[] {1, 2}, true)));
         assertArrayEquals(pack(env("node-c", 9, 8, "InstallSnapshotAck", new Object[] {5L, false, 10L, 256L})),
                 codec.encode(new Message.InstallSnapshotAck("node-c", 9, 8, 5, false, 10, 256)));
@@ -71,14 +63,14 @@ class CodecSnapshotTest {
     @Test
     void malformedChunksAndAnswersAreDroppedWithTheirReason() {
         String c = "InstallSnapshot";
-        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(c, new Object[] {5L, 10L, 3L, 0L, bin()}), "5 fields");
-        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(c, new Object[] {5L, 0L, 3L, 0L, bin(), true}), "index 0");
-        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(c, new Object[] {5L, 10L, 0L, 0L, bin(), true}), "last term 0");
-        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(c, new Object[] {5L, 10L, 3L, -1L, bin(), true}), "negative offset");
-        assertEquals(DecodeFailure.Reason.BAD_TERM, dropped(c, new Object[] {5L, 10L, MAX_TERM + 1, 0L, bin(), true}),
+        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(c, new Object[] {5L, 10L, 3L, 0L, CodecTest.bin()}), "5 fields");
+        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(c, new Object[] {5L, 0L, 3L, 0L, CodecTest.bin(), true}), "index 0");
+        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(c, new Object[] {5L, 10L, 0L, 0L, CodecTest.bin(), true}), "last term 0");
+        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(c, new Object[] {5L, 10L, 3L, -1L, CodecTest.bin(), true}), "negative offset");
+        assertEquals(DecodeFailure.Reason.BAD_TERM, dropped(c, new Object[] {5L, 10L, MAX_TERM + 1, 0L, CodecTest.bin(), true}),
                 "last term past 2^62");
         assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(c, new Object[] {5L, 10L, 3L, 0L, "text", true}), "data as str");
-        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(c, new Object[] {5L, 10L, 3L, 0L, bin(), 1L}), "done as int");
+        assertEquals(DecodeFailure.Reason.BAD_FIELD, dropped(c, new Object[] {5L, 10L, 3L, 0L, CodecTest.bin(), 1L}), "done as int");
         CodecTest.Raw lying = new CodecTest.Raw(new byte[] {(byte) 0xc6, 0x7f, 0, 0, 0});
         assertEquals(DecodeFailure.Reason.TRUNCATED, dropped(c, new Object[] {5L, 10L, 3L, 0L, lying, true}),
                 "a declared length past the frame allocates nothing");

@@ -279,6 +279,15 @@ public class CodecTest {
     /** Raw MessagePack bytes, written as they are. */
     record Raw(byte[] bytes) {}
 
+    /** A MessagePack bin 8 of {@code b} (at most 255 bytes), packed as it is. */
+    static Raw bin(byte... b) {
+        byte[] raw = new byte[b.length + 2];
+        raw[0] = (byte) 0xc4;
+        raw[1] = (byte) b.length;
+        System.arraycopy(b, 0, raw, 2, b.length);
+        return new Raw(raw);
+    }
+
     /** An envelope as the codec lays it out (cluster {@link TestMessages#CLUSTER}), for frames a test writes by hand. */
     public static Object[] env(String from, long term, long bootId, String type, Object body) {
         return new Object[] {1L, TestMessages.CLUSTER, from, term, bootId, type, body};
