@@ -230,6 +230,11 @@ public final class Agent {
         return m == null ? -1 : m.port();
     }
 
+    private Status.StoreStatus storeStatus() {
+        KvAgent.Figures f = kv.figures();
+        return new Status.StoreStatus(f.revision(), f.keys(), f.sizeBytes(), f.appliedIndex());
+    }
+
     private Metrics.CommandState commandState() {
         if (config.command() == null) return null;
         Supervisor.Snapshot c = supervisor.status();
@@ -438,7 +443,7 @@ public final class Agent {
                 return Status.of(view, now, config.cluster(), bindDescription, Long.toHexString(bootId),
                         (now - startedNanos) / 1_000_000, !persister.healthy() ? persister.lastError()
                                 : logWriter.healthy() ? null : "the replicated log: " + logWriter.lastError(), cmd,
-                        drops.snapshot());
+                        drops.snapshot()).withStore(storeStatus());
             }
 
             @Override

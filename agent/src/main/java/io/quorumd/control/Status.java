@@ -26,11 +26,21 @@ import java.util.TreeMap;
  * @param dropped          dropped frames by reason, sorted by reason
  * @param clearedBy        on a master cleared to run its command: the proof it used or the wait it
  *                         sat out, and the old master that was about; null otherwise
+ * @param store            the replicated key-value store as this node applied it; null from an older agent
  */
 public record Status(String cluster, String node, Role role, long term, String votedFor, String master,
                      Long leaseMillis, boolean commandPermitted, String bind, String bootId, long uptimeMillis,
                      StorageStatus storage, List<PeerStatus> peers, CommandStatus command,
-                     Map<String, Long> dropped, ClearedBy clearedBy) {
+                     Map<String, Long> dropped, ClearedBy clearedBy, StoreStatus store) {
+
+    /** A status without the store's figures (an older agent's). */
+    public Status(String cluster, String node, Role role, long term, String votedFor, String master,
+                  Long leaseMillis, boolean commandPermitted, String bind, String bootId, long uptimeMillis,
+                  StorageStatus storage, List<PeerStatus> peers, CommandStatus command,
+                  Map<String, Long> dropped, ClearedBy clearedBy) {
+        this(cluster, node, role, term, votedFor, master, leaseMillis, commandPermitted, bind, bootId, uptimeMillis,
+                storage, peers, command, dropped, clearedBy, null);
+    }
 
     /** A status that does not say what cleared the master (an older agent's). */
     public Status(String cluster, String node, Role role, long term, String votedFor, String master,
@@ -103,6 +113,23 @@ public record Status(String cluster, String node, Role role, long term, String v
         public CommandStatus {
             if (state == null) throw new IllegalArgumentException("command state is required");
         }
+    }
+
+    /**
+     * The replicated key-value store on this node: what {@code quorumd kv} reads with {@code --stale}.
+     *
+     * @param revision     +1 per committed write, as this node applied them
+     * @param keys         keys held
+     * @param sizeBytes    keys plus values, what {@code kv.max_bytes} bounds
+     * @param appliedIndex the replicated log's last entry applied here (a follower that shows the
+     *                     master's value holds everything the master has committed)
+     */
+    public record StoreStatus(long revision, long keys, long sizeBytes, long appliedIndex) {}
+
+    /** This status with the store's figures. */
+    public Status withStore(StoreStatus s) {
+        return new Status(cluster, node, role, term, votedFor, master, leaseMillis, commandPermitted, bind, bootId,
+                uptimeMillis, storage, peers, command, dropped, clearedBy, s);
     }
 
     /** @param error why the last write of the state file failed; null when healthy */
@@ -181,6 +208,14 @@ public record Status(String cluster, String node, Role role, long term, String v
         c.put("restarts", command.restarts());
         m.put("command", c);
         m.put("dropped", new LinkedHashMap<String, Object>(dropped));
+        if (store != null) {
+            Map<String, Object> kv = new LinkedHashMap<>();
+            kv.put("revision", store.revision());
+            kv.put("keys", store.keys());
+            kv.put("size_bytes", store.sizeBytes());
+            kv.put("applied_index", store.appliedIndex());
+            m.put("store", kv);
+        }
         return m;
     }
 
@@ -216,6 +251,12 @@ public record Status(String cluster, String node, Role role, long term, String v
                 get(m, "old_master", String.class, true), get(m, "old_master_term", Long.class, true),
                 m.containsKey("cleared_ms_ago") ? get(m, "cleared_ms_ago", Long.class, true) : null,
                 m.containsKey("cleared_after_ms") ? get(m, "cleared_after_ms", Long.class, true) : null);
+        StoreStatus store = null;
+        if (m.get("store") != null) {
+            Map<?, ?> kv = get(m, "store", Map.class, false);
+            store = new StoreStatus(get(kv, "revision", Long.class, false), get(kv, "keys", Long.class, false),
+                    get(kv, "size_bytes", Long.class, false), get(kv, "applied_index", Long.class, false));
+        }
         String role = get(m, "role", String.class, false);
         Role r;
         try {
@@ -232,7 +273,7 @@ public record Status(String cluster, String node, Role role, long term, String v
                 peers,
                 new CommandStatus(get(cm, "state", String.class, false), get(cm, "pid", Long.class, true),
                         get(cm, "term", Long.class, true), Math.toIntExact(get(cm, "restarts", Long.class, false))),
-                dropped, clearedBy);
+                dropped, clearedBy, store);
     }
 
     private static <T> T get(Map<?, ?> m, String key, Class<T> type, boolean nullable) {
@@ -265,6 +306,9 @@ public record Status(String cluster, String node, Role role, long term, String v
         rows.add(new String[] {"storage", storage.healthy() ? "ok"
                 : "FAILING" + (storage.error() == null ? "" : ": " + storage.error())});
         rows.add(new String[] {"dropped", droppedText()});
+        if (store != null) rows.add(new String[] {"store", "revision " + store.revision() + ", " + store.keys()
+                + (store.keys() == 1 ? " key, " : " keys, ") + store.sizeBytes() + " bytes, log applied to index "
+                + store.appliedIndex()});
         StringBuilder sb = new StringBuilder();
         appendAligned(rows, sb);
         if (!peers.isEmpty()) {

@@ -76,6 +76,21 @@ class StatusTest {
     }
 
     @Test
+    void theStoresFiguresFollowTheDroppedCountsAndRoundTrip() {
+        Status s = master().withStore(new Status.StoreStatus(42, 1, 117, 58));
+        Map<?, ?> m = assertInstanceOf(Map.class, Json.parse(s.toJson()));
+        assertEquals(Map.of("revision", 42L, "keys", 1L, "size_bytes", 117L, "applied_index", 58L), m.get("store"));
+        assertEquals("store", List.copyOf(m.keySet()).get(m.size() - 1), "a key added after dropped");
+        assertEquals(s, Status.fromJson(s.toJson()));
+        assertNull(Status.fromJson(master().toJson()).store(), "an older agent's answer has no store");
+        assertTrue(s.toTable().contains("\nstore    revision 42, 1 key, 117 bytes, log applied to index 58\n"), s.toTable());
+        assertTrue(master().withStore(new Status.StoreStatus(0, 3, 9, 0)).toTable().contains("3 keys, 9 bytes"));
+        JsonException e = assertThrows(JsonException.class,
+                () -> Status.fromJson(s.toJson().replace("\"applied_index\":58", "\"applied_index\":\"58\"")));
+        assertEquals("status: \"applied_index\" should be a Long (got \"58\")", e.getMessage());
+    }
+
+    @Test
     void tableIsAligned() {
         assertEquals("""
                 cluster  payments

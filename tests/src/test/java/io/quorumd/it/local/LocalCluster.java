@@ -344,6 +344,44 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until every running member has applied the same entry of the replicated log, at least the
+     * master's no-op (index 1 or more): no voter's log is then behind another's, so Raft's up-to-date
+     * rule refuses no one's vote and the election timers alone (priority's slots) decide the next
+     * election. Returns that index.
+     */
+    public long awaitLogsInSync(Duration within) {
+        long[] index = {-1};
+        try {
+            awaitInSync(within, index);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n" + describe(), e);
+        }
+        return index[0];
+    }
+
+    private void awaitInSync(Duration within, long[] index) {
+        await(() -> {
+            Long common = null;
+            for (String id : members.keySet()) {
+                if (!member(id).alive()) continue;
+                Long applied = appliedIndex(status(id));
+                if (applied == null || applied < 1 || (common != null && !common.equals(applied))) return false;
+                common = applied;
+            }
+            index[0] = common == null ? -1 : common;
+            return common != null;
+        }, within, "every running member to apply the same log index");
+    }
+
+    /** {@code store.applied_index} of a status, or null when the status or the key is missing. */
+    @SuppressWarnings("unchecked")
+    public static Long appliedIndex(Map<String, Object> s) {
+        if (s == null || !(s.get("store") instanceof Map)) return null;
+        Object v = ((Map<String, Object>) s.get("store")).get("applied_index");
+        return v instanceof Number n ? n.longValue() : null;
+    }
+
     public static String role(Map<String, Object> s) {
         return s == null ? null : (String) s.get("role");
     }
