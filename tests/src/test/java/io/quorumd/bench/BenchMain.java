@@ -51,6 +51,8 @@ public final class BenchMain {
         boolean keepalivedOnly = false;
         boolean kv = true;
         boolean kvOnly = false;
+        boolean floor = true;
+        boolean floorOnly = false;
         List<KeepalivedBench.Scenario> kaScenarios = new ArrayList<>(List.of(KeepalivedBench.Scenario.values()));
         String logLevel = "info";
         Path out = Path.of("bench-results");
@@ -70,6 +72,8 @@ public final class BenchMain {
                 case "--keepalived-only" -> keepalivedOnly = true;
                 case "--no-kv" -> kv = false;
                 case "--kv-only" -> kvOnly = true;
+                case "--no-floor" -> floor = false;
+                case "--floor-only" -> floorOnly = true;
                 case "--log-level" -> logLevel = value(args, ++i, a);
                 case "--out" -> out = Path.of(value(args, ++i, a));
                 case "--trials" -> trials = Integer.parseInt(value(args, ++i, a));
@@ -86,7 +90,7 @@ public final class BenchMain {
                 }
                 default -> {
                     System.err.println("bench: unknown argument " + a + " (expected --quick, --out DIR, --trials N, "
-                            + "--sizes 3,5,9, --window-s S, --scenarios A,B, --scale FILE)");
+                            + "--sizes 3,5,9, --window-s S, --scenarios A,B, --scale FILE, --kv-only, --no-kv, --floor-only, --no-floor, ...)");
                     System.exit(2);
                 }
             }
@@ -99,6 +103,10 @@ public final class BenchMain {
         }
         if (kvOnly) {
             runKvOnly(out, quick, windowS == null ? (quick ? 10 : 20) : windowS);
+            return;
+        }
+        if (floorOnly) {
+            runFloorOnly(out, windowS == null ? 20 : windowS);
             return;
         }
         if (trials == null) trials = quick ? 5 : 30;
@@ -140,6 +148,8 @@ public final class BenchMain {
             System.out.println("bench: keepalived scenarios skipped: " + kaMissing);
         }
         KvBench.Result kvResult = kv ? new KvBench(work, Duration.ofSeconds(quick ? 10 : 20)).run() : null;
+        List<FloorBench.Row> floors = floor ? new FloorBench(work, Duration.ofSeconds(quick ? 3 : 5), Duration.ofSeconds(windowS)).run()
+                : null;
         Object scaleData = null;
         if (scale != null && Files.exists(scale)) scaleData = Json.parse(Files.readString(scale, StandardCharsets.UTF_8));
         double minutes = (System.nanoTime() - began) / 6e10;
@@ -199,6 +209,7 @@ public final class BenchMain {
         }
         json.put("scale", scaleData);
         json.put("kv", kvResult == null ? "skipped: --no-kv" : KvBench.json(kvResult));
+        json.put("floors", floors == null ? "skipped: --no-floor" : floorJson(floors));
         Map<String, Object> cmd = new LinkedHashMap<>();
         cmd.put("start_ms", toList(supervisor.startMillis()));
         cmd.put("stop_ms", toList(supervisor.stopMillis()));
@@ -227,6 +238,10 @@ public final class BenchMain {
             Files.writeString(dir.resolve("kv.md"), md, StandardCharsets.UTF_8);
             Files.writeString(dir.resolve("report.md"), md, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
         }
+        if (floors != null) {
+            Files.writeString(dir.resolve("report.md"), FloorBench.markdown(floors, Duration.ofSeconds(windowS), Machine.loadavg()),
+                    StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+        }
         if (keep) System.out.println("bench: the agents' configs and logs are kept in " + work);
         else deleteTree(work);
         System.out.println("bench: report " + dir.resolve("report.md"));
@@ -250,6 +265,34 @@ public final class BenchMain {
                 + Machine.loadavg() + "\n" + KvBench.markdown(res, Duration.ofSeconds(windowS)), StandardCharsets.UTF_8);
         deleteTree(work);
         System.out.println("bench: report " + dir.resolve("report.md"));
+    }
+
+    /** {@code --floor-only}: where an idle agent's cycles go ({@link FloorBench}), into its own dated directory. */
+    private static void runFloorOnly(Path out, int windowS) throws Exception {
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmm"));
+        Path dir = Files.createDirectories(out.resolve(stamp + "-floor"));
+        Path work = Files.createTempDirectory("quorumd-bench-");
+        Machine machine = Machine.describe();
+        String loadStart = Machine.loadavg();
+        List<FloorBench.Row> rows = new FloorBench(work, Duration.ofSeconds(5), Duration.ofSeconds(windowS)).run();
+        String loadEnd = Machine.loadavg();
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("date", stamp);
+        json.put("machine", machine.json());
+        json.put("load_average_at_start", loadStart);
+        json.put("load_average_at_end", loadEnd);
+        json.put("floors", floorJson(rows));
+        Files.writeString(dir.resolve("samples.json"), pretty(json), StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("report.md"), "# quorumd bench " + stamp + " (floors only)\n\nLoad average at the start: "
+                + loadStart + "\n" + FloorBench.markdown(rows, Duration.ofSeconds(windowS), loadEnd), StandardCharsets.UTF_8);
+        deleteTree(work);
+        System.out.println("bench: report " + dir.resolve("report.md"));
+    }
+
+    private static List<Object> floorJson(List<FloorBench.Row> rows) {
+        List<Object> l = new ArrayList<>();
+        for (FloorBench.Row r : rows) l.add(r.json());
+        return l;
     }
 
     private static Map<String, Object> overheadJson(OverheadBench.Result r) {
