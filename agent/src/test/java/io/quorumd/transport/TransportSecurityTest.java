@@ -8,6 +8,7 @@ import io.quorumd.wire.Decoded;
 import org.junit.jupiter.api.Test;
 import org.zeromq.SocketType;
 import org.zeromq.ZContext;
+import org.zeromq.ZEvent;
 import org.zeromq.ZMQ;
 
 import java.io.IOException;
@@ -150,32 +151,37 @@ class TransportSecurityTest {
             a.await(received(Message.VoteResponse.class, "b", 11), 3000, "b's answer under CURVE");
             String routerEp = "tcp://127.0.0.1:" + (h.port("b") + 1);
 
-            // 1. a NULL client from a peer's own address: refused by the handshake (mechanism mismatch)
+            // 1. a NULL client from a peer's own address: refused by the handshake (mechanism mismatch).
+            // Written with RawZmtp, not JeroMQ: see ATTACKER_HANDSHAKE_IVL_MILLIS for what a fresh
+            // JeroMQ client sometimes does to its own connection.
             long before = b.drops.count("unauthenticated");
-            // each attacker in a context of its own, closed when done: one client's reconnects never
-            // hold up the next one's handshake
-            try (ZContext own = new ZContext()) {
-                ZMQ.Socket nul = dealer(own, null, null);
-                nul.connect(routerEp);
-                nul.sendMore(new byte[0]);
-                nul.send(codec.encode(voteRequest("a", 21)));
-                awaitCondition(() -> b.drops.count("unauthenticated") > before, PATIENCE_MILLIS, "the NULL client counted");
+            try (RawZmtp nul = new RawZmtp(LOOPBACK, LOOPBACK, h.port("b") + 1)) {
+                assertTrue(closedAfterNullGreeting(nul, codec.encode(voteRequest("a", 21))),
+                        "b closes the connection of a NULL client");
             }
+            awaitCondition(() -> b.drops.count("unauthenticated") > before, PATIENCE_MILLIS, "the NULL client counted");
+            assertEquals(1, b.drops.count("unauthenticated") - before, "one refused connection, counted once");
 
-            // 2. a CURVE client with a key no peer has
+            // 2. a CURVE client with a key no peer has: refused by ZAP, which the client sees as a 400
             long before2 = b.drops.count("unauthenticated");
             try (ZContext own = new ZContext()) {
                 ZMQ.Socket unlisted = dealer(own, CurveKeys.generate(), kb);
+                AttackerEvents seen = new AttackerEvents(own, unlisted);
                 unlisted.connect(routerEp);
                 unlisted.sendMore(new byte[0]);
                 unlisted.send(codec.encode(voteRequest("a", 22)));
-                awaitCondition(() -> b.drops.count("unauthenticated") > before2, PATIENCE_MILLIS,
-                        "the unlisted key counted (drops: " + b.drops.snapshot() + ")");
+                awaitCondition(() -> seen.drain().refusedByZap > 0 && seen.endedAfterRefusal
+                                && b.drops.count("unauthenticated") - before2 >= seen.expectedCounts(),
+                        PATIENCE_MILLIS, "the unlisted key refused and counted (drops: " + b.drops.snapshot() + ")");
+                assertEquals(0, seen.drain().admitted, "b admitted an unlisted key");
+                assertEquals(seen.expectedCounts(), b.drops.count("unauthenticated") - before2,
+                        () -> "each refused connection counted exactly once; the attacker saw " + seen);
             }
 
             // 3. c's real key, claiming to be a: answered with an error, never delivered
             ZMQ.Socket asC = dealer(ctx, kc, kb);
-            asC.setReceiveTimeOut(3000);
+            // b answers within 3 s; the rest covers one recovery from JeroMQ's connect race (see below)
+            asC.setReceiveTimeOut(3000 + ATTACKER_HANDSHAKE_IVL_MILLIS);
             asC.connect(routerEp);
             asC.sendMore(new byte[0]);
             asC.send(codec.encode(voteRequest("a", 23)));
@@ -243,9 +249,96 @@ class TransportSecurityTest {
                 new Object[] {requestId, false, 0L, 0L, 0L, null}));
     }
 
+    /**
+     * The handshake time-out of the test's own JeroMQ clients. JeroMQ 0.6.0 sometimes leaves a fresh
+     * connecting socket's connection without I/O: the TCP connect completes, the server sends its
+     * signature, the client takes it in the speculative read of its engine's plug() and then never
+     * sends its own greeting, because its Poller never registers the engine's handle (it meets the
+     * connecter's cancelled SelectionKey for the same channel; zeromq/jeromq#1022). Seen here in about
+     * 3 % of fresh DEALER connections, with or without CURVE, ZAP or quorumd; {@code ss} on a stuck one:
+     * b had sent 10 bytes and received none, the client had received 10 and sent none, both queues
+     * empty, every I/O thread idle in select(). Only ZMQ_HANDSHAKE_IVL (30 s by default) ends such a
+     * connection; the client then reconnects. Without this the attacker never attacked within
+     * {@link #PATIENCE_MILLIS}, which read as b not counting a refusal (or not answering).
+     */
+    private static final int ATTACKER_HANDSHAKE_IVL_MILLIS = 4000;
+
+    /**
+     * Sends a NULL greeting, READY and a request the way a JeroMQ DEALER would, and reads until
+     * {@code b} closes the connection; false when it stays open (or b never sends its greeting)
+     * within 3 s.
+     */
+    private static boolean closedAfterNullGreeting(RawZmtp client, byte[] request) {
+        try {
+            client.handshake("DEALER"); // reads b's greeting, which names CURVE
+            sendRequest(client, request);
+        } catch (java.net.SocketTimeoutException e) {
+            return false; // b never sent its greeting: not a refusal
+        } catch (IOException e) {
+            return true; // closed (or reset) while we were still writing
+        }
+        return client.closedByPeerWithin(3000);
+    }
+
+    /**
+     * What one attacker's JeroMQ socket saw of its connections, read from its monitor on the test's
+     * thread: b's ZAP refusals (HANDSHAKE_FAILED_AUTH, the 400 it answers) and connections that
+     * ended before the client got as far as b's greeting (JeroMQ's connect race, above). b counts
+     * each of both exactly once as {@code unauthenticated}.
+     */
+    private static final class AttackerEvents {
+        private final ZMQ.Socket monitor;
+        int refusedByZap;
+        int admitted;
+        int endedBeforeGreeting;
+        boolean endedAfterRefusal;
+        private boolean greeted;
+
+        AttackerEvents(ZContext ctx, ZMQ.Socket attacker) {
+            String endpoint = "inproc://attacker-" + System.identityHashCode(attacker);
+            // org.zeromq.ZMQ names no HANDSHAKE_FAILED_AUTH or HANDSHAKE_SUCCEEDED mask: zmq.ZMQ does
+            assertTrue(attacker.monitor(endpoint, zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_PROTOCOL | zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                    | zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_SUCCEEDED | zmq.ZMQ.ZMQ_EVENT_DISCONNECTED), "monitor the attacker");
+            monitor = ctx.createSocket(SocketType.PAIR);
+            monitor.setLinger(0);
+            monitor.connect(endpoint);
+        }
+
+        AttackerEvents drain() {
+            ZEvent e;
+            while ((e = ZEvent.recv(monitor, ZMQ.DONTWAIT)) != null) {
+                switch (e.getEvent()) {
+                    case HANDSHAKE_PROTOCOL -> greeted = true;
+                    case HANDSHAKE_FAILED_AUTH -> refusedByZap++;
+                    case HANDSHAKE_SUCCEEDED -> admitted++;
+                    case DISCONNECTED -> {
+                        if (!greeted) endedBeforeGreeting++;
+                        if (refusedByZap > 0) endedAfterRefusal = true;
+                        greeted = false;
+                    }
+                    default -> {
+                        // not asked for
+                    }
+                }
+            }
+            return this;
+        }
+
+        long expectedCounts() {
+            return refusedByZap + endedBeforeGreeting;
+        }
+
+        @Override
+        public String toString() {
+            return refusedByZap + " ZAP refusal(s), " + endedBeforeGreeting + " connection(s) ended before b's greeting, "
+                    + admitted + " admitted";
+        }
+    }
+
     private static ZMQ.Socket dealer(ZContext ctx, CurveKeys mine, CurveKeys server) {
         ZMQ.Socket s = ctx.createSocket(SocketType.DEALER);
         s.setLinger(0);
+        s.setHandshakeIvl(ATTACKER_HANDSHAKE_IVL_MILLIS);
         if (mine != null) {
             s.setCurvePublicKey(mine.publicKey());
             s.setCurveSecretKey(mine.secretKey());
