@@ -102,6 +102,14 @@ import java.util.regex.Pattern;
  */
 public final class ZmqTransport implements AutoCloseable {
     private static final int ZMTP_HEARTBEAT_IVL_MILLIS = 1000;
+    /**
+     * How long a connecting socket's ZMTP handshake may take before JeroMQ drops the connection and
+     * connects again (its default is 30 s). JeroMQ 0.6.0 can leave a fresh outgoing connection
+     * with no traffic at all (zeromq/jeromq#1022: the connecter's cancelled selection key hides
+     * the new engine's registration), so without a bound a peer's SUB could hear nothing for 30 s.
+     * A CURVE handshake took about 150 ms here at load 18: 3 s leaves room for a loaded machine.
+     */
+    static final int HANDSHAKE_IVL_MILLIS = 3000;
     private static final Logger LOG = LoggerFactory.getLogger(ZmqTransport.class);
 
     /** Frames taken from one socket before the others get their turn. */
@@ -976,9 +984,11 @@ public final class ZmqTransport implements AutoCloseable {
      * ZMTP heartbeats on the connecting side only (SUB and REQ): a connection that went dead while
      * a link was down (no RST ever came) is dropped and re-made instead of swallowing frames after
      * the link is back. The other end answers PINGs without sending its own, so an idle agent
-     * sends 2 PINGs a second per peer, not 4.
+     * sends 2 PINGs a second per peer, not 4. Heartbeats start after the handshake; a connection
+     * whose handshake never ends is cut by {@link #HANDSHAKE_IVL_MILLIS} and made again.
      */
     private static void heartbeats(ZMQ.Socket s) {
+        s.setHandshakeIvl(HANDSHAKE_IVL_MILLIS);
         s.setHeartbeatIvl(ZMTP_HEARTBEAT_IVL_MILLIS);
         s.setHeartbeatTimeout(3 * ZMTP_HEARTBEAT_IVL_MILLIS);
         s.setHeartbeatTtl(3 * ZMTP_HEARTBEAT_IVL_MILLIS);

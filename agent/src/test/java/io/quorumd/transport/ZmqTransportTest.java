@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static io.quorumd.transport.Harness.awaitCondition;
@@ -225,6 +226,34 @@ class ZmqTransportTest {
      * A listener whose accept queue is full drops new SYNs: the probe gets silence, which must not
      * be reported as refusal.
      */
+    /**
+     * A peer's listener that accepts and then never says a word (as a connection JeroMQ's connect
+     * race left mute, zeromq/jeromq#1022): the subscriber gives up on that handshake after
+     * {@link ZmqTransport#HANDSHAKE_IVL_MILLIS} and connects again, instead of hearing nothing
+     * for JeroMQ's default 30 s.
+     */
+    @Test
+    void aHandshakeThatNeverEndsIsCutAndMadeAgain() throws Exception {
+        h = new Harness(A, B);
+        ServerSocket mute = h.closeLater(new ServerSocket(h.port(B), 50, Harness.LOOPBACK));
+        mute.setSoTimeout(1000);
+        h.start(A);
+        List<Long> accepted = new ArrayList<>();
+        long t0 = System.nanoTime();
+        long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(ZmqTransport.HANDSHAKE_IVL_MILLIS + 5_000L);
+        while (accepted.size() < 2 && System.nanoTime() < deadline) {
+            try {
+                h.closeLater(mute.accept()); // read nothing, write nothing
+                accepted.add(System.nanoTime());
+            } catch (SocketTimeoutException e) {
+                // keep waiting until the deadline
+            }
+        }
+        assertEquals(2, accepted.size(), "the subscriber connected again after its handshake went nowhere");
+        long gapMs = TimeUnit.NANOSECONDS.toMillis(accepted.get(1) - accepted.get(0));
+        assertTrue(gapMs >= ZmqTransport.HANDSHAKE_IVL_MILLIS - 100, "not before the handshake's time-out: " + gapMs + " ms");
+    }
+
     @Test
     void silenceIsNeverReportedAsRefusal() throws Exception {
         h = new Harness(A, B);
