@@ -512,4 +512,118 @@ class ReplicationGapsTest {
         assertEquals("n2", b.master);
         assertEquals(1, all(c, Effect.StoreSnapshotChunk.class).size(), c::toString);
     }
+
+    // ---------------------------------------------------------------- the master's pacing and batches
+
+    /** Answers {@code a} from {@code peer} with success up to {@code match}. */
+    static List<Effect> ack(Node m, String peer, Message.Append a, long match, long now) {
+        return handle(m, recv(new Message.AppendAck(peer, m.term(), 5, a.requestId(), true, match, 0, 0)), now);
+    }
+
+    /**
+     * Leadership.sendAppends' and onTime's pacing: an idle follower gets one append a heartbeat after
+     * the last (not before, and not on every event), one at once for a commit to tell or a new entry,
+     * and none while one is in flight.
+     */
+    @Test
+    void anIdleFollowerGetsOneAppendAHeartbeatAndOneAtOnceForANewEntryOrCommit() {
+        Node m = node("n0");
+        long t = 5_000 * MS;
+        List<Effect> won = elect(m, t);
+        Effect.PersistLog noop = all(won, Effect.PersistLog.class).get(0);
+        handle(m, new Event.LogPersisted(noop.seq()), t + 2 * MS);
+        // the no-op's answers commit it: each follower is told at once
+        Message.Append c1 = appendTo(ack(m, "n1", appendTo(won, "n1"), 1, t + 3 * MS), "n1");
+        List<Effect> fromN2 = ack(m, "n2", appendTo(won, "n2"), 1, t + 3 * MS);
+        Message.Append c2 = appendTo(fromN2, "n2");
+        assertNull(appendTo(fromN2, "n1"), "n1's append is in flight: " + fromN2);
+        assertNotNull(c1);
+        assertNotNull(c2, fromN2::toString);
+        assertEquals(1, c1.leaderCommit());
+        assertEquals(1, c2.leaderCommit());
+        // answered: nothing to send until a heartbeat after them
+        List<Effect> idle = new ArrayList<>();
+        idle.addAll(ack(m, "n1", c1, 1, t + 4 * MS));
+        idle.addAll(ack(m, "n2", c2, 1, t + 4 * MS));
+        long beat = t + 3 * MS + TIMING.heartbeatNanos();
+        idle.addAll(handle(m, new Event.Tick(), beat - 1));
+        assertTrue(appends(idle).isEmpty(), () -> "an append before the heartbeat: " + idle);
+        List<Effect> hb = handle(m, new Event.Tick(), beat);
+        Message.Append h1 = appendTo(hb, "n1");
+        Message.Append h2 = appendTo(hb, "n2");
+        assertNotNull(h1, hb::toString);
+        assertNotNull(h2, hb::toString);
+        assertTrue(h1.entries().isEmpty() && h2.entries().isEmpty(), hb::toString);
+        assertEquals(1, h1.prevIndex());
+        // while they are in flight, a new entry waits for their answers; then it goes at once
+        List<Effect> w = handle(m, new Event.ClientWrite(5, new byte[] {1}), beat + MS);
+        assertTrue(appends(w).isEmpty(), w::toString);
+        for (String p : List.of("n2", "n1")) {
+            List<Effect> freed = ack(m, p, p.equals("n1") ? h1 : h2, 1, beat + 2 * MS);
+            Message.Append e = appendTo(freed, p);
+            assertNotNull(e, freed::toString);
+            assertEquals(1, e.prevIndex());
+            assertEquals(List.of(2L), e.entries().stream().map(LogEntry::index).toList());
+        }
+    }
+
+    /**
+     * Leadership.sendAppends' batch limit: entries of 40 KiB together go in one append, two of 30 KiB in
+     * two, and one entry bigger than the limit alone.
+     */
+    @Test
+    void appendsCarryAtMostTheirPayloadLimitButAtLeastOneEntry() {
+        int k = 1024;
+        Node m = node("n0");
+        long t = 5_000 * MS;
+        List<Effect> won = elect(m, t);
+        handle(m, new Event.LogPersisted(all(won, Effect.PersistLog.class).get(0).seq()), t + 2 * MS);
+        long now = t + 3 * MS;
+        for (int[] sizes : new int[][] {{20 * k, 20 * k}, {30 * k, 30 * k}, {50 * k}}) {
+            for (int s : sizes) handle(m, new Event.ClientWrite(s, new byte[s]), now);
+        }
+        // entries 2, 3 (20 KiB each), 4, 5 (30 KiB each) and 6 (50 KiB) wait behind the no-op's append to n1
+        Message.Append a = appendTo(won, "n1");
+        List<List<Long>> batches = new ArrayList<>();
+        long match = 1;
+        for (int i = 0; i < 4; i++) {
+            now += MS;
+            List<Effect> out = ack(m, "n1", a, match, now);
+            a = appendTo(out, "n1");
+            assertNotNull(a, out::toString);
+            batches.add(a.entries().stream().map(LogEntry::index).toList());
+            match = a.prevIndex() + a.entries().size();
+        }
+        assertEquals(List.of(List.of(2L, 3L), List.of(4L), List.of(5L), List.of(6L)), batches);
+    }
+
+    /**
+     * Leadership.sendSnapshot's pacing: a chunk whose request failed is sent again a heartbeat after
+     * it, not at once.
+     */
+    @Test
+    void anUnansweredChunkIsResentAHeartbeatAfterItNotBefore() {
+        Node m = node("n0");
+        m.recoverLog(new RaftLog(10, 1, List.of(), 10));
+        long t = 5_000 * MS;
+        List<Effect> won = elect(m, t);
+        assertEquals(Role.MASTER, m.role());
+        Message.Append toN1 = appendTo(won, "n1");
+        long sentAt = t + 3 * MS;
+        List<Effect> refused = handle(m, recv(new Message.AppendAck("n1", m.term(), 5, toN1.requestId(), false, 0, 1, 0)),
+                sentAt);
+        List<Effect.SendSnapshot> sends = all(refused, Effect.SendSnapshot.class);
+        assertEquals(1, sends.size(), refused::toString);
+        Message.InstallSnapshot c = sends.get(0).chunk();
+        List<Effect> early = new ArrayList<>();
+        early.addAll(handle(m, new Event.RequestFailed("n1", c.requestId(), "connection refused"), sentAt + MS));
+        early.addAll(handle(m, new Event.Tick(), sentAt + TIMING.heartbeatNanos() - 1));
+        assertTrue(all(early, Effect.SendSnapshot.class).isEmpty(), () -> "resent before a heartbeat: " + early);
+        List<Effect> late = handle(m, new Event.Tick(), sentAt + TIMING.heartbeatNanos());
+        List<Effect.SendSnapshot> again = all(late, Effect.SendSnapshot.class);
+        assertEquals(1, again.size(), late::toString);
+        assertEquals("n1", again.get(0).to());
+        assertEquals(0, again.get(0).chunk().offset());
+        assertTrue(again.get(0).chunk().requestId() != c.requestId());
+    }
 }
