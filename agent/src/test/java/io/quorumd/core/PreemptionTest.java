@@ -244,6 +244,22 @@ class PreemptionTest {
         assertEquals(Role.CANDIDATE, one.node.role(), one.out.toString());
     }
 
+    /** Node.onFenceEligibility: a candidate whose required device becomes unusable gives up its election; a late grant makes no master. */
+    @Test
+    void aCandidateGivesUpItsElectionWhenTheRequiredDeviceBecomesUnusable() {
+        OneNode one = new OneNode("n0", 0);
+        one.at(2500, new Event.Tick());
+        one.receive(OneNode.grant("n1", 1, one.lastRequestId(true), true));
+        assertEquals(Role.CANDIDATE, one.node.role(), one.out.toString());
+        long vote = one.lastRequestId(false);
+        List<Effect> fx = one.handle(new Event.FenceEligibility(false, "test: watchdog gone"));
+        assertEquals(Role.FOLLOWER, one.node.role(), fx.toString());
+        assertEquals(1, one.node.term(), "its term stays");
+        List<Effect> late = one.receive(OneNode.grant("n1", 1, vote, false));
+        assertEquals(Role.FOLLOWER, one.node.role(), late.toString());
+        assertTrue(OneNode.only(late, Effect.StartCommand.class).isEmpty(), late.toString());
+    }
+
     @Test
     void aMasterThatLosesItsRequiredFenceDeviceHandsOver() {
         World w = new World(3);
