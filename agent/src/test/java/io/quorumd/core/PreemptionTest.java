@@ -4,11 +4,13 @@ import io.quorumd.core.NodeScenarioTest.World;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -159,14 +161,17 @@ class PreemptionTest {
         Node master = w.nodes.get(m);
         long term = master.term();
         for (long t : new long[] {term - 1, term + 1}) {
+            int refusals = 0;
             for (Effect e : master.handle(new Event.Received(new Message.Preempt("n2", t, 5, 77)), w.now)) {
                 if (e instanceof Effect.Respond r) {
                     Message.HandOverAck a = (Message.HandOverAck) r.message();
                     assertFalse(a.accepted(), a.toString());
                     assertEquals(77, a.requestId());
                     assertTrue(a.reason().startsWith("preempt from term " + t), a.reason());
+                    refusals++;
                 }
             }
+            assertEquals(1, refusals, "the asker is answered, not left to time out");
             assertEquals(Role.MASTER, master.role());
             assertEquals(term, master.term());
         }
@@ -239,6 +244,22 @@ class PreemptionTest {
         assertEquals(Role.CANDIDATE, one.node.role(), one.out.toString());
     }
 
+    /** Node.onFenceEligibility: a candidate whose required device becomes unusable gives up its election; a late grant makes no master. */
+    @Test
+    void aCandidateGivesUpItsElectionWhenTheRequiredDeviceBecomesUnusable() {
+        OneNode one = new OneNode("n0", 0);
+        one.at(2500, new Event.Tick());
+        one.receive(OneNode.grant("n1", 1, one.lastRequestId(true), true));
+        assertEquals(Role.CANDIDATE, one.node.role(), one.out.toString());
+        long vote = one.lastRequestId(false);
+        List<Effect> fx = one.handle(new Event.FenceEligibility(false, "test: watchdog gone"));
+        assertEquals(Role.FOLLOWER, one.node.role(), fx.toString());
+        assertEquals(1, one.node.term(), "its term stays");
+        List<Effect> late = one.receive(OneNode.grant("n1", 1, vote, false));
+        assertEquals(Role.FOLLOWER, one.node.role(), late.toString());
+        assertTrue(OneNode.only(late, Effect.StartCommand.class).isEmpty(), late.toString());
+    }
+
     @Test
     void aMasterThatLosesItsRequiredFenceDeviceHandsOver() {
         World w = new World(3);
@@ -255,5 +276,26 @@ class PreemptionTest {
         w.runUntil(w.now + 5000 * MS);
         assertNotEquals(old, w.master(), w.dump());
         assertTrue(w.dump().contains("refused hand-over from " + m + ": self-fence device unusable"), w.dump());
+    }
+
+    // ---------------------------------------------------------------- configuration
+
+    /**
+     * NodeConfig's check of preempt_delay (0 is a delay, not "off"), and Preemption.gapNanos: the
+     * contact survives a silence of two heartbeats or half the election timeout, whichever is
+     * longer; with t = 3 heartbeats that is the two heartbeats.
+     */
+    @Test
+    void aPreemptDelayOfZeroIsOnAndTheContactGapIsAtLeastTwoHeartbeats() {
+        Timing tight = new Timing(100 * MS, 300 * MS, 0.01, 1000 * MS, 60_000 * MS);
+        List<Peer> peers = List.of(new Peer("n0", 100), new Peer("n1", 100), new Peer("n2", 200));
+        NodeConfig zero = new NodeConfig(new Peers("n2", peers), tight, false, 0);
+        assertTrue(zero.preemptOn());
+        assertThrows(IllegalArgumentException.class, () -> new NodeConfig(new Peers("n2", peers), tight, false, -2));
+        Node n = new Node(zero, TermState.INITIAL, 1, null, new SplittableRandom(1), 0);
+        assertEquals(200 * MS, n.preemption.gapNanos());
+        Node wide = new Node(new NodeConfig(new Peers("n2", peers), Timing.defaults(), false, 0), TermState.INITIAL, 1, null,
+                new SplittableRandom(1), 0);
+        assertEquals(500 * MS, wide.preemption.gapNanos());
     }
 }

@@ -18,6 +18,7 @@ import static io.quorumd.core.ReplicationTest.recv;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -277,5 +278,24 @@ class SnapshotTest {
         b[0] = 9;
         assertArrayEquals(new byte[] {1, 2, 3}, c.data());
         assertEquals(c, c.withData(new byte[] {1, 2, 3}, true));
+    }
+
+    /** InstallSnapshot's and StoreSnapshotChunk's equals and hashCode compare the bytes (records compare arrays by identity). */
+    @Test
+    void chunksAndTheirStoresCompareTheirBytes() {
+        Message.InstallSnapshot c = new Message.InstallSnapshot("n0", 1, 1, 1, 1, 1, 0, new byte[] {1, 2, 3}, true);
+        Message.InstallSnapshot same = new Message.InstallSnapshot("n0", 1, 1, 1, 1, 1, 0, new byte[] {1, 2, 3}, true);
+        Message.InstallSnapshot other = new Message.InstallSnapshot("n0", 1, 1, 1, 1, 1, 0, new byte[] {1, 2, 4}, true);
+        assertEquals(c, same);
+        assertEquals(c.hashCode(), same.hashCode());
+        assertNotEquals(c, other);
+        assertNotEquals(c.hashCode(), other.hashCode());
+        Effect.StoreSnapshotChunk s = new Effect.StoreSnapshotChunk("n0", 1, 1, 0, new byte[] {1, 2, 3}, true);
+        Effect.StoreSnapshotChunk sSame = new Effect.StoreSnapshotChunk("n0", 1, 1, 0, new byte[] {1, 2, 3}, true);
+        Effect.StoreSnapshotChunk sOther = new Effect.StoreSnapshotChunk("n0", 1, 1, 0, new byte[] {1, 2, 4}, true);
+        assertEquals(s, sSame);
+        assertEquals(s.hashCode(), sSame.hashCode());
+        assertNotEquals(s, sOther);
+        assertNotEquals(s.hashCode(), sOther.hashCode());
     }
 }
