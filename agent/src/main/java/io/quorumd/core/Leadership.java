@@ -21,6 +21,16 @@ import java.util.TreeMap;
  * Created when the node becomes master and dropped when it stops being master; {@link #end} fails
  * what it still holds (a write that may commit elsewhere is "outcome unknown").
  *
+ * <p>An idle master sends no appends (issue 12): its lease comes from the echoes of its keep-alives
+ * ({@link Lease}), not from appends, so an append goes to a follower only when the follower needs
+ * one ({@link #sendAppends}): it lacks entries (its next index is not past the last, which also
+ * covers a refused or lost append, since only an answer moves the next index), it is not known to
+ * hold the current commit index (known only from its answer to an append that carried it, and
+ * forgotten when the follower's agent restarts, which loses it), a read's round waits for its
+ * answer, or a read round or a snapshot transfer asks for one at once. After a failed request the
+ * retry waits until a heartbeat after the failed one was sent. Followers learn the commit index only
+ * from appends (Raft's rule: an append that proves their log matches), never from keep-alives.
+ *
  * <p>Reads follow Raft's ReadIndex (dissertation §6.4): once this term's no-op is committed, a read
  * takes the commit index as its read index, then a round of appends starts; it is served once a
  * majority (this node included) answered an append sent after that, in this term, and the applied
@@ -42,13 +52,23 @@ final class Leadership {
 
     private final Map<String, Long> next = new TreeMap<>();
     private final Map<String, Long> match = new TreeMap<>();
-    /** request id of the append in flight per follower, and the next index it was sent from; absent: none */
+    /**
+     * per follower, the request in flight: {request id, the next index it was sent from, the commit
+     * index an append carried (-1: a snapshot chunk)}; absent: none
+     */
     private final Map<String, long[]> inFlight = new TreeMap<>();
     /** newest request id each follower answered in this term (a read round counts those above its start) */
     private final Map<String, Long> answered = new TreeMap<>();
-    /** commit index last sent to each follower */
-    private final Map<String, Long> sentCommit = new TreeMap<>();
+    /**
+     * The commit index each follower is known to hold: {@code min(leaderCommit, matchIndex)} of its
+     * successful answer to an append, learned from its agent run {@link #knownBoot} (a restart loses it).
+     */
+    private final Map<String, Long> knownCommit = new TreeMap<>();
+    private final Map<String, Long> knownBoot = new TreeMap<>();
+    /** send time of the last request per follower; {@link Long#MIN_VALUE}: one is to go at once */
     private final Map<String, Long> sentAtNanos = new TreeMap<>();
+    /** after a failed append: no retry before this time; {@link Long#MIN_VALUE}: none waiting */
+    private final Map<String, Long> retryAtNanos = new TreeMap<>();
     /** per follower getting the snapshot: {snapshot index, its last term, offset of the next chunk} */
     private final Map<String, long[]> snapshotSends = new TreeMap<>();
 
@@ -78,8 +98,10 @@ final class Leadership {
             next.put(p, r.log.lastIndex() + 1);
             match.put(p, 0L);
             answered.put(p, -1L);
-            sentCommit.put(p, -1L);
+            knownCommit.put(p, -1L);
+            knownBoot.put(p, 0L);
             sentAtNanos.put(p, Long.MIN_VALUE);
+            retryAtNanos.put(p, Long.MIN_VALUE);
         }
     }
 
@@ -110,9 +132,11 @@ final class Leadership {
         if (!next.containsKey(p)) return;
         long[] f = inFlight.get(p);
         long sentNext = -1;
+        long sentCommit = -1;
         if (f != null && f[0] == a.requestId()) {
             inFlight.remove(p);
             sentNext = f[1];
+            sentCommit = f[2];
         }
         answered.merge(p, a.requestId(), Math::max);
         if (a.success()) {
@@ -121,6 +145,8 @@ final class Leadership {
                         + "'s log ends at " + r.log.lastIndex() + " in term " + term);
             if (a.matchIndex() > match.get(p)) match.put(p, a.matchIndex());
             next.put(p, Math.max(next.get(p), match.get(p) + 1));
+            // the follower took the append's commit index up to the last entry it matched (RaftLog.appendFromLeader)
+            if (sentCommit >= 0) learnCommit(p, a.bootId(), Math.min(sentCommit, a.matchIndex()));
             advanceCommit(now);
         } else if (sentNext > 0) {
             long to = r.log.nextIndexAfterReject(sentNext,
@@ -132,7 +158,30 @@ final class Leadership {
 
     void requestFailed(String to, long requestId) {
         long[] f = inFlight.get(to);
-        if (f != null && f[0] == requestId) inFlight.remove(to);
+        if (f == null || f[0] != requestId) return;
+        inFlight.remove(to);
+        // an append's retry waits a heartbeat from the failed one (a snapshot chunk paces itself;
+        // a read round that began meanwhile asked for one at once)
+        long sent = sentAtNanos.get(to);
+        if (f[2] >= 0 && sent != Long.MIN_VALUE) retryAtNanos.put(to, sent + n.timing.heartbeatNanos());
+    }
+
+    /** Follower {@code p}'s agent run {@code bootId} holds commit index {@code commit} (or more). */
+    private void learnCommit(String p, long bootId, long commit) {
+        if (knownBoot.get(p) != bootId) {
+            knownBoot.put(p, bootId);
+            knownCommit.put(p, commit);
+        } else if (commit > knownCommit.get(p)) {
+            knownCommit.put(p, commit);
+        }
+    }
+
+    /**
+     * False while follower {@code p} is known to hold this master's commit index: it answered an
+     * append that carried it, and no frame from another run of its agent came since.
+     */
+    private boolean commitUnknown(String p) {
+        return knownCommit.get(p) < r.log.commitIndex() || n.peerTable.bootId(p) != knownBoot.get(p);
     }
 
     /** A follower's answer to a chunk of the snapshot. */
@@ -150,6 +199,8 @@ final class Leadership {
             if (a.lastIndex() > match.get(p)) match.put(p, a.lastIndex());
             next.put(p, Math.max(next.get(p), match.get(p) + 1));
             if (s != null && s[0] <= a.lastIndex()) snapshotSends.remove(p);
+            // installed, or already committed there: its commit index is at least the snapshot's
+            learnCommit(p, a.bootId(), a.lastIndex());
             advanceCommit(now);
         } else if (s != null && s[0] == a.lastIndex()) {
             s[2] = a.nextOffset();
@@ -185,21 +236,28 @@ final class Leadership {
         failExpired(now);
     }
 
+    /**
+     * An append to each follower that needs one and has none in flight: it lacks entries, is not
+     * known to hold the commit index, owes a read round its answer, or one is asked at once (a read
+     * round, a snapshot transfer); a retry after a failure waits until its time. Nothing else: an
+     * idle master whose followers hold every entry and the commit index sends none.
+     */
     private void sendAppends(long now) {
-        long hb = n.timing.heartbeatNanos();
         long newestRound = -1;
         for (Read x : reads) newestRound = Math.max(newestRound, x.round);
         for (String p : next.keySet()) {
             if (inFlight.containsKey(p)) continue;
             long nx = next.get(p);
-            boolean due = nx <= r.log.lastIndex() || sentCommit.get(p) < r.log.commitIndex()
-                    || answered.get(p) < newestRound || sentAtNanos.get(p) == Long.MIN_VALUE || now - sentAtNanos.get(p) >= hb;
+            boolean atOnce = sentAtNanos.get(p) == Long.MIN_VALUE;
+            long retryAt = retryAtNanos.get(p);
+            if (retryAt != Long.MIN_VALUE && now >= retryAt) retryAtNanos.put(p, retryAt = Long.MIN_VALUE);
+            boolean due = nx <= r.log.lastIndex() || commitUnknown(p) || answered.get(p) < newestRound || atOnce;
             if (r.log.needsSnapshot(nx)) {
                 sendSnapshot(p, now);
                 continue;
             }
             snapshotSends.remove(p);
-            if (!due) continue;
+            if (!due || (retryAt != Long.MIN_VALUE && !atOnce)) continue;
             long prev = nx - 1;
             List<LogEntry> batch = new ArrayList<>();
             int bytes = 0;
@@ -209,9 +267,9 @@ final class Leadership {
                 bytes += e.payloadSize();
             }
             long id = n.nextRequestId();
-            inFlight.put(p, new long[] {id, nx});
-            sentCommit.put(p, r.log.commitIndex());
+            inFlight.put(p, new long[] {id, nx, r.log.commitIndex()});
             sentAtNanos.put(p, now);
+            retryAtNanos.put(p, Long.MIN_VALUE);
             n.send(new Effect.Request(p, new Append(n.self, term, n.bootId, id, prev, prev == 0 ? 0 : r.log.termAt(prev),
                     batch, r.log.commitIndex())));
         }
@@ -229,8 +287,9 @@ final class Leadership {
         long sent = sentAtNanos.get(p);
         if (sent != Long.MIN_VALUE && now - sent < n.timing.heartbeatNanos()) return;
         long id = n.nextRequestId();
-        inFlight.put(p, new long[] {id, next.get(p)});
+        inFlight.put(p, new long[] {id, next.get(p), -1});
         sentAtNanos.put(p, now);
+        retryAtNanos.put(p, Long.MIN_VALUE);
         n.send(new Effect.SendSnapshot(p, new InstallSnapshot(n.self, term, n.bootId, id, s[0], s[1], s[2], new byte[0],
                 false)));
     }
@@ -267,6 +326,7 @@ final class Leadership {
 
     long nextDeadlineNanos() {
         long d = Long.MAX_VALUE;
+        for (long x : retryAtNanos.values()) if (x != Long.MIN_VALUE) d = Math.min(d, x);
         for (Write w : writes.values()) d = Math.min(d, w.deadlineNanos);
         for (Read x : reads) d = Math.min(d, x.deadlineNanos);
         return d;

@@ -49,6 +49,12 @@ final class PeerTable {
         return !ps.refused && ps.lastHeardNanos >= 0 && now - ps.lastHeardNanos < electionTimeoutNanos;
     }
 
+    /** The boot id of {@code id}'s agent run that sent its newest frame; 0 if never heard (or not a peer). */
+    long bootId(String id) {
+        PeerState ps = byId.get(id);
+        return ps == null ? 0 : ps.bootId;
+    }
+
     /** How long ago a frame of {@code id} arrived; -1 if never (or not a peer). */
     long heardAgoNanos(String id, long now) {
         PeerState ps = byId.get(id);

@@ -322,8 +322,8 @@ public final class ZmqTransport implements AutoCloseable {
      * <p>Each peer has two lanes, each a REQ socket with one request outstanding: the election's
      * (votes, hand-overs, preemption) and the replicated log's (appends, snapshot chunks, and a
      * follower's forwarded client requests). A newer request to the same peer on the same lane supersedes one still
-     * outstanding (which then fails); the lanes never supersede each other, so a master's appends,
-     * sent every heartbeat, never cancel its hand-over, and a vote never waits behind an append.
+     * outstanding (which then fails); the lanes never supersede each other, so a master's appends
+     * never cancel its hand-over, and a vote never waits behind an append.
      *
      * @throws IllegalArgumentException when {@code msg} is not a request or the time-out is not positive
      */
