@@ -21,6 +21,7 @@ final class Voter {
             String why = voteRefusal(v, now);
             boolean grant = why == null;
             n.trace("%s pre-vote for %s in term %d%s", grant ? "granted" : "refused", c, v.term(), grant ? "" : ": " + why);
+            if (grant) yieldToPreferred(c, v.term(), now);
             n.send(new Effect.Respond(c, new VoteResponse(n.self, grant ? v.term() : n.state.term(),
                     n.bootId, v.requestId(), true, grant, grant ? "" : why, -1, MasterReport.NONE)));
             return;
@@ -40,6 +41,23 @@ final class Voter {
         n.trace("granted vote for %s in term %d (%s)", c, v.term(), r);
         n.send(new Effect.Respond(c, new VoteResponse(n.self, n.state.term(), n.bootId, v.requestId(), false, true, "",
                 v.sentAtNanos(), r)));
+    }
+
+    /**
+     * Two followers whose pre-vote rounds for the same term cross would each grant the other and
+     * both campaign, splitting the votes (with a third candidate already in that term, all three
+     * lose: simulator seed 503411 had two such rounds in a row and no master within SPEC's bound).
+     * The less preferred one yields: it drops its own round and waits a new election timeout,
+     * leaving the term to the candidate it just granted, which its real vote can then elect. Pre-votes
+     * decide nothing, so this only changes who campaigns; should the preferred one not campaign,
+     * this node's timer fires again within one election timeout.
+     */
+    private void yieldToPreferred(String candidate, long term, long now) {
+        if (!(n.current() instanceof FollowerRole f) || f.preVote == null || f.preVote.term != term) return;
+        if (n.peers.rank(candidate) >= n.peers.rank(n.self)) return;
+        n.trace("pre-vote round for term %d dropped: %s, preferred, asks for the same term", term, candidate);
+        f.preVote = null;
+        n.electionDeadlineNanos = now + n.electionTimeout();
     }
 
     /** Why this node would not vote for the request's candidate, or null. Stickiness is checked here too. */

@@ -55,6 +55,38 @@ class VoterTest {
         assertEquals(3, a.node.term(), "a pre-vote moves no term");
     }
 
+    /**
+     * Crossing pre-vote rounds for the same term: the less preferred follower (n1 against n0; equal
+     * priorities rank by id) grants and drops its own round, so a grant arriving for that round
+     * starts no election; against a less preferred asker (n2) it grants and keeps its round, and a
+     * grant then starts its election (simulator seed 503411: split votes otherwise).
+     */
+    @Test
+    void aFollowerWhosePreVoteRoundCrossesAPreferredOnesYieldsToIt() {
+        OneNode a = new OneNode("n1", 0);
+        a.at(2500, new Event.Tick());
+        long mine = a.lastRequestId(true);
+        assertNotNull(((FollowerRole) a.node.current()).preVote, "n1's round for term 1: " + a.out);
+        assertTrue(answered(a.receive(request("n0", 1, true, 900)), 900).granted());
+        assertNull(((FollowerRole) a.node.current()).preVote, "n1 still asks for term 1 beside n0");
+        List<Effect> late = a.receive(OneNode.grant("n2", 1, mine, true));
+        assertEquals(Role.FOLLOWER, a.node.role(), "n1 campaigned after yielding: " + late);
+        assertTrue(OneNode.only(late, Effect.Persist.class).isEmpty(), late::toString);
+        assertEquals(0, a.node.term());
+        // its own timer comes round again within an election timeout, then it asks anew
+        List<Effect> again = a.at(2500 + 1200, new Event.Tick());
+        assertNotNull(((FollowerRole) a.node.current()).preVote, "no new round: " + again);
+
+        OneNode b = new OneNode("n1", 0);
+        b.at(2500, new Event.Tick());
+        long round = b.lastRequestId(true);
+        assertTrue(answered(b.receive(request("n2", 1, true, 901)), 901).granted());
+        assertNotNull(((FollowerRole) b.node.current()).preVote, "n1 yielded to the less preferred n2");
+        b.receive(OneNode.grant("n0", 1, round, true));
+        assertEquals(Role.CANDIDATE, b.node.role(), b.out::toString);
+        assertEquals(1, b.node.term());
+    }
+
     @Test
     void aRealVoteGoesToOneCandidatePerTermAndIsRepeatedWithoutASecondWrite() {
         OneNode a = new OneNode("n0", 0);
