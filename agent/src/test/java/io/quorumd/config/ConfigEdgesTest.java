@@ -137,6 +137,13 @@ class ConfigEdgesTest {
         assertEquals(at(10, 1, "x: unknown key; did you mean kv? (got x)"), errorWith("x: 1\n"));
     }
 
+    @Test
+    void aCurveWrittenWithoutAValueIsRefusedAtTheValue() throws IOException {
+        List<String> lines = List.of(errorWith("security:\n  curve:\n").split("\n"));
+        assertTrue(lines.contains(at(11, 9, "security.curve: must be a mapping with key: the path of this node's key"
+                + " pair (the PATH_secret file of quorumd keygen --out PATH) (got nothing)")), lines.toString());
+    }
+
     // ---- how many problems are listed ----
 
     @Test

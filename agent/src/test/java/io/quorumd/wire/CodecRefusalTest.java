@@ -48,6 +48,8 @@ class CodecRefusalTest {
                 + " 2^62-1", refusal(append(3, 4, 2, List.of(new LogEntry(5, TOO_LARGE, new byte[0])))));
         assertEquals("cannot encode AppendAck: AppendAck.conflictTerm: 4611686018427387904 is beyond the largest"
                 + " term, 2^62-1", refusal(new Message.AppendAck("node-a", 3, 1, 7, false, 0, 1, TOO_LARGE)));
+        assertEquals("cannot encode InstallSnapshot: InstallSnapshot.lastTerm: 4611686018427387904 is beyond the largest"
+                + " term, 2^62-1", refusal(new Message.InstallSnapshot("node-a", 3, 1, 7, 1, TOO_LARGE, 0, new byte[0], true)));
     }
 
     @Test
@@ -100,6 +102,35 @@ class CodecRefusalTest {
         assertEquals(new Decoded.Ok(full), codec.decode(codec.encode(full)));
         Message.AppendAck zero = new Message.AppendAck("node-a", 3, 1, 7, false, 0, 0, 0);
         assertEquals(new Decoded.Ok(zero), codec.decode(codec.encode(zero)));
+    }
+
+    @Test
+    void aFrameOfExactlyTheLimitIsSent() {
+        // the largest reply that encodes: one more payload byte is one more frame byte
+        int lo = 0;
+        int hi = Codec.MAX_FRAME_BYTES;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) / 2;
+            if (encodes(mid)) lo = mid;
+            else hi = mid - 1;
+        }
+        int largest = lo;
+        assertEquals(Codec.MAX_FRAME_BYTES, codec.encode(reply(largest)).length);
+        assertEquals("frame of " + (Codec.MAX_FRAME_BYTES + 1) + " bytes exceeds " + Codec.MAX_FRAME_BYTES,
+                assertThrows(IllegalArgumentException.class, () -> codec.encode(reply(largest + 1))).getMessage());
+    }
+
+    private static Message.ForwardReply reply(int payloadBytes) {
+        return new Message.ForwardReply("node-a", 1, 1, 1, 0, new byte[payloadBytes]);
+    }
+
+    private boolean encodes(int payloadBytes) {
+        try {
+            codec.encode(reply(payloadBytes));
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     @Test
