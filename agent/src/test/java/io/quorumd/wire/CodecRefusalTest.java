@@ -57,6 +57,9 @@ class CodecRefusalTest {
         assertEquals("cannot encode KeepAlive: KeepAlive.lastLogTerm: negative (-1)", refusal(keepAlive(-1)));
         assertEquals("cannot encode VoteRequest: VoteRequest.lastLogIndex: negative (-2)",
                 refusal(new Message.VoteRequest("node-a", 3, 1, 7, false, 10, 0, -2, null)));
+        assertEquals("cannot encode VoteResponse: VoteResponse.report.masterTerm: negative (-1)",
+                refusal(new Message.VoteResponse("node-a", 3, 1, 7, false, true, null, -1,
+                        new MasterReport("node-b", -1, false, -1, false))));
         assertEquals("cannot encode AppendAck: AppendAck.matchIndex: negative (-1)",
                 refusal(new Message.AppendAck("node-a", 3, 1, 7, false, -1, 0, 0)));
         assertEquals("cannot encode AppendAck: AppendAck.conflictIndex: negative (-1)",
