@@ -139,6 +139,7 @@ class CheckerEdgesTest {
 
     @Test
     void aStateDirThatTheKernelWillNotCreate() throws Exception {
+        // mkdir in /proc fails with ENOENT for root and other users alike
         state = Path.of("/proc/quorumd-check/state");
         List<String> problems = check("");
         assertEquals(1, problems.size(), problems.toString());
