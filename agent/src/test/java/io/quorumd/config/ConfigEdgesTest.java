@@ -182,6 +182,20 @@ class ConfigEdgesTest {
     }
 
     @Test
+    void twoMissingHostsOrTwoQuotedPortsAreTwoProblemsNotAlsoAPortClash() throws IOException {
+        assertEquals(String.join("\n",
+                        at(4, 5, "peers[0].host: required key is missing"),
+                        at(5, 5, "peers[1].host: required key is missing")),
+                error("cluster: c1\nnode: a\npeers:\n  - {id: a}\n  - {id: b}\n"));
+        String quoted = "must be a port number from 1 to 65534 (port + 1 is used too), written without quotes";
+        assertEquals(String.join("\n",
+                        at(4, 29, "peers[0].port: " + quoted + " (got \"40001\")"),
+                        at(5, 29, "peers[1].port: " + quoted + " (got \"40003\")")),
+                error("cluster: c1\nnode: a\npeers:\n  - {id: a, host: h1, port: \"40001\"}\n"
+                        + "  - {id: b, host: h1, port: \"40003\"}\n"));
+    }
+
+    @Test
     void aTagAfterAnAliasIsNamedByItsOwnKey() throws IOException {
         assertEquals(at(5, 29, "peers[1].port: YAML tags are not allowed; write the plain value without !!int"
                         + " (got !!int)"),
