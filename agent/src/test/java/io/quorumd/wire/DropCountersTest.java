@@ -52,7 +52,7 @@ class DropCountersTest {
         assertEquals(3, lines.size());
         String line = lines.get(2);
         assertTrue(line.contains("a minute later"), line);
-        assertTrue(line.contains("500 more unknown_sender drops since the last such line were not logged"), line);
+        assertTrue(line.contains("; 500 more unknown_sender drops since the last such line were not logged"), line);
         assertTrue(line.contains("502 unknown_sender drops in all"), line);
 
         clock.addAndGet(DropCounters.LOG_INTERVAL_NANOS);
