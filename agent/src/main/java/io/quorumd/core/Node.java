@@ -219,8 +219,21 @@ public class Node {
 
     /** A follower whose master fell silent asks whether its agent is gone (see {@link SilenceProbe}). */
     private void probeSilentMaster(long now) {
-        if (current instanceof FollowerRole && master != null && probe.due(peerTable.heardAgoNanos(master, now), now))
-            emit(new Effect.Probe(master));
+        if (!(current instanceof FollowerRole) || master == null) return;
+        long heardAt = masterHeardAtNanos();
+        if (probe.due(heardAt < 0 ? -1 : now - heardAt, now)) emit(new Effect.Probe(master));
+    }
+
+    /**
+     * When the master this follower follows last sent a keep-alive that arrived (stickiness counts
+     * from the same moment): every follower heard it at about the same time, so they all probe
+     * together. Other frames of the master (a late reply, a vote request a restarted peer's socket
+     * had queued) do not move it; they would make one follower probe, find the refusal and
+     * campaign later than the others, out of priority's order.
+     */
+    private long masterHeardAtNanos() {
+        return master.equals(knowledge.master) && knowledge.lastLiveNanos >= 0 ? knowledge.lastLiveNanos
+                : peerTable.heardAtNanos(master);
     }
 
     /** Always on: a master follows itself and nobody else does; anything else is a bug in the core. */
@@ -234,6 +247,7 @@ public class Node {
     public long nextDeadlineNanos() {
         long d = current.nextDeadline(keepAlives.nextNanos);
         if (outbox.retryAtNanos() >= 0) d = Math.min(d, outbox.retryAtNanos());
+        if (current instanceof FollowerRole && master != null) d = Math.min(d, probe.nextDueNanos(masterHeardAtNanos()));
         return Math.min(d, replication.nextDeadlineNanos());
     }
 

@@ -55,6 +55,12 @@ final class PeerTable {
         return ps == null ? 0 : ps.bootId;
     }
 
+    /** When the last frame of {@code id} arrived; -1 if never (or not a peer). */
+    long heardAtNanos(String id) {
+        PeerState ps = byId.get(id);
+        return ps == null ? -1 : ps.lastHeardNanos;
+    }
+
     /** How long ago a frame of {@code id} arrived; -1 if never (or not a peer). */
     long heardAgoNanos(String id, long now) {
         PeerState ps = byId.get(id);

@@ -16,6 +16,19 @@ final class SilenceProbe {
     }
 
     /**
+     * When {@link #due} first says yes for a master last heard at {@code heardAtNanos} (-1: never,
+     * then {@link Long#MAX_VALUE}): a deadline of the node's own, so every follower of a master that
+     * died probes it two heartbeats after its last keep-alive, which they all heard at about the
+     * same moment, whatever else each of them is doing (with probes made only on other events, one
+     * follower found the refusal 300 ms before the other and campaigned out of priority's order).
+     */
+    long nextDueNanos(long heardAtNanos) {
+        if (heardAtNanos < 0) return Long.MAX_VALUE;
+        long t = heardAtNanos + 2 * heartbeatNanos + 1;
+        return probed ? Math.max(t, lastProbeNanos + heartbeatNanos) : t;
+    }
+
+    /**
      * True when the master, last heard {@code silentForNanos} ago (-1: never), is to be probed at
      * {@code now}; the probe then counts as made.
      */

@@ -21,6 +21,23 @@ class SilenceProbeTest {
     }
 
     @Test
+    void theProbeIsADeadlineOfItsOwnTwoHeartbeatsAfterTheMastersLastFrame() {
+        SilenceProbe p = new SilenceProbe(HB);
+        assertEquals(Long.MAX_VALUE, p.nextDueNanos(-1), "never heard: no probe");
+        assertEquals(1000 + 2 * HB + 1, p.nextDueNanos(1000));
+        assertTrue(p.due(2 * HB + 1, 1000 + 2 * HB + 1));
+        assertEquals(1000 + 3 * HB + 1, p.nextDueNanos(1000), "then once a heartbeat");
+        OneNode a = new OneNode("n0", 0);
+        a.at(1500, new Event.Received(OneNode.masterKeepAlive("n1", 1, 1)));
+        a.at(1600, new Event.Tick());
+        assertTrue(OneNode.only(a.at(1700, new Event.Tick()), Effect.Probe.class).isEmpty(), "two heartbeats exactly");
+        long due = 1500 * OneNode.MS + 2 * NodeScenarioTest.TIMING.heartbeatNanos() + 1;
+        assertEquals(due, a.node.nextDeadlineNanos(), "the follower wakes for the probe, before its next keep-alive at 1800");
+        a.now = due;
+        assertEquals(List.of(new Effect.Probe("n1")), OneNode.only(a.handle(new Event.Tick()), Effect.Probe.class));
+    }
+
+    @Test
     void atMostOnceAHeartbeat() {
         SilenceProbe p = new SilenceProbe(HB);
         assertTrue(p.due(500, 1000));
