@@ -6,6 +6,8 @@ import org.zeromq.ZContext;
 import org.zeromq.ZEvent;
 import org.zeromq.ZMQ;
 import org.zeromq.ZMonitor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Counts connections to a server socket that closed before their handshake got as far as
@@ -18,11 +20,19 @@ import org.zeromq.ZMonitor;
  * lands here too, so a few of these during elections are normal.
  */
 final class HandshakeWatch {
+    private static final Logger LOG = LoggerFactory.getLogger(HandshakeWatch.class);
     private static final int EVENTS = ZMQ.EVENT_ACCEPTED | ZMQ.EVENT_HANDSHAKE_PROTOCOL | ZMQ.EVENT_DISCONNECTED;
     private final ZMQ.Socket monitor;
     private final String what;
     private final DropCounters drops;
     private int pending;
+    /**
+     * The first connection accepted and the first past its ZMTP greeting are logged, once each (where
+     * a restarted agent's start-up time goes; JeroMQ 0.6 reports no end of the CURVE handshake: the
+     * ZAP handler logs its first admission).
+     */
+    private boolean acceptedLogged;
+    private boolean greetingLogged;
 
     HandshakeWatch(ZContext ctx, ZMQ.Socket watched, String what, String endpoint, DropCounters drops) {
         this.what = what;
@@ -43,8 +53,16 @@ final class HandshakeWatch {
             ZMonitor.Event ev = e.getEvent();
             if (ev == ZMonitor.Event.ACCEPTED) {
                 pending++;
+                if (!acceptedLogged) {
+                    acceptedLogged = true;
+                    LOG.info("{}: first connection accepted", what);
+                }
             } else if (ev == ZMonitor.Event.HANDSHAKE_PROTOCOL) {
                 if (pending > 0) pending--;
+                if (!greetingLogged) {
+                    greetingLogged = true;
+                    LOG.info("{}: first connection past its ZMTP greeting", what);
+                }
             } else if (ev == ZMonitor.Event.DISCONNECTED && pending > 0) {
                 pending--;
                 drops.record(ZapHandler.UNAUTHENTICATED, "a connection to the " + what

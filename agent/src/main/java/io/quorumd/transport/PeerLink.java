@@ -22,6 +22,8 @@ final class PeerLink {
 
     /** PeerRefused was delivered and nothing was heard from the peer since */
     boolean refusalReported;
+    /** PeerRefused was delivered and no valid frame came since (a probe it accepts does not count): logged when one does */
+    boolean unheardSinceRefusal;
     /** when the probe now in flight started; 0 when none is */
     long probeStartedNanos;
     boolean probeInFlight;

@@ -2,6 +2,7 @@ package io.quorumd.transport;
 
 import io.quorumd.security.CurveKeys;
 import io.quorumd.wire.DropCounters;
+import org.slf4j.LoggerFactory;
 import org.zeromq.SocketType;
 import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
@@ -58,6 +59,8 @@ final class ZapHandler {
     private final Map<String, String> idByKey;
     private final Collection<PeerLink> links;
     private final DropCounters drops;
+    /** The first admission is logged (a restarted agent's first CURVE handshake got this far). */
+    private boolean admittedLogged;
 
     /**
      * Binds the handler's socket; must run before any socket that uses ZAP binds.
@@ -110,6 +113,10 @@ final class ZapHandler {
             v = decide(text(f.get(5)), address, f.size() > 6 ? f.get(6) : null);
         }
         if (!v.admitted()) drops.record(UNAUTHENTICATED, "connection from " + address + " refused: " + v.refusal());
+        else if (!admittedLogged) {
+            admittedLogged = true;
+            LoggerFactory.getLogger(ZapHandler.class).info("ZAP: first connection admitted ({})", v.userId());
+        }
         rep.sendMore("1.0");
         rep.sendMore(requestId);
         rep.sendMore(v.admitted() ? "200" : "400");

@@ -674,7 +674,7 @@ public final class ZmqTransport implements AutoCloseable {
             return;
         }
         if (d instanceof Decoded.PeerError e) {
-            heard(peer);
+            heard(peer, "an error reply");
             fail(link.id, o.requestId(), "peer " + link.id + " could not take the request: " + e.reason());
             return;
         }
@@ -682,7 +682,7 @@ public final class ZmqTransport implements AutoCloseable {
         if (o.replyType().isInstance(m) && m.from().equals(link.id) && requestIdOf(m) != o.requestId()) {
             // the answer to a request this relaxed socket sent before (superseded or timed out):
             // the peer is alive; the request outstanding still waits for its own answer
-            heard(peer);
+            heard(peer, "a late reply");
             link.outstanding = o;
             drop(TransportDrop.UNEXPECTED_REPLY, "a late " + m.type() + " to request " + requestIdOf(m) + " from "
                     + link.id + " while request " + o.requestId() + " waits");
@@ -694,7 +694,7 @@ public final class ZmqTransport implements AutoCloseable {
             fail(link.id, o.requestId(), "unexpected reply: " + m.type() + " " + requestIdOf(m));
             return;
         }
-        heard(peer);
+        heard(peer, "a reply");
         deliver(new Event.Received(m));
     }
 
@@ -750,7 +750,7 @@ public final class ZmqTransport implements AutoCloseable {
                         + " on the connection to " + link.id);
                 continue;
             }
-            heard(link);
+            heard(link, "a keep-alive");
             deliver(new Event.Received(ka));
         }
         return true;
@@ -818,7 +818,7 @@ public final class ZmqTransport implements AutoCloseable {
             }
             if (pendingResponses.put(m.from(), requestIdOf(m), envelope, System.nanoTime()))
                 LOG.debug("too many unanswered inbound requests: forgot the oldest");
-            heard(links.get(m.from()));
+            heard(links.get(m.from()), m.type());
             deliver(new Event.Received(m));
         }
         return true;
@@ -893,6 +893,7 @@ public final class ZmqTransport implements AutoCloseable {
                     LOG.debug("probe of {} refused, but the peer was heard from since it started: ignored", link.id);
                 } else if (!link.refusalReported) {
                     link.refusalReported = true;
+                    link.unheardSinceRefusal = true;
                     LOG.info("peer {} refused a connection ({}): its agent is not running", link.id, r.detail);
                     deliver(new Event.PeerRefused(link.id));
                 } else {
@@ -916,8 +917,12 @@ public final class ZmqTransport implements AutoCloseable {
         return probesCompleted.get();
     }
 
-    private void heard(PeerLink link) {
+    private void heard(PeerLink link, Object what) {
         if (link == null) return;
+        if (link.unheardSinceRefusal) {
+            link.unheardSinceRefusal = false;
+            LOG.info("peer {} heard again ({}) since it refused a connection", link.id, what);
+        }
         link.lastHeardNanos = System.nanoTime();
         link.everHeard = true;
         link.refusalReported = false;

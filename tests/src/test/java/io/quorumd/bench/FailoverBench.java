@@ -56,7 +56,7 @@ final class FailoverBench {
     /** One trial. Times in ms (fractional), NaN when not measured. */
     record Sample(Scenario scenario, int trial, String oldMaster, long oldTerm, String newMaster, long newTerm,
                   double toNewCommandMillis, double toNewSeenMillis, double toOldDeadMillis, double gapMillis, boolean ok, String note,
-                  int leaked) {
+                  int leaked, Map<String, Double> milestones, String clearedBy) {
         Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("scenario", scenario.name());
@@ -72,6 +72,13 @@ final class FailoverBench {
             m.put("ok", ok);
             m.put("note", note);
             m.put("leaked", leaked);
+            if (milestones != null && !milestones.isEmpty()) {
+                // kill -9 + restart: ms after the kill, from the agents' logs (see Breakdown)
+                Map<String, Object> b = new LinkedHashMap<>();
+                for (Map.Entry<String, Double> e : milestones.entrySet()) b.put(e.getKey(), num(e.getValue()));
+                m.put("milestones_ms", b);
+                m.put("cleared_by", clearedBy);
+            }
             return m;
         }
     }
@@ -201,11 +208,14 @@ final class FailoverBench {
             }
             default -> throw new IllegalStateException("unknown scenario " + sc);
         }
+        long spawnedEpochMicros = -1;
         if (sc == Scenario.KILL_RESTART) {
             // systemd's RestartSec=100ms: the supervisor starts the agent again 100 ms after its death
             long wait = t0 + 100_000_000L - System.nanoTime();
             if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
             c.start(old);
+            Instant sp = Instant.now();
+            spawnedEpochMicros = sp.getEpochSecond() * 1_000_000L + sp.getNano() / 1000;
         }
         CommandObserver.Run[] next = new CommandObserver.Run[1];
         boolean done;
@@ -244,10 +254,20 @@ final class FailoverBench {
                 LocalCluster.Member owner = c.member(x.node());
                 if (!owner.alive() || owner.paused || !"master".equals(LocalCluster.role(c.status(x.node())))) leaked++;
             }
-            s = new Sample(sc, trial, old, oldTerm, r.node(), r.term(), toNew, seen, dead, gap, true, note, leaked);
+            Map<String, Double> milestones = Map.of();
+            String clearedBy = "";
+            if (sc == Scenario.KILL_RESTART) {
+                Map<String, Path> logs = new LinkedHashMap<>();
+                for (String id : c.members.keySet()) logs.put(id, c.log(id));
+                milestones = Breakdown.of(faultEpochMicros, spawnedEpochMicros, r.startEpochMicros(), old, r.node(), r.term(), logs);
+                clearedBy = Breakdown.clearedBy(r.node(), r.term(), logs, faultEpochMicros);
+                System.out.println("bench: " + sc + " trial " + trial + " milestones (ms after the kill): " + Breakdown.brief(milestones)
+                        + "; cleared by " + clearedBy);
+            }
+            s = new Sample(sc, trial, old, oldTerm, r.node(), r.term(), toNew, seen, dead, gap, true, note, leaked, milestones, clearedBy);
         } else {
             s = new Sample(sc, trial, old, oldTerm, null, -1, Double.NaN, Double.NaN,
-                    oldEnd < 0 ? Double.NaN : (oldEnd - t0) / 1e6, Double.NaN, false, note, 0);
+                    oldEnd < 0 ? Double.NaN : (oldEnd - t0) / 1e6, Double.NaN, false, note, 0, Map.of(), "");
         }
         recover(c, ns, sc, old);
         return s;
