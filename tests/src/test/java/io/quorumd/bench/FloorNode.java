@@ -109,22 +109,29 @@ public final class FloorNode {
                 poller.register(sub, ZMQ.Poller.POLLIN);
                 subs.add(sub);
             }
-            byte[] frame = new byte[FRAME_BYTES];
-            long next = System.nanoTime();
-            while (!Thread.currentThread().isInterrupted()) {
-                long wait = next - System.nanoTime();
-                if (wait <= 0) {
-                    pub.send(frame, ZMQ.DONTWAIT);
-                    next += HEARTBEAT_NANOS;
-                    continue;
-                }
-                poller.poll(Math.max(1, wait / 1_000_000));
+            publishEveryHeartbeat(pub, waitMillis -> {
+                poller.poll(waitMillis);
                 for (ZMQ.Socket s : subs) {
                     while (s.recv(ZMQ.DONTWAIT) != null) {
                         // read and dropped: the floor has no state to feed
                     }
                 }
+            });
+        }
+    }
+
+    /** Publishes a frame every heartbeat; in between, {@code receive} waits at most the given ms for frames. */
+    private static void publishEveryHeartbeat(ZMQ.Socket pub, java.util.function.LongConsumer receive) {
+        byte[] frame = new byte[FRAME_BYTES];
+        long next = System.nanoTime();
+        while (!Thread.currentThread().isInterrupted()) {
+            long wait = next - System.nanoTime();
+            if (wait <= 0) {
+                pub.send(frame, ZMQ.DONTWAIT);
+                next += HEARTBEAT_NANOS;
+                continue;
             }
+            receive.accept(Math.max(1, wait / 1_000_000));
         }
     }
 
@@ -137,18 +144,10 @@ public final class FloorNode {
             heartbeats(sub);
             sub.subscribe(new byte[0]);
             for (int i = 0; i < n; i++) if (i != self) sub.connect("tcp://127.0.0.1:" + (base + i));
-            byte[] frame = new byte[FRAME_BYTES];
-            long next = System.nanoTime();
-            while (!Thread.currentThread().isInterrupted()) {
-                long wait = next - System.nanoTime();
-                if (wait <= 0) {
-                    pub.send(frame, ZMQ.DONTWAIT);
-                    next += HEARTBEAT_NANOS;
-                    continue;
-                }
-                sub.setReceiveTimeOut((int) Math.max(1, wait / 1_000_000));
+            publishEveryHeartbeat(pub, waitMillis -> {
+                sub.setReceiveTimeOut((int) waitMillis);
                 sub.recv();
-            }
+            });
         }
     }
 
