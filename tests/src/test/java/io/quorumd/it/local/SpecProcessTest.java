@@ -442,13 +442,18 @@ class SpecProcessTest {
         cluster = new LocalCluster(dir, 3, new LocalCluster.Options().commandYaml("  stop_signal: HUP\n")
                 .traps("( trap 'echo \"HUP child $QUORUMD_NODE $QUORUMD_TERM\"" + rec + "' HUP; "
                         + "trap 'echo \"TERM child $QUORUMD_NODE $QUORUMD_TERM\"" + rec + "' TERM; "
+                        + "echo \"traps child $QUORUMD_NODE $QUORUMD_TERM\" >> " + signals + "; "
                         + "while true; do sleep 0.2 & wait $!; done ) &\n"
                         + "trap 'echo \"HUP leader $QUORUMD_NODE $QUORUMD_TERM\"" + rec + "' HUP\n"
-                        + "trap 'echo \"TERM leader $QUORUMD_NODE $QUORUMD_TERM\"" + rec + "' TERM"));
+                        + "trap 'echo \"TERM leader $QUORUMD_NODE $QUORUMD_TERM\"" + rec + "' TERM\n"
+                        + "echo \"traps leader $QUORUMD_NODE $QUORUMD_TERM\" >> " + signals));
         Duration bound = liveness(1000, 1000);
         cluster.startAll();
         String m = cluster.awaitMasterRunning(START, null);
         long term = LocalCluster.term(cluster.status(m));
+        // the command registers with the observer before its traps are set: a signal before them
+        // would end it by bash's default and record nothing
+        awaitTraps(signals, m, term);
         Reply r = ControlClient.call(cluster.member(m).socket, "step-down", Duration.ofSeconds(10));
         assertEquals(0, r.exitCode(), r.body());
         String m2 = cluster.awaitMasterRunning(bound, m);
@@ -456,6 +461,7 @@ class SpecProcessTest {
                         && read(signals).contains("HUP child " + m + " " + term + "\n"), bound,
                 "the command of " + m + " and its child to record HUP on step-down; recorded: " + read(signals));
         long term2 = LocalCluster.term(cluster.status(m2));
+        awaitTraps(signals, m2, term2);
         cluster.kill9(m2);
         LocalCluster.await(() -> read(signals).contains("HUP child " + m2 + " " + term2 + "\n")
                         && read(signals).contains("HUP leader " + m2 + " " + term2 + "\n"), bound,
@@ -464,6 +470,13 @@ class SpecProcessTest {
         assertFalse(read(signals).contains("TERM"), "TERM was sent: " + read(signals));
         cluster.awaitMasterRunning(bound, m2);
         System.out.printf("[stop_signal HUP] recorded:%n%s", read(signals));
+    }
+
+    /** Until the command of {@code node} in {@code term} and its background child both set their traps. */
+    private static void awaitTraps(Path signals, String node, long term) {
+        LocalCluster.await(() -> read(signals).contains("traps leader " + node + " " + term + "\n")
+                && read(signals).contains("traps child " + node + " " + term + "\n"), START,
+                "the command of " + node + " in term " + term + " and its child to set their traps");
     }
 
     // ---------------------------------------------------------------------------------------
