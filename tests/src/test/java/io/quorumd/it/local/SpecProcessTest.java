@@ -457,9 +457,13 @@ class SpecProcessTest {
         Reply r = ControlClient.call(cluster.member(m).socket, "step-down", Duration.ofSeconds(10));
         assertEquals(0, r.exitCode(), r.body());
         String m2 = cluster.awaitMasterRunning(bound, m);
-        LocalCluster.await(() -> read(signals).contains("HUP leader " + m + " " + term + "\n")
-                        && read(signals).contains("HUP child " + m + " " + term + "\n"), bound,
-                "the command of " + m + " and its child to record HUP on step-down; recorded: " + read(signals));
+        try {
+            LocalCluster.await(() -> read(signals).contains("HUP leader " + m + " " + term + "\n")
+                    && read(signals).contains("HUP child " + m + " " + term + "\n"), bound,
+                    "the command of " + m + " and its child to record HUP on step-down");
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; recorded:\n" + read(signals) + cluster.describe(), e);
+        }
         long term2 = LocalCluster.term(cluster.status(m2));
         awaitTraps(signals, m2, term2);
         cluster.kill9(m2);
