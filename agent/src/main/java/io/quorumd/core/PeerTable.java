@@ -61,12 +61,6 @@ final class PeerTable {
         return ps == null ? -1 : ps.lastHeardNanos;
     }
 
-    /** How long ago a frame of {@code id} arrived; -1 if never (or not a peer). */
-    long heardAgoNanos(String id, long now) {
-        PeerState ps = byId.get(id);
-        return ps == null || ps.lastHeardNanos < 0 ? -1 : now - ps.lastHeardNanos;
-    }
-
     /** Each peer as status shows it: up, silent, never heard, or refused. */
     List<NodeView.PeerView> view(long now) {
         List<NodeView.PeerView> pv = new ArrayList<>();
