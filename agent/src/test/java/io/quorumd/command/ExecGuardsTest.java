@@ -117,9 +117,7 @@ class ExecGuardsTest {
         long stoppedAt = Long.parseLong(readOrEmpty(termAt).trim());
         long due = Math.floorDiv(leaseEnd + Watchdog.bootMinusMonotonic(), 10_000_000L);
         assertTrue(stoppedAt >= due - 1, "stop signal at " + stoppedAt + " cs, before the lease end " + due + " cs");
-        await("the guard ends once its group is empty", LONG, () -> g.size() == 0);
-        String wlog = readOrEmpty(dir.resolve("watchdog.log"));
-        assertTrue(wlog.contains("pgid=" + pgid + ": signal 15 sent"), wlog);
+        assertGuardEndsAndWatchdogLogged(g, dir, pgid, ": signal 15 sent");
     }
 
     @Test
@@ -141,9 +139,7 @@ class ExecGuardsTest {
         long after = System.nanoTime() - lastEnd;
         assertTrue(after >= TimeUnit.MILLISECONDS.toNanos(300 - 20),
                 "TERM is ignored: only SIGKILL, stop_timeout after the lease end, ends it; " + ms(after) + " ms");
-        await("the guard ends once its group is empty", LONG, () -> g.size() == 0);
-        String wlog = readOrEmpty(dir.resolve("watchdog.log"));
-        assertTrue(wlog.contains("pgid=" + pgid + ": SIGKILL sent"), wlog);
+        assertGuardEndsAndWatchdogLogged(g, dir, pgid, ": SIGKILL sent");
     }
 
     @Test
@@ -174,5 +170,12 @@ class ExecGuardsTest {
         dogs.get(0).destroyForcibly();
         await("the group is killed when its watchdog dies", LONG, () -> liveMembers(pgid).isEmpty());
         await("the dead watchdog's guard is gone", LONG, () -> g.size() == 0);
+    }
+
+    /** The guard ends once its group is empty, and the watchdog's log says what it did to the group. */
+    private static void assertGuardEndsAndWatchdogLogged(ExecGuards g, Path dir, int pgid, String what) throws Exception {
+        await("the guard ends once its group is empty", LONG, () -> g.size() == 0);
+        String wlog = readOrEmpty(dir.resolve("watchdog.log"));
+        assertTrue(wlog.contains("pgid=" + pgid + what), wlog);
     }
 }
