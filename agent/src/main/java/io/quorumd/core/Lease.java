@@ -40,6 +40,20 @@ final class Lease {
         return e == null ? -1 : e;
     }
 
+    /**
+     * For an operator reading why a lease ended: each of {@code followers}' newest echoed keep-alive,
+     * as its age at {@code now} in ms ("n2 1012 ms ago, n3 never").
+     */
+    String describeEchoes(long now, Iterable<String> followers) {
+        StringBuilder b = new StringBuilder();
+        for (String f : followers) {
+            if (b.length() > 0) b.append(", ");
+            Long e = echoes.get(f);
+            b.append(f).append(' ').append(e == null ? "never" : (now - e) / 1_000_000 + " ms ago");
+        }
+        return b.toString();
+    }
+
     /** The lease end on the master's clock; -1 until a majority has echoed. */
     long endNanos() {
         return endNanos;

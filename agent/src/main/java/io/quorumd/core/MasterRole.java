@@ -96,7 +96,8 @@ final class MasterRole extends RoleHandler {
         if (lease.renew(now, n.peers.majority(), n.leaseNanos()) && lease.endNanos() > now)
             n.emit(new Effect.LeaseRenewed(n.state.term(), lease.endNanos()));
         if (lease.expired(now)) {
-            stepDown(now, "lease expired: no majority confirmed this master within " + Node.ms(n.leaseNanos()) + " ms");
+            stepDown(now, "lease expired: no majority confirmed this master within " + Node.ms(n.leaseNanos())
+                    + " ms (newest echo: " + lease.describeEchoes(now, n.peers.others()) + ")");
         } else if (lease.endNanos() < 0 && now - n.knowledge.lastLiveNanos >= n.timing.electionTimeoutNanos()) {
             stepDown(now, "no majority echoed this master within " + Node.ms(n.timing.electionTimeoutNanos()) + " ms");
         }

@@ -56,4 +56,13 @@ class LeaseTest {
         assertTrue(m.renew(120, 2, L));
         assertEquals(90 + L, m.endNanos());
     }
+
+    @Test
+    void describesEachFollowersNewestEchoAsAnAge() {
+        Lease l = new Lease();
+        l.echo("b", 1_000_000_000L);
+        l.echo("b", 3_000_000_000L);
+        assertEquals("b 1012 ms ago, c never", l.describeEchoes(4_012_000_000L, java.util.List.of("b", "c")));
+        assertEquals("", l.describeEchoes(0, java.util.List.of()));
+    }
 }
