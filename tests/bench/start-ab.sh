@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # tests/bench/start-ab.sh ROUNDS "ENV A" "ENV B" [LAUNCHER]: A/B of a lone agent's start
 # (start-steps.sh, CURVE on), the two configurations alternating 2 starts at a time so that a
-# change in the machine's load hits both. ENV is what `env` takes, e.g. "QUORUMD_JAVA_OPTS=-Xss256k"
-# or "X=1" for nothing. Prints p50 / max of every step for A and B and the load average.
+# change in the machine's load hits both. ENV is what `env` takes (shell words, evaluated), e.g. "QUORUMD_JAVA_OPTS='-Xss256k -Xmn2m'"
+# or "X=1" for nothing; QUORUMD_LAUNCHER=PATH in ENV compares two builds. Prints p50 / max of every step for A and B and the load average.
 set -euo pipefail
 rounds=${1:?usage: start-ab.sh ROUNDS "ENV A" "ENV B" [LAUNCHER]}
 a=$2; b=$3
-launcher=${4:-$(dirname "$0")/../../agent/target/quorumd}
+launcher=${4:-}   # empty: start-steps.sh's default, or QUORUMD_LAUNCHER=... in ENV
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -15,7 +15,7 @@ for r in $(seq 1 "$rounds"); do
   for c in a b; do
     if [ $c = a ]; then e=$a; else e=$b; fi
     # shellcheck disable=SC2086
-    env $e "$here/start-steps.sh" 2 "$launcher" | grep -E '^ *[0-9]+ ' >> "$work/$c"
+    eval "env $e \"\$here/start-steps.sh\" 2 \"\$launcher\"" | grep -E '^ *[0-9]+ ' >> "$work/$c"
   done
 done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

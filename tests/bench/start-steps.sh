@@ -8,7 +8,7 @@
 # the class archive. Ports 47500-47599 on 127.0.0.1.
 set -euo pipefail
 runs=${1:-12}
-launcher=${2:-$(dirname "$0")/../../agent/target/quorumd}
+launcher=${2:-${QUORUMD_LAUNCHER:-$(dirname "$0")/../../agent/target/quorumd}}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$launcher" keygen --out="$work/node.key" > /dev/null 2>&1
