@@ -14,7 +14,7 @@ import java.util.List;
  * directories, unless the system property {@value #PROPERTY} names them already. An agent's
  * first JNA call (the control socket's {@code SO_PEERCRED}, sd_notify under systemd) is on its
  * start path, before the first keep-alive: that child process cost 30-100 ms there (measured:
- * bench-results/2026-12-06T1930-startrss/startrss.md). quorumd loads only libc, by its soname
+ * bench-results/2026-12-06T1910-startrss/startrss.md). quorumd loads only libc, by its soname
  * ({@code libc.so.6}), which the dynamic linker finds without any search path; the directories
  * set here are the usual ones (what JNA adds besides ldconfig's list), for any other library.
  */
