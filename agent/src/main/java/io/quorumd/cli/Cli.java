@@ -64,6 +64,7 @@ public final class Cli implements Callable<Integer> {
     /** Runs the command line; never calls System.exit. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         if (executeEnteredMillis == 0) executeEnteredMillis = System.currentTimeMillis();
+        JnaSearchPath.set();   // before any JNA class: no ldconfig child process on the start path
         Path runConfig = plainRun(args);
         if (runConfig != null) {
             // `run` as the unit starts it skips building picocli's model: that is 200-300 ms of

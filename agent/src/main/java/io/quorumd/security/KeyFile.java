@@ -24,6 +24,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.zeromq.ZCert;
 
 /**
@@ -120,14 +121,29 @@ public final class KeyFile {
                     + " may have read it");
         }
         if (pub == null) throw new KeyFileException(file, "has no public-key in its curve section");
-        byte[] derived = new byte[32];
-        curve25519.crypto_scalarmult_base(derived, sec.bytes);
-        if (!Arrays.equals(derived, pub.bytes)) {
-            throw new KeyFileException(file, "its secret-key does not belong to its public-key (line " + pub.line
-                    + "); the file was edited or mixed up: make a new key pair with quorumd keygen");
+        CurveKeys keys = new CurveKeys(pub.bytes, sec.bytes);
+        if (!keys.equals(verified)) {
+            byte[] derived = new byte[32];
+            curve25519.crypto_scalarmult_base(derived, sec.bytes);
+            DERIVATIONS.incrementAndGet();
+            if (!Arrays.equals(derived, pub.bytes)) {
+                throw new KeyFileException(file, "its secret-key does not belong to its public-key (line " + pub.line
+                        + "); the file was edited or mixed up: make a new key pair with quorumd keygen");
+            }
+            verified = keys;
         }
-        return new CurveKeys(pub.bytes, sec.bytes);
+        return keys;
     }
+
+    /**
+     * The last key pair whose public key was derived from its secret key and matched: the agent's
+     * start reads its key file twice (the config check, then the transport's set-up), and the
+     * derivation, a Curve25519 multiplication in a cold JVM, cost tens of ms of the start each time.
+     * A pair that is not exactly this one is derived and checked again.
+     */
+    private static volatile CurveKeys verified;
+    /** How many times {@link #readSecret} derived a public key (tests). */
+    static final AtomicInteger DERIVATIONS = new AtomicInteger();
 
     /**
      * The public key of a certificate, public or secret (the {@code public-key} of its

@@ -143,6 +143,28 @@ class KeyFileTest {
     }
 
     @Test
+    void theSamePairReadAgainIsNotDerivedAgainButAnyOtherPairIs() throws Exception {
+        CurveKeys keys = CurveKeys.generate();
+        String pub = keys.publicKeyZ85();
+        String sec = CurveKeys.encodeZ85(keys.secretKey());
+        Path good = secretFile("curve\n    public-key = \"" + pub + "\"\n    secret-key = \"" + sec + "\"\n", "rw-------");
+        int before = KeyFile.DERIVATIONS.get();
+        assertEquals(keys, KeyFile.readSecret(good));
+        // the agent's start: the config check, then the transport's set-up read the same file
+        assertEquals(keys, KeyFile.readSecret(good));
+        assertEquals(before + 1, KeyFile.DERIVATIONS.get(), "the same key pair was derived twice");
+        // right after it: the same public key with another secret key is derived, and refused
+        String other = CurveKeys.encodeZ85(CurveKeys.generate().secretKey());
+        assertEquals("its secret-key does not belong to its public-key (line 2); the file was edited or mixed up:"
+                + " make a new key pair with quorumd keygen", refusal(secretFile("curve\n    public-key = \"" + pub
+                + "\"\n    secret-key = \"" + other + "\"\n", "rw-------")));
+        // and the file's other checks still run on every read
+        Files.setPosixFilePermissions(good, PosixFilePermissions.fromString("rw-r--r--"));
+        assertTrue(refusal(good).startsWith("is readable by group or others (mode 0644)"));
+        assertEquals(before + 2, KeyFile.DERIVATIONS.get());
+    }
+
+    @Test
     void anUnreadableFile() throws Exception {
         CurveKeys keys = CurveKeys.generate();
         KeyFile.write(dir.resolve("u"), keys);
