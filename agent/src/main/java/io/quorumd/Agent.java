@@ -49,8 +49,6 @@ public final class Agent {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
     /** The loop wakes at least this often (the core's own deadlines come far sooner). */
     private static final long MAX_SLEEP_NANOS = 1_000_000_000L;
-    /** How long after the first keep-alive the master path is warmed up ({@link #warmUpMasterPath}). */
-    static final long WARM_UP_DELAY_MILLIS = 2_000;
 
     private final Config config;
     /** Built once from the config: voters and timing (config.nodeConfig() builds anew each call). */
@@ -419,32 +417,6 @@ public final class Agent {
         return true;
     }
 
-    /**
-     * Runs {@link MasterPathWarmUp} once, on a thread of its own, {@value #WARM_UP_DELAY_MILLIS} ms
-     * after the first keep-alive (not before: a restarted agent's certificate and CURVE handshakes
-     * come first and need the CPU): the first election this JVM wins, often a hand-over's, then
-     * runs code already loaded and linked.
-     */
-    private void warmUpMasterPath() {
-        Thread t = new Thread(() -> {
-            try {
-                Thread.sleep(WARM_UP_DELAY_MILLIS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            long t0 = System.nanoTime();
-            try {
-                java.util.Set<MasterPathWarmUp.Step> reached = MasterPathWarmUp.run(nodeConfig);
-                log.debug("master path warmed up in {} ms (a scratch node reached {})", (System.nanoTime() - t0) / 1_000_000,
-                        reached);
-            } catch (RuntimeException e) {
-                log.debug("master path warm-up failed (no harm: the first election pays for it): {}", e.toString());
-            }
-        }, "quorumd-warm-up");
-        t.setDaemon(true);
-        t.start();
-    }
-
     /** No managed command and no {@code quorumd exec} group runs here (they may have run under a lease). */
     private boolean commandGone() {
         Supervisor.State st = supervisor.status().state();
@@ -578,7 +550,6 @@ public final class Agent {
             if (!firstKeepAliveLogged) {
                 firstKeepAliveLogged = true;
                 log.info("first keep-alive {} ms after start", (System.nanoTime() - startedNanos) / 1_000_000);
-                warmUpMasterPath();
             }
             transport.publish(e.keepAlive());
         }
