@@ -103,6 +103,7 @@ public final class Agent {
     private String lastStatusLine = "";
     private String lastMasterLogged;
     private long lastClearanceLogged = -1;
+    private long lastLeaseTermLogged = -1;
     /** The last master this node knew (never reset to null), for {@link LoopCounters#masterChanged}. */
     private String lastKnownMaster;
 
@@ -323,6 +324,7 @@ public final class Agent {
                 else log.warn("self-fence: {}: this node does not campaign (self_fence.mode is required)", fe.reason());
                 Effects.apply(node.handle(fe, now), handler);
             }
+            if (log.isDebugEnabled()) milestone(event);
             kv.runTasks();   // the store's client requests, handed over by the control thread
             if (!kv.intercept(event)) {
                 List<Effect> effects = node.handle(event, now);
@@ -340,6 +342,22 @@ public final class Agent {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 event = new Event.ShutdownRequested();
+            }
+        }
+    }
+
+    /**
+     * The fail-over's steps the log would not show otherwise, at debug (the bench's breakdown of
+     * step-down and SIGTERM parses them): a hand-over or a vote received, a term and vote on disk.
+     */
+    private void milestone(Event event) {
+        if (event instanceof Event.Persisted p) {
+            log.debug("term {} and vote persisted (write {})", node.term(), p.seq());
+        } else if (event instanceof Event.Received r) {
+            if (r.message() instanceof io.quorumd.core.Message.HandOver h) {
+                log.debug("hand-over from {} of term {} received", h.from(), h.term());
+            } else if (r.message() instanceof io.quorumd.core.Message.VoteResponse v && !v.preVote()) {
+                log.debug("vote of {} in term {} received: {}", v.from(), v.term(), v.granted() ? "granted" : "refused");
             }
         }
     }
@@ -498,6 +516,7 @@ public final class Agent {
                             + " is not the master (" + (v.master() != null ? v.master() + " is" : "none is known")
                             + "); run step-down there"));
                 }
+                log.info("step-down requested{}", to != null ? " (to " + to + ")" : "");
                 CompletableFuture<Reply> f = new CompletableFuture<>();
                 long id = stepDownIds.incrementAndGet();
                 stepDowns.put(id, new PendingStepDown(f, System.nanoTime()));
@@ -538,6 +557,9 @@ public final class Agent {
         @Override
         public void request(Effect.Request e) {
             if (transportAnswers != null) transportAnswers.asked(System.nanoTime());
+            if (e.message() instanceof io.quorumd.core.Message.HandOver h) {
+                log.info("handing over to {}: asking it to campaign (term {})", e.to(), h.term());
+            }
             transport.request(e.to(), e.message(), requestTimeoutNanos);
         }
 
@@ -553,6 +575,7 @@ public final class Agent {
 
         @Override
         public void startCommand(Effect.StartCommand e) {
+            log.debug("starting the command of term {}", e.term());
             supervisor.start(e.term(), e.master(), e.leaseEndNanos());
         }
 
@@ -563,6 +586,10 @@ public final class Agent {
 
         @Override
         public void leaseRenewed(Effect.LeaseRenewed e) {
+            if (e.term() != lastLeaseTermLogged) {
+                lastLeaseTermLogged = e.term();
+                log.debug("lease of term {} holds: a majority echoed", e.term());
+            }
             supervisor.renew(e.leaseEndNanos());
             ExecGuards g = execGuards;
             if (g != null) g.renew(e.leaseEndNanos());

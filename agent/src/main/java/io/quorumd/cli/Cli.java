@@ -198,6 +198,7 @@ public final class Cli implements Callable<Integer> {
         }
         long stopBudgetNanos = AgentFactory.shutdownBudgetNanos(config);
         Thread hook = new Thread(() -> {
+            org.slf4j.LoggerFactory.getLogger(Cli.class).info("shutdown requested (SIGTERM, SIGINT or the JVM exiting)");
             agent.requestShutdown();
             try {
                 agent.awaitExit(stopBudgetNanos);

@@ -378,6 +378,7 @@ public final class Supervisor implements AutoCloseable {
             startFailed(r, "cannot record the start in " + stateDir + " (" + e + "); check that it is writable");
             return;
         }
+        log.debug("start of term {} recorded: spawning the watchdog and the wrapper", term);
         try {
             r.watchdog = Watchdog.start(spawner, spec.stopSignal(), spec.stopTimeoutNanos(), watchdogLog,
                     "term=" + term + " run=" + r.id);
@@ -431,6 +432,7 @@ public final class Supervisor implements AutoCloseable {
     }
 
     private void wrapperReady(Run r) {
+        log.debug("wrapper {} of term {} ready", r.pgid, r.term);
         if (r != run || r.stopRequested || r.leaderExited) {
             return;
         }
@@ -536,6 +538,7 @@ public final class Supervisor implements AutoCloseable {
     }
 
     private void groupEmpty(Run r) {
+        log.debug("process group {} of term {} is empty: recording it", r.pgid, r.term);
         if (r.killTimer != null) {
             r.killTimer.cancel(false);
         }

@@ -52,7 +52,91 @@ final class Breakdown {
         LABELS.put("command_record", "command's start record (its first line, EPOCHREALTIME)");
     }
 
+    /**
+     * Step-down and SIGTERM: one chain, the old master's part then the successor's (the voter's
+     * write sits between the successor's own write and the vote's arrival).
+     */
+    static final List<String> HAND_OVER = List.of("request", "loop_stopping", "stop_signal", "leader_exited", "group_empty",
+            "stop_recorded", "handover_sent", "handover_received", "campaign", "own_vote_persisted", "voter_persisted",
+            "vote_received", "elected", "cleared", "lease", "start_issued", "start_recorded", "wrapper_ready",
+            "command_started", "command_record");
+    /** Off the critical path: the old agent's JVM exit (SIGTERM), the observer's sight of the old group empty. */
+    static final List<String> HAND_OVER_SIDE = List.of("old_group_empty_seen", "old_loop_stopped", "old_jvm_exit");
+
+    static {
+        LABELS.put("request", "old: request received (\"step-down requested\", control thread) / SIGTERM hook (\"shutdown requested\")");
+        LABELS.put("loop_stopping", "old: the loop takes the shutdown (\"stopping: ...\", sd_notify STOPPING; SIGTERM only)");
+        LABELS.put("stop_signal", "old: stop signal sent to the command's group (\"stopping command\")");
+        LABELS.put("leader_exited", "old: the command's leader reaped (\"ended on stop\")");
+        LABELS.put("group_empty", "old: its process group seen empty (debug \"is empty: recording it\")");
+        LABELS.put("stop_recorded", "old: command.state \"stopped\" written and fsynced (\"stopped: process group ... is empty\")");
+        LABELS.put("handover_sent", "old: resigned, hand-over request sent (\"handing over to\")");
+        LABELS.put("handover_received", "new: hand-over received by the loop (debug)");
+        LABELS.put("campaign", "new: campaign (\"candidate in term\")");
+        LABELS.put("own_vote_persisted", "new: its term and vote fsynced (debug \"persisted\"); vote requests go out");
+        LABELS.put("voter_persisted", "voter: the first granting voter's term and vote fsynced (its answer goes out)");
+        LABELS.put("vote_received", "new: that vote received (debug)");
+        LABELS.put("elected", "new: election won (\"became master in term\")");
+        LABELS.put("lease", "new: lease holds: a majority echoed its first keep-alive (debug)");
+        LABELS.put("cleared", "new: cleared to start the command (hand-over proof)");
+        LABELS.put("start_issued", "new: StartCommand to the supervisor (debug)");
+        LABELS.put("start_recorded", "new: command.state \"starting\" written and fsynced (debug)");
+        LABELS.put("wrapper_ready", "new: watchdog + wrapper spawned, wrapper ready (debug)");
+        LABELS.put("command_started", "new: watchdog armed, go sent (\"command ... started\")");
+        LABELS.put("old_group_empty_seen", "observer: the old group empty (/proc poll, 2 ms)");
+        LABELS.put("old_loop_stopped", "old: the loop ended (\"stopped\"; SIGTERM)");
+        LABELS.put("old_jvm_exit", "old: the agent's JVM exited (bench: Process.onExit; SIGTERM)");
+    }
+
     private Breakdown() {}
+
+    /**
+     * The milestones of one step-down or SIGTERM trial, ms after the fault (NaN when the log has
+     * no such line; the debug ones need {@code --log-level debug}).
+     */
+    static Map<String, Double> handOver(long faultEpochMicros, long recordEpochMicros, double oldEmptySeenMs, long jvmExitEpochMicros,
+                                        String old, long oldTerm, String newMaster, long newTerm, Map<String, Path> logs)
+            throws IOException {
+        long faultMillis = faultEpochMicros / 1000;
+        double f = faultEpochMicros / 1000.0;
+        Map<String, List<Line>> lines = new LinkedHashMap<>();
+        for (Map.Entry<String, Path> e : logs.entrySet()) lines.put(e.getKey(), read(e.getValue(), faultMillis));
+        List<Line> o = lines.getOrDefault(old, List.of());
+        List<Line> n = lines.getOrDefault(newMaster, List.of());
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("request", at(first(o, s -> s.startsWith("step-down requested") || s.startsWith("shutdown requested")), f));
+        m.put("loop_stopping", at(first(o, s -> s.startsWith("stopping: the command, the hand-over")), f));
+        String ofTerm = " of term " + oldTerm;
+        m.put("stop_signal", at(first(o, s -> s.startsWith("stopping command ") && s.contains(ofTerm + ":")), f));
+        m.put("leader_exited", at(first(o, s -> s.startsWith("command ") && s.contains(ofTerm + " ended on stop")), f));
+        m.put("group_empty", at(first(o, s -> s.startsWith("process group ") && s.endsWith(ofTerm + " is empty: recording it")), f));
+        m.put("stop_recorded", at(first(o, s -> s.startsWith("command ") && s.contains(ofTerm + " stopped: process group")), f));
+        m.put("handover_sent", at(first(o, s -> s.startsWith("handing over to " + newMaster + ":")), f));
+        m.put("handover_received", at(first(n, s -> s.startsWith("hand-over from " + old + " of term")), f));
+        m.put("campaign", at(first(n, s -> s.startsWith("candidate in term " + newTerm + ":")), f));
+        m.put("own_vote_persisted", at(first(n, s -> s.startsWith("term " + newTerm + " and vote persisted")), f));
+        Line vote = first(n, s -> s.startsWith("vote of ") && s.contains(" in term " + newTerm + " received: granted"));
+        double voterPersisted = Double.NaN;
+        if (vote != null) {
+            String voter = vote.message().substring("vote of ".length(), vote.message().indexOf(" in term "));
+            voterPersisted = at(first(lines.getOrDefault(voter, List.of()), s -> s.startsWith("term " + newTerm + " and vote persisted")), f);
+        }
+        m.put("voter_persisted", voterPersisted);
+        m.put("vote_received", at(vote, f));
+        m.put("elected", at(first(n, s -> s.startsWith("became master in term " + newTerm + ":")), f));
+        m.put("lease", at(first(n, s -> s.startsWith("lease of term " + newTerm + " holds")), f));
+        m.put("cleared", at(first(n, s -> s.startsWith("cleared to start the command in term " + newTerm + " ")), f));
+        m.put("start_issued", at(first(n, s -> s.startsWith("starting the command of term " + newTerm)), f));
+        m.put("start_recorded", at(first(n, s -> s.startsWith("start of term " + newTerm + " recorded")), f));
+        m.put("wrapper_ready", at(first(n, s -> s.startsWith("wrapper ") && s.endsWith(" of term " + newTerm + " ready")), f));
+        m.put("command_started", at(first(n, s -> s.startsWith("command ") && s.contains(" started: pid/pgid ")
+                && s.contains(", term " + newTerm + ",")), f));
+        m.put("command_record", recordEpochMicros < 0 ? Double.NaN : recordEpochMicros / 1000.0 - f);
+        m.put("old_group_empty_seen", oldEmptySeenMs);
+        m.put("old_loop_stopped", at(first(o, s -> s.endsWith(": stopped")), f));
+        m.put("old_jvm_exit", jvmExitEpochMicros < 0 ? Double.NaN : jvmExitEpochMicros / 1000.0 - f);
+        return m;
+    }
 
     /** One log line: its instant (epoch ms) and its message (after " - "). */
     record Line(long epochMillis, String message) {}
@@ -164,6 +248,10 @@ final class Breakdown {
     static void markdown(StringBuilder r, List<FailoverBench.Sample> samples) {
         List<FailoverBench.Sample> ok = samples.stream().filter(s -> s.ok() && s.milestones() != null && !s.milestones().isEmpty()).toList();
         if (ok.isEmpty()) return;
+        if (ok.get(0).scenario() != FailoverBench.Scenario.KILL_RESTART) {
+            handOverMarkdown(r, ok);
+            return;
+        }
         r.append("### Kill -9 + restart: where the time goes (").append(ok.size()).append(" trials)\n\n");
         r.append("Milestones from the agents' logs (ms stamps, one machine's clock) and the bench's own instants; ms after the kill. ")
                 .append("*Step* is, per trial, the time from the milestone on the row above (same branch) to this one (negative: the two ran side by side). ")
@@ -180,6 +268,47 @@ final class Breakdown {
         }
         r.append("\nCleared by: ").append(by).append(". For *cleared*, the step is from the later of *elected* and *the new master hears ")
                 .append("it again* (the certificate's arrival; when the restarted agent itself won, from *elected*).\n\n");
+    }
+
+    /** Step-down or SIGTERM: the chain's rows, each step from the row above that this trial has. */
+    static void handOverMarkdown(StringBuilder r, List<FailoverBench.Sample> ok) {
+        FailoverBench.Scenario sc = ok.get(0).scenario();
+        r.append("### ").append(sc.what).append(": where the time goes (").append(ok.size()).append(" trials)\n\n");
+        r.append("Milestones from the agents' logs (ms stamps, one machine's clock; the debug ones need `--log-level debug`) ")
+                .append("and the bench's own instants; ms after the fault. *Step* is, per trial, the time from the nearest milestone ")
+                .append("above that the trial has (rows without a line are skipped).\n\n");
+        r.append("| milestone | n | after fault p50 | after fault max | step p50 | step max |\n|---|---|---|---|---|---|\n");
+        for (List<String> keys : List.of(HAND_OVER, HAND_OVER_SIDE)) {
+            for (int i = 0; i < keys.size(); i++) {
+                String k = keys.get(i);
+                List<Double> at = new ArrayList<>();
+                List<Double> step = new ArrayList<>();
+                for (FailoverBench.Sample s : ok) {
+                    Map<String, Double> m = s.milestones();
+                    double v = m.getOrDefault(k, Double.NaN);
+                    at.add(v);
+                    double from = 0;
+                    if (keys == HAND_OVER) {
+                        for (int j = i - 1; j >= 0; j--) {
+                            double p = m.getOrDefault(keys.get(j), Double.NaN);
+                            if (!Double.isNaN(p)) {
+                                from = p;
+                                break;
+                            }
+                        }
+                    }
+                    step.add(v - from);
+                }
+                Stats a = Stats.of(at);
+                if (a.n() == 0) continue;
+                Stats st = Stats.of(step);
+                r.append("| ").append(LABELS.get(k)).append(" | ").append(a.n()).append(" | ")
+                        .append(Stats.ms(a.p50())).append(" | ").append(Stats.ms(a.max())).append(" | ")
+                        .append(keys == HAND_OVER ? Stats.ms(st.p50()) : "").append(" | ")
+                        .append(keys == HAND_OVER ? Stats.ms(st.max()) : "").append(" |\n");
+            }
+        }
+        r.append('\n');
     }
 
     private static void row(StringBuilder r, String branch, List<String> keys, List<FailoverBench.Sample> ok, String mode) {

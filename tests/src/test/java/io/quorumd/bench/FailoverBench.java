@@ -73,7 +73,7 @@ final class FailoverBench {
             m.put("note", note);
             m.put("leaked", leaked);
             if (milestones != null && !milestones.isEmpty()) {
-                // kill -9 + restart: ms after the kill, from the agents' logs (see Breakdown)
+                // kill -9 + restart, step-down, SIGTERM: ms after the fault, from the agents' logs (see Breakdown)
                 Map<String, Object> b = new LinkedHashMap<>();
                 for (Map.Entry<String, Double> e : milestones.entrySet()) b.put(e.getKey(), num(e.getValue()));
                 m.put("milestones_ms", b);
@@ -190,6 +190,14 @@ final class FailoverBench {
         long oldTerm = oldRun.term();
         int pid = (int) m.pid();
 
+        // SIGTERM: when the old agent's JVM is gone (the breakdown's old_jvm_exit)
+        java.util.concurrent.atomic.AtomicLong exitEpochMicros = new java.util.concurrent.atomic.AtomicLong(-1);
+        if (sc == Scenario.SIGTERM) {
+            m.process.onExit().thenRun(() -> {
+                Instant x = Instant.now();
+                exitEpochMicros.set(x.getEpochSecond() * 1_000_000L + x.getNano() / 1000);
+            });
+        }
         long t0 = System.nanoTime();
         Instant i0 = Instant.now();
         long faultEpochMicros = i0.getEpochSecond() * 1_000_000L + i0.getNano() / 1000;
@@ -262,6 +270,17 @@ final class FailoverBench {
                 milestones = Breakdown.of(faultEpochMicros, spawnedEpochMicros, r.startEpochMicros(), old, r.node(), r.term(), logs);
                 clearedBy = Breakdown.clearedBy(r.node(), r.term(), logs, faultEpochMicros);
                 System.out.println("bench: " + sc + " trial " + trial + " milestones (ms after the kill): " + Breakdown.brief(milestones)
+                        + "; cleared by " + clearedBy);
+            } else if (sc == Scenario.STEP_DOWN || sc == Scenario.SIGTERM) {
+                if (sc == Scenario.SIGTERM) {
+                    LocalCluster.await(() -> exitEpochMicros.get() >= 0, Duration.ofSeconds(10), old + " to exit after SIGTERM");
+                }
+                Map<String, Path> logs = new LinkedHashMap<>();
+                for (String id : c.members.keySet()) logs.put(id, c.log(id));
+                milestones = Breakdown.handOver(faultEpochMicros, r.startEpochMicros(), dead, exitEpochMicros.get(), old, oldTerm,
+                        r.node(), r.term(), logs);
+                clearedBy = Breakdown.clearedBy(r.node(), r.term(), logs, faultEpochMicros);
+                System.out.println("bench: " + sc + " trial " + trial + " milestones (ms after the fault): " + Breakdown.brief(milestones)
                         + "; cleared by " + clearedBy);
             }
             s = new Sample(sc, trial, old, oldTerm, r.node(), r.term(), toNew, seen, dead, gap, true, note, leaked, milestones, clearedBy);
