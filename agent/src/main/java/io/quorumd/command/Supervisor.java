@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * the watchdog's stdout, one writes its stdin. The JDK's process reaper reports exits.
  *
  * <p><b>Start.</b> Before forking, {@code command.state} says "starting" (fsynced, see {@link
- * CommandRecord}); then a watchdog is started and given the lease's deadlines; then {@code
+ * CommandRecord}); then a watchdog is taken (the one parked ahead of need, see {@link #parkWatchdog},
+ * or one forked now) and given the run's name and the lease's deadlines; then {@code
  * setpriv --pdeathsig STOP_SIGNAL -- setsid -- sh quorumd-wrapper.sh ... argv} (the agent's death
  * sends the command its stop_signal at once; the watchdog SIGKILLs the group after stop_timeout). The wrapper records its
  * group id and waits; once the watchdog has confirmed that it guards that group, the wrapper is
@@ -105,6 +106,9 @@ public final class Supervisor implements AutoCloseable {
     /** Every restart since this supervisor was built (the metrics' counter; {@code restarts} resets per term). */
     private volatile long restartsTotal;
     private volatile Watchdog liveWatchdog;
+    /** Starts that took the parked watchdog, and starts that found none alive and forked one. */
+    private volatile long parkedTaken;
+    private volatile long parkedMissed;
 
     // Below: the spawner thread's alone.
     private Run run;
@@ -116,6 +120,9 @@ public final class Supervisor implements AutoCloseable {
     private Runnable pendingStart;
     private boolean closing;
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
+    /** A watchdog started ahead of need, guarding nothing until a start takes it (see {@link #parkWatchdog}). */
+    private Watchdog parked;
+    private ScheduledFuture<?> reparkTimer;
 
     /**
      * @param spec the command, or null when the config has none (then start does nothing and
@@ -149,6 +156,7 @@ public final class Supervisor implements AutoCloseable {
                     log.warn("command.env: {} is ignored: the QUORUMD_ variables are set by the agent", k);
                 }
             }
+            spawner.execute("park a watchdog", this::parkWatchdog);
         }
     }
 
@@ -268,6 +276,10 @@ public final class Supervisor implements AutoCloseable {
         spawner.execute("close", () -> {
             closing = true;
             pendingStart = null;
+            if (parked != null) {
+                parked.release();
+                parked = null;
+            }
             idleWaiters.add(idle);
             if (restartTimer != null || run != null) {
                 doStop("the agent is closing");
@@ -379,8 +391,7 @@ public final class Supervisor implements AutoCloseable {
             return;
         }
         try {
-            r.watchdog = Watchdog.start(spawner, spec.stopSignal(), spec.stopTimeoutNanos(), watchdogLog,
-                    "term=" + term + " run=" + r.id);
+            r.watchdog = takeWatchdog("term=" + term + " run=" + r.id);
         } catch (IOException e) {
             startFailed(r, "cannot start the watchdog: " + e.getMessage());
             return;
@@ -463,6 +474,104 @@ public final class Supervisor implements AutoCloseable {
         setStatus(State.RUNNING, r.pgid);
         log.info("command {} started: pid/pgid {}, term {}, watchdog {}{}", spec.name(), r.pgid, r.term,
                 r.watchdog.pid(), restarts > 0 ? ", restart " + restarts : "");
+        // the next start's watchdog, forked now that this one's critical path is over
+        parkWatchdog();
+    }
+
+    /**
+     * Keeps one watchdog parked: started with this supervisor's static settings (stop_signal,
+     * stop_timeout, the log file), told no deadline and no group, so that a start only has to
+     * name its run, give it the lease and the group, and wait for "armed", instead of forking bash
+     * on the critical path of a fail-over.
+     *
+     * <p>Why a parked watchdog is never unsafe: it signals nothing until a "G" line names a
+     * group, and only {@link #takeWatchdog} (a start, on this thread, after command.state says
+     * "starting") leads to one. If the agent dies (even by SIGKILL) its stdin ends and, with no
+     * group, it exits at once ("agent gone before a group was assigned"); {@link #close} releases
+     * it ("Q"). It never writes command.pgid nor command.state, so the restart certificate reads
+     * exactly what it reads without it. Its arguments come from {@link #spec}, which is final (a
+     * config change restarts the agent), so a parked watchdog cannot go stale; one that died is
+     * replaced (a start that finds it dead forks one as before: {@link #parkedMissed}). Its stderr
+     * is the same watchdog.log as every watchdog's, so nothing piles up; the JDK's reaper reaps it.
+     */
+    private void parkWatchdog() {
+        if (spec == null || closing || (parked != null && parked.alive())) {
+            return;
+        }
+        if (reparkTimer != null) {
+            reparkTimer.cancel(false);
+            reparkTimer = null;
+        }
+        Watchdog w;
+        try {
+            w = Watchdog.start(spawner, spec.stopSignal(), spec.stopTimeoutNanos(), watchdogLog, "parked");
+        } catch (IOException e) {
+            log.warn("cannot park a watchdog ahead of the next start ({}); the start will fork its own", e.getMessage());
+            return;
+        }
+        parked = w;
+        w.onExit().thenRun(() -> spawner.execute("parked watchdog exit", () -> parkedExited(w)));
+    }
+
+    /** A parked watchdog ended before any start took it: park another in a second (not in a loop). */
+    private void parkedExited(Watchdog w) {
+        if (parked != w) {
+            return;   // taken by a start (its run watches it now) or released
+        }
+        parked = null;
+        if (closing) {
+            return;
+        }
+        log.warn("the parked watchdog {} ended ({}); parking another in 1 s", w.pid(),
+                Exits.describe(w.onExit().join().exitValue()));
+        if (reparkTimer == null) {
+            reparkTimer = spawner.schedule("park a watchdog again", TimeUnit.SECONDS.toNanos(1), () -> {
+                reparkTimer = null;
+                parkWatchdog();
+            });
+        }
+    }
+
+    /**
+     * The watchdog for a new run: the parked one, named {@code label}, when it is alive; else one
+     * forked now, as before parking existed (counted in {@link #parkedMissed} and logged).
+     */
+    private Watchdog takeWatchdog(String label) throws IOException {
+        Watchdog w = parked;
+        parked = null;
+        if (w != null && w.alive()) {
+            w.label(label);
+            parkedTaken++;   // the spawner thread's alone: a plain increment of a volatile is safe
+            return w;
+        }
+        parkedMissed++;
+        log.warn("no parked watchdog alive{}; forking one for this start", w == null ? "" : " (watchdog " + w.pid()
+                + " has ended)");
+        return Watchdog.start(spawner, spec.stopSignal(), spec.stopTimeoutNanos(), watchdogLog, label);
+    }
+
+    /** Starts that took a parked watchdog (tests, diagnostics). */
+    long parkedTaken() {
+        return parkedTaken;
+    }
+
+    /** Starts that found no parked watchdog alive and forked one (tests, diagnostics). */
+    long parkedMissed() {
+        return parkedMissed;
+    }
+
+    /** The pid of the parked watchdog, or 0 (tests; read on the spawner thread). */
+    long parkedPid() {
+        CompletableFuture<Long> pid = new CompletableFuture<>();
+        spawner.execute("parked pid", () -> pid.complete(parked == null ? 0L : parked.pid()));
+        try {
+            return pid.get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        } catch (ExecutionException | TimeoutException e) {
+            return -1;
+        }
     }
 
     private void armTimedOut(Run r) {
@@ -491,6 +600,7 @@ public final class Supervisor implements AutoCloseable {
             }
         }
         writeStopped(r);
+        parkWatchdog();
         unplannedEnd(r);
     }
 
@@ -545,6 +655,7 @@ public final class Supervisor implements AutoCloseable {
         }
         writeStopped(r);
         run = null;
+        parkWatchdog();
         if (r.stopRequested) {
             log.info("command {} of term {} stopped: process group {} is empty", spec.name(), r.term, r.pgid);
             endedForGood(r.term);
