@@ -123,6 +123,8 @@ public final class Supervisor implements AutoCloseable {
     /** A watchdog started ahead of need, guarding nothing until a start takes it (see {@link #parkWatchdog}). */
     private Watchdog parked;
     private ScheduledFuture<?> reparkTimer;
+    /** When the latest {@link #start} was called (for the start's breakdown in the log). */
+    private long startAskedNanos;
 
     /**
      * @param spec the command, or null when the config has none (then start does nothing and
@@ -236,7 +238,11 @@ public final class Supervisor implements AutoCloseable {
      * for another term while a command runs stops that one first (and reports its stop).
      */
     public void start(long term, String master, long leaseEndNanos) {
-        spawner.execute("start", () -> doStart(term, master, leaseEndNanos));
+        long asked = System.nanoTime();
+        spawner.execute("start", () -> {
+            startAskedNanos = asked;
+            doStart(term, master, leaseEndNanos);
+        });
     }
 
     /** The lease now ends at {@code leaseEndNanos}; the watchdog hears of it at once. */
@@ -324,6 +330,8 @@ public final class Supervisor implements AutoCloseable {
         int polls;
         ScheduledFuture<?> armTimer;
         ScheduledFuture<?> killTimer;
+        /** nanoTime at each step of the start, for the "started" log line: asked, launched, recorded, watchdog, forked, ready. */
+        final long[] steps = new long[6];
 
         Run(long term, String id) {
             this.term = term;
@@ -382,10 +390,13 @@ public final class Supervisor implements AutoCloseable {
             return;
         }
         Run r = new Run(term, HexFormat.of().formatHex(longBytes(random.nextLong())));
+        r.steps[1] = System.nanoTime();
+        r.steps[0] = restarts == 0 && startAskedNanos != 0 ? startAskedNanos : r.steps[1];
         setStatus(State.STARTING, 0);
         try {
             CommandRecord.clearPgid(stateDir);
             CommandRecord.starting(term, r.id, host).write(stateDir);
+            r.steps[2] = System.nanoTime();
         } catch (IOException e) {
             startFailed(r, "cannot record the start in " + stateDir + " (" + e + "); check that it is writable");
             return;
@@ -399,6 +410,7 @@ public final class Supervisor implements AutoCloseable {
         Watchdog w = r.watchdog;
         liveWatchdog = w;
         w.renew(leaseEndNanos);
+        r.steps[3] = System.nanoTime();
         w.onExit().thenRun(() -> spawner.execute("watchdog exit", () -> watchdogExited(r, w)));
 
         List<String> argv = new ArrayList<>(spawner.wrapper());
@@ -419,6 +431,7 @@ public final class Supervisor implements AutoCloseable {
             return;
         }
         r.pgid = (int) r.process.pid();
+        r.steps[4] = System.nanoTime();
         run = r;
         setStatus(State.STARTING, r.pgid);
         String name = spec.name();
@@ -450,6 +463,7 @@ public final class Supervisor implements AutoCloseable {
             abortStart(r, "the wrapper " + r.pgid + " is not its own process group leader (pgrp " + pgrp + ")");
             return;
         }
+        r.steps[5] = System.nanoTime();
         r.watchdog.guard(r.pgid);
         r.watchdog.armed().whenComplete((line, err) -> spawner.execute("watchdog armed", () -> armed(r, line, err)));
     }
@@ -472,8 +486,12 @@ public final class Supervisor implements AutoCloseable {
         }
         r.goSent = true;
         setStatus(State.RUNNING, r.pgid);
-        log.info("command {} started: pid/pgid {}, term {}, watchdog {}{}", spec.name(), r.pgid, r.term,
-                r.watchdog.pid(), restarts > 0 ? ", restart " + restarts : "");
+        long now = System.nanoTime();
+        log.info("command {} started: pid/pgid {}, term {}, watchdog {}{} (in {} ms: queued {}, record {},"
+                + " watchdog {}, wrapper fork {}, to ready {}, to armed and go {})", spec.name(), r.pgid, r.term,
+                r.watchdog.pid(), restarts > 0 ? ", restart " + restarts : "", ms(now - r.steps[0]),
+                ms(r.steps[1] - r.steps[0]), ms(r.steps[2] - r.steps[1]), ms(r.steps[3] - r.steps[2]),
+                ms(r.steps[4] - r.steps[3]), ms(r.steps[5] - r.steps[4]), ms(now - r.steps[5]));
         // the next start's watchdog, forked now that this one's critical path is over
         parkWatchdog();
     }
@@ -826,6 +844,11 @@ public final class Supervisor implements AutoCloseable {
 
     private void setStatus(State s, long pid) {
         status = new Snapshot(s, pid, term, restarts);
+    }
+
+    /** Milliseconds with one decimal, for log lines. */
+    private static String ms(long nanos) {
+        return String.format(Locale.ROOT, "%.1f", nanos / 1e6);
     }
 
     private static byte[] longBytes(long v) {
