@@ -72,6 +72,7 @@ public final class Supervisor implements AutoCloseable {
     private static final long ARM_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long WATCHDOG_LOG_MAX_BYTES = 1 << 20;
     private static final String READY = "quorumd-wrapper ready pgid=";
+    private static final String PARKED = "quorumd-wrapper parked pgid=";
 
     public enum State {
         IDLE, STARTING, RUNNING, STOPPING, BACKOFF, FAILED;
@@ -109,6 +110,11 @@ public final class Supervisor implements AutoCloseable {
     /** Starts that took the parked watchdog, and starts that found none alive and forked one. */
     private volatile long parkedTaken;
     private volatile long parkedMissed;
+    /** Starts that took the parked wrapper, and starts that forked one (none parked, or it was unfit). */
+    private volatile long wrapperTaken;
+    private volatile long wrapperMissed;
+    /** Tests turn parking wrappers off to compare with the forked path. */
+    volatile boolean parkWrappers = true;
 
     // Below: the spawner thread's alone.
     private Run run;
@@ -123,6 +129,8 @@ public final class Supervisor implements AutoCloseable {
     /** A watchdog started ahead of need, guarding nothing until a start takes it (see {@link #parkWatchdog}). */
     private Watchdog parked;
     private ScheduledFuture<?> reparkTimer;
+    private ParkedWrapper parkedWrapper;
+    private ScheduledFuture<?> reparkWrapperTimer;
     /** When the latest {@link #start} was called (for the start's breakdown in the log). */
     private long startAskedNanos;
 
@@ -158,7 +166,10 @@ public final class Supervisor implements AutoCloseable {
                     log.warn("command.env: {} is ignored: the QUORUMD_ variables are set by the agent", k);
                 }
             }
-            spawner.execute("park a watchdog", this::parkWatchdog);
+            spawner.execute("park a watchdog and a wrapper", () -> {
+                parkWatchdog();
+                parkWrapper();
+            });
         }
     }
 
@@ -286,6 +297,7 @@ public final class Supervisor implements AutoCloseable {
                 parked.release();
                 parked = null;
             }
+            discardParkedWrapper(null);
             idleWaiters.add(idle);
             if (restartTimer != null || run != null) {
                 doStop("the agent is closing");
@@ -332,6 +344,8 @@ public final class Supervisor implements AutoCloseable {
         ScheduledFuture<?> killTimer;
         /** nanoTime at each step of the start, for the "started" log line: asked, launched, recorded, watchdog, forked, ready. */
         final long[] steps = new long[6];
+        /** Started from the parked wrapper: "go" carries the term and the master. */
+        boolean parkedWrapper;
 
         Run(long term, String id) {
             this.term = term;
@@ -413,6 +427,30 @@ public final class Supervisor implements AutoCloseable {
         r.steps[3] = System.nanoTime();
         w.onExit().thenRun(() -> spawner.execute("watchdog exit", () -> watchdogExited(r, w)));
 
+        ParkedWrapper pw = takeWrapper();
+        if (pw != null) {
+            // Written here, not by the wrapper: command.state names this run (fsynced above), the
+            // wrapper is alive and leads its own group, and it runs nothing before "go" (see
+            // parkWrapper for why this is exactly what the forked wrapper's file says).
+            try {
+                writePgid(pw.pgid, r.id);
+            } catch (IOException e) {
+                endInput(pw);   // never used: it exits on the end of its input
+                startFailed(r, "cannot record the command's group in " + stateDir + " (" + e + ")");
+                return;
+            }
+            r.parkedWrapper = true;
+            r.process = pw.process;
+            r.pgid = pw.pgid;
+            r.steps[4] = System.nanoTime();
+            run = r;
+            setStatus(State.STARTING, r.pgid);
+            r.process.onExit().thenRun(() -> spawner.execute("command exit", () -> leaderExited(r)));
+            r.armTimer = spawner.schedule("arm timeout", ARM_TIMEOUT_NANOS, () -> armTimedOut(r));
+            wrapperReady(r);
+            return;
+        }
+
         List<String> argv = new ArrayList<>(spawner.wrapper());
         argv.add(stateDir.resolve(CommandRecord.PGID_FILE).toString());
         argv.add(r.id);
@@ -422,7 +460,7 @@ public final class Supervisor implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(spawner.groupLeader(argv, Signals.name(spec.stopSignal())));
         // Not the agent's own (under systemd the state directory, which holds the restart
         // certificate's records): the configured workdir, else /.
-        pb.directory(spec.workdir() != null ? spec.workdir().toFile() : new java.io.File("/"));
+        pb.directory(workdir());
         BaseEnv.apply(pb.environment(), spec.env(), base.variables("master", term, master));
         try {
             r.process = spawner.start(pb);
@@ -478,8 +516,10 @@ public final class Supervisor implements AutoCloseable {
             return;
         }
         r.armTimer.cancel(false);
+        // one write() of at most a few hundred bytes: the wrapper reads whole lines
+        String go = r.parkedWrapper ? "go\n" + r.term + "\n" + (master == null ? "" : master) + "\n" : "go\n";
         try (OutputStream in = r.process.getOutputStream()) {
-            in.write("go\n".getBytes(StandardCharsets.US_ASCII));
+            in.write(go.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             abortStart(r, "cannot tell the wrapper to go: " + e.getMessage());
             return;
@@ -568,6 +608,213 @@ public final class Supervisor implements AutoCloseable {
         return Watchdog.start(spawner, spec.stopSignal(), spec.stopTimeoutNanos(), watchdogLog, label);
     }
 
+    /** A wrapper started ahead of need ({@code sh quorumd-wrapper.sh --parked ARGV}): see {@link #parkWrapper}. */
+    private static final class ParkedWrapper {
+        final Process process;
+        final int pgid;
+        /** Completes once it said "parked" (it runs the script, so its group exists). */
+        final CompletableFuture<Void> said = new CompletableFuture<>();
+
+        ParkedWrapper(Process process) {
+            this.process = process;
+            this.pgid = (int) process.pid();
+        }
+    }
+
+    private java.io.File workdir() {
+        return spec.workdir() != null ? spec.workdir().toFile() : new java.io.File("/");
+    }
+
+    /**
+     * Keeps one wrapper parked while no run exists: forked as a start forks it (the same
+     * setpriv/setsid head, parent-death signal, workdir, stdio pipes and environment, less
+     * QUORUMD_TERM and QUORUMD_MASTER), so that a start needs no fork: it writes the pgid file,
+     * arms the watchdog, and sends "go", the term and the master, which the wrapper exports before
+     * it execs the command. The command's environment is therefore the same set of variables as
+     * a forked wrapper's (CommandEnvironmentTest compares the two).
+     *
+     * <p>Why it is never unsafe:
+     * <ul>
+     *   <li>It execs nothing without "go" (and a numeric term); the end of its stdin (the agent
+     *       died, even by SIGKILL, or {@link #close}) makes it exit, and the parent-death signal
+     *       (stop_signal) reaches it too. It forks nothing while parked, so its group is itself alone.
+     *   <li>It writes no file. The restart certificate trusts command.pgid only for the run that
+     *       command.state names; a parked wrapper's pid reaches command.pgid only in {@link
+     *       #launch}, on this thread, after command.state says "starting" for the new run
+     *       (fsynced) and the old file was removed, and launch runs only when {@link #run} is null,
+     *       i.e. after the previous run's group was seen empty and "stopped" written. So the file of a
+     *       run that may still be alive is never replaced by it, and a parked wrapper left by an
+     *       earlier agent (it is gone by then anyway: its stdin ended) names no run. A restarted
+     *       agent parks one at once, while the old run may still be stopping: that writes nothing,
+     *       and the clearance still waits for the certificate.
+     *   <li>The file says "pgid=P run=R" as the forked wrapper's does, for a P that was checked
+     *       to be alive and to lead its own group, before the command may run: if the agent dies
+     *       after writing it, either the wrapper never got "go" (exits: the group empties, and the
+     *       certificate is right to say so) or the command runs in group P, which the certificate
+     *       sees alive.
+     * </ul>
+     * Fit for a start only while alive, after its "parked" line, and while its working directory
+     * is still {@code command.workdir} (a directory replaced since would leave it in the old one);
+     * otherwise it is discarded and the start forks a wrapper as before ({@link #wrapperMissed}).
+     * The spec is final (a config change restarts the agent), so nothing else can go stale. One that
+     * ends while parked is replaced a second later.
+     */
+    private void parkWrapper() {
+        if (spec == null || closing || run != null || !parkWrappers
+                || (parkedWrapper != null && parkedWrapper.process.isAlive())) {
+            return;
+        }
+        if (reparkWrapperTimer != null) {
+            reparkWrapperTimer.cancel(false);
+            reparkWrapperTimer = null;
+        }
+        List<String> argv = new ArrayList<>(spawner.wrapper());
+        argv.add("--parked");
+        argv.addAll(spec.argv());
+        ProcessBuilder pb = new ProcessBuilder(spawner.groupLeader(argv, Signals.name(spec.stopSignal())));
+        pb.directory(workdir());
+        java.util.Map<String, String> vars = base.variables("master", 0, null);
+        vars.remove("QUORUMD_TERM");
+        vars.remove("QUORUMD_MASTER");
+        BaseEnv.apply(pb.environment(), spec.env(), vars);
+        Process p;
+        try {
+            p = spawner.start(pb);
+        } catch (IOException e) {
+            log.warn("cannot park a wrapper ahead of the next start ({}); the start will fork its own", e.getMessage());
+            return;
+        }
+        ParkedWrapper pw = new ParkedWrapper(p);
+        parkedWrapper = pw;
+        String name = spec.name();
+        int pgid = pw.pgid;
+        boolean[] first = {true};
+        LinePump.start("quorumd-cmd-out-" + pgid, p.getInputStream(), line -> {
+            if (first[0]) {
+                first[0] = false;
+                if (line.equals(PARKED + pgid)) {
+                    pw.said.complete(null);
+                    return;
+                }
+                log.warn("{}[{}]: the parked wrapper said '{}' instead of '{}{}'", name, pgid, line, PARKED, pgid);
+            }
+            log.info("{}[{}]: {}", name, pgid, line);
+        });
+        LinePump.start("quorumd-cmd-err-" + pgid, p.getErrorStream(), line -> log.warn("{}[{}]: {}", name, pgid, line));
+        p.onExit().thenRun(() -> spawner.execute("parked wrapper exit", () -> parkedWrapperExited(pw)));
+    }
+
+    private void parkedWrapperExited(ParkedWrapper pw) {
+        if (parkedWrapper != pw) {
+            return;   // taken by a start (its run watches it now) or discarded
+        }
+        parkedWrapper = null;
+        if (closing) {
+            return;
+        }
+        log.warn("the parked wrapper {} ended ({}); parking another in 1 s", pw.pgid,
+                Exits.describe(pw.process.exitValue()));
+        if (reparkWrapperTimer == null) {
+            reparkWrapperTimer = spawner.schedule("park a wrapper again", TimeUnit.SECONDS.toNanos(1), () -> {
+                reparkWrapperTimer = null;
+                parkWrapper();
+            });
+        }
+    }
+
+    /** Ends the parked wrapper, if any (the end of its stdin): it runs nothing. */
+    private void discardParkedWrapper(String why) {
+        ParkedWrapper pw = parkedWrapper;
+        parkedWrapper = null;
+        if (pw == null) {
+            return;
+        }
+        if (why != null) {
+            log.warn("parked wrapper {} not used: {}; forking one for this start", pw.pgid, why);
+        }
+        endInput(pw);
+    }
+
+    private static void endInput(ParkedWrapper pw) {
+        try {
+            pw.process.getOutputStream().close();
+        } catch (IOException e) {
+            // gone already
+        }
+    }
+
+    /** The parked wrapper when it is fit for this start (see {@link #parkWrapper}), else null. */
+    private ParkedWrapper takeWrapper() {
+        ParkedWrapper pw = parkedWrapper;
+        String why = null;
+        if (pw == null) {
+            why = "none parked";
+        } else if (!pw.process.isAlive()) {
+            why = "it has ended";
+        } else if (!pw.said.isDone()) {
+            why = "it has not said it is parked yet";
+        } else if (Signals.pgrpOf(pw.pgid) != pw.pgid) {
+            why = "it does not lead its own process group";
+        } else if (master != null && (master.indexOf('\n') >= 0 || master.indexOf('\r') >= 0)) {
+            why = "the master's name is not one line";
+        } else if (!sameWorkdir(pw.pgid)) {
+            why = "its working directory is no longer " + workdir();
+        }
+        if (why == null) {
+            parkedWrapper = null;
+            wrapperTaken++;   // the spawner thread's alone
+            return pw;
+        }
+        wrapperMissed++;
+        if (pw == null) {
+            log.warn("no parked wrapper; forking one for this start");
+        } else {
+            discardParkedWrapper(why);
+        }
+        return null;
+    }
+
+    private boolean sameWorkdir(int pid) {
+        try {
+            return Files.isSameFile(Path.of("/proc/" + pid + "/cwd"), workdir().toPath());
+        } catch (IOException | SecurityException e) {
+            return false;
+        }
+    }
+
+    /** command.pgid for a taken parked wrapper: what the forked wrapper writes, the same way (temp file, rename). */
+    private void writePgid(int pgid, String runId) throws IOException {
+        Path file = stateDir.resolve(CommandRecord.PGID_FILE);
+        Path tmp = stateDir.resolve(CommandRecord.PGID_FILE + ".tmp");
+        Files.writeString(tmp, "pgid=" + pgid + " run=" + runId + "\n", StandardCharsets.US_ASCII);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Starts that took the parked wrapper (tests, diagnostics). */
+    long wrapperTaken() {
+        return wrapperTaken;
+    }
+
+    /** Starts that forked a wrapper: none was parked, or it was unfit (tests, diagnostics). */
+    long wrapperMissed() {
+        return wrapperMissed;
+    }
+
+    /** The pid of the parked wrapper once it said "parked", or 0 (tests; read on the spawner thread). */
+    long parkedWrapperPid() {
+        CompletableFuture<Long> pid = new CompletableFuture<>();
+        spawner.execute("parked wrapper pid", () -> pid.complete(
+                parkedWrapper == null || !parkedWrapper.said.isDone() ? 0L : (long) parkedWrapper.pgid));
+        try {
+            return pid.get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        } catch (ExecutionException | TimeoutException e) {
+            return -1;
+        }
+    }
+
     /** Starts that took a parked watchdog (tests, diagnostics). */
     long parkedTaken() {
         return parkedTaken;
@@ -619,6 +866,9 @@ public final class Supervisor implements AutoCloseable {
         }
         writeStopped(r);
         parkWatchdog();
+        if (run == null) {
+            parkWrapper();
+        }
         unplannedEnd(r);
     }
 
@@ -674,6 +924,7 @@ public final class Supervisor implements AutoCloseable {
         writeStopped(r);
         run = null;
         parkWatchdog();
+        parkWrapper();
         if (r.stopRequested) {
             log.info("command {} of term {} stopped: process group {} is empty", spec.name(), r.term, r.pgid);
             endedForGood(r.term);

@@ -6,6 +6,7 @@ import static io.quorumd.command.TestSupport.leaseIn;
 import static io.quorumd.command.TestSupport.readOrEmpty;
 import static io.quorumd.command.TestSupport.shell;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -14,6 +15,7 @@ import io.quorumd.core.Event;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -23,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The watchdog parked ahead of need (issue 12): a start takes it instead of forking bash; a dead
- * one is replaced by a fork as before; closing the supervisor or killing the agent leaves none.
+ * one is replaced by a fork as before; closing the supervisor or killing the agent leaves none
+ * (nor the parked wrapper: {@link ParkedWrapperTest}).
  */
 class ParkedWatchdogTest {
     private static final Duration LONG = TestSupport.PATIENCE;
@@ -118,15 +121,16 @@ class ParkedWatchdogTest {
     }
 
     @Test
-    void killingTheAgentEndsItsParkedWatchdog(@TempDir Path dir) throws Exception {
+    void killingTheAgentEndsItsParkedWatchdogAndWrapper(@TempDir Path dir) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = List.of(java, "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), AgentStandIn.class.getName(), dir.toString(),
-                "1000", "3000", "0", "exec sleep 1000");
+                "1000", "3000", "0", "touch " + dir.resolve("ran") + "; exec sleep 1000");
         Process agent = new ProcessBuilder(cmd).redirectError(dir.resolve("agent.err").toFile()).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(agent.getInputStream(), StandardCharsets.UTF_8));
             long parked = -1;
+            long wrapper = -1;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (parked < 0 && System.nanoTime() < deadline) {
                 String line = out.readLine();
@@ -134,14 +138,21 @@ class ParkedWatchdogTest {
                     fail("the stand-in agent ended: " + readOrEmpty(dir.resolve("agent.err")));
                 }
                 if (line.startsWith("PARKED ")) {
-                    parked = Long.parseLong(line.substring(7).trim());
+                    String[] f = line.split(" ");
+                    parked = Long.parseLong(f[1]);
+                    wrapper = Long.parseLong(f[2]);
                 }
             }
             long w = parked;
+            int pw = (int) wrapper;
             assertTrue(alive(w), "watchdog " + w + " is parked");
+            assertEquals(List.of(pw), TestSupport.liveMembers(pw), "the parked wrapper is its group, alone");
             assertEquals(Signals.Delivery.SENT, Signals.kill((int) agent.pid(), Signals.SIGKILL));
             assertEquals(137, agent.waitFor());
             await("the parked watchdog exits with the agent", LONG, () -> !alive(w));
+            await("the parked wrapper's group ends with the agent", LONG, () -> TestSupport.liveMembers(pw).isEmpty());
+            assertFalse(Files.exists(dir.resolve("ran")), "the parked wrapper ran the command");
+            assertFalse(Files.exists(dir.resolve(CommandRecord.PGID_FILE)), "a parked wrapper writes no pgid file");
             String log = readOrEmpty(dir.resolve("watchdog.log"));
             assertTrue(log.contains("watchdog[" + w + "] parked pgid=none: agent gone before a group was assigned"), log);
             // nothing was started, so a restarted agent certifies at once
