@@ -346,6 +346,10 @@ public final class Supervisor implements AutoCloseable {
         final long[] steps = new long[6];
         /** Started from the parked wrapper: "go" carries the term and the master. */
         boolean parkedWrapper;
+        /** The parked wrapper said "ready" (its pgid file is written); the watchdog armed. */
+        boolean ready;
+        boolean armedOk;
+        long readyNanos;
 
         Run(long term, String id) {
             this.term = term;
@@ -429,25 +433,29 @@ public final class Supervisor implements AutoCloseable {
 
         ParkedWrapper pw = takeWrapper();
         if (pw != null) {
-            // Written here, not by the wrapper: command.state names this run (fsynced above), the
-            // wrapper is alive and leads its own group, and it runs nothing before "go" (see
-            // parkWrapper for why this is exactly what the forked wrapper's file says).
-            try {
-                writePgid(pw.pgid, r.id);
-            } catch (IOException e) {
-                endInput(pw);   // never used: it exits on the end of its input
-                startFailed(r, "cannot record the command's group in " + stateDir + " (" + e + ")");
-                return;
-            }
             r.parkedWrapper = true;
             r.process = pw.process;
             r.pgid = pw.pgid;
-            r.steps[4] = System.nanoTime();
             run = r;
             setStatus(State.STARTING, r.pgid);
+            pw.taker = r;
             r.process.onExit().thenRun(() -> spawner.execute("command exit", () -> leaderExited(r)));
             r.armTimer = spawner.schedule("arm timeout", ARM_TIMEOUT_NANOS, () -> armTimedOut(r));
-            wrapperReady(r);
+            // The run id, now that command.state names it (fsynced above): the wrapper records its
+            // group for this run and says "ready" (parkedReady), while the watchdog arms, side by side;
+            // "go" waits for both (see parkWrapper for why this is never unsafe).
+            try {
+                OutputStream in = r.process.getOutputStream();
+                in.write((r.id + "\n").getBytes(StandardCharsets.US_ASCII));
+                in.flush();
+            } catch (IOException e) {
+                abortStart(r, "cannot give the parked wrapper its run: " + e.getMessage());
+                return;
+            }
+            r.steps[4] = System.nanoTime();
+            r.steps[5] = r.steps[4];
+            r.watchdog.guard(r.pgid);
+            r.watchdog.armed().whenComplete((line, err) -> spawner.execute("watchdog armed", () -> armed(r, line, err)));
             return;
         }
 
@@ -506,6 +514,18 @@ public final class Supervisor implements AutoCloseable {
         r.watchdog.armed().whenComplete((line, err) -> spawner.execute("watchdog armed", () -> armed(r, line, err)));
     }
 
+    /** The parked wrapper that a start took wrote its pgid file for the run: go once the watchdog armed too. */
+    private void parkedReady(Run r) {
+        if (r != run || r.stopRequested || r.leaderExited || r.ready) {
+            return;
+        }
+        r.ready = true;
+        r.readyNanos = System.nanoTime();
+        if (r.armedOk) {
+            go(r);
+        }
+    }
+
     private void armed(Run r, String line, Throwable err) {
         if (r != run || r.stopRequested || r.leaderExited) {
             return;
@@ -515,6 +535,15 @@ public final class Supervisor implements AutoCloseable {
             abortStart(r, "the watchdog did not arm (" + (err != null ? err.getMessage() : line) + ")");
             return;
         }
+        r.armedOk = true;
+        if (r.parkedWrapper && !r.ready) {
+            return;   // parkedReady sends go
+        }
+        go(r);
+    }
+
+    /** The group is recorded and guarded: let the wrapper exec the command. */
+    private void go(Run r) {
         r.armTimer.cancel(false);
         // one write() of at most a few hundred bytes: the wrapper reads whole lines
         String go = r.parkedWrapper ? "go\n" + r.term + "\n" + (master == null ? "" : master) + "\n" : "go\n";
@@ -527,11 +556,19 @@ public final class Supervisor implements AutoCloseable {
         r.goSent = true;
         setStatus(State.RUNNING, r.pgid);
         long now = System.nanoTime();
-        log.info("command {} started: pid/pgid {}, term {}, watchdog {}{} (in {} ms: queued {}, record {},"
-                + " watchdog {}, wrapper fork {}, to ready {}, to armed and go {})", spec.name(), r.pgid, r.term,
-                r.watchdog.pid(), restarts > 0 ? ", restart " + restarts : "", ms(now - r.steps[0]),
-                ms(r.steps[1] - r.steps[0]), ms(r.steps[2] - r.steps[1]), ms(r.steps[3] - r.steps[2]),
-                ms(r.steps[4] - r.steps[3]), ms(r.steps[5] - r.steps[4]), ms(now - r.steps[5]));
+        if (r.parkedWrapper) {
+            log.info("command {} started: pid/pgid {}, term {}, watchdog {}{} (in {} ms: queued {}, record {},"
+                    + " watchdog {}, parked wrapper told its run {}, to its ready {}, to armed and go {})", spec.name(),
+                    r.pgid, r.term, r.watchdog.pid(), restarts > 0 ? ", restart " + restarts : "", ms(now - r.steps[0]),
+                    ms(r.steps[1] - r.steps[0]), ms(r.steps[2] - r.steps[1]), ms(r.steps[3] - r.steps[2]),
+                    ms(r.steps[4] - r.steps[3]), ms(r.readyNanos - r.steps[4]), ms(now - r.steps[4]));
+        } else {
+            log.info("command {} started: pid/pgid {}, term {}, watchdog {}{} (in {} ms: queued {}, record {},"
+                    + " watchdog {}, wrapper fork {}, to ready {}, to armed and go {})", spec.name(), r.pgid, r.term,
+                    r.watchdog.pid(), restarts > 0 ? ", restart " + restarts : "", ms(now - r.steps[0]),
+                    ms(r.steps[1] - r.steps[0]), ms(r.steps[2] - r.steps[1]), ms(r.steps[3] - r.steps[2]),
+                    ms(r.steps[4] - r.steps[3]), ms(r.steps[5] - r.steps[4]), ms(now - r.steps[5]));
+        }
         // the next start's watchdog, forked now that this one's critical path is over
         parkWatchdog();
     }
@@ -614,6 +651,8 @@ public final class Supervisor implements AutoCloseable {
         final int pgid;
         /** Completes once it said "parked" (it runs the script, so its group exists). */
         final CompletableFuture<Void> said = new CompletableFuture<>();
+        /** The run that took it (set on the spawner thread before it is told the run id). */
+        volatile Run taker;
 
         ParkedWrapper(Process process) {
             this.process = process;
@@ -628,36 +667,40 @@ public final class Supervisor implements AutoCloseable {
     /**
      * Keeps one wrapper parked while no run exists: forked as a start forks it (the same
      * setpriv/setsid head, parent-death signal, workdir, stdio pipes and environment, less
-     * QUORUMD_TERM and QUORUMD_MASTER), so that a start needs no fork: it writes the pgid file,
-     * arms the watchdog, and sends "go", the term and the master, which the wrapper exports before
-     * it execs the command. The command's environment is therefore the same set of variables as
-     * a forked wrapper's (CommandEnvironmentTest compares the two).
+     * QUORUMD_TERM and QUORUMD_MASTER), so that a start needs no fork: it gives the wrapper its run
+     * id (the wrapper then writes the pgid file and says "ready") while the watchdog arms, then
+     * sends "go", the term and the master, which the wrapper exports before it execs the command.
+     * The command's environment is therefore the same set of variables as a forked wrapper's
+     * (ParkedWrapperTest compares the two).
      *
      * <p>Why it is never unsafe:
      * <ul>
-     *   <li>It execs nothing without "go" (and a numeric term); the end of its stdin (the agent
-     *       died, even by SIGKILL, or {@link #close}) makes it exit, and the parent-death signal
-     *       (stop_signal) reaches it too. It forks nothing while parked, so its group is itself alone.
-     *   <li>It writes no file. The restart certificate trusts command.pgid only for the run that
-     *       command.state names; a parked wrapper's pid reaches command.pgid only in {@link
-     *       #launch}, on this thread, after command.state says "starting" for the new run
-     *       (fsynced) and the old file was removed, and launch runs only when {@link #run} is null,
-     *       i.e. after the previous run's group was seen empty and "stopped" written. So the file of a
-     *       run that may still be alive is never replaced by it, and a parked wrapper left by an
-     *       earlier agent (it is gone by then anyway: its stdin ended) names no run. A restarted
-     *       agent parks one at once, while the old run may still be stopping: that writes nothing,
-     *       and the clearance still waits for the certificate.
-     *   <li>The file says "pgid=P run=R" as the forked wrapper's does, for a P that was checked
-     *       to be alive and to lead its own group, before the command may run: if the agent dies
-     *       after writing it, either the wrapper never got "go" (exits: the group empties, and the
-     *       certificate is right to say so) or the command runs in group P, which the certificate
-     *       sees alive.
+     *   <li>It execs nothing without "go" (and a numeric term), and never before it said "ready",
+     *       i.e. before its pgid file is written; the end of its stdin (the agent died, even by
+     *       SIGKILL, or {@link #close}, or it was found unfit) makes it exit, and the parent-death
+     *       signal (stop_signal) reaches it too. It forks nothing while parked: its group is itself.
+     *   <li>It writes no file while parked. The restart certificate trusts command.pgid only for the
+     *       run that command.state names, and the wrapper learns a run id only in {@link #launch},
+     *       on this thread, after command.state says "starting" for that new run (fsynced) and the
+     *       old pgid file was removed; launch runs only when {@link #run} is null, i.e. after the
+     *       previous run's group was seen empty and "stopped" was written. So it never replaces
+     *       the file of a run that may still be alive; a parked wrapper of an earlier agent cannot
+     *       either (its stdin ended with that agent: it exited without writing). A restarted agent
+     *       parks one at once, while the old run may still be stopping: that writes nothing, and
+     *       the clearance still waits for the certificate.
+     *   <li>From there on it is the forked wrapper's sequence: "starting" for run R, then "pgid=P
+     *       run=R" written by P itself inside its own group, then the command execs as P. If the agent
+     *       dies in between, either P never got "go" (it exits: the group empties and the certificate
+     *       rightly says so) or the command runs in group P, which the certificate sees alive; a
+     *       certificate read before the file exists says UNKNOWN, as for a forked wrapper.
+     *   <li>The watchdog is given group P while the wrapper writes its file, not after: it guards a
+     *       group that is the parked wrapper alone until "go", which still waits for both answers.
      * </ul>
-     * Fit for a start only while alive, after its "parked" line, and while its working directory
-     * is still {@code command.workdir} (a directory replaced since would leave it in the old one);
-     * otherwise it is discarded and the start forks a wrapper as before ({@link #wrapperMissed}).
-     * The spec is final (a config change restarts the agent), so nothing else can go stale. One that
-     * ends while parked is replaced a second later.
+     * Fit for a start only while alive, after its "parked" line, leading its own group, and while
+     * its working directory is still {@code command.workdir} (a directory replaced since would leave
+     * it in the old one); otherwise it is discarded (stdin closed) and the start forks a wrapper as
+     * before ({@link #wrapperMissed}, a warning). The spec is final (a config change restarts the
+     * agent), so nothing else can go stale. One that ends while parked is replaced a second later.
      */
     private void parkWrapper() {
         if (spec == null || closing || run != null || !parkWrappers
@@ -670,6 +713,7 @@ public final class Supervisor implements AutoCloseable {
         }
         List<String> argv = new ArrayList<>(spawner.wrapper());
         argv.add("--parked");
+        argv.add(stateDir.resolve(CommandRecord.PGID_FILE).toString());
         argv.addAll(spec.argv());
         ProcessBuilder pb = new ProcessBuilder(spawner.groupLeader(argv, Signals.name(spec.stopSignal())));
         pb.directory(workdir());
@@ -689,6 +733,7 @@ public final class Supervisor implements AutoCloseable {
         String name = spec.name();
         int pgid = pw.pgid;
         boolean[] first = {true};
+        boolean[] readySeen = {false};
         LinePump.start("quorumd-cmd-out-" + pgid, p.getInputStream(), line -> {
             if (first[0]) {
                 first[0] = false;
@@ -697,6 +742,15 @@ public final class Supervisor implements AutoCloseable {
                     return;
                 }
                 log.warn("{}[{}]: the parked wrapper said '{}' instead of '{}{}'", name, pgid, line, PARKED, pgid);
+            }
+            Run taker = pw.taker;
+            if (taker != null && !readySeen[0]) {
+                readySeen[0] = true;
+                if (line.equals(READY + pgid)) {
+                    spawner.execute("parked wrapper ready", () -> parkedReady(taker));
+                    return;
+                }
+                log.warn("{}[{}]: the wrapper said '{}' instead of '{}{}'", name, pgid, line, READY, pgid);
             }
             log.info("{}[{}]: {}", name, pgid, line);
         });
@@ -780,14 +834,6 @@ public final class Supervisor implements AutoCloseable {
         } catch (IOException | SecurityException e) {
             return false;
         }
-    }
-
-    /** command.pgid for a taken parked wrapper: what the forked wrapper writes, the same way (temp file, rename). */
-    private void writePgid(int pgid, String runId) throws IOException {
-        Path file = stateDir.resolve(CommandRecord.PGID_FILE);
-        Path tmp = stateDir.resolve(CommandRecord.PGID_FILE + ".tmp");
-        Files.writeString(tmp, "pgid=" + pgid + " run=" + runId + "\n", StandardCharsets.US_ASCII);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Starts that took the parked wrapper (tests, diagnostics). */
