@@ -169,6 +169,9 @@ public final class Supervisor implements AutoCloseable {
             spawner.execute("park a watchdog and a wrapper", () -> {
                 parkWatchdog();
                 parkWrapper();
+                // the first clock_gettime through JNA (a Structure's first use) took 50-300 ms on a
+                // loaded host inside the first start's critical path (Watchdog.deadlineLine): pay it now
+                Watchdog.bootMinusMonotonic();
             });
         }
     }
