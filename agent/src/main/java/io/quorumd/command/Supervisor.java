@@ -572,8 +572,19 @@ public final class Supervisor implements AutoCloseable {
                     ms(r.steps[1] - r.steps[0]), ms(r.steps[2] - r.steps[1]), ms(r.steps[3] - r.steps[2]),
                     ms(r.steps[4] - r.steps[3]), ms(r.steps[5] - r.steps[4]), ms(now - r.steps[5]));
         }
-        // the next start's watchdog, forked now that this one's critical path is over
-        parkWatchdog();
+        // the next start's watchdog, forked once this one's critical path is over
+        parkLater();
+    }
+
+    /**
+     * Parks what is missing in a task of its own, after the current one: a fork never delays
+     * what the current task reports (a CommandStopped that a step-down's hand-over waits for).
+     */
+    private void parkLater() {
+        spawner.execute("park a watchdog and a wrapper", () -> {
+            parkWatchdog();
+            parkWrapper();
+        });
     }
 
     /**
@@ -914,10 +925,7 @@ public final class Supervisor implements AutoCloseable {
             }
         }
         writeStopped(r);
-        parkWatchdog();
-        if (run == null) {
-            parkWrapper();
-        }
+        parkLater();
         unplannedEnd(r);
     }
 
@@ -972,8 +980,7 @@ public final class Supervisor implements AutoCloseable {
         }
         writeStopped(r);
         run = null;
-        parkWatchdog();
-        parkWrapper();
+        parkLater();
         if (r.stopRequested) {
             log.info("command {} of term {} stopped: process group {} is empty", spec.name(), r.term, r.pgid);
             endedForGood(r.term);
