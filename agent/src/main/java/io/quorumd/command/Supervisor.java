@@ -73,6 +73,7 @@ public final class Supervisor implements AutoCloseable {
     private static final long WATCHDOG_LOG_MAX_BYTES = 1 << 20;
     private static final String READY = "quorumd-wrapper ready pgid=";
     private static final String PARKED = "quorumd-wrapper parked pgid=";
+    static final long PARK_AFTER_STOP_MILLIS = 300;
 
     public enum State {
         IDLE, STARTING, RUNNING, STOPPING, BACKOFF, FAILED;
@@ -588,6 +589,19 @@ public final class Supervisor implements AutoCloseable {
     }
 
     /**
+     * After a run's group emptied: park {@value #PARK_AFTER_STOP_MILLIS} ms later, so that the forks
+     * do not compete for the CPU with the hand-over this stop may be part of (the next master starts
+     * its command just then, on a small host often on the same cores). A restart sooner than that
+     * forks as before.
+     */
+    private void parkAfterStop() {
+        spawner.schedule("park a watchdog and a wrapper", TimeUnit.MILLISECONDS.toNanos(PARK_AFTER_STOP_MILLIS), () -> {
+            parkWatchdog();
+            parkWrapper();
+        });
+    }
+
+    /**
      * Keeps one watchdog parked: started with this supervisor's static settings (stop_signal,
      * stop_timeout, the log file), told no deadline and no group, so that a start only has to
      * name its run, give it the lease and the group, and wait for "armed", instead of forking bash
@@ -980,7 +994,7 @@ public final class Supervisor implements AutoCloseable {
         }
         writeStopped(r);
         run = null;
-        parkLater();
+        parkAfterStop();
         if (r.stopRequested) {
             log.info("command {} of term {} stopped: process group {} is empty", spec.name(), r.term, r.pgid);
             endedForGood(r.term);
