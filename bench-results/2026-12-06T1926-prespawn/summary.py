@@ -42,7 +42,7 @@ for name in sys.argv[2:]:
                         k, val = part.rsplit(" ", 1)
                         steps_all.setdefault(name, {}).setdefault(k, []).append(float(val))
         cl[sc] = f"{pct(v, .5)} / {max(v)} ({len(v)})" if v else "-"
-    build = {"base": "main 4bf5b6b", "new": "watchdog parked e6697db", "full": "pair parked cd30c88", "warm": "pair parked + JNA warm-up d0ae263", "post": "pair parked, parking after the event 6a37620"}[re.sub(r"\d+$", "", name)]
+    build = {"base": "main 4bf5b6b", "new": "watchdog parked e6697db", "full": "pair parked cd30c88", "warm": "pair parked + JNA warm-up d0ae263", "post": "pair parked, parking after the event 6a37620", "late": "pair parked, parking 300 ms after a stop fa687ce"}[re.sub(r"\d+$", "", name)]
     print(f"| {name} | {build} | {loads[0]} → {loads[-1]} | {row('kill -9 of the master agent, not restarted')} | {row('quorumd step-down (control socket request)')} | {sd_after} | {cl['kill']} | {cl['step_down']} | {inj} |")
 print()
 for name, st in steps_all.items():
