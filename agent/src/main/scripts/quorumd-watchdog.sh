@@ -6,6 +6,9 @@
 #   D STOP_CS KILL_CS  absolute deadlines on /proc/uptime's clock (CLOCK_BOOTTIME) in 1/100 s:
 #                      at STOP_CS send STOP_SIGNAL to the group, at KILL_CS send SIGKILL.
 #                      A later line replaces them; once a signal went out they are frozen.
+#   L LABEL            names the run in the log lines from now on (a watchdog started ahead of
+#                      need, "parked", learns its run when it is taken); ignored once a group is
+#                      guarded.
 #   G PGID             the process group to guard; answered on stdout by "armed PGID STOP KILL".
 #   Q                  the agent saw the group empty: exit without signalling.
 # End of input (the agent died, even by SIGKILL) or SIGTERM: STOP_SIGNAL at once and SIGKILL
@@ -75,6 +78,11 @@ signal_group() {
 }
 
 handle() {
+    case $1 in
+        'L '*)
+            if [ -z "$pgid" ]; then label=${1#L }; fi
+            return ;;
+    esac
     set -f
     set -- $1
     set +f
@@ -90,7 +98,7 @@ handle() {
             fi ;;
         Q)  log "released by the agent"
             exit 0 ;;
-        *)  log "ignoring a line that is not D, G or Q: $1" ;;
+        *)  log "ignoring a line that is not D, L, G or Q: $1" ;;
     esac
 }
 

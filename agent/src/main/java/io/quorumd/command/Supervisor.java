@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * the watchdog's stdout, one writes its stdin. The JDK's process reaper reports exits.
  *
  * <p><b>Start.</b> Before forking, {@code command.state} says "starting" (fsynced, see {@link
- * CommandRecord}); then a watchdog is started and given the lease's deadlines; then {@code
+ * CommandRecord}); then a watchdog is taken (the one parked ahead of need, see {@link #parkWatchdog},
+ * or one forked now) and given the run's name and the lease's deadlines; then {@code
  * setpriv --pdeathsig STOP_SIGNAL -- setsid -- sh quorumd-wrapper.sh ... argv} (the agent's death
  * sends the command its stop_signal at once; the watchdog SIGKILLs the group after stop_timeout). The wrapper records its
  * group id and waits; once the watchdog has confirmed that it guards that group, the wrapper is
@@ -71,6 +72,8 @@ public final class Supervisor implements AutoCloseable {
     private static final long ARM_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long WATCHDOG_LOG_MAX_BYTES = 1 << 20;
     private static final String READY = "quorumd-wrapper ready pgid=";
+    private static final String PARKED = "quorumd-wrapper parked pgid=";
+    static final long PARK_AFTER_STOP_MILLIS = 300;
 
     public enum State {
         IDLE, STARTING, RUNNING, STOPPING, BACKOFF, FAILED;
@@ -105,6 +108,14 @@ public final class Supervisor implements AutoCloseable {
     /** Every restart since this supervisor was built (the metrics' counter; {@code restarts} resets per term). */
     private volatile long restartsTotal;
     private volatile Watchdog liveWatchdog;
+    /** Starts that took the parked watchdog, and starts that found none alive and forked one. */
+    private volatile long parkedTaken;
+    private volatile long parkedMissed;
+    /** Starts that took the parked wrapper, and starts that forked one (none parked, or it was unfit). */
+    private volatile long wrapperTaken;
+    private volatile long wrapperMissed;
+    /** Tests turn parking wrappers off to compare with the forked path. */
+    volatile boolean parkWrappers = true;
 
     // Below: the spawner thread's alone.
     private Run run;
@@ -116,6 +127,13 @@ public final class Supervisor implements AutoCloseable {
     private Runnable pendingStart;
     private boolean closing;
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
+    /** A watchdog started ahead of need, guarding nothing until a start takes it (see {@link #parkWatchdog}). */
+    private Watchdog parked;
+    private ScheduledFuture<?> reparkTimer;
+    private ParkedWrapper parkedWrapper;
+    private ScheduledFuture<?> reparkWrapperTimer;
+    /** When the latest {@link #start} was called (for the start's breakdown in the log). */
+    private long startAskedNanos;
 
     /**
      * @param spec the command, or null when the config has none (then start does nothing and
@@ -149,6 +167,13 @@ public final class Supervisor implements AutoCloseable {
                     log.warn("command.env: {} is ignored: the QUORUMD_ variables are set by the agent", k);
                 }
             }
+            spawner.execute("park a watchdog and a wrapper", () -> {
+                parkWatchdog();
+                parkWrapper();
+                // the first clock_gettime through JNA (a Structure's first use) took 50-300 ms on a
+                // loaded host inside the first start's critical path (Watchdog.deadlineLine): pay it now
+                Watchdog.bootMinusMonotonic();
+            });
         }
     }
 
@@ -228,7 +253,11 @@ public final class Supervisor implements AutoCloseable {
      * for another term while a command runs stops that one first (and reports its stop).
      */
     public void start(long term, String master, long leaseEndNanos) {
-        spawner.execute("start", () -> doStart(term, master, leaseEndNanos));
+        long asked = System.nanoTime();
+        spawner.execute("start", () -> {
+            startAskedNanos = asked;
+            doStart(term, master, leaseEndNanos);
+        });
     }
 
     /** The lease now ends at {@code leaseEndNanos}; the watchdog hears of it at once. */
@@ -268,6 +297,11 @@ public final class Supervisor implements AutoCloseable {
         spawner.execute("close", () -> {
             closing = true;
             pendingStart = null;
+            if (parked != null) {
+                parked.release();
+                parked = null;
+            }
+            discardParkedWrapper(null);
             idleWaiters.add(idle);
             if (restartTimer != null || run != null) {
                 doStop("the agent is closing");
@@ -312,6 +346,14 @@ public final class Supervisor implements AutoCloseable {
         int polls;
         ScheduledFuture<?> armTimer;
         ScheduledFuture<?> killTimer;
+        /** nanoTime at each step of the start, for the "started" log line: asked, launched, recorded, watchdog, forked, ready. */
+        final long[] steps = new long[6];
+        /** Started from the parked wrapper: "go" carries the term and the master. */
+        boolean parkedWrapper;
+        /** The parked wrapper said "ready" (its pgid file is written); the watchdog armed. */
+        boolean ready;
+        boolean armedOk;
+        long readyNanos;
 
         Run(long term, String id) {
             this.term = term;
@@ -370,18 +412,20 @@ public final class Supervisor implements AutoCloseable {
             return;
         }
         Run r = new Run(term, HexFormat.of().formatHex(longBytes(random.nextLong())));
+        r.steps[1] = System.nanoTime();
+        r.steps[0] = restarts == 0 && startAskedNanos != 0 ? startAskedNanos : r.steps[1];
         setStatus(State.STARTING, 0);
         try {
             CommandRecord.clearPgid(stateDir);
             CommandRecord.starting(term, r.id, host).write(stateDir);
+            r.steps[2] = System.nanoTime();
         } catch (IOException e) {
             startFailed(r, "cannot record the start in " + stateDir + " (" + e + "); check that it is writable");
             return;
         }
         log.debug("start of term {} recorded: spawning the watchdog and the wrapper", term);
         try {
-            r.watchdog = Watchdog.start(spawner, spec.stopSignal(), spec.stopTimeoutNanos(), watchdogLog,
-                    "term=" + term + " run=" + r.id);
+            r.watchdog = takeWatchdog("term=" + term + " run=" + r.id);
         } catch (IOException e) {
             startFailed(r, "cannot start the watchdog: " + e.getMessage());
             return;
@@ -389,7 +433,36 @@ public final class Supervisor implements AutoCloseable {
         Watchdog w = r.watchdog;
         liveWatchdog = w;
         w.renew(leaseEndNanos);
+        r.steps[3] = System.nanoTime();
         w.onExit().thenRun(() -> spawner.execute("watchdog exit", () -> watchdogExited(r, w)));
+
+        ParkedWrapper pw = takeWrapper();
+        if (pw != null) {
+            r.parkedWrapper = true;
+            r.process = pw.process;
+            r.pgid = pw.pgid;
+            run = r;
+            setStatus(State.STARTING, r.pgid);
+            pw.taker = r;
+            r.process.onExit().thenRun(() -> spawner.execute("command exit", () -> leaderExited(r)));
+            r.armTimer = spawner.schedule("arm timeout", ARM_TIMEOUT_NANOS, () -> armTimedOut(r));
+            // The run id, now that command.state names it (fsynced above): the wrapper records its
+            // group for this run and says "ready" (parkedReady), while the watchdog arms, side by side;
+            // "go" waits for both (see parkWrapper for why this is never unsafe).
+            try {
+                OutputStream in = r.process.getOutputStream();
+                in.write((r.id + "\n").getBytes(StandardCharsets.US_ASCII));
+                in.flush();
+            } catch (IOException e) {
+                abortStart(r, "cannot give the parked wrapper its run: " + e.getMessage());
+                return;
+            }
+            r.steps[4] = System.nanoTime();
+            r.steps[5] = r.steps[4];
+            r.watchdog.guard(r.pgid);
+            r.watchdog.armed().whenComplete((line, err) -> spawner.execute("watchdog armed", () -> armed(r, line, err)));
+            return;
+        }
 
         List<String> argv = new ArrayList<>(spawner.wrapper());
         argv.add(stateDir.resolve(CommandRecord.PGID_FILE).toString());
@@ -400,7 +473,7 @@ public final class Supervisor implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(spawner.groupLeader(argv, Signals.name(spec.stopSignal())));
         // Not the agent's own (under systemd the state directory, which holds the restart
         // certificate's records): the configured workdir, else /.
-        pb.directory(spec.workdir() != null ? spec.workdir().toFile() : new java.io.File("/"));
+        pb.directory(workdir());
         BaseEnv.apply(pb.environment(), spec.env(), base.variables("master", term, master));
         try {
             r.process = spawner.start(pb);
@@ -409,6 +482,7 @@ public final class Supervisor implements AutoCloseable {
             return;
         }
         r.pgid = (int) r.process.pid();
+        r.steps[4] = System.nanoTime();
         run = r;
         setStatus(State.STARTING, r.pgid);
         String name = spec.name();
@@ -441,8 +515,21 @@ public final class Supervisor implements AutoCloseable {
             abortStart(r, "the wrapper " + r.pgid + " is not its own process group leader (pgrp " + pgrp + ")");
             return;
         }
+        r.steps[5] = System.nanoTime();
         r.watchdog.guard(r.pgid);
         r.watchdog.armed().whenComplete((line, err) -> spawner.execute("watchdog armed", () -> armed(r, line, err)));
+    }
+
+    /** The parked wrapper that a start took wrote its pgid file for the run: go once the watchdog armed too. */
+    private void parkedReady(Run r) {
+        if (r != run || r.stopRequested || r.leaderExited || r.ready) {
+            return;
+        }
+        r.ready = true;
+        r.readyNanos = System.nanoTime();
+        if (r.armedOk) {
+            go(r);
+        }
     }
 
     private void armed(Run r, String line, Throwable err) {
@@ -454,17 +541,378 @@ public final class Supervisor implements AutoCloseable {
             abortStart(r, "the watchdog did not arm (" + (err != null ? err.getMessage() : line) + ")");
             return;
         }
+        r.armedOk = true;
+        if (r.parkedWrapper && !r.ready) {
+            return;   // parkedReady sends go
+        }
+        go(r);
+    }
+
+    /** The group is recorded and guarded: let the wrapper exec the command. */
+    private void go(Run r) {
         r.armTimer.cancel(false);
+        // one write() of at most a few hundred bytes: the wrapper reads whole lines
+        String go = r.parkedWrapper ? "go\n" + r.term + "\n" + (master == null ? "" : master) + "\n" : "go\n";
         try (OutputStream in = r.process.getOutputStream()) {
-            in.write("go\n".getBytes(StandardCharsets.US_ASCII));
+            in.write(go.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             abortStart(r, "cannot tell the wrapper to go: " + e.getMessage());
             return;
         }
         r.goSent = true;
         setStatus(State.RUNNING, r.pgid);
-        log.info("command {} started: pid/pgid {}, term {}, watchdog {}{}", spec.name(), r.pgid, r.term,
-                r.watchdog.pid(), restarts > 0 ? ", restart " + restarts : "");
+        long now = System.nanoTime();
+        if (r.parkedWrapper) {
+            log.info("command {} started: pid/pgid {}, term {}, watchdog {}{} (in {} ms: queued {}, record {},"
+                    + " watchdog {}, parked wrapper told its run {}, to its ready {}, to armed and go {})", spec.name(),
+                    r.pgid, r.term, r.watchdog.pid(), restarts > 0 ? ", restart " + restarts : "", ms(now - r.steps[0]),
+                    ms(r.steps[1] - r.steps[0]), ms(r.steps[2] - r.steps[1]), ms(r.steps[3] - r.steps[2]),
+                    ms(r.steps[4] - r.steps[3]), ms(r.readyNanos - r.steps[4]), ms(now - r.steps[4]));
+        } else {
+            log.info("command {} started: pid/pgid {}, term {}, watchdog {}{} (in {} ms: queued {}, record {},"
+                    + " watchdog {}, wrapper fork {}, to ready {}, to armed and go {})", spec.name(), r.pgid, r.term,
+                    r.watchdog.pid(), restarts > 0 ? ", restart " + restarts : "", ms(now - r.steps[0]),
+                    ms(r.steps[1] - r.steps[0]), ms(r.steps[2] - r.steps[1]), ms(r.steps[3] - r.steps[2]),
+                    ms(r.steps[4] - r.steps[3]), ms(r.steps[5] - r.steps[4]), ms(now - r.steps[5]));
+        }
+        // the next start's watchdog, forked once this one's critical path is over
+        parkLater();
+    }
+
+    /**
+     * Parks what is missing in a task of its own, after the current one: a fork never delays
+     * what the current task reports (a CommandStopped that a step-down's hand-over waits for).
+     */
+    private void parkLater() {
+        spawner.execute("park a watchdog and a wrapper", () -> {
+            parkWatchdog();
+            parkWrapper();
+        });
+    }
+
+    /**
+     * After a run's group emptied: park {@value #PARK_AFTER_STOP_MILLIS} ms later, so that the forks
+     * do not compete for the CPU with the hand-over this stop may be part of (the next master starts
+     * its command just then, on a small host often on the same cores). A restart sooner than that
+     * forks as before.
+     */
+    private void parkAfterStop() {
+        spawner.schedule("park a watchdog and a wrapper", TimeUnit.MILLISECONDS.toNanos(PARK_AFTER_STOP_MILLIS), () -> {
+            parkWatchdog();
+            parkWrapper();
+        });
+    }
+
+    /**
+     * Keeps one watchdog parked: started with this supervisor's static settings (stop_signal,
+     * stop_timeout, the log file), told no deadline and no group, so that a start only has to
+     * name its run, give it the lease and the group, and wait for "armed", instead of forking bash
+     * on the critical path of a fail-over.
+     *
+     * <p>Why a parked watchdog is never unsafe: it signals nothing until a "G" line names a
+     * group, and only {@link #takeWatchdog} (a start, on this thread, after command.state says
+     * "starting") leads to one. If the agent dies (even by SIGKILL) its stdin ends and, with no
+     * group, it exits at once ("agent gone before a group was assigned"); {@link #close} releases
+     * it ("Q"). It never writes command.pgid nor command.state, so the restart certificate reads
+     * exactly what it reads without it. Its arguments come from {@link #spec}, which is final (a
+     * config change restarts the agent), so a parked watchdog cannot go stale; one that died is
+     * replaced (a start that finds it dead forks one as before: {@link #parkedMissed}). Its stderr
+     * is the same watchdog.log as every watchdog's, so nothing piles up; the JDK's reaper reaps it.
+     */
+    private void parkWatchdog() {
+        if (spec == null || closing || (parked != null && parked.alive())) {
+            return;
+        }
+        if (reparkTimer != null) {
+            reparkTimer.cancel(false);
+            reparkTimer = null;
+        }
+        Watchdog w;
+        try {
+            w = Watchdog.start(spawner, spec.stopSignal(), spec.stopTimeoutNanos(), watchdogLog, "parked");
+        } catch (IOException e) {
+            log.warn("cannot park a watchdog ahead of the next start ({}); the start will fork its own", e.getMessage());
+            return;
+        }
+        parked = w;
+        w.onExit().thenRun(() -> spawner.execute("parked watchdog exit", () -> parkedExited(w)));
+    }
+
+    /** A parked watchdog ended before any start took it: park another in a second (not in a loop). */
+    private void parkedExited(Watchdog w) {
+        if (parked != w) {
+            return;   // taken by a start (its run watches it now) or released
+        }
+        parked = null;
+        if (closing) {
+            return;
+        }
+        log.warn("the parked watchdog {} ended ({}); parking another in 1 s", w.pid(),
+                Exits.describe(w.onExit().join().exitValue()));
+        if (reparkTimer == null) {
+            reparkTimer = spawner.schedule("park a watchdog again", TimeUnit.SECONDS.toNanos(1), () -> {
+                reparkTimer = null;
+                parkWatchdog();
+            });
+        }
+    }
+
+    /**
+     * The watchdog for a new run: the parked one, named {@code label}, when it is alive; else one
+     * forked now, as before parking existed (counted in {@link #parkedMissed} and logged).
+     */
+    private Watchdog takeWatchdog(String label) throws IOException {
+        Watchdog w = parked;
+        parked = null;
+        if (w != null && w.alive()) {
+            w.label(label);
+            parkedTaken++;   // the spawner thread's alone: a plain increment of a volatile is safe
+            return w;
+        }
+        parkedMissed++;
+        log.warn("no parked watchdog alive{}; forking one for this start", w == null ? "" : " (watchdog " + w.pid()
+                + " has ended)");
+        return Watchdog.start(spawner, spec.stopSignal(), spec.stopTimeoutNanos(), watchdogLog, label);
+    }
+
+    /** A wrapper started ahead of need ({@code sh quorumd-wrapper.sh --parked ARGV}): see {@link #parkWrapper}. */
+    private static final class ParkedWrapper {
+        final Process process;
+        final int pgid;
+        /** Completes once it said "parked" (it runs the script, so its group exists). */
+        final CompletableFuture<Void> said = new CompletableFuture<>();
+        /** The run that took it (set on the spawner thread before it is told the run id). */
+        volatile Run taker;
+
+        ParkedWrapper(Process process) {
+            this.process = process;
+            this.pgid = (int) process.pid();
+        }
+    }
+
+    private java.io.File workdir() {
+        return spec.workdir() != null ? spec.workdir().toFile() : new java.io.File("/");
+    }
+
+    /**
+     * Keeps one wrapper parked while no run exists: forked as a start forks it (the same
+     * setpriv/setsid head, parent-death signal, workdir, stdio pipes and environment, less
+     * QUORUMD_TERM and QUORUMD_MASTER), so that a start needs no fork: it gives the wrapper its run
+     * id (the wrapper then writes the pgid file and says "ready") while the watchdog arms, then
+     * sends "go", the term and the master, which the wrapper exports before it execs the command.
+     * The command's environment is therefore the same set of variables as a forked wrapper's
+     * (ParkedWrapperTest compares the two).
+     *
+     * <p>Why it is never unsafe:
+     * <ul>
+     *   <li>It execs nothing without "go" (and a numeric term), and never before it said "ready",
+     *       i.e. before its pgid file is written; the end of its stdin (the agent died, even by
+     *       SIGKILL, or {@link #close}, or it was found unfit) makes it exit, and the parent-death
+     *       signal (stop_signal) reaches it too. It forks nothing while parked: its group is itself.
+     *   <li>It writes no file while parked. The restart certificate trusts command.pgid only for the
+     *       run that command.state names, and the wrapper learns a run id only in {@link #launch},
+     *       on this thread, after command.state says "starting" for that new run (fsynced) and the
+     *       old pgid file was removed; launch runs only when {@link #run} is null, i.e. after the
+     *       previous run's group was seen empty and "stopped" was written. So it never replaces
+     *       the file of a run that may still be alive; a parked wrapper of an earlier agent cannot
+     *       either (its stdin ended with that agent: it exited without writing). A restarted agent
+     *       parks one at once, while the old run may still be stopping: that writes nothing, and
+     *       the clearance still waits for the certificate.
+     *   <li>From there on it is the forked wrapper's sequence: "starting" for run R, then "pgid=P
+     *       run=R" written by P itself inside its own group, then the command execs as P. If the agent
+     *       dies in between, either P never got "go" (it exits: the group empties and the certificate
+     *       rightly says so) or the command runs in group P, which the certificate sees alive; a
+     *       certificate read before the file exists says UNKNOWN, as for a forked wrapper.
+     *   <li>The watchdog is given group P while the wrapper writes its file, not after: it guards a
+     *       group that is the parked wrapper alone until "go", which still waits for both answers.
+     * </ul>
+     * Fit for a start only while alive, after its "parked" line, leading its own group, and while
+     * its working directory is still {@code command.workdir} (a directory replaced since would leave
+     * it in the old one); otherwise it is discarded (stdin closed) and the start forks a wrapper as
+     * before ({@link #wrapperMissed}, a warning). The spec is final (a config change restarts the
+     * agent), so nothing else can go stale. One that ends while parked is replaced a second later.
+     */
+    private void parkWrapper() {
+        if (spec == null || closing || run != null || !parkWrappers
+                || (parkedWrapper != null && parkedWrapper.process.isAlive())) {
+            return;
+        }
+        if (reparkWrapperTimer != null) {
+            reparkWrapperTimer.cancel(false);
+            reparkWrapperTimer = null;
+        }
+        List<String> argv = new ArrayList<>(spawner.wrapper());
+        argv.add("--parked");
+        argv.add(stateDir.resolve(CommandRecord.PGID_FILE).toString());
+        argv.addAll(spec.argv());
+        ProcessBuilder pb = new ProcessBuilder(spawner.groupLeader(argv, Signals.name(spec.stopSignal())));
+        pb.directory(workdir());
+        java.util.Map<String, String> vars = base.variables("master", 0, null);
+        vars.remove("QUORUMD_TERM");
+        vars.remove("QUORUMD_MASTER");
+        BaseEnv.apply(pb.environment(), spec.env(), vars);
+        Process p;
+        try {
+            p = spawner.start(pb);
+        } catch (IOException e) {
+            log.warn("cannot park a wrapper ahead of the next start ({}); the start will fork its own", e.getMessage());
+            return;
+        }
+        ParkedWrapper pw = new ParkedWrapper(p);
+        parkedWrapper = pw;
+        String name = spec.name();
+        int pgid = pw.pgid;
+        boolean[] first = {true};
+        boolean[] readySeen = {false};
+        LinePump.start("quorumd-cmd-out-" + pgid, p.getInputStream(), line -> {
+            if (first[0]) {
+                first[0] = false;
+                if (line.equals(PARKED + pgid)) {
+                    pw.said.complete(null);
+                    return;
+                }
+                log.warn("{}[{}]: the parked wrapper said '{}' instead of '{}{}'", name, pgid, line, PARKED, pgid);
+            }
+            Run taker = pw.taker;
+            if (taker != null && !readySeen[0]) {
+                readySeen[0] = true;
+                if (line.equals(READY + pgid)) {
+                    spawner.execute("parked wrapper ready", () -> parkedReady(taker));
+                    return;
+                }
+                log.warn("{}[{}]: the wrapper said '{}' instead of '{}{}'", name, pgid, line, READY, pgid);
+            }
+            log.info("{}[{}]: {}", name, pgid, line);
+        });
+        LinePump.start("quorumd-cmd-err-" + pgid, p.getErrorStream(), line -> log.warn("{}[{}]: {}", name, pgid, line));
+        p.onExit().thenRun(() -> spawner.execute("parked wrapper exit", () -> parkedWrapperExited(pw)));
+    }
+
+    private void parkedWrapperExited(ParkedWrapper pw) {
+        if (parkedWrapper != pw) {
+            return;   // taken by a start (its run watches it now) or discarded
+        }
+        parkedWrapper = null;
+        if (closing) {
+            return;
+        }
+        log.warn("the parked wrapper {} ended ({}); parking another in 1 s", pw.pgid,
+                Exits.describe(pw.process.exitValue()));
+        if (reparkWrapperTimer == null) {
+            reparkWrapperTimer = spawner.schedule("park a wrapper again", TimeUnit.SECONDS.toNanos(1), () -> {
+                reparkWrapperTimer = null;
+                parkWrapper();
+            });
+        }
+    }
+
+    /** Ends the parked wrapper, if any (the end of its stdin): it runs nothing. */
+    private void discardParkedWrapper(String why) {
+        ParkedWrapper pw = parkedWrapper;
+        parkedWrapper = null;
+        if (pw == null) {
+            return;
+        }
+        if (why != null) {
+            log.warn("parked wrapper {} not used: {}; forking one for this start", pw.pgid, why);
+        }
+        endInput(pw);
+    }
+
+    private static void endInput(ParkedWrapper pw) {
+        try {
+            pw.process.getOutputStream().close();
+        } catch (IOException e) {
+            // gone already
+        }
+    }
+
+    /** The parked wrapper when it is fit for this start (see {@link #parkWrapper}), else null. */
+    private ParkedWrapper takeWrapper() {
+        ParkedWrapper pw = parkedWrapper;
+        String why = null;
+        if (pw == null) {
+            why = "none parked";
+        } else if (!pw.process.isAlive()) {
+            why = "it has ended";
+        } else if (!pw.said.isDone()) {
+            why = "it has not said it is parked yet";
+        } else if (Signals.pgrpOf(pw.pgid) != pw.pgid) {
+            why = "it does not lead its own process group";
+        } else if (master != null && (master.indexOf('\n') >= 0 || master.indexOf('\r') >= 0)) {
+            why = "the master's name is not one line";
+        } else if (!sameWorkdir(pw.pgid)) {
+            why = "its working directory is no longer " + workdir();
+        }
+        if (why == null) {
+            parkedWrapper = null;
+            wrapperTaken++;   // the spawner thread's alone
+            return pw;
+        }
+        wrapperMissed++;
+        if (pw == null) {
+            log.warn("no parked wrapper; forking one for this start");
+        } else {
+            discardParkedWrapper(why);
+        }
+        return null;
+    }
+
+    private boolean sameWorkdir(int pid) {
+        try {
+            return Files.isSameFile(Path.of("/proc/" + pid + "/cwd"), workdir().toPath());
+        } catch (IOException | SecurityException e) {
+            return false;
+        }
+    }
+
+    /** Starts that took the parked wrapper (tests, diagnostics). */
+    long wrapperTaken() {
+        return wrapperTaken;
+    }
+
+    /** Starts that forked a wrapper: none was parked, or it was unfit (tests, diagnostics). */
+    long wrapperMissed() {
+        return wrapperMissed;
+    }
+
+    /** The pid of the parked wrapper once it said "parked", or 0 (tests; read on the spawner thread). */
+    long parkedWrapperPid() {
+        CompletableFuture<Long> pid = new CompletableFuture<>();
+        spawner.execute("parked wrapper pid", () -> pid.complete(
+                parkedWrapper == null || !parkedWrapper.said.isDone() ? 0L : (long) parkedWrapper.pgid));
+        try {
+            return pid.get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        } catch (ExecutionException | TimeoutException e) {
+            return -1;
+        }
+    }
+
+    /** Starts that took a parked watchdog (tests, diagnostics). */
+    long parkedTaken() {
+        return parkedTaken;
+    }
+
+    /** Starts that found no parked watchdog alive and forked one (tests, diagnostics). */
+    long parkedMissed() {
+        return parkedMissed;
+    }
+
+    /** The pid of the parked watchdog, or 0 (tests; read on the spawner thread). */
+    long parkedPid() {
+        CompletableFuture<Long> pid = new CompletableFuture<>();
+        spawner.execute("parked pid", () -> pid.complete(parked == null ? 0L : parked.pid()));
+        try {
+            return pid.get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        } catch (ExecutionException | TimeoutException e) {
+            return -1;
+        }
     }
 
     private void armTimedOut(Run r) {
@@ -493,6 +941,7 @@ public final class Supervisor implements AutoCloseable {
             }
         }
         writeStopped(r);
+        parkLater();
         unplannedEnd(r);
     }
 
@@ -548,6 +997,7 @@ public final class Supervisor implements AutoCloseable {
         }
         writeStopped(r);
         run = null;
+        parkAfterStop();
         if (r.stopRequested) {
             log.info("command {} of term {} stopped: process group {} is empty", spec.name(), r.term, r.pgid);
             endedForGood(r.term);
@@ -718,6 +1168,11 @@ public final class Supervisor implements AutoCloseable {
 
     private void setStatus(State s, long pid) {
         status = new Snapshot(s, pid, term, restarts);
+    }
+
+    /** Milliseconds with one decimal, for log lines. */
+    private static String ms(long nanos) {
+        return String.format(Locale.ROOT, "%.1f", nanos / 1e6);
     }
 
     private static byte[] longBytes(long v) {

@@ -85,6 +85,22 @@ final class Watchdog {
         return process.pid();
     }
 
+    /** Whether the watchdog process is still running (a parked one is taken only then). */
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    /**
+     * Names the run in the watchdog's log lines ("L LABEL"); for a watchdog started ahead of need
+     * (parked), which learns its run when it is taken. Ignored by the script once it guards a group.
+     */
+    void label(String label) {
+        if (label.indexOf('\n') >= 0 || label.indexOf('\r') >= 0) {
+            throw new IllegalArgumentException("a watchdog label is one line: " + label);
+        }
+        enqueue("L " + label + "\n");
+    }
+
     CompletableFuture<Process> onExit() {
         return process.onExit();
     }

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
  * SIGKILL it: it starts a command, keeps renewing its lease every 100 ms, and prints
  * "RUNNING PGID" once the command runs, then
  * "RENEWED NANOS" after each renewal (the lease end handed over, on System.nanoTime()). Args: STATE_DIR STOP_TIMEOUT_MILLIS LEASE_MILLIS TERM SCRIPT.
+ * TERM 0 starts nothing: it prints "PARKED WATCHDOG_PID WRAPPER_PID", the parked pair, and idles.
  */
 public final class AgentStandIn {
     private AgentStandIn() {}
@@ -23,6 +24,17 @@ public final class AgentStandIn {
                 stopTimeout, RestartPolicy.NEVER, 0, TimeUnit.MINUTES.toNanos(1));
         Supervisor s = new Supervisor(spec, HookSpec.none(), TestSupport.BASE, stateDir,
                 e -> System.out.println("EVENT " + e));
+        if (term == 0) {
+            // a follower: start nothing, say which watchdog is parked, and idle until killed
+            long parked;
+            long wrapper;
+            while ((parked = s.parkedPid()) <= 0 || (wrapper = s.parkedWrapperPid()) <= 0) {
+                Thread.sleep(10);
+            }
+            System.out.println("PARKED " + parked + " " + wrapper);
+            System.out.flush();
+            Thread.sleep(Long.MAX_VALUE);
+        }
         s.start(term, "node-a", System.nanoTime() + lease);
         boolean announced = false;
         while (true) {
