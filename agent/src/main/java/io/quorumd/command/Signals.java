@@ -115,6 +115,11 @@ public final class Signals {
      * leader whose other threads still run counts as alive.
      */
     public static boolean groupAlive(int pgid) {
+        // kill(-pgid, 0) failing with ESRCH: no process at all has that group, zombies included; a
+        // cheap answer for the poll after a stop. Otherwise /proc tells the living from zombies.
+        if (pgid > 1 && C.kill(-pgid, 0) != 0 && Native.getLastError() == ESRCH) {
+            return false;
+        }
         return !members(pgid, true).isEmpty();
     }
 

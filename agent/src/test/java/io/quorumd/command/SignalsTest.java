@@ -150,4 +150,13 @@ class SignalsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Signals.number("FOO"));
         assertTrue(e.getMessage().contains("FOO"));
     }
+
+    @Test
+    void aGroupNoProcessHasIsNotAliveAndItsMembersAreNone() {
+        int unused = 4_000_000 + (int) (ProcessHandle.current().pid() % 100_000);   // above pid_max's default
+        assertFalse(Signals.groupAlive(unused));
+        assertTrue(Signals.groupMembers(unused).isEmpty());
+        int own = Signals.pgrpOf((int) ProcessHandle.current().pid());
+        assertTrue(Signals.groupAlive(own), "this JVM's own group has a live member: the JVM");
+    }
 }

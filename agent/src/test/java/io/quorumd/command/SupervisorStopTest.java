@@ -223,4 +223,12 @@ class SupervisorStopTest {
         assertEquals("sleep", shell("(sleep 1000 &); wait", 0, RestartPolicy.NEVER, 0).name());
         assertEquals("redis-server", shell("redis-server --port 1; echo", 0, RestartPolicy.NEVER, 0).name());
     }
+
+    @Test
+    void aStoppingGroupIsLookedAtEvery2msForItsFirst50msThenEvery10ms() {
+        assertEquals(2_000_000L, Supervisor.pollDelayNanos(1));
+        assertEquals(2_000_000L, Supervisor.pollDelayNanos(Supervisor.FAST_POLLS));
+        assertEquals(10_000_000L, Supervisor.pollDelayNanos(Supervisor.FAST_POLLS + 1));
+        assertEquals(50_000_000L, Supervisor.FAST_POLLS * Supervisor.FAST_POLL_NANOS);
+    }
 }
