@@ -233,12 +233,12 @@ public final class ZmqTransport implements AutoCloseable {
                 pub.setSndHWM(HWM);
                 pub.setIPv6(v6);
                 String tag = self + "-" + System.identityHashCode(this);
-                pubWatch = new HandshakeWatch(c, pub, "keep-alive PUB", "inproc://quorumd-mon-pub-" + tag, drops);
+                pubWatch = new HandshakeWatch(c, pub, "keep-alive PUB", "inproc://quorumd-mon-pub-" + tag, drops, HANDSHAKE_IVL_MILLIS);
                 bind(pub, "keep-alive PUB", port);
                 router = newServerSocket(c, SocketType.ROUTER);
                 router.setRcvHWM(HWM);
                 router.setIPv6(v6);
-                routerWatch = new HandshakeWatch(c, router, "request ROUTER", "inproc://quorumd-mon-router-" + tag, drops);
+                routerWatch = new HandshakeWatch(c, router, "request ROUTER", "inproc://quorumd-mon-router-" + tag, drops, HANDSHAKE_IVL_MILLIS);
                 bind(router, "request ROUTER", port + 1);
                 String inproc = "inproc://quorumd-wake-" + self + "-" + System.identityHashCode(this);
                 wakeRecv = c.createSocket(SocketType.PAIR);
@@ -519,8 +519,9 @@ public final class ZmqTransport implements AutoCloseable {
                     // every round, readable or not: JeroMQ's poll can miss a readiness change (see
                     // pollTimeoutMillis), and a ZAP request left unread would stall that handshake.
                     zap.handleAll();
-                    pubWatch.drain();
-                    routerWatch.drain();
+                    long drained = System.nanoTime();
+                    pubWatch.drain(drained);
+                    routerWatch.drain(drained);
                     runCommands();
                     more = false;
                     boolean timedOut = true;
@@ -1054,6 +1055,9 @@ public final class ZmqTransport implements AutoCloseable {
     private ZMQ.Socket newServerSocket(ZContext c, SocketType type) {
         ZMQ.Socket s = newSocket(c, type);
         s.setZAPDomain(ZapHandler.DOMAIN);
+        // a greeting not done within this is cut (JeroMQ's default is 30 s): bounds how long a
+        // HandshakeWatch waits before it takes a connection for greeted
+        s.setHandshakeIvl(HANDSHAKE_IVL_MILLIS);
         if (curve != null) {
             s.setCurveServer(true);
             s.setCurveSecretKey(curve.secretKey());
