@@ -226,4 +226,26 @@ class HandshakeWatchTest {
             assertTrue(watch.pairing().pairedCount() > 0, "events carry their channel");
         }
     }
+
+    /**
+     * The agent's PUB and ROUTER cut a connection whose greeting does not end within
+     * {@link ZmqTransport#HANDSHAKE_IVL_MILLIS} (JeroMQ's default is 30 s): what lets the watch take a
+     * connection open longer than that for greeted. Each such connection is counted once.
+     */
+    @Test
+    void aConnectionThatNeverGreetsIsCutByTheHandshakeIntervalAndCounted() throws Exception {
+        try (Harness h = new Harness("a", "b")) {
+            Harness.Node a = h.start("a");
+            long before = a.drops.count(ZapHandler.UNAUTHENTICATED);
+            for (int port : new int[] {h.port("a"), h.port("a") + 1}) {
+                try (RawZmtp silent = new RawZmtp(Harness.LOOPBACK, Harness.LOOPBACK, port)) {
+                    // sends nothing; reads the server's greeting and then waits for the close
+                    assertTrue(silent.closedByPeerWithin(ZmqTransport.HANDSHAKE_IVL_MILLIS + 12_000),
+                            "port " + port + " kept a connection that never greeted");
+                }
+            }
+            Harness.awaitCondition(() -> a.drops.count(ZapHandler.UNAUTHENTICATED) - before >= 2, 15_000, "both counted");
+            assertEquals(2, a.drops.count(ZapHandler.UNAUTHENTICATED) - before, "each counted once");
+        }
+    }
 }
