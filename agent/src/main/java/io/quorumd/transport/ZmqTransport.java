@@ -110,6 +110,17 @@ public final class ZmqTransport implements AutoCloseable {
      * A CURVE handshake took about 150 ms here at load 18: 3 s leaves room for a loaded machine.
      */
     static final int HANDSHAKE_IVL_MILLIS = 3000;
+
+    /**
+     * JeroMQ I/O threads of the context. Two: a restarted agent makes and takes about twelve CURVE
+     * handshakes at once (pure-Java crypto), and on one I/O thread they queue; two cut the step
+     * "bound -> the survivors hear it" of a crash-restart fail-over by about 260 ms p50 on this
+     * project's 2-core bench machine (bench-results/2026-12-06T1627-crash). An idle agent's CPU does
+     * not change: the second thread sleeps in select(). {@link HandshakeWatch} is what had to
+     * change for it: a connection's events then come from two threads. The system property
+     * {@code quorumd.io-threads} (1 to 4) is for measuring one against the other, not a setting.
+     */
+    static final int IO_THREADS = Math.max(1, Math.min(4, Integer.getInteger("quorumd.io-threads", 2)));
     private static final Logger LOG = LoggerFactory.getLogger(ZmqTransport.class);
 
     /** Frames taken from one socket before the others get their turn. */
@@ -223,7 +234,7 @@ public final class ZmqTransport implements AutoCloseable {
         synchronized (lifecycle) {
             if (closed) throw new IllegalStateException("transport of " + self + " is closed; create a new one");
             if (started) throw new IllegalStateException("transport of " + self + " is already started");
-            ZContext c = new ZContext(1);
+            ZContext c = new ZContext(IO_THREADS);
             c.setLinger(0);
             try {
                 boolean v6 = bindAddress instanceof Inet6Address;
@@ -233,12 +244,12 @@ public final class ZmqTransport implements AutoCloseable {
                 pub.setSndHWM(HWM);
                 pub.setIPv6(v6);
                 String tag = self + "-" + System.identityHashCode(this);
-                pubWatch = new HandshakeWatch(c, pub, "keep-alive PUB", "inproc://quorumd-mon-pub-" + tag, drops);
+                pubWatch = new HandshakeWatch(c, pub, "keep-alive PUB", "inproc://quorumd-mon-pub-" + tag, drops, HANDSHAKE_IVL_MILLIS);
                 bind(pub, "keep-alive PUB", port);
                 router = newServerSocket(c, SocketType.ROUTER);
                 router.setRcvHWM(HWM);
                 router.setIPv6(v6);
-                routerWatch = new HandshakeWatch(c, router, "request ROUTER", "inproc://quorumd-mon-router-" + tag, drops);
+                routerWatch = new HandshakeWatch(c, router, "request ROUTER", "inproc://quorumd-mon-router-" + tag, drops, HANDSHAKE_IVL_MILLIS);
                 bind(router, "request ROUTER", port + 1);
                 String inproc = "inproc://quorumd-wake-" + self + "-" + System.identityHashCode(this);
                 wakeRecv = c.createSocket(SocketType.PAIR);
@@ -295,8 +306,8 @@ public final class ZmqTransport implements AutoCloseable {
             ioThread.setDaemon(true);
             ioThread.start();
             wake(); // for anything handed over before start()
-            LOG.info("transport of {} listening: keep-alives on {}, requests on {}; {} peer(s); {}", self,
-                    PeerLink.tcp(bindAddress, port), PeerLink.tcp(bindAddress, port + 1), links.size(),
+            LOG.info("transport of {} listening: keep-alives on {}, requests on {}; {} peer(s); {} JeroMQ I/O thread(s); {}", self,
+                    PeerLink.tcp(bindAddress, port), PeerLink.tcp(bindAddress, port + 1), links.size(), IO_THREADS,
                     curve != null ? "CURVE, public key " + curve.publicKeyZ85()
                             : "trusted mode: only the peers' addresses are admitted");
         }
@@ -519,19 +530,22 @@ public final class ZmqTransport implements AutoCloseable {
                     // every round, readable or not: JeroMQ's poll can miss a readiness change (see
                     // pollTimeoutMillis), and a ZAP request left unread would stall that handshake.
                     zap.handleAll();
-                    pubWatch.drain();
-                    routerWatch.drain();
+                    long drained = System.nanoTime();
+                    pubWatch.drain(drained);
+                    routerWatch.drain(drained);
                     runCommands();
                     more = false;
-                    boolean timedOut = true;
-                    for (ZMQ.PollItem item : array) timedOut &= !item.isReadable();
-                    boolean routerReady = array[1].isReadable() || (timedOut && hasInput(router));
-                    boolean missed = timedOut && routerReady;
+                    // every round, not only after a time-out: an agent's own keep-alives wake the poll
+                    // (the wake socket) ten times a second, so an input the poll missed would otherwise
+                    // wait until the next frame on the same socket (TransportFuzzTest lost a SUB's
+                    // batch that way with two I/O threads: nothing more came on that SUB)
+                    boolean routerReady = array[1].isReadable() || hasInput(router);
+                    boolean missed = routerReady && !array[1].isReadable();
                     for (int i = 0; i < subLinks.size(); i++) {
                         PeerLink link = subLinks.get(i);
                         if (link.sub != array[5 + i].getSocket()) continue; // replaced since the poll
-                        boolean ready = array[5 + i].isReadable() || (timedOut && hasInput(link.sub));
-                        missed |= timedOut && ready;
+                        boolean ready = array[5 + i].isReadable() || hasInput(link.sub);
+                        missed |= ready && !array[5 + i].isReadable();
                         if (ready) more |= drainSub(link);
                     }
                     if (routerReady) more |= drainRouter();
@@ -539,8 +553,8 @@ public final class ZmqTransport implements AutoCloseable {
                         PeerLink link = reqLinks.get(i);
                         // a command may have replaced the socket since the poll
                         if (link.req != array[firstReq + i].getSocket()) continue;
-                        boolean ready = array[firstReq + i].isReadable() || (timedOut && hasInput(link.req));
-                        missed |= timedOut && ready;
+                        boolean ready = array[firstReq + i].isReadable() || hasInput(link.req);
+                        missed |= ready && !array[firstReq + i].isReadable();
                         if (ready) takeReply(link);
                     }
                     if (missed) {
@@ -1054,6 +1068,9 @@ public final class ZmqTransport implements AutoCloseable {
     private ZMQ.Socket newServerSocket(ZContext c, SocketType type) {
         ZMQ.Socket s = newSocket(c, type);
         s.setZAPDomain(ZapHandler.DOMAIN);
+        // a greeting not done within this is cut (JeroMQ's default is 30 s): bounds how long a
+        // HandshakeWatch waits before it takes a connection for greeted
+        s.setHandshakeIvl(HANDSHAKE_IVL_MILLIS);
         if (curve != null) {
             s.setCurveServer(true);
             s.setCurveSecretKey(curve.secretKey());

@@ -228,9 +228,14 @@ final class Harness implements AutoCloseable {
     }
 
     static void awaitCondition(BooleanSupplier cond, long millis, String what) {
+        awaitCondition(cond, millis, () -> what);
+    }
+
+    /** As above, the description made at the time-out (it may show the state then). */
+    static void awaitCondition(BooleanSupplier cond, long millis, java.util.function.Supplier<String> what) {
         long deadline = System.nanoTime() + millis * 1_000_000;
         while (!cond.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) throw new AssertionError(what + " not reached within " + millis + " ms");
+            if (System.nanoTime() - deadline > 0) throw new AssertionError(what.get() + " not reached within " + millis + " ms");
             try {
                 Thread.sleep(5);
             } catch (InterruptedException e) {

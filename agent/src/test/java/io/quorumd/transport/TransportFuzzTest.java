@@ -55,7 +55,7 @@ class TransportFuzzTest {
             }
 
             long received0 = a.count(e -> e instanceof Event.Received);
-            long dropped0 = a.drops.total();
+            long dropped0 = droppedFrames(a);
             long t0 = System.nanoTime();
             int sent = 0;
 
@@ -78,12 +78,13 @@ class TransportFuzzTest {
                 // let a catch up before the next batch, so that no PUB high-water mark drops a frame uncounted
                 // (patience for a loaded machine: a CI run once needed over 10 s for one batch; speed is not asserted)
                 int expected = sent;
-                awaitCondition(() -> a.count(e -> e instanceof Event.Received) - received0 + a.drops.total() - dropped0 == expected,
-                        30_000, "seed " + seed + ": " + expected + " frames delivered or counted");
+                awaitCondition(() -> a.count(e -> e instanceof Event.Received) - received0 + droppedFrames(a) - dropped0 == expected,
+                        30_000, () -> "seed " + seed + ": " + expected + " frames delivered or counted (at the time-out: "
+                                + (a.count(e -> e instanceof Event.Received) - received0) + " delivered, drops " + a.drops.snapshot() + ")");
             }
             long elapsed = System.nanoTime() - t0;
             long delivered = a.count(e -> e instanceof Event.Received) - received0;
-            long dropped = a.drops.total() - dropped0;
+            long dropped = droppedFrames(a) - dropped0;
             assertEquals(sent, delivered + dropped, "seed " + seed);
             assertEquals(VIA_ROUTER + VIA_SUB, sent);
             System.out.printf("transport fuzz (seed %d): %d frames in %d ms = %.0f frames/s; %d delivered, dropped %s, %d reply frames seen%n",
@@ -102,6 +103,15 @@ class TransportFuzzTest {
             // b subscribes to c's PUB as well, so it saw (at most) the keep-alive share of the garbage
             assertTrue(b.drops.total() <= VIA_SUB, "b dropped " + b.drops.snapshot());
         }
+    }
+
+    /**
+     * Frames a dropped and counted: every drop counter but {@code unauthenticated}, which counts
+     * connections (one closed before its greeting, e.g. a JeroMQ connection left mute, zeromq/jeromq#1022,
+     * and cut by the handshake interval), not frames.
+     */
+    private static long droppedFrames(Harness.Node n) {
+        return n.drops.total() - n.drops.count(ZapHandler.UNAUTHENTICATED);
     }
 
     /** The socket refuses frames over the maximum message size (it drops the connection), so those stay out. */
