@@ -185,6 +185,7 @@ final class Report {
         double worstCpu = 0;
         double worstRss = 0;
         double worstKa = 0;
+        double worstKaSpawn = 0;
         for (OverheadBench.Result res : results) {
             if (res.nodes().isEmpty()) {
                 notes.add(res.size() + " nodes: not measured (" + res.error() + ")");
@@ -216,6 +217,7 @@ final class Report {
             worstCpu = Math.max(worstCpu, sc.max());
             worstRss = Math.max(worstRss, sm.max());
             worstKa = Math.max(worstKa, sk.max());
+            worstKaSpawn = Math.max(worstKaSpawn, ss.max());
             sizes.add(res.size());
             cpu.add(new double[] {sc.mean(), sc.max()});
             rss.add(new double[] {sm.mean(), sm.max()});
@@ -227,12 +229,7 @@ final class Report {
                     .append(Stats.ms(sj.p50())).append(" / ").append(Stats.ms(sj.max())).append(" |\n");
             if (res.error() != null) notes.add(res.size() + " nodes: " + res.error());
         }
-        r.append("\nTargets (SPEC, per agent at rest): CPU < 0.5 % of one core — ").append(worstCpu < 0.5 ? "meets" : "**misses**")
-                .append(String.format(Locale.ROOT, " (worst %.2f %%)", worstCpu)).append("; RSS < 48 MiB — ")
-                .append(worstRss < 48 ? "meets" : "**misses**").append(String.format(Locale.ROOT, " (worst %.1f MiB)", worstRss))
-                .append("; start to first keep-alive < 400 ms — ").append(worstKa < 400 ? "meets" : "**misses**")
-                .append(" (worst ").append(Stats.ms(worstKa)).append(" ms counted by the agent; the JVM's own boot comes on top, ")
-                .append("see the \"after spawn\" column).\n\n");
+        r.append(restVerdict(sizes.isEmpty(), worstCpu, worstRss, worstKaSpawn, worstKa));
         for (String n : notes) r.append("- ").append(n).append('\n');
         if (!sizes.isEmpty()) {
             int[] xs = sizes.stream().mapToInt(Integer::intValue).toArray();
@@ -242,6 +239,21 @@ final class Report {
                     series(rss, "mean per agent", "max per agent"), "target 48 MiB", 48);
             r.append("\n![CPU by cluster size](cpu-by-size.png)\n\n![RSS by cluster size](rss-by-size.png)\n\n");
         }
+    }
+
+    /**
+     * The verdict line under the at-rest table. Nothing measured gives no verdict (an empty table
+     * once read "meets (worst 0.00 %)"); the start target is judged after the spawn, JVM boot
+     * included, as SPEC and a user count it, with the agent's own count beside it.
+     */
+    static String restVerdict(boolean none, double worstCpu, double worstRss, double worstKaSpawn, double worstKa) {
+        if (none) return "\nTargets (SPEC, per agent at rest): not measured in this run.\n\n";
+        return "\nTargets (SPEC, per agent at rest): CPU < 0.5 % of one core — " + (worstCpu < 0.5 ? "meets" : "**misses**")
+                + String.format(Locale.ROOT, " (worst %.2f %%)", worstCpu) + "; RSS < 48 MiB — "
+                + (worstRss < 48 ? "meets" : "**misses**") + String.format(Locale.ROOT, " (worst %.1f MiB)", worstRss)
+                + "; spawn to first keep-alive < 400 ms — " + (worstKaSpawn < 400 ? "meets" : "**misses**")
+                + " (worst " + Stats.ms(worstKaSpawn) + " ms after the spawn, JVM boot included; " + Stats.ms(worstKa)
+                + " ms counted by the agent from its own start).\n\n";
     }
 
     /** Why the restart path takes what it takes: the certificate exists only once the new JVM publishes. */
