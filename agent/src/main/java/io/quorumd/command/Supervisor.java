@@ -886,11 +886,16 @@ public final class Supervisor implements AutoCloseable {
 
     /** The pid of the parked wrapper once it said "parked", or 0 (tests; read on the spawner thread). */
     long parkedWrapperPid() {
-        CompletableFuture<Long> pid = new CompletableFuture<>();
-        spawner.execute("parked wrapper pid", () -> pid.complete(
-                parkedWrapper == null || !parkedWrapper.said.isDone() ? 0L : (long) parkedWrapper.pgid));
+        return onSpawnerThread("parked wrapper pid",
+                () -> parkedWrapper == null || !parkedWrapper.said.isDone() ? 0L : (long) parkedWrapper.pgid);
+    }
+
+    /** {@code read} run on the spawner thread, whose state it reads; -1 if it gave no answer in 10 s. */
+    private long onSpawnerThread(String what, java.util.function.LongSupplier read) {
+        CompletableFuture<Long> answer = new CompletableFuture<>();
+        spawner.execute(what, () -> answer.complete(read.getAsLong()));
         try {
-            return pid.get(10, TimeUnit.SECONDS);
+            return answer.get(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return -1;
@@ -911,16 +916,7 @@ public final class Supervisor implements AutoCloseable {
 
     /** The pid of the parked watchdog, or 0 (tests; read on the spawner thread). */
     long parkedPid() {
-        CompletableFuture<Long> pid = new CompletableFuture<>();
-        spawner.execute("parked pid", () -> pid.complete(parked == null ? 0L : parked.pid()));
-        try {
-            return pid.get(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        } catch (ExecutionException | TimeoutException e) {
-            return -1;
-        }
+        return onSpawnerThread("parked pid", () -> parked == null ? 0L : parked.pid());
     }
 
     private void armTimedOut(Run r) {
