@@ -241,6 +241,33 @@ public final class CommandObserver implements AutoCloseable {
     }
 
     /** Each poll that found more than one command group alive. */
+    /**
+     * For a failed wait: every watched node's group leaders as this observer judges them now
+     * (pid, whether tracked as a command, settled as "not a command", and the command line), and
+     * every run it tracks.
+     */
+    public synchronized String describe() {
+        StringBuilder b = new StringBuilder("observer: " + stats() + (failure == null ? "" : "; its thread failed: " + failure) + "\n");
+        long now = System.nanoTime();
+        for (Map.Entry<String, List<Path>> e : procsCandidates.entrySet()) {
+            String node = e.getKey();
+            b.append("  ").append(node).append(" unit ").append(procsFound.get(node)).append('\n');
+            for (long pid : unitPids(node, e.getValue())) {
+                String[] f = stat(pid);
+                if (f == null) continue;
+                String identity = pid + " " + f[19];
+                Long other = otherFirstSeen.get(identity);
+                String cmd = readOrNull(Path.of("/proc", Long.toString(pid), "cmdline"));
+                b.append("    pid ").append(pid).append(" pgrp ").append(f[2]).append(" state ").append(f[0])
+                        .append(isTracked(node, pid) ? " tracked" : "")
+                        .append(other == null ? "" : " not-a-command since " + (now - other) / 1_000_000 + " ms")
+                        .append(": ").append(cmd == null ? "(gone)" : cmd.replace('\0', ' ').trim()).append('\n');
+            }
+        }
+        for (Run r : runs()) b.append("  run ").append(r).append('\n');
+        return b.toString();
+    }
+
     public synchronized List<String> overlaps() {
         return List.copyOf(overlaps);
     }

@@ -403,7 +403,7 @@ final class Cluster implements AutoCloseable {
                 return true;
             }
             return false;
-        });
+        }, observer::describe);
         return found[0];
     }
 
@@ -418,7 +418,7 @@ final class Cluster implements AutoCloseable {
                 }
             }
             return false;
-        });
+        }, observer::describe);
         return found[0];
     }
 
