@@ -473,9 +473,7 @@ public final class CommandObserver implements AutoCloseable {
             return;
         }
         if (!isCommand(cmdline.split("\0"))) {
-            // the agent's wrapper names the command among its arguments and may wait for the
-            // agent's go for a while: keep re-reading it until it has exec'ed the command
-            if (otherSince == null && !cmdline.contains(MARKER)) {
+            if (otherSince == null && settlesAsOther(cmdline)) {
                 otherFirstSeen.put(identity, now);
             }
             return;
@@ -503,6 +501,19 @@ public final class CommandObserver implements AutoCloseable {
             }
         }
         tracked.add(new Tracked(node, pid, nsPid, term, now, null));
+    }
+
+    /**
+     * Whether a group leader that is not the command, with this {@code /proc/PID/cmdline}, may be
+     * taken for something else for good (and no longer re-read after a while). Not the agent's
+     * wrapper, which names the command among its arguments and may wait for the agent's go for
+     * seconds (a parked one, for as long as its node follows). And not an empty command line:
+     * the kernel shows one while a process is inside execve (the new image's arguments are not
+     * mapped yet), and a parked wrapper read every poll was caught there, as it exec'ed the
+     * command, often enough to fail two CI runs (the command then went unseen for good).
+     */
+    static boolean settlesAsOther(String cmdline) {
+        return !cmdline.isEmpty() && !cmdline.contains(MARKER);
     }
 
     /**

@@ -74,4 +74,13 @@ class CommandObserverTest {
         }
         return p;
     }
+
+    @Test
+    void aLeaderInsideExecveOrTheWrapperIsNeverSettledAsSomethingElse() {
+        assertFalse(CommandObserver.settlesAsOther(""), "an empty command line: a process inside execve");
+        assertFalse(CommandObserver.settlesAsOther("/usr/bin/sh\0/usr/share/quorumd/scripts/quorumd-wrapper.sh\0--parked\0"
+                + "/var/lib/quorumd/command.pgid\0/usr/local/bin/quorumd-demo\0"), "a parked wrapper");
+        assertTrue(CommandObserver.settlesAsOther("/usr/bin/bash\0/usr/share/quorumd/scripts/quorumd-watchdog.sh\0"
+                + "15\0100\0parked\0"), "a watchdog");
+    }
 }
